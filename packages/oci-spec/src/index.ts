@@ -1,1 +1,11 @@
-export {};
+export * from './errors.js';
+export * from './image/digest.js';
+export * from './image/media-type.js';
+export type * from './image/platform.js';
+export * from './image/descriptor.js';
+export type * from './image/manifest.js';
+export type * from './image/image-index.js';
+export type * from './image/image-config.js';
+export * from './image/image-layout.js';
+export * from './image/image-reference.js';
+export * from './image/platform-match.js';

@@ -16,6 +16,7 @@ packages=(
   containerd                  # an independent CRI server to test our client against
   skopeo                      # copies test images into the registry
   umoci                       # builds test images as OCI layouts
+  attr                        # setfattr/getfattr: image-store applies layer xattrs and overlay whiteouts
 )
 
 missing=()

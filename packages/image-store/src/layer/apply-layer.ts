@@ -1,0 +1,286 @@
+import { constants as C } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { copyFile, link, lstat, lchown, lutimes, mkdir, open, readdir, rm, symlink, chmod, chown, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ImageStoreError, isImageStoreError, throwIfAborted } from '../errors.js';
+import type { TarEntry } from '../tar/tar-reader.js';
+import { readTar } from '../tar/tar-reader.js';
+import { entryComponents, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './entry-path.js';
+import { makeNode, setXattr } from './sys-tools.js';
+
+/** How whiteout entries are applied. */
+export type WhiteoutMode =
+  /** Delete the named path from `root`, which holds the merged lower layers (copy snapshots). */
+  | 'delete'
+  /** Record them as overlayfs does (0:0 char device, `trusted.overlay.opaque=y`); `root` holds this layer alone. */
+  | 'overlay';
+
+export interface ApplyLayerOptions {
+  whiteouts?: WhiteoutMode;
+  /** chown entries to their uid/gid; defaults to true when running as root. */
+  ownership?: boolean;
+  /** Apply PAX `SCHILY.xattr.*` extended attributes (default true). */
+  xattrs?: boolean;
+  /**
+   * Overlay mode only: directories of the lower layers, topmost first, searched
+   * for a hardlink target that is not in this layer (it is copied up).
+   */
+  lowerDirs?: string[];
+  signal?: AbortSignal;
+}
+
+export interface ApplyLayerResult {
+  entries: number;
+  /** Bytes of regular-file content written. */
+  bytes: number;
+}
+
+async function lstatOrNull(path: string): Promise<Stats | null> {
+  try {
+    return await lstat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/**
+ * Applies one uncompressed layer tar stream to the directory `root`.
+ *
+ * Safe by construction: every entry path and hardlink target is confined to
+ * `root` (see entryComponents), every parent directory is checked with lstat
+ * and must be a real directory (an earlier entry's symlink is never written
+ * through), and files are created with O_EXCL|O_NOFOLLOW after removing what
+ * was there. Directory mtimes are set last, deepest first.
+ */
+export async function applyLayer(root: string, tar: AsyncIterable<Uint8Array>, options: ApplyLayerOptions = {}): Promise<ApplyLayerResult> {
+  const applier = new LayerApplier(root, options);
+  try {
+    for await (const { entry, body } of readTar(tar)) {
+      throwIfAborted(options.signal, 'layer apply');
+      await applier.apply(entry, body);
+    }
+    await applier.finish();
+  } catch (e) {
+    if (isImageStoreError(e)) throw e;
+    throw new ImageStoreError('LAYER_APPLY_FAILED', `applying layer to ${root} failed: ${(e as Error).message}`, { cause: e });
+  }
+  return { entries: applier.entries, bytes: applier.bytes };
+}
+
+class LayerApplier {
+  entries = 0;
+  bytes = 0;
+  private readonly mode: WhiteoutMode;
+  private readonly chownEntries: boolean;
+  private readonly xattrs: boolean;
+  /** Directories (relative paths) verified to be real directories. */
+  private readonly knownDirs = new Set<string>(['']);
+  /** Paths created by this layer: an opaque whiteout keeps them. */
+  private readonly created = new Set<string>();
+  private readonly dirTimes: Array<{ rel: string; mtime: number }> = [];
+
+  constructor(private readonly root: string, private readonly options: ApplyLayerOptions) {
+    this.mode = options.whiteouts ?? 'delete';
+    this.chownEntries = options.ownership ?? process.getuid?.() === 0;
+    this.xattrs = options.xattrs ?? true;
+  }
+
+  private abs(rel: string): string {
+    return rel === '' ? this.root : join(this.root, rel);
+  }
+
+  private unsafe(entry: TarEntry, why: string): ImageStoreError {
+    return new ImageStoreError('LAYER_UNSAFE_PATH', `layer entry ${JSON.stringify(entry.path)} refused: ${why}`);
+  }
+
+  /** Makes sure every directory above `parts` is a real directory under root, creating missing ones. */
+  private async ensureParents(entry: TarEntry, parts: string[], create: boolean): Promise<boolean> {
+    let rel = '';
+    for (let i = 0; i < parts.length - 1; i++) {
+      rel = rel === '' ? parts[i]! : `${rel}/${parts[i]!}`;
+      if (this.knownDirs.has(rel)) continue;
+      const st = await lstatOrNull(this.abs(rel));
+      if (st === null) {
+        if (!create) return false;
+        await mkdir(this.abs(rel), { mode: 0o755 });
+      } else if (st.isSymbolicLink()) {
+        throw this.unsafe(entry, `its parent ${JSON.stringify(rel)} is a symlink and is never followed`);
+      } else if (!st.isDirectory()) {
+        throw this.unsafe(entry, `its parent ${JSON.stringify(rel)} is not a directory`);
+      }
+      this.knownDirs.add(rel);
+    }
+    return true;
+  }
+
+  /** Removes whatever is at `rel` (recursively) and forgets cached directories under it. */
+  private async removePath(rel: string): Promise<void> {
+    await rm(this.abs(rel), { recursive: true, force: true });
+    for (const d of this.knownDirs) if (d === rel || d.startsWith(rel + '/')) this.knownDirs.delete(d);
+  }
+
+  async apply(entry: TarEntry, body: AsyncIterable<Buffer>): Promise<void> {
+    this.entries++;
+    const parts = entryComponents(entry.path);
+    const name = parts[parts.length - 1];
+    if (name === undefined) {
+      if (entry.type !== 'directory') throw this.unsafe(entry, `the layer root can only be a directory, not a ${entry.type}`);
+      await this.setMetadata(entry, this.root, true);
+      this.dirTimes.push({ rel: '', mtime: entry.mtime });
+      return;
+    }
+    if (name.startsWith(WHITEOUT_PREFIX)) return this.whiteout(entry, parts, name);
+
+    await this.ensureParents(entry, parts, true);
+    const rel = parts.join('/');
+    const target = this.abs(rel);
+    const existing = await lstatOrNull(target);
+    if (existing !== null && !(entry.type === 'directory' && existing.isDirectory())) {
+      if (entry.type === 'hardlink' && entryComponents(entry.linkname, 'hardlink target').join('/') === rel) return;
+      await this.removePath(rel);
+    }
+    this.created.add(rel);
+
+    switch (entry.type) {
+      case 'directory':
+        if (existing === null || !existing.isDirectory()) await mkdir(target, { mode: 0o700 });
+        this.knownDirs.add(rel);
+        await this.setMetadata(entry, target, true);
+        this.dirTimes.push({ rel, mtime: entry.mtime });
+        return;
+      case 'file':
+        return this.writeFile(entry, target, body);
+      case 'symlink':
+        await symlink(entry.linkname, target);
+        await this.setMetadata(entry, target, false);
+        return;
+      case 'hardlink':
+        return this.hardlink(entry, target);
+      case 'char':
+      case 'block':
+      case 'fifo':
+        await makeNode(target, entry.type, entry.mode, entry.devmajor, entry.devminor);
+        await this.setMetadata(entry, target, true);
+        return;
+    }
+  }
+
+  private async writeFile(entry: TarEntry, target: string, body: AsyncIterable<Buffer>): Promise<void> {
+    const fh = await open(target, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+    try {
+      for await (const chunk of body) {
+        await fh.write(chunk);
+        this.bytes += chunk.length;
+      }
+      if (this.chownEntries) await fh.chown(entry.uid, entry.gid);
+      // After chown, which clears set-id bits.
+      await fh.chmod(entry.mode);
+      await fh.utimes(entry.mtime, entry.mtime);
+    } finally {
+      await fh.close();
+    }
+    await this.setXattrs(entry, target);
+  }
+
+  private async hardlink(entry: TarEntry, target: string): Promise<void> {
+    const parts = entryComponents(entry.linkname, 'hardlink target');
+    if (parts.length === 0) throw this.unsafe(entry, 'a hardlink cannot point at the layer root');
+    const linkRel = parts.join('/');
+    if (!(await this.ensureParents(entry, parts, false))) {
+      return this.hardlinkFromLower(entry, target, linkRel);
+    }
+    const st = await lstatOrNull(this.abs(linkRel));
+    if (st === null) return this.hardlinkFromLower(entry, target, linkRel);
+    if (st.isDirectory()) throw this.unsafe(entry, `hardlink target ${JSON.stringify(entry.linkname)} is a directory`);
+    await link(this.abs(linkRel), target);
+  }
+
+  /** Overlay mode: the target lives in a lower layer, so its content is copied up into this one. */
+  private async hardlinkFromLower(entry: TarEntry, target: string, linkRel: string): Promise<void> {
+    for (const lower of this.mode === 'overlay' ? (this.options.lowerDirs ?? []) : []) {
+      const parts = linkRel.split('/');
+      let ok = true;
+      for (let i = 1; i < parts.length && ok; i++) {
+        const st = await lstatOrNull(join(lower, ...parts.slice(0, i)));
+        ok = st !== null && st.isDirectory() && !st.isSymbolicLink();
+      }
+      if (!ok) continue;
+      const source = join(lower, linkRel);
+      const st = await lstatOrNull(source);
+      if (st === null) continue;
+      if (!st.isFile()) throw this.unsafe(entry, `hardlink target ${JSON.stringify(entry.linkname)} in a lower layer is not a regular file`);
+      await copyFile(source, target, C.COPYFILE_EXCL);
+      if (this.chownEntries) await chown(target, st.uid, st.gid);
+      await chmod(target, st.mode & 0o7777);
+      await utimes(target, st.atime, st.mtime);
+      return;
+    }
+    throw new ImageStoreError('LAYER_APPLY_FAILED', `layer entry ${JSON.stringify(entry.path)}: hardlink target ${JSON.stringify(entry.linkname)} does not exist`);
+  }
+
+  private async whiteout(entry: TarEntry, parts: string[], name: string): Promise<void> {
+    const parentRel = parts.slice(0, -1).join('/');
+    if (name === OPAQUE_WHITEOUT) {
+      if (!(await this.ensureParents(entry, parts, this.mode === 'overlay'))) return;
+      if (this.mode === 'overlay') {
+        await setXattr(this.abs(parentRel), 'trusted.overlay.opaque', Buffer.from('y'));
+        return;
+      }
+      for (const child of await readdir(this.abs(parentRel))) {
+        const childRel = parentRel === '' ? child : `${parentRel}/${child}`;
+        if (!this.createdAtOrBelow(childRel)) await this.removePath(childRel);
+      }
+      return;
+    }
+    const hidden = name.slice(WHITEOUT_PREFIX.length);
+    if (hidden === '' || hidden === '.' || hidden === '..' || hidden.startsWith(WHITEOUT_PREFIX)) {
+      throw this.unsafe(entry, `whiteout of ${JSON.stringify(hidden)} is not allowed`);
+    }
+    const hiddenParts = [...parts.slice(0, -1), hidden];
+    const rel = hiddenParts.join('/');
+    if (this.mode === 'overlay') {
+      await this.ensureParents(entry, hiddenParts, true);
+      await this.removePath(rel);
+      await makeNode(this.abs(rel), 'char', 0, 0, 0);
+      return;
+    }
+    if (!(await this.ensureParents(entry, hiddenParts, false))) return;
+    await this.removePath(rel);
+    this.created.delete(rel);
+  }
+
+  private createdAtOrBelow(rel: string): boolean {
+    if (this.created.has(rel)) return true;
+    for (const c of this.created) if (c.startsWith(rel + '/')) return true;
+    return false;
+  }
+
+  private async setMetadata(entry: TarEntry, path: string, followsNoLink: boolean): Promise<void> {
+    if (!followsNoLink) {
+      // Symlinks: ownership and times of the link itself; its mode is meaningless on Linux.
+      if (this.chownEntries) await lchown(path, entry.uid, entry.gid);
+      await lutimes(path, entry.mtime, entry.mtime);
+      await this.setXattrs(entry, path);
+      return;
+    }
+    if (this.chownEntries) await chown(path, entry.uid, entry.gid);
+    await chmod(path, entry.mode);
+    await utimes(path, entry.mtime, entry.mtime);
+    await this.setXattrs(entry, path);
+  }
+
+  private async setXattrs(entry: TarEntry, path: string): Promise<void> {
+    if (!this.xattrs) return;
+    for (const [name, value] of entry.xattrs) await setXattr(path, name, value);
+  }
+
+  /** Sets directory times last (adding children changes them), deepest first. */
+  async finish(): Promise<void> {
+    const byDepth = [...this.dirTimes].sort((a, b) => b.rel.split('/').length - a.rel.split('/').length);
+    for (const { rel, mtime } of byDepth) {
+      const st = await lstatOrNull(this.abs(rel));
+      if (st?.isDirectory()) await utimes(this.abs(rel), mtime, mtime);
+    }
+  }
+}

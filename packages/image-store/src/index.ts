@@ -7,3 +7,5 @@ export { buildTar, encodeTarEntry, TAR_END } from './tar/tar-writer.js';
 export type { TarWriteEntry } from './tar/tar-writer.js';
 export { applyLayer } from './layer/apply-layer.js';
 export type { ApplyLayerOptions, ApplyLayerResult, WhiteoutMode } from './layer/apply-layer.js';
+export { compressionOfMediaType, decompress, detectCompression } from './compression/decompress.js';
+export type { Compression } from './compression/decompress.js';

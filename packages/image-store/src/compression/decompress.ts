@@ -1,0 +1,105 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { Decompress as ZstdDecompress } from 'fzstd';
+import { layerCompression } from '@shimkit/oci-spec';
+import { ImageStoreError } from '../errors.js';
+
+/** Compression of a layer blob. */
+export type Compression = 'gzip' | 'zstd' | 'none';
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
+
+/** Recognises gzip and zstd by their magic bytes; anything else is taken as plain tar. */
+export function detectCompression(head: Uint8Array): Compression {
+  if (GZIP_MAGIC.every((b, i) => head[i] === b)) return 'gzip';
+  if (ZSTD_MAGIC.every((b, i) => head[i] === b)) return 'zstd';
+  return 'none';
+}
+
+/**
+ * The compression a layer media type declares, or undefined for a media type
+ * that is not a layer (a caller may then fall back to magic bytes).
+ */
+export function compressionOfMediaType(mediaType: string): Compression | undefined {
+  return layerCompression(mediaType);
+}
+
+async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  const inflater = createGunzip();
+  const feeding = pipeline(Readable.from(source, { objectMode: false }), inflater);
+  // The pipeline rejects with the same error that ends the iteration below; keep it from going unhandled.
+  feeding.catch(() => undefined);
+  try {
+    for await (const chunk of inflater) yield chunk as Buffer;
+    await feeding;
+  } catch (e) {
+    if (e instanceof ImageStoreError) throw e;
+    throw new ImageStoreError('DECOMPRESS_FAILED', `gzip: ${(e as Error).message}`, { cause: e });
+  } finally {
+    inflater.destroy();
+  }
+}
+
+async function* unzstd(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  let out: Buffer[] = [];
+  const decoder = new ZstdDecompress((chunk) => {
+    out.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  });
+  const push = (chunk: Uint8Array, final: boolean) => {
+    try {
+      decoder.push(chunk, final);
+    } catch (e) {
+      throw new ImageStoreError('DECOMPRESS_FAILED', `zstd: ${(e as Error).message}`, { cause: e });
+    }
+  };
+  for await (const chunk of source) {
+    push(chunk, false);
+    const ready = out;
+    out = [];
+    yield* ready;
+  }
+  push(new Uint8Array(0), true);
+  yield* out;
+}
+
+/**
+ * Decompresses a layer stream. With 'auto' the first bytes decide (gzip and
+ * zstd magic numbers; otherwise plain tar).
+ */
+export async function* decompress(source: AsyncIterable<Uint8Array>, compression: Compression | 'auto' = 'auto'): AsyncGenerator<Buffer> {
+  let kind = compression;
+  let input = source;
+  if (kind === 'auto') {
+    const iterator = source[Symbol.asyncIterator]();
+    let head = Buffer.alloc(0);
+    const seen: Buffer[] = [];
+    while (head.length < ZSTD_MAGIC.length) {
+      const next = await iterator.next();
+      if (next.done) break;
+      seen.push(Buffer.from(next.value));
+      head = Buffer.concat(seen);
+    }
+    kind = detectCompression(head);
+    input = (async function* () {
+      yield* seen;
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    })();
+  }
+  switch (kind) {
+    case 'gzip':
+      yield* gunzip(input);
+      return;
+    case 'zstd':
+      yield* unzstd(input);
+      return;
+    case 'none':
+      for await (const chunk of input) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+      return;
+  }
+}

@@ -9,3 +9,5 @@ export { applyLayer } from './layer/apply-layer.js';
 export type { ApplyLayerOptions, ApplyLayerResult, WhiteoutMode } from './layer/apply-layer.js';
 export { compressionOfMediaType, decompress, detectCompression } from './compression/decompress.js';
 export type { Compression } from './compression/decompress.js';
+export { ContentStore } from './content/content-store.js';
+export type { BlobInfo, BlobSource, BlobSourceOpener, IngestOptions } from './content/content-store.js';

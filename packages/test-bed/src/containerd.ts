@@ -1,13 +1,10 @@
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findCgroups, removeCgroupTree } from './cgroups.js';
 import { renderCniConflist, renderContainerdConfig, renderHostsToml } from './containerd-config.js';
 import { Daemon } from './daemon.js';
 import { TestBedError } from './errors.js';
-import { run } from './exec.js';
 import { grpcProbe } from './grpc-probe.js';
-import { deleteInterfaces, removeIptablesRules, terminate, unmountUnder } from './host-cleanup.js';
-import { listInterfaces, listProcesses } from './host-scan.js';
+import { removeContainerdInstance } from './containerd-cleanup.js';
 import { makeInstanceDir, newInstanceId } from './instance-id.js';
 import { pickSubnet } from './subnet.js';
 import { waitUntil } from './wait-until.js';
@@ -61,8 +58,6 @@ export interface Containerd extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-const NAMESPACE_DIRS = ['io.containerd.runtime.v2.task', 'io.containerd.runtime.v1.linux'];
-
 /**
  * Starts containerd 1.6 with its CRI plugin on its own socket, root and state
  * dirs, pulling plain-HTTP from the given registries, with a private CNI bridge
@@ -86,7 +81,8 @@ export async function startContainerd(options: ContainerdOptions): Promise<Conta
   let daemon: Daemon | undefined;
 
   const teardown = async (): Promise<void> => {
-    await cleanupInstance({ id, dir, state, socket, runcRoot, bridge, subnet, daemon });
+    await daemon?.stop(5_000);
+    await removeContainerdInstance(dir);
   };
 
   try {
@@ -149,71 +145,4 @@ export async function startContainerd(options: ContainerdOptions): Promise<Conta
     [Symbol.asyncDispose]: () => instance.close(),
   };
   return instance;
-}
-
-interface CleanupInput {
-  id: string;
-  dir: string;
-  state: string;
-  socket: string;
-  runcRoot: string;
-  bridge: string;
-  subnet: string;
-  daemon: Daemon | undefined;
-}
-
-async function listDirs(path: string): Promise<string[]> {
-  return (await readdir(path, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => join(path, e.name));
-}
-
-async function cleanupInstance(c: CleanupInput): Promise<void> {
-  const belongs = (text: string): boolean => text.includes(c.dir);
-  // Shims run detached from containerd: find them by the socket they serve.
-  const shims = (await listProcesses()).filter((p) => p.cmdline.includes('containerd-shim') && belongs(p.cmdline)).map((p) => p.pid);
-
-  await c.daemon?.stop(5_000);
-
-  // Containers (and their processes) through runc's own state, without containerd.
-  for (const nsRoot of await listDirs(c.runcRoot)) {
-    const list = await run('runc', ['--root', nsRoot, 'list', '-q'], { allowFailure: true, timeoutMs: 10_000 });
-    for (const cid of list.stdout.split('\n').filter(Boolean)) {
-      await run('runc', ['--root', nsRoot, 'kill', '--all', cid, 'KILL'], { allowFailure: true, timeoutMs: 10_000 });
-      await run('runc', ['--root', nsRoot, 'delete', '--force', cid], { allowFailure: true, timeoutMs: 10_000 });
-    }
-  }
-  // Whatever still runs from our rootfs or names our dirs (shims, stray container processes).
-  const stray = (await listProcesses()).filter((p) => belongs(p.cmdline) || belongs(p.root)).map((p) => p.pid);
-  await terminate([...new Set([...shims, ...stray])], 2_000);
-
-  // Shim sockets live outside our dirs (/run/containerd/s); each task dir records its address.
-  for (const kind of NAMESPACE_DIRS) {
-    for (const ns of await listDirs(join(c.state, kind))) {
-      for (const task of await listDirs(ns)) {
-        const address = await readFile(join(task, 'address'), 'utf8').catch(() => '');
-        const path = address.trim().replace(/^unix:\/\//, '');
-        if (path.startsWith('/')) await rm(path, { force: true });
-      }
-    }
-  }
-
-  await unmountUnder([c.dir]);
-
-  // Veth ends left on our bridge (their netns is gone by now, normally taking them along), then the bridge.
-  const links = await listInterfaces();
-  await deleteInterfaces([...links.filter((l) => l.master === c.bridge).map((l) => l.name), ...links.filter((l) => l.name === c.bridge).map((l) => l.name)]);
-  const subnetPrefix = c.subnet ? c.subnet.replace(/0\/24$/, '') : undefined;
-  await removeIptablesRules(
-    ({ rule }) =>
-      rule.includes(`"${c.id}"`) || rule.includes(`${c.bridge} `) || rule.endsWith(c.bridge) || (subnetPrefix !== undefined && rule.includes(` ${subnetPrefix}`)),
-  );
-
-  // libcni caches results under /var/lib/cni by network name: ours, and containerd's loopback per sandbox.
-  const sandboxes = (await readdir(join(c.state, 'io.containerd.grpc.v1.cri', 'sandboxes')).catch(() => [] as string[]));
-  const cacheDir = '/var/lib/cni/results';
-  for (const name of await readdir(cacheDir).catch(() => [] as string[])) {
-    const ours = name.startsWith(`${c.id}-`) || sandboxes.some((sb) => name === `cni-loopback-${sb}-lo`);
-    if (ours) await rm(join(cacheDir, name), { force: true });
-  }
-  for (const cgroup of await findCgroups(c.id)) await removeCgroupTree(cgroup);
-  await rm(c.dir, { recursive: true, force: true });
 }

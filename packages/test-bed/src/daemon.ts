@@ -2,6 +2,22 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { open, readFile } from 'node:fs/promises';
 import { TestBedError } from './errors.js';
 
+// Daemons still running when this process exits are killed, so a crashed test
+// run does not leave a registry or containerd behind (shims and containers of a
+// killed containerd are for sweepOrphans).
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const c of running) c.kill('SIGKILL');
+    });
+  }
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
+
 /** A long-running child process whose output goes to a log file. */
 export class Daemon {
   readonly child: ChildProcess;
@@ -31,6 +47,7 @@ export class Daemon {
     try {
       const child = spawn(file, args, { stdio: ['ignore', log.fd, log.fd], detached: false });
       const daemon = new Daemon(child, logFile);
+      track(child);
       // Surface a spawn failure (ENOENT) right away.
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);

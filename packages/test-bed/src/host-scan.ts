@@ -6,6 +6,8 @@ import { run } from './exec.js';
 /** A process seen in /proc. */
 export interface ProcessInfo {
   pid: number;
+  /** Parent process id. */
+  ppid: number;
   /** argv joined with spaces. */
   cmdline: string;
   /** Target of /proc/PID/root (a container's rootfs path, for container processes). */
@@ -23,12 +25,29 @@ export async function listProcesses(): Promise<ProcessInfo[]> {
       const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8');
       if (raw === '') continue; // kernel thread or zombie
       const root = await readlink(`/proc/${pid}/root`).catch(() => '');
-      out.push({ pid, cmdline: raw.replace(/\0+$/, '').split('\0').join(' '), root });
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      out.push({ pid, ppid, cmdline: raw.replace(/\0+$/, '').split('\0').join(' '), root });
     } catch {
       // gone meanwhile
     }
   }
   return out;
+}
+
+/** `roots` and every process descending from one of them. */
+export function withDescendants(all: readonly ProcessInfo[], roots: readonly ProcessInfo[]): ProcessInfo[] {
+  const chosen = new Map(roots.map((p) => [p.pid, p]));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of all) {
+      if (!chosen.has(p.pid) && chosen.has(p.ppid)) {
+        chosen.set(p.pid, p);
+        grew = true;
+      }
+    }
+  }
+  return [...chosen.values()];
 }
 
 /** argv of a process, or undefined when it is gone. */

@@ -8,6 +8,7 @@ export { pushTestImages, PAUSE_SCRIPT } from './test-images.js';
 export type { PushTarget, TestImage, TestImages } from './test-images.js';
 export { startContainerd } from './containerd.js';
 export type { Containerd, ContainerdOptions } from './containerd.js';
+export { removeContainerdInstance, sweepOrphans } from './containerd-cleanup.js';
 export { leftovers, isClean } from './leftovers.js';
 export type { Leftovers } from './leftovers.js';
 export type { ProcessInfo } from './host-scan.js';

@@ -1,11 +1,11 @@
 import { readdir } from 'node:fs/promises';
 import { findCgroups } from './cgroups.js';
 import { TEST_BED_PREFIX } from './instance-id.js';
-import { listInterfaces, listIptablesRules, listMountPoints, listProcesses, type ProcessInfo } from './host-scan.js';
+import { listInterfaces, listIptablesRules, listMountPoints, listProcesses, withDescendants, type ProcessInfo } from './host-scan.js';
 
 /** What a test-bed instance (or all of them) still has on the host. */
 export interface Leftovers {
-  /** Processes naming an instance dir in argv, or running from a rootfs inside one. */
+  /** Processes naming an instance dir in argv, and their descendants (container processes under a shim). */
   processes: ProcessInfo[];
   /** Mount points inside an instance dir (rootfs overlays, netns, shm). */
   mounts: string[];
@@ -33,7 +33,9 @@ export async function leftovers(id?: string): Promise<Leftovers> {
   const nameRe = new RegExp(`^${idPattern}$`);
   const wordRe = new RegExp(`(^|[\\s"/])${idPattern}([\\s"-]|$)`);
 
-  const processes = (await listProcesses()).filter((p) => dirRe.test(p.cmdline) || dirRe.test(p.root));
+  const all = await listProcesses();
+  // Container processes name nothing of ours; they descend from a shim that does.
+  const processes = withDescendants(all, all.filter((p) => dirRe.test(p.cmdline) || dirRe.test(p.root)));
   const mounts = (await listMountPoints()).filter((m) => dirRe.test(m));
   const netnsInRun = (await readdir('/run/netns').catch(() => [] as string[])).filter((n) => wordRe.test(n)).map((n) => `/run/netns/${n}`);
   const netns = [...new Set([...mounts.filter((m) => /\/netns\//.test(m)), ...netnsInRun])];

@@ -8,6 +8,8 @@ import type { MethodDefinition } from './service-types.js';
 export interface CallContext {
   readonly channel: Client;
   readonly defaultTimeoutMs: number | undefined;
+  /** Calls in flight, cancelled by `close()`. */
+  readonly active: Set<{ cancel(): void }>;
   isClosed(): boolean;
 }
 
@@ -35,8 +37,10 @@ function closedError(rpc: Rpc<unknown, unknown>): CriError {
   return new CriError('FailedPrecondition', `${rpc.label}: the CRI client is closed`);
 }
 
-function callError(rpc: Rpc<unknown, unknown>, e: unknown, signal: AbortSignal | undefined): CriError {
-  if (signal?.aborted && (e as Partial<ServiceError>).code === GrpcStatus.CANCELLED) return cancelledError(rpc, signal);
+function callError(ctx: CallContext, rpc: Rpc<unknown, unknown>, e: unknown, signal: AbortSignal | undefined): CriError {
+  const cancelled = (e as Partial<ServiceError>).code === GrpcStatus.CANCELLED;
+  if (cancelled && signal?.aborted) return cancelledError(rpc, signal);
+  if (cancelled && ctx.isClosed()) return new CriError('Cancelled', `${rpc.label}: the CRI client was closed`, { cause: e });
   return fromServiceError(e, rpc.label);
 }
 
@@ -68,11 +72,13 @@ export function unaryCall<Req, Res>(
       deadline === undefined ? {} : { deadline },
       (error, value) => {
         signal?.removeEventListener('abort', onAbort);
-        if (error) reject(callError(rpc, error, signal));
+        ctx.active.delete(call);
+        if (error) reject(callError(ctx, rpc, error, signal));
         else if (value === undefined) reject(new CriError('Internal', `${rpc.label}: the server sent no response`));
         else resolve(value);
       },
     );
+    ctx.active.add(call);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
@@ -101,13 +107,15 @@ export async function* serverStreamCall<Req, Res>(
     deadline === undefined ? {} : { deadline },
   );
   const onAbort = (): void => call.cancel();
+  ctx.active.add(call);
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for await (const item of call) yield item as Res;
   } catch (e) {
-    throw callError(rpc, e, signal);
+    throw callError(ctx, rpc, e, signal);
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    ctx.active.delete(call);
     call.cancel();
   }
 }

@@ -80,3 +80,38 @@ describe('connect', () => {
     await expect(client.runtime.streamContainers()[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'FailedPrecondition' });
   });
 });
+
+describe('close', () => {
+  it('cancels calls in flight, and the server sees its signal abort', async () => {
+    const { dir, remove } = await makeTempDir();
+    try {
+      let serverSaw!: (reason: unknown) => void;
+      const seen = new Promise((resolve) => (serverSaw = resolve));
+      const server = createCriServer();
+      addCriServices(server, {
+        runtime: {
+          execSync: (_request, ctx) =>
+            new Promise((_resolve, reject) => {
+              const bounded = setTimeout(() => reject(new Error('no abort within 20 s')), 20_000);
+              ctx.signal.addEventListener('abort', () => {
+                clearTimeout(bounded);
+                serverSaw(ctx.signal.reason);
+                reject(ctx.signal.reason);
+              });
+            }),
+        },
+      });
+      await using _listener = await listenUnix(server, join(dir, 'x.sock'));
+      const client = await connect(join(dir, 'x.sock'));
+      const pending = client.runtime.execSync({ cmd: ['sleep'] }).catch((e: unknown) => e);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await client.close();
+      const error = await pending;
+      expect(isCriError(error, 'Cancelled')).toBe(true);
+      expect((error as Error).message).toBe('RuntimeService.ExecSync: the CRI client was closed');
+      expect(isCriError(await seen, 'Cancelled')).toBe(true);
+    } finally {
+      await remove();
+    }
+  });
+});

@@ -47,7 +47,7 @@ export interface CriClient extends AsyncDisposable {
   readonly runtime: CriRuntimeClient;
   /** `runtime.v1.ImageService`: pull, list, inspect, remove images. */
   readonly image: CriImageClient;
-  /** Closes the channel; calls in flight fail with `Cancelled`, later calls with `FailedPrecondition`. */
+  /** Closes the channel: calls in flight are cancelled (code `Cancelled`), later calls fail with `FailedPrecondition`. */
   close(): Promise<void>;
 }
 
@@ -102,10 +102,12 @@ export async function connect(endpoint: string, options: ConnectOptions = {}): P
     ...messageLimitOptions(options),
   });
   let closed = false;
-  const ctx: CallContext = { channel, defaultTimeoutMs: options.defaultTimeoutMs, isClosed: () => closed };
+  const active = new Set<{ cancel(): void }>();
+  const ctx: CallContext = { channel, defaultTimeoutMs: options.defaultTimeoutMs, active, isClosed: () => closed };
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    for (const call of [...active]) call.cancel();
     channel.close();
   };
   return {

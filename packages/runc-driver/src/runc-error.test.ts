@@ -5,6 +5,7 @@ describe('classifyRuntimeMessage', () => {
   it.each([
     ['container does not exist', 'NOT_FOUND'],
     ['error opening file `/run/crun/nope/status`: No such file or directory', 'NOT_FOUND'],
+    ["cannot open directory '/run/crun/x': No such file or directory", 'NOT_FOUND'],
     ['runc create failed: container with given ID already exists', 'ALREADY_EXISTS'],
     ['container `d1` already exists', 'ALREADY_EXISTS'],
     ['runc create failed: chdir /nonexist: no such file or directory', 'BUNDLE_NOT_FOUND'],

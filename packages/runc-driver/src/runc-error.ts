@@ -75,6 +75,8 @@ export function isRuncError(e: unknown, code?: RuncErrorCode): e is RuncError {
 const PATTERNS: ReadonlyArray<readonly [RegExp, RuncErrorCode]> = [
   // runc: "container does not exist"; crun: "error opening file `/run/crun/x/status`: No such file or directory"
   [/container does not exist|container .* does not exist|\/status`?: No such file or directory/i, 'NOT_FOUND'],
+  // crun delete of an unknown id: "cannot open directory '<root>/<id>': No such file or directory"
+  [/cannot open directory .*: No such file or directory/i, 'NOT_FOUND'],
   [/already exists/i, 'ALREADY_EXISTS'],
   // runc: "chdir /x: no such file or directory"; crun: "chdir `/x` failed"; config.json missing
   [/chdir .*(no such file|failed)|config\.json: no such file|open config\.json/i, 'BUNDLE_NOT_FOUND'],

@@ -96,20 +96,27 @@ export async function invoke(binary: string, inv: Invocation, log: CallLog): Pro
   // execa's types only list fds 0-2, but it passes any open fd number straight to spawn.
   const stdio = [in0, out1, err2, ...(inv.extraFds ?? [])] as unknown as ExecaOptions['stdio'];
   try {
-    const result = await execa(binary, [...inv.globals, ...inv.args], {
+    const subprocess = execa(binary, [...inv.globals, ...inv.args], {
       stdio,
       reject: false,
       stripFinalNewline: false,
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
-      ...(inv.signal ? { cancelSignal: inv.signal } : {}),
-      killSignal: 'SIGKILL',
-      forceKillAfterDelay: false,
       cleanup: true,
     });
+    // Abort by hand rather than with execa's cancelSignal: crun hands its own stdio to the
+    // container, so after killing the runtime our pipes would stay open as long as the
+    // container runs. Destroying them lets the call settle at once.
+    const onAbort = (): void => {
+      subprocess.kill('SIGKILL');
+      subprocess.stdout?.destroy();
+      subprocess.stderr?.destroy();
+    };
+    inv.signal?.addEventListener('abort', onAbort, { once: true });
+    const result = await subprocess.finally(() => inv.signal?.removeEventListener('abort', onAbort));
     const stdout = typeof result.stdout === 'string' ? result.stdout : '';
     const stderr = typeof result.stderr === 'string' ? result.stderr : '';
-    if (result.isCanceled) {
+    if (inv.signal?.aborted) {
       throw new RuncError('ABORTED', `${basename(binary)} ${inv.verb}${inv.id ? ` ${inv.id}` : ''}: aborted`, { argv, stderr, cause: inv.signal?.reason });
     }
     const cause = result.cause as NodeJS.ErrnoException | undefined;

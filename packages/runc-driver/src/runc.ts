@@ -67,6 +67,8 @@ export interface CreateOptions extends CallOptions {
 /** Options of a foreground {@link Runc.run}. */
 export interface RunOptions extends Omit<CreateOptions, 'io'> {
   detach?: false;
+  /** Keep the stopped container instead of deleting it when it exits (`--keep`). */
+  keep?: boolean;
   /** Stdio; stdout and stderr default to `'pipe'` (returned in the result). */
   io?: RuncIO;
 }
@@ -205,6 +207,7 @@ export class Runc {
     const bundle = await this.#checkBundle(options.bundle, 'run');
     const io = await openStdio(options.io ?? {}, { detached: false, verb: 'run' });
     const args = ['run', '--bundle', bundle];
+    flag(args, '--keep', options.keep);
     this.#commonCreateFlags(args, options);
     args.push(id);
     try {

@@ -74,7 +74,10 @@ describe('client <-> server round trip over a unix socket', () => {
           },
           async *streamContainers(request) {
             const count = Number(request.filter?.labelSelector?.['count'] ?? '3');
-            for (let i = 0; i < count; i++) yield { containers: [{ id: `c${i}`, createdAt: NANOS + BigInt(i) }] };
+            const padding = 'p'.repeat(Number(request.filter?.labelSelector?.['padding'] ?? '0'));
+            for (let i = 0; i < count; i++) {
+              yield { containers: [{ id: `c${i}`, createdAt: NANOS + BigInt(i), annotations: padding ? { padding } : {} }] };
+            }
             if (request.filter?.id === 'fail') throw criError('Internal', 'listing broke halfway');
           },
           async *getContainerEvents(_request, ctx) {
@@ -116,6 +119,17 @@ describe('client <-> server round trip over a unix socket', () => {
       ids.push(...page.containers.map((c) => c.id));
     }
     expect(ids).toEqual(['c0', 'c1', 'c2', 'c3']);
+  });
+
+  it('streams more than the socket buffers (the server waits for drain)', async () => {
+    let count = 0;
+    let bytes = 0;
+    for await (const page of client.runtime.streamContainers({ filter: { labelSelector: { count: '200', padding: String(128 * 1024) } } })) {
+      count += 1;
+      bytes += page.containers[0]?.annotations['padding']?.length ?? 0;
+    }
+    expect(count).toBe(200);
+    expect(bytes).toBe(200 * 128 * 1024);
   });
 
   it('reports a stream that fails halfway after the items before it', async () => {

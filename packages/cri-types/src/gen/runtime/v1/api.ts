@@ -1103,7 +1103,7 @@ export interface LinuxPodSandboxStatus {
   namespaces: Namespace | undefined;
 }
 
-/** Namespace settings of a sandbox. */
+/** The namespace options of a sandbox, as reported in its status. */
 export interface Namespace {
   options: NamespaceOption | undefined;
 }

@@ -17,7 +17,8 @@ export type OciSpecErrorCode =
   | 'INVALID_ARGUMENT'
   | 'UNKNOWN_USER'
   | 'UNKNOWN_GROUP'
-  | 'ROOTFS_READ_FAILED';
+  | 'ROOTFS_READ_FAILED'
+  | 'NO_COMMAND';
 
 /** Options accepted by the {@link OciSpecError} constructor. */
 export interface OciSpecErrorOptions {

@@ -22,3 +22,9 @@ export { DEVICE_TYPES, DEVICE_CGROUP_TYPES, isDeviceAccess } from './runtime-spe
 export { ROOTFS_PROPAGATIONS } from './runtime-spec/validate-linux-paths.js';
 export { SECCOMP_ACTIONS, SECCOMP_OPERATORS } from './runtime-spec/validate-seccomp.js';
 export { RESERVED_ANNOTATION_PREFIX, IMAGE_ANNOTATION_PREFIX } from './runtime-spec/validate-annotations.js';
+export * from './runtime-spec/default-linux-spec.js';
+export * from './runtime-spec/spec-builder.js';
+export * from './runtime-spec/spec-from-image.js';
+export * from './runtime-spec/resolve-user.js';
+export * from './runtime-spec/user-database.js';
+export { readFileInRoot } from './runtime-spec/read-in-root.js';

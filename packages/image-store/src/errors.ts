@@ -27,10 +27,16 @@ export type ImageStoreErrorCode =
 export class ImageStoreError extends Error {
   override readonly name = 'ImageStoreError';
   readonly code: ImageStoreErrorCode;
+  /** HTTP status of the registry response that caused it, if any. */
+  readonly status?: number;
+  /** The registry's own error code (`MANIFEST_UNKNOWN`, `DENIED`, ...), if it sent one. */
+  readonly registryCode?: string;
 
-  constructor(code: ImageStoreErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ImageStoreErrorCode, message: string, options?: { cause?: unknown; status?: number; registryCode?: string }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    if (options?.status !== undefined) this.status = options.status;
+    if (options?.registryCode !== undefined) this.registryCode = options.registryCode;
   }
 }
 

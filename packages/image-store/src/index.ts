@@ -11,3 +11,13 @@ export { compressionOfMediaType, decompress, detectCompression } from './compres
 export type { Compression } from './compression/decompress.js';
 export { ContentStore } from './content/content-store.js';
 export type { BlobInfo, BlobSource, BlobSourceOpener, IngestOptions } from './content/content-store.js';
+export { verifyStream } from './content/verify-stream.js';
+export { parseManifestDocument } from './images/manifest-document.js';
+export type { ManifestDocument } from './images/manifest-document.js';
+export { parseWwwAuthenticate } from './registry/www-authenticate.js';
+export type { AuthChallenge } from './registry/www-authenticate.js';
+export { loadDockerConfig, normalizeAuthKey, parseDockerConfig } from './registry/credentials.js';
+export type { CredentialsProvider, RegistryCredentials } from './registry/credentials.js';
+export type { RetryOptions, TransportOptions } from './registry/http-transport.js';
+export { MANIFEST_ACCEPT, RegistryClient } from './registry/registry-client.js';
+export type { BlobReadOptions, FetchedManifest, RegistryClientOptions, RegistryHostConfig, ResolvedImage } from './registry/registry-client.js';

@@ -1,0 +1,220 @@
+import { abortError, ImageStoreError, isImageStoreError } from '../errors.js';
+
+export interface RetryOptions {
+  /** Tries per request, the first included (default 4). */
+  attempts?: number;
+  /** First backoff delay; doubles each retry, with jitter (default 250 ms). */
+  baseDelayMs?: number;
+  /** Upper bound of one delay, Retry-After included (default 10 s). */
+  maxDelayMs?: number;
+}
+
+export interface TransportOptions {
+  /** Time allowed until response headers arrive (default 30 s). */
+  requestTimeoutMs?: number;
+  /** A body that delivers no byte for this long fails with PROGRESS_TIMEOUT (default 30 s). */
+  progressTimeoutMs?: number;
+  retry?: RetryOptions;
+  userAgent?: string;
+  /** Follow at most this many redirects (default 5). */
+  maxRedirects?: number;
+}
+
+export interface HttpRequest {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array | string;
+  signal?: AbortSignal;
+  /** Retry 429, 5xx and network errors (default true; off for non-idempotent requests). */
+  retry?: boolean;
+}
+
+/** A response plus the means to abort its body. */
+export interface HttpResponse {
+  response: Response;
+  /** The URL that answered, after redirects. */
+  url: string;
+  /** Aborts the underlying request (body included). */
+  abort(reason?: unknown): void;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError(signal));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortError(signal!));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+function retryable(status: number): boolean {
+  return status === 429 || status === 502 || status === 503 || status === 504 || status === 500;
+}
+
+/**
+ * fetch with bounded timeouts, manual redirects (the Authorization header is
+ * dropped when a redirect leaves the original host) and bounded retries with
+ * exponential backoff on 429, 5xx and network errors.
+ */
+export class HttpTransport {
+  readonly requestTimeoutMs: number;
+  readonly progressTimeoutMs: number;
+  private readonly attempts: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly userAgent: string;
+  private readonly maxRedirects: number;
+
+  constructor(options: TransportOptions = {}) {
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.progressTimeoutMs = options.progressTimeoutMs ?? 30_000;
+    this.attempts = Math.max(1, options.retry?.attempts ?? 4);
+    this.baseDelayMs = options.retry?.baseDelayMs ?? 250;
+    this.maxDelayMs = options.retry?.maxDelayMs ?? 10_000;
+    this.userAgent = options.userAgent ?? 'shimkit-image-store/0.1';
+    this.maxRedirects = options.maxRedirects ?? 5;
+  }
+
+  /** Delay before retry number `attempt` (1-based), honouring Retry-After. */
+  backoff(attempt: number, retryAfter?: string | null): number {
+    const seconds = retryAfter ? Number(retryAfter) : NaN;
+    if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, this.maxDelayMs);
+    const exp = this.baseDelayMs * 2 ** (attempt - 1);
+    return Math.min(exp / 2 + Math.random() * (exp / 2), this.maxDelayMs);
+  }
+
+  /** Sends a request; returns the final response whatever its status, after retries are spent. */
+  async send(request: HttpRequest): Promise<HttpResponse> {
+    const tries = request.retry === false ? 1 : this.attempts;
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= tries; attempt++) {
+      if (attempt > 1) await sleep(this.backoff(attempt - 1, (lastError as { retryAfter?: string } | undefined)?.retryAfter), request.signal);
+      try {
+        const result = await this.sendFollowingRedirects(request);
+        if (attempt < tries && retryable(result.response.status)) {
+          lastError = { retryAfter: result.response.headers.get('retry-after') };
+          result.abort();
+          await result.response.body?.cancel().catch(() => undefined);
+          continue;
+        }
+        return result;
+      } catch (e) {
+        if (request.signal?.aborted) throw abortError(request.signal, `${request.method ?? 'GET'} ${request.url}`);
+        if (isImageStoreError(e) && e.code !== 'REGISTRY_NETWORK') throw e;
+        lastError = e;
+        if (attempt === tries) throw e;
+      }
+    }
+    throw lastError;
+  }
+
+  private async sendFollowingRedirects(request: HttpRequest): Promise<HttpResponse> {
+    const origin = new URL(request.url).host;
+    let url = request.url;
+    let headers = { 'user-agent': this.userAgent, ...request.headers };
+    for (let hop = 0; ; hop++) {
+      const result = await this.sendOnce({ ...request, url, headers });
+      const { status } = result.response;
+      if (status < 300 || status >= 400 || status === 304) return result;
+      const location = result.response.headers.get('location');
+      result.abort();
+      if (!location) throw new ImageStoreError('REGISTRY_PROTOCOL', `${url} redirected (${status}) without a Location`, { status });
+      if (hop >= this.maxRedirects) throw new ImageStoreError('REGISTRY_PROTOCOL', `too many redirects from ${request.url}`, { status });
+      url = new URL(location, url).toString();
+      if (new URL(url).host !== origin) {
+        // The registry's credentials are for the registry only, never for a blob host it redirects to.
+        const { authorization: _drop, ...rest } = headers as Record<string, string>;
+        headers = rest as typeof headers;
+      }
+    }
+  }
+
+  private async sendOnce(request: HttpRequest & { url: string }): Promise<HttpResponse> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(request.signal?.reason);
+    if (request.signal?.aborted) throw abortError(request.signal);
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(
+      () => controller.abort(new ImageStoreError('REGISTRY_NETWORK', `${request.method ?? 'GET'} ${request.url}: no response within ${this.requestTimeoutMs} ms`)),
+      this.requestTimeoutMs,
+    );
+    const abort = (reason?: unknown) => {
+      request.signal?.removeEventListener('abort', onAbort);
+      controller.abort(reason);
+    };
+    try {
+      const response = await fetch(request.url, {
+        method: request.method ?? 'GET',
+        headers: request.headers,
+        body: request.body,
+        redirect: 'manual',
+        signal: controller.signal,
+      });
+      return { response, url: request.url, abort };
+    } catch (e) {
+      abort();
+      if (request.signal?.aborted) throw abortError(request.signal);
+      if (isImageStoreError(controller.signal.reason)) throw controller.signal.reason;
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new ImageStoreError('REGISTRY_NETWORK', `${request.method ?? 'GET'} ${request.url}: ${cause?.message ?? (e as Error).message}`, { cause: e });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/**
+ * Reads a response body chunk by chunk. No byte for `progressTimeoutMs` aborts
+ * the request with PROGRESS_TIMEOUT; a broken connection becomes REGISTRY_NETWORK.
+ */
+export async function* readBody(res: HttpResponse, progressTimeoutMs: number, signal?: AbortSignal): AsyncGenerator<Buffer> {
+  const body = res.response.body;
+  if (body === null) return;
+  const reader = body.getReader();
+  let timer: NodeJS.Timeout | undefined;
+  let stalled: ImageStoreError | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      stalled = new ImageStoreError('PROGRESS_TIMEOUT', `${res.url}: no data for ${progressTimeoutMs} ms`);
+      res.abort(stalled);
+    }, progressTimeoutMs);
+  };
+  try {
+    for (;;) {
+      arm();
+      let next: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        next = await reader.read();
+      } catch (e) {
+        if (stalled) throw stalled;
+        if (signal?.aborted) throw abortError(signal);
+        throw new ImageStoreError('REGISTRY_NETWORK', `${res.url}: body read failed: ${(e as Error).message}`, { cause: e });
+      }
+      if (next.done) return;
+      yield Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
+    }
+  } finally {
+    clearTimeout(timer);
+    reader.releaseLock();
+    res.abort();
+  }
+}
+
+/** Reads a whole (small) body, bounded by `limit` bytes. */
+export async function readAll(res: HttpResponse, progressTimeoutMs: number, limit: number, signal?: AbortSignal): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of readBody(res, progressTimeoutMs, signal)) {
+    size += chunk.length;
+    if (size > limit) throw new ImageStoreError('REGISTRY_PROTOCOL', `${res.url}: response is larger than ${limit} bytes`);
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts);
+}

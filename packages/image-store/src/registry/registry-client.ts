@@ -1,0 +1,302 @@
+import { createHash } from 'node:crypto';
+import type { Descriptor, Digest, ImageReference, Manifest, MediaType, Platform } from '@shimkit/oci-spec';
+import {
+  digestAlgorithm, hostPlatform, isOciSpecError, MediaType as MT, parseImageReference, selectManifest, tryParseDigest,
+} from '@shimkit/oci-spec';
+import { verifyStream } from '../content/verify-stream.js';
+import { ImageStoreError, isImageStoreError, throwIfAborted } from '../errors.js';
+import type { ManifestDocument } from '../images/manifest-document.js';
+import { parseManifestDocument } from '../images/manifest-document.js';
+import { Authorizer } from './authorizer.js';
+import type { CredentialsProvider, RegistryCredentials } from './credentials.js';
+import type { HttpResponse, TransportOptions } from './http-transport.js';
+import { HttpTransport, readAll, readBody } from './http-transport.js';
+import { registryError } from './registry-error.js';
+
+/** Per-registry settings, keyed by host (`docker.io`, `127.0.0.1:5000`). */
+export interface RegistryHostConfig {
+  /** Talk plain HTTP (default for localhost, 127.0.0.0/8 and ::1). */
+  plainHttp?: boolean;
+  /** Credentials for this host; take precedence over `credentials`. */
+  credentials?: RegistryCredentials;
+}
+
+export interface RegistryClientOptions extends TransportOptions {
+  /** Credentials by host, e.g. from loadDockerConfig(). */
+  credentials?: CredentialsProvider;
+  hosts?: Record<string, RegistryHostConfig>;
+}
+
+/** A manifest or index as served, verified against its digest. */
+export interface FetchedManifest {
+  descriptor: Descriptor;
+  bytes: Buffer;
+  document: ManifestDocument;
+}
+
+/** An image manifest resolved from a reference, through an index when there was one. */
+export interface ResolvedImage {
+  reference: ImageReference;
+  /** The index the reference named, for a multi-platform image. */
+  index?: FetchedManifest;
+  manifest: FetchedManifest & { document: { kind: 'manifest'; manifest: Manifest } };
+}
+
+export interface BlobReadOptions {
+  /** Start at this byte (resuming a partial download). */
+  offset?: number;
+  /** Check size and digest at the end (default true; the content store verifies on its own). */
+  verify?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Manifest types asked for, best first. */
+export const MANIFEST_ACCEPT = [MT.OciIndex, MT.OciManifest, MT.DockerManifestList, MT.DockerManifest].join(', ');
+
+/** Manifests above this size are refused (the distribution spec suggests registries accept at least 4 MiB). */
+const MAX_MANIFEST = 4 << 20;
+const MAX_TAG_PAGES = 1000;
+
+function isLoopback(host: string): boolean {
+  const name = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return name === 'localhost' || name === '::1' || /^127\./.test(name);
+}
+
+function digestOfBytes(bytes: Uint8Array, algorithm: 'sha256' | 'sha512' = 'sha256'): Digest {
+  return `${algorithm}:${createHash(algorithm).update(bytes).digest('hex')}` as Digest;
+}
+
+/**
+ * A client of the OCI distribution API: ping, manifests (GET/HEAD, index to
+ * platform), blobs (redirects, Range resume, verification) and tag listing,
+ * with anonymous, basic and bearer-token auth. Everything fetched is checked
+ * against its digest.
+ */
+export class RegistryClient {
+  readonly transport: HttpTransport;
+  private readonly authorizer: Authorizer;
+  private readonly hosts: Record<string, RegistryHostConfig>;
+
+  constructor(options: RegistryClientOptions = {}) {
+    this.transport = new HttpTransport(options);
+    this.hosts = options.hosts ?? {};
+    this.authorizer = new Authorizer(this.transport, (host) => this.hosts[host]?.credentials ?? options.credentials?.(host));
+  }
+
+  /** Base URL of a registry host's API. */
+  baseUrl(host: string): string {
+    const plain = this.hosts[host]?.plainHttp ?? isLoopback(host);
+    const endpoint = host === 'docker.io' ? 'registry-1.docker.io' : host;
+    return `${plain ? 'http' : 'https'}://${endpoint}`;
+  }
+
+  /**
+   * Sends an authorized request for a repository path. A 401 is answered once
+   * with fresh credentials for the challenge; what follows is returned as is.
+   */
+  async request(
+    ref: Pick<ImageReference, 'domain' | 'path'>,
+    path: string,
+    init: { method?: string; headers?: Record<string, string>; body?: Uint8Array | string; signal?: AbortSignal; retry?: boolean; actions?: string; url?: string },
+  ): Promise<HttpResponse> {
+    const scope = ref.path === '' ? 'registry:catalog:*' : `repository:${ref.path}:${init.actions ?? 'pull'}`;
+    const url = init.url ?? `${this.baseUrl(ref.domain)}/v2/${ref.path === '' ? '' : `${ref.path}/`}${path}`;
+    const send = async (authorization: string | undefined) => {
+      const headers = { ...init.headers };
+      if (authorization !== undefined) headers.authorization = authorization;
+      return this.transport.send({ url, method: init.method, headers, body: init.body, signal: init.signal, retry: init.retry });
+    };
+    let res = await send(await this.authorizer.header(ref.domain, scope, init.signal));
+    if (res.response.status === 401) {
+      const challenge = res.response.headers.get('www-authenticate');
+      res.abort();
+      res = await send(await this.authorizer.challenged(ref.domain, scope, challenge, init.signal));
+      if (res.response.status === 401) this.authorizer.forget(ref.domain, scope);
+    }
+    return res;
+  }
+
+  private async fail(res: HttpResponse, what: string, signal?: AbortSignal): Promise<never> {
+    const body = await readAll(res, this.transport.progressTimeoutMs, 64 << 10, signal).catch(() => Buffer.alloc(0));
+    throw registryError(res.response.status, body.toString('utf8'), what);
+  }
+
+  /** Checks that `host` speaks the distribution API (`GET /v2/`), authenticating if it asks. */
+  async ping(host: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const res = await this.request({ domain: host, path: '' }, '', { signal: options.signal });
+    if (res.response.status !== 200) await this.fail(res, `ping ${host}`, options.signal);
+    res.abort();
+  }
+
+  private parseRef(ref: ImageReference | string): ImageReference {
+    if (typeof ref !== 'string') return ref;
+    try {
+      return parseImageReference(ref);
+    } catch (e) {
+      throw new ImageStoreError('INVALID_ARGUMENT', `invalid image reference ${JSON.stringify(ref)}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** GETs a manifest or index by tag or digest and verifies it. */
+  async getManifest(refIn: ImageReference | string, options: { digest?: Digest; signal?: AbortSignal } = {}): Promise<FetchedManifest> {
+    const ref = this.parseRef(refIn);
+    const expected = options.digest ?? ref.digest;
+    const target = expected ?? ref.tag ?? 'latest';
+    const what = `manifest ${ref.domain}/${ref.path}:${target}`;
+    const res = await this.request(ref, `manifests/${target}`, { headers: { accept: MANIFEST_ACCEPT }, signal: options.signal });
+    if (res.response.status !== 200) await this.fail(res, what, options.signal);
+    const bytes = await readAll(res, this.transport.progressTimeoutMs, MAX_MANIFEST, options.signal);
+    const header = tryParseDigest(res.response.headers.get('docker-content-digest'));
+    const check = expected ?? header;
+    const digest = digestOfBytes(bytes, check ? digestAlgorithm(check) : 'sha256');
+    if (check !== undefined && digest !== check) {
+      throw new ImageStoreError('DIGEST_MISMATCH', `${what}: content digest ${digest} does not match ${expected ? 'the requested' : 'the Docker-Content-Digest'} ${check}`);
+    }
+    const document = parseManifestDocument(bytes, res.response.headers.get('content-type'));
+    return { descriptor: { mediaType: document.mediaType, digest, size: bytes.length }, bytes, document };
+  }
+
+  /** HEADs a manifest: its descriptor without the body, or undefined when the registry does not have it. */
+  async headManifest(refIn: ImageReference | string, options: { signal?: AbortSignal } = {}): Promise<Descriptor | undefined> {
+    const ref = this.parseRef(refIn);
+    const target = ref.digest ?? ref.tag ?? 'latest';
+    const res = await this.request(ref, `manifests/${target}`, { method: 'HEAD', headers: { accept: MANIFEST_ACCEPT }, signal: options.signal });
+    res.abort();
+    const { status, headers } = res.response;
+    if (status === 404) return undefined;
+    if (status !== 200) throw registryError(status, '', `HEAD manifest ${ref.domain}/${ref.path}:${target}`);
+    const digest = tryParseDigest(headers.get('docker-content-digest')) ?? ref.digest;
+    if (digest === undefined) throw new ImageStoreError('REGISTRY_PROTOCOL', `HEAD manifest ${ref.path}:${target}: no Docker-Content-Digest header`);
+    if (ref.digest !== undefined && digest !== ref.digest) {
+      throw new ImageStoreError('DIGEST_MISMATCH', `HEAD manifest ${ref.path}: registry reports ${digest} for ${ref.digest}`);
+    }
+    const size = Number(headers.get('content-length') ?? NaN);
+    const mediaType = (headers.get('content-type') ?? MT.OciManifest).split(';')[0]!.trim() as MediaType;
+    return { mediaType, digest, size: Number.isSafeInteger(size) ? size : 0 };
+  }
+
+  /**
+   * Resolves a reference to one image manifest: an index is narrowed to the
+   * manifest for `platform` (default: this host's) and that one fetched by digest.
+   */
+  async resolve(refIn: ImageReference | string, options: { platform?: Platform; signal?: AbortSignal } = {}): Promise<ResolvedImage> {
+    const reference = this.parseRef(refIn);
+    const top = await this.getManifest(reference, { signal: options.signal });
+    if (top.document.kind === 'manifest') return { reference, manifest: top as ResolvedImage['manifest'] };
+    const platform = options.platform ?? hostPlatform();
+    let chosen: Descriptor;
+    try {
+      chosen = selectManifest(top.document.index, platform);
+    } catch (e) {
+      if (isOciSpecError(e)) throw new ImageStoreError('NO_MATCHING_PLATFORM', `${reference.domain}/${reference.path}: ${e.message}`, { cause: e });
+      throw e;
+    }
+    const manifest = await this.getManifest(reference, { digest: chosen.digest, signal: options.signal });
+    if (manifest.document.kind !== 'manifest') {
+      throw new ImageStoreError('UNSUPPORTED_MEDIA_TYPE', `${reference.path}: index entry ${chosen.digest} is itself an index`);
+    }
+    if (manifest.bytes.length !== chosen.size) {
+      throw new ImageStoreError('SIZE_MISMATCH', `manifest ${chosen.digest} has ${manifest.bytes.length} bytes, the index says ${chosen.size}`);
+    }
+    return { reference, index: top, manifest: manifest as ResolvedImage['manifest'] };
+  }
+
+  /**
+   * Streams a blob. Redirects are followed (without the registry's
+   * credentials on another host); a connection that breaks or a body cut
+   * short is resumed with a Range request, a bounded number of times.
+   */
+  async *blob(refIn: ImageReference | string, descriptor: Pick<Descriptor, 'digest' | 'size'>, options: BlobReadOptions = {}): AsyncGenerator<Buffer> {
+    const ref = this.parseRef(refIn);
+    const stream = this.blobRanges(ref, descriptor, options.offset ?? 0, options.signal);
+    if (options.verify === false || (options.offset ?? 0) > 0) {
+      yield* stream;
+      return;
+    }
+    yield* verifyStream(stream, descriptor, `blob`);
+  }
+
+  private async *blobRanges(ref: ImageReference, descriptor: Pick<Descriptor, 'digest' | 'size'>, offset: number, signal?: AbortSignal): AsyncGenerator<Buffer> {
+    let position = offset;
+    let resumes = 0;
+    const maxResumes = 5;
+    const what = `blob ${descriptor.digest} of ${ref.domain}/${ref.path}`;
+    for (;;) {
+      throwIfAborted(signal, what);
+      if (position >= descriptor.size) return;
+      const headers: Record<string, string> = {};
+      if (position > 0) headers.range = `bytes=${position}-`;
+      let res: HttpResponse;
+      try {
+        res = await this.request(ref, `blobs/${descriptor.digest}`, { headers, signal });
+      } catch (e) {
+        if (!isImageStoreError(e, 'REGISTRY_NETWORK') || resumes++ >= maxResumes) throw e;
+        continue;
+      }
+      const { status } = res.response;
+      let skip = 0;
+      if (status === 206) {
+        const start = /^bytes (\d+)-/.exec(res.response.headers.get('content-range') ?? '')?.[1];
+        if (Number(start) !== position) {
+          res.abort();
+          throw new ImageStoreError('REGISTRY_PROTOCOL', `${what}: asked for bytes from ${position}, got Content-Range ${res.response.headers.get('content-range')}`);
+        }
+      } else if (status === 200) {
+        skip = position; // the server ignored Range: drop what we already have
+      } else {
+        await this.fail(res, what, signal);
+      }
+      try {
+        for await (const chunk of readBody(res, this.transport.progressTimeoutMs, signal)) {
+          if (skip > 0) {
+            if (chunk.length <= skip) {
+              skip -= chunk.length;
+              continue;
+            }
+            const rest = chunk.subarray(skip);
+            skip = 0;
+            position += rest.length;
+            yield rest;
+            continue;
+          }
+          position += chunk.length;
+          resumes = 0;
+          yield chunk;
+        }
+      } catch (e) {
+        if (!isImageStoreError(e, 'REGISTRY_NETWORK') || resumes++ >= maxResumes) throw e;
+        await new Promise((r) => setTimeout(r, this.transport.backoff(resumes)));
+        continue;
+      }
+      if (position >= descriptor.size) return;
+      // Body ended early without an error: resume like a broken connection.
+      if (resumes++ >= maxResumes) throw new ImageStoreError('REGISTRY_NETWORK', `${what}: body ended at ${position} of ${descriptor.size} bytes`);
+    }
+  }
+
+  /** Reads a small blob (a config) whole, verified. */
+  async getBlob(refIn: ImageReference | string, descriptor: Pick<Descriptor, 'digest' | 'size'>, options: { signal?: AbortSignal } = {}): Promise<Buffer> {
+    if (descriptor.size > MAX_MANIFEST * 4) throw new ImageStoreError('INVALID_ARGUMENT', `blob ${descriptor.digest} is too large to read whole`);
+    const parts: Buffer[] = [];
+    for await (const chunk of this.blob(refIn, descriptor, { signal: options.signal })) parts.push(chunk);
+    return Buffer.concat(parts);
+  }
+
+  /** Lists a repository's tags, following `Link: <...>; rel="next"` pagination. */
+  async listTags(refIn: ImageReference | string, options: { pageSize?: number; signal?: AbortSignal } = {}): Promise<string[]> {
+    const ref = this.parseRef(refIn);
+    const tags: string[] = [];
+    let url: string | undefined = `${this.baseUrl(ref.domain)}/v2/${ref.path}/tags/list${options.pageSize ? `?n=${options.pageSize}` : ''}`;
+    for (let page = 0; url !== undefined; page++) {
+      if (page >= MAX_TAG_PAGES) throw new ImageStoreError('REGISTRY_PROTOCOL', `tags of ${ref.path}: more than ${MAX_TAG_PAGES} pages`);
+      const res = await this.request(ref, 'tags/list', { url, signal: options.signal });
+      if (res.response.status !== 200) await this.fail(res, `tags of ${ref.domain}/${ref.path}`, options.signal);
+      const link = res.response.headers.get('link');
+      const doc = JSON.parse((await readAll(res, this.transport.progressTimeoutMs, 16 << 20, options.signal)).toString('utf8')) as { tags?: string[] | null };
+      tags.push(...(doc.tags ?? []));
+      const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : undefined;
+      url = next === undefined ? undefined : new URL(next, url).toString();
+    }
+    return tags;
+  }
+}

@@ -45,7 +45,8 @@ export class Daemon {
   static async start(file: string, args: readonly string[], logFile: string): Promise<Daemon> {
     const log = await open(logFile, 'a');
     try {
-      const child = spawn(file, args, { stdio: ['ignore', log.fd, log.fd], detached: false });
+      // Own process group: a Ctrl-C on the terminal reaches only us, and close() decides the order of teardown.
+      const child = spawn(file, args, { stdio: ['ignore', log.fd, log.fd], detached: true });
       const daemon = new Daemon(child, logFile);
       track(child);
       // Surface a spawn failure (ENOENT) right away.

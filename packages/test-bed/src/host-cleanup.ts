@@ -2,7 +2,7 @@
 // daemon that made it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from './exec.js';
-import { listIptablesRules, listMountPoints, processArgv, type IptablesRule } from './host-scan.js';
+import { isAlive, listIptablesRules, listMountPoints, type IptablesRule } from './host-scan.js';
 
 /** True when `path` is `dir` or inside it. */
 export function isUnder(path: string, dir: string): boolean {
@@ -25,7 +25,7 @@ export async function waitGone(pids: readonly number[], timeoutMs: number): Prom
   const deadline = Date.now() + timeoutMs;
   let alive = [...pids];
   for (;;) {
-    const states = await Promise.all(alive.map(async (pid) => ((await processArgv(pid)) ? pid : undefined)));
+    const states = await Promise.all(alive.map(async (pid) => ((await isAlive(pid)) ? pid : undefined)));
     alive = states.filter((p): p is number => p !== undefined);
     if (alive.length === 0 || Date.now() > deadline) return alive;
     await sleep(50);

@@ -50,10 +50,12 @@ export function withDescendants(all: readonly ProcessInfo[], roots: readonly Pro
   return [...chosen.values()];
 }
 
-/** argv of a process, or undefined when it is gone. */
-export async function processArgv(pid: number): Promise<string[] | undefined> {
-  const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
-  return raw?.replace(/\0+$/, '').split('\0');
+/** True while `pid` exists and is not a zombie. */
+export async function isAlive(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (stat === undefined) return false;
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
 }
 
 function unescapeMountPath(s: string): string {

@@ -5,8 +5,7 @@ export type TestBedErrorCode =
   | 'START_FAILED'
   | 'TIMEOUT'
   | 'ABORTED'
-  | 'INVALID_ARGUMENT'
-  | 'CLOSED';
+  | 'INVALID_ARGUMENT';
 
 /** The one error class of @shimkit/test-bed. */
 export class TestBedError extends Error {

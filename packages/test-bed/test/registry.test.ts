@@ -98,3 +98,11 @@ describe('startRegistry failures', () => {
     expect((err as Error).message).toContain('/nonexistent/registry');
   });
 });
+
+describe('pushTestImages failures', () => {
+  it('names the registry it could not reach', async () => {
+    const err = await pushTestImages({ host: '127.0.0.1:1' }).catch((e: unknown) => e);
+    expect(isTestBedError(err, 'COMMAND_FAILED')).toBe(true);
+    expect((err as Error).message).toContain('127.0.0.1:1');
+  });
+});

@@ -28,3 +28,8 @@ export * from './runtime-spec/spec-from-image.js';
 export * from './runtime-spec/resolve-user.js';
 export * from './runtime-spec/user-database.js';
 export { readFileInRoot } from './runtime-spec/read-in-root.js';
+export * from './image/validate-manifest.js';
+export * from './image/validate-image-index.js';
+export * from './image/validate-image-config.js';
+export { validateDescriptor } from './image/validate-descriptor.js';
+export * from './image/parse-image-documents.js';

@@ -29,7 +29,7 @@ export function validateNamespaces(ctx: SpecContext): void {
     }
   }
 
-  if (!ctx.isLinux) return;
+  if (!ctx.isLinux || !ctx.namespacesKnown) return;
   for (const key of ['hostname', 'domainname']) {
     const value = field(ctx.spec, key);
     if (typeof value === 'string' && value !== '' && !ctx.namespaces.has('uts')) {

@@ -15,7 +15,7 @@ export function isIpcSysctl(key: string): boolean {
 /** `net.*` sysctls need a network namespace, IPC sysctls an IPC namespace (else they change the host). */
 export function validateSysctl(ctx: SpecContext): void {
   const sysctl = field(field(ctx.spec, 'linux'), 'sysctl');
-  if (!isObject(sysctl)) return;
+  if (!isObject(sysctl) || !ctx.namespacesKnown) return;
   for (const key of Object.keys(sysctl)) {
     const path = pointer('/linux/sysctl', key);
     const normalized = key.replace(/\//g, '.');

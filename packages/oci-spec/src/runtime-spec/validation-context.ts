@@ -1,4 +1,4 @@
-import { arrayEntries, field } from '../validation/issue.js';
+import { arrayEntries, field, isObject } from '../validation/issue.js';
 import type { IssueCollector } from '../validation/issue.js';
 
 /** What every runtime-spec rule sees. */
@@ -13,6 +13,8 @@ export interface SpecContext {
   readonly namespaces: ReadonlySet<string>;
   /** True unless the document is for Windows (`windows` present, no `linux`). */
   readonly isLinux: boolean;
+  /** False when `linux` or `linux.namespaces` is malformed: namespace-dependent rules then stay quiet. */
+  readonly namespacesKnown: boolean;
 }
 
 /** Builds the context for one validation run. */
@@ -22,8 +24,13 @@ export function specContext(spec: unknown, out: IssueCollector, bundle?: string)
     const type = field(ns, 'type');
     if (typeof type === 'string') namespaces.add(type);
   }
-  const isLinux = field(spec, 'linux') !== undefined || field(spec, 'windows') === undefined;
-  return { spec, out, namespaces, isLinux, ...(bundle === undefined ? {} : { bundle }) };
+  const linux = field(spec, 'linux');
+  const isLinux = linux !== undefined || field(spec, 'windows') === undefined;
+  const list = field(linux, 'namespaces');
+  const namespacesKnown =
+    linux === undefined ||
+    (isObject(linux) && (list === undefined || (Array.isArray(list) && list.every((n) => typeof field(n, 'type') === 'string'))));
+  return { spec, out, namespaces, isLinux, namespacesKnown, ...(bundle === undefined ? {} : { bundle }) };
 }
 
 /** True for an absolute POSIX path. */

@@ -32,3 +32,14 @@ export type {
   RuntimeFeatures,
   RuntimeVersion,
 } from './runc-types.js';
+export { Conmon } from './conmon.js';
+export type { ConmonOptions, ConmonCreateOptions, ConmonContainer, ConmonExit } from './conmon.js';
+export { execSync, EXEC_SYNC_MAX_OUTPUT } from './exec-sync.js';
+export type { ExecSyncOptions, ExecSyncResult } from './exec-sync.js';
+export { readExitFile } from './exit-file.js';
+export type { ExitStatus } from './exit-file.js';
+export { ExitWatcher } from './exit-watcher.js';
+export type { ContainerExit, ExitWatcherOptions } from './exit-watcher.js';
+export { parseCriLog, criLogMessages } from './cri-log.js';
+export type { CriLogLine } from './cri-log.js';
+export { processTree, killProcessTree } from './process-tree.js';

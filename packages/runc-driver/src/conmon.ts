@@ -1,0 +1,263 @@
+import { spawn } from 'node:child_process';
+import { access, mkdir, readFile, rm } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { readSyncMessage } from './conmon-sync.js';
+import { execSync, type ExecSyncOptions, type ExecSyncResult } from './exec-sync.js';
+import { readExitFile, type ExitStatus } from './exit-file.js';
+import { ExitWatcher, type ExitWatcherOptions } from './exit-watcher.js';
+import { findExecutable } from './find-executable.js';
+import type { Logger } from './logger.js';
+import { checkId } from './runc-args.js';
+import { RuncError, classifyRuntimeMessage } from './runc-error.js';
+import { lastRuntimeError } from './runc-log.js';
+import type { Runc } from './runc.js';
+import type { OciProcess } from './runc-types.js';
+
+/** Constructor options of {@link Conmon}. */
+export interface ConmonOptions {
+  /** The runtime conmon runs: its binary and global flags (`--root`, ...) are passed on. */
+  runc: Runc;
+  /** conmon binary (default `conmon` on PATH). */
+  binary?: string;
+  /** Directory where conmon writes `<id>` exit files. */
+  exitDir: string;
+  /** Directory for attach socket links (`--socket-dir-path`). */
+  socketDir: string;
+  /** conmon's own log level (`--log-level`), e.g. `'error'`. */
+  logLevel?: 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  logger?: Logger;
+}
+
+/** Options of {@link Conmon.create}. */
+export interface ConmonCreateOptions {
+  /** Bundle directory holding config.json. */
+  bundle: string;
+  /** CRI log file (k8s-file format) for the container's stdout and stderr. */
+  logPath: string;
+  /**
+   * conmon's per-container directory (`--persist-dir`): `exit`, `oom`, and by default the
+   * pid files. Default `<bundle>/conmon`.
+   */
+  persistDir?: string;
+  /** Default `<persistDir>/pid`. */
+  containerPidFile?: string;
+  /** Default `<persistDir>/conmon.pid`. */
+  conmonPidFile?: string;
+  /** Container name for conmon (`--name`; default the id). */
+  name?: string;
+  /** Rotate the log file beyond this many bytes (`--log-size-max`). */
+  logSizeMax?: number;
+  /** conmon kills the container after this many seconds (`--timeout`). */
+  timeoutSeconds?: number;
+  signal?: AbortSignal;
+}
+
+/** A container created under conmon. */
+export interface ConmonContainer {
+  id: string;
+  /** Host pid of the container's init process. */
+  pid: number;
+  /** pid of the conmon process monitoring it. */
+  conmonPid: number;
+  bundle: string;
+  logPath: string;
+  persistDir: string;
+  exitFile: string;
+}
+
+/** A finished container under conmon. */
+export interface ConmonExit extends ExitStatus {
+  /** True when the kernel OOM killer hit the container's memory cgroup (conmon's `oom` file). */
+  oomKilled: boolean;
+}
+
+/**
+ * Starts containers under conmon, the per-container monitor CRI-O uses: conmon runs
+ * `<runtime> create`, keeps the container's stdio, writes the CRI log file and, when the
+ * container exits, its exit file. conmon double-forks, so containers outlive this process.
+ */
+export class Conmon {
+  readonly runc: Runc;
+  readonly binary: string;
+  readonly exitDir: string;
+  readonly socketDir: string;
+  readonly #options: ConmonOptions;
+  readonly #watchers = new Set<ExitWatcher>();
+
+  constructor(options: ConmonOptions) {
+    this.runc = options.runc;
+    this.binary = options.binary ?? 'conmon';
+    this.exitDir = resolve(options.exitDir);
+    this.socketDir = resolve(options.socketDir);
+    this.#options = options;
+  }
+
+  /**
+   * Creates the container under a new conmon (which runs `runtime create`). Resolves once the
+   * runtime reported the container pid over the sync pipe; start it with `runc.start(id)`.
+   */
+  async create(id: string, options: ConmonCreateOptions): Promise<ConmonContainer> {
+    checkId(id, 'conmon create');
+    const { signal } = options;
+    if (signal?.aborted) throw new RuncError('ABORTED', `conmon create ${id}: aborted before start`, { cause: signal.reason });
+    const bundle = resolve(options.bundle);
+    try {
+      await access(join(bundle, 'config.json'));
+    } catch (err) {
+      throw new RuncError('BUNDLE_NOT_FOUND', `conmon create ${id}: bundle ${bundle} has no config.json`, { cause: err });
+    }
+    const persistDir = resolve(options.persistDir ?? join(bundle, 'conmon'));
+    const pidFile = resolve(options.containerPidFile ?? join(persistDir, 'pid'));
+    const conmonPidFile = resolve(options.conmonPidFile ?? join(persistDir, 'conmon.pid'));
+    const logPath = resolve(options.logPath);
+    await Promise.all([this.exitDir, this.socketDir, persistDir].map((d) => mkdir(d, { recursive: true })));
+    // conmon wants an absolute runtime path
+    const runtime = await findExecutable(this.runc.binary);
+    if (runtime === undefined) throw new RuncError('BINARY_NOT_FOUND', `conmon create ${id}: runtime binary not found or not executable: ${this.runc.binary}`);
+    const runtimeLog = await this.runc.tempPath('log');
+
+    const args = [
+      '--api-version', '1',
+      '--cid', id,
+      '--cuuid', id,
+      '--name', options.name ?? id,
+      '--runtime', resolve(runtime),
+      '--bundle', bundle,
+      '--container-pidfile', pidFile,
+      '--conmon-pidfile', conmonPidFile,
+      '--log-path', `k8s-file:${logPath}`,
+      '--exit-dir', this.exitDir,
+      '--socket-dir-path', this.socketDir,
+      '--persist-dir', persistDir,
+      ...this.runc.globalArgs(runtimeLog).map((a) => `--runtime-arg=${a}`),
+    ];
+    if (this.#options.logLevel) args.push('--log-level', this.#options.logLevel);
+    if (options.logSizeMax !== undefined) args.push('--log-size-max', String(options.logSizeMax));
+    if (options.timeoutSeconds !== undefined) args.push('--timeout', String(options.timeoutSeconds));
+    const argv = [this.binary, ...args];
+    this.#options.logger?.debug('conmon create', { argv });
+
+    // fd 3: sync pipe (conmon reports the pid or the runtime's error); fd 4: start pipe
+    // (conmon waits for one write before doing anything).
+    const child = spawn(this.binary, args, {
+      cwd: persistDir,
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
+      env: { ...process.env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },
+    });
+    const syncPipe = child.stdio[3] as Readable;
+    const startPipe = child.stdio[4] as Writable;
+    let stderr = '';
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-65536);
+    });
+    const exited = new Promise<{ code: number | null; error?: Error }>((res) => {
+      child.once('error', (error) => res({ code: null, error }));
+      child.once('exit', (code) => res({ code }));
+    });
+    const onAbort = (): void => {
+      child.kill('SIGKILL');
+      syncPipe.destroy();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      startPipe.on('error', () => undefined);
+      startPipe.end('0');
+      const [message, exit] = await Promise.all([readSyncMessage(syncPipe), exited]);
+      if (signal?.aborted) {
+        await this.#cleanupAborted(id, conmonPidFile);
+        throw new RuncError('ABORTED', `conmon create ${id}: aborted`, { argv, cause: signal.reason });
+      }
+      if (exit.error) {
+        const missing = (exit.error as NodeJS.ErrnoException).code === 'ENOENT';
+        throw new RuncError(missing ? 'BINARY_NOT_FOUND' : 'CONMON_FAILED', missing ? `conmon binary not found: ${this.binary}` : `cannot run conmon: ${exit.error.message}`, { argv, cause: exit.error });
+      }
+      if (message === undefined || message.data <= 0) {
+        const logText = await readFile(runtimeLog, 'utf8').catch(() => '');
+        const runtimeMessage = lastRuntimeError(logText) ?? message?.message?.trim();
+        const cleanStderr = stderr.replace(/^\[conmon:d\]: failed to write to \/proc\/self\/oom_score_adj.*$/gm, '').trim();
+        const detail = runtimeMessage ?? (cleanStderr || `conmon exited with code ${String(exit.code)} without reporting a pid`);
+        const code = runtimeMessage ? classifyRuntimeMessage(runtimeMessage) : 'CONMON_FAILED';
+        throw new RuncError(code, `conmon create ${id} (${basename(this.runc.binary)}): ${detail}`, {
+          argv,
+          stderr,
+          ...(exit.code === null ? {} : { exitCode: exit.code }),
+          ...(runtimeMessage ? { runtimeMessage } : {}),
+        });
+      }
+      const conmonPid = Number.parseInt((await readFile(conmonPidFile, 'utf8')).trim(), 10);
+      return { id, pid: message.data, conmonPid, bundle, logPath, persistDir, exitFile: join(this.exitDir, id) };
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      syncPipe.destroy();
+      startPipe.destroy();
+      child.stderr?.destroy();
+      await rm(runtimeLog, { force: true });
+    }
+  }
+
+  /**
+   * The container's exit, read back from conmon's files; undefined while it runs. Works from
+   * any process (e.g. after a restart of the caller). `persistDir` enables OOM detection.
+   */
+  async exitStatus(id: string, options: { persistDir?: string } = {}): Promise<ConmonExit | undefined> {
+    checkId(id, 'exit status');
+    const status = await readExitFile(join(this.exitDir, id));
+    if (!status) return undefined;
+    return { ...status, oomKilled: options.persistDir ? await this.oomKilled(options.persistDir) : false };
+  }
+
+  /** True when conmon recorded an OOM kill in the container's persist dir. */
+  async oomKilled(persistDir: string): Promise<boolean> {
+    try {
+      await access(join(persistDir, 'oom'));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A watcher reporting container exits from this conmon's exit dir; closed with this object. */
+  watch(options: ExitWatcherOptions = {}): ExitWatcher {
+    const watcher = new ExitWatcher(this.exitDir, { ...(this.#options.logger ? { logger: this.#options.logger } : {}), ...options });
+    this.#watchers.add(watcher);
+    return watcher;
+  }
+
+  /**
+   * Runs a command in a running container and waits for it (ExecSync): see {@link execSync}.
+   */
+  execSync(id: string, process: OciProcess, options: ExecSyncOptions = {}): Promise<ExecSyncResult> {
+    return execSync(this.runc, id, process, options);
+  }
+
+  /** Removes the exit file of a deleted container (so the id can be reused). */
+  async removeExitFile(id: string): Promise<void> {
+    checkId(id, 'remove exit file');
+    await rm(join(this.exitDir, id), { force: true });
+    for (const w of this.#watchers) w.forget(id);
+  }
+
+  /** Closes the watchers made by {@link watch}. Containers and their conmons keep running. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#watchers].map((w) => w.close()));
+    this.#watchers.clear();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #cleanupAborted(id: string, conmonPidFile: string): Promise<void> {
+    const conmonPid = Number.parseInt(await readFile(conmonPidFile, 'utf8').catch(() => ''), 10);
+    if (Number.isInteger(conmonPid) && conmonPid > 1) {
+      try {
+        process.kill(conmonPid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await this.runc.delete(id, { force: true }).catch(() => undefined);
+  }
+}

@@ -1,6 +1,7 @@
 // Our CRI client against a real, independent CRI server: containerd 1.6 from the
 // test bed, pulling test images from a local registry.
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -20,6 +21,7 @@ import {
   isCriError,
   NamespaceMode,
   PodSandboxState,
+  Protocol,
   type ContainerConfig,
   type ContainerStatus,
   type CriClient,
@@ -44,6 +46,16 @@ afterAll(async () => {
   await containerd?.close();
   await registry?.close();
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
 
 async function waitForExit(containerId: string): Promise<ContainerStatus> {
   for (let i = 0; i < 100; i++) {
@@ -179,11 +191,13 @@ describe('CRI client against containerd', () => {
   });
 
   it('leaves nothing behind once closed, even with a pod still running', async () => {
-    // Left running on purpose: close() must clean up without CRI calls.
+    // Left running on purpose: close() must clean up without CRI calls, including portmap's iptables rules.
+    const hostPort = await freePort();
     const podConfig: DeepPartial<PodSandboxConfig> = {
       metadata: { name: 'left-pod', uid: `left-${containerd.id}`, namespace: 'shimkit-test' },
       logDirectory: join(containerd.dir, 'left-logs'),
       linux: { cgroupParent: containerd.cgroupParent },
+      portMappings: [{ protocol: Protocol.TCP, containerPort: 80, hostPort, hostIp: '127.0.0.1' }],
     };
     const { podSandboxId } = await cri.runtime.runPodSandbox({ config: podConfig });
     const { containerId } = await cri.runtime.createContainer({
@@ -192,7 +206,11 @@ describe('CRI client against containerd', () => {
       sandboxConfig: podConfig,
     });
     await cri.runtime.startContainer({ containerId });
-    expect(isClean(await leftovers(containerd.id))).toBe(false);
+    const before = await leftovers(containerd.id);
+    expect(before.processes.length).toBeGreaterThan(0);
+    expect(before.netns.length).toBe(1);
+    expect(before.interfaces).toContain(containerd.bridge);
+    expect(before.iptables.some((r) => r.includes(String(hostPort)))).toBe(true);
 
     await cri.close();
     await containerd.close();

@@ -66,11 +66,10 @@ export async function removeContainerdInstance(dir: string): Promise<void> {
   // Veths normally vanish with their netns; delete any still on our bridge, then the bridge.
   const links = await listInterfaces();
   await deleteInterfaces([...links.filter((l) => l.master === bridge).map((l) => l.name), ...links.filter((l) => l.name === bridge).map((l) => l.name)]);
+  // Rules naming our network or bridge (portmap's comments), or addresses of our subnet.
+  const idRe = new RegExp(`(^|[^\\w])${id}([^\\w]|$)`);
   const subnetPrefix = subnet?.replace(/0$/, '');
-  await removeIptablesRules(
-    ({ rule }) =>
-      rule.includes(`"${id}"`) || rule.includes(` ${bridge} `) || rule.endsWith(` ${bridge}`) || (subnetPrefix !== undefined && rule.includes(` ${subnetPrefix}`)),
-  );
+  await removeIptablesRules(({ rule }) => idRe.test(rule) || (subnetPrefix !== undefined && rule.includes(` ${subnetPrefix}`)));
 
   // libcni caches results by network name: ours, and containerd's loopback network per sandbox.
   const sandboxes = await readdir(join(state, 'io.containerd.grpc.v1.cri', 'sandboxes')).catch(() => [] as string[]);

@@ -31,7 +31,7 @@ export async function leftovers(id?: string): Promise<Leftovers> {
   const idPattern = id ?? `${TEST_BED_PREFIX}[0-9a-f]{6}`;
   const dirRe = new RegExp(`/tmp/${idPattern}-`);
   const nameRe = new RegExp(`^${idPattern}$`);
-  const wordRe = new RegExp(`(^|[\\s"/])${idPattern}([\\s"-]|$)`);
+  const wordRe = new RegExp(`(^|[^\\w])${idPattern}([^\\w]|$)`);
 
   const all = await listProcesses();
   // Container processes name nothing of ours; they descend from a shim that does.

@@ -21,3 +21,10 @@ export type { CredentialsProvider, RegistryCredentials } from './registry/creden
 export type { RetryOptions, TransportOptions } from './registry/http-transport.js';
 export { MANIFEST_ACCEPT, RegistryClient } from './registry/registry-client.js';
 export type { BlobReadOptions, FetchedManifest, RegistryClientOptions, RegistryHostConfig, ResolvedImage } from './registry/registry-client.js';
+export { ImageStore } from './image-store.js';
+export type { FsUsage, GcResult, ImageStoreOptions } from './image-store.js';
+export type { ImageRecord } from './images/image-record.js';
+export type { PullOptions, PullProgress } from './pull/pull-image.js';
+export { chainIds } from './snapshot/chain-id.js';
+export { SnapshotStore } from './snapshot/snapshot-store.js';
+export type { Rootfs, SnapshotFillContext, SnapshotterKind } from './snapshot/snapshot-store.js';

@@ -25,7 +25,7 @@ export interface ApplyLayerOptions {
    * Overlay mode only: directories of the lower layers, topmost first, searched
    * for a hardlink target that is not in this layer (it is copied up).
    */
-  lowerDirs?: string[];
+  lowerDirs?: string[] | (() => Promise<string[]>);
   signal?: AbortSignal;
 }
 
@@ -198,7 +198,9 @@ class LayerApplier {
 
   /** Overlay mode: the target lives in a lower layer, so its content is copied up into this one. */
   private async hardlinkFromLower(entry: TarEntry, target: string, linkRel: string): Promise<void> {
-    for (const lower of this.mode === 'overlay' ? (this.options.lowerDirs ?? []) : []) {
+    const lowers = this.options.lowerDirs;
+    const dirs = this.mode !== 'overlay' || lowers === undefined ? [] : typeof lowers === 'function' ? await lowers() : lowers;
+    for (const lower of dirs) {
       const parts = linkRel.split('/');
       let ok = true;
       for (let i = 1; i < parts.length && ok; i++) {

@@ -80,7 +80,9 @@ describe('readTar', () => {
   it('rejects a truncated archive', async () => {
     const tar = buildTar([{ path: 'a', type: 'file', data: 'x'.repeat(2000) }]);
     await expect(collect(tar.subarray(0, 1200))).rejects.toSatisfy((e) => isImageStoreError(e, 'TAR_INVALID') && /truncated/.test((e as Error).message));
-    await expect(collect(Buffer.alloc(0))).rejects.toSatisfy((e) => isImageStoreError(e, 'TAR_INVALID'));
+    // an archive that ends cleanly at a header boundary without end blocks is accepted (umoci writes those)
+    const noEnd = tar.subarray(0, tar.length - 1024);
+    expect((await collect(noEnd)).map((i) => i.data.length)).toEqual([2000]);
   });
 
   it('rejects a corrupted header checksum', async () => {

@@ -1,0 +1,282 @@
+import { readFile, readdir, lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Digest, ImageReference } from '@shimkit/oci-spec';
+import { formatImageReference, parseImageReference, referenceName, tryParseDigest } from '@shimkit/oci-spec';
+import { writeFileAtomic } from './content/atomic-write.js';
+import { ContentStore } from './content/content-store.js';
+import { ImageStoreError, isImageStoreError, throwIfAborted } from './errors.js';
+import type { ImageRecord } from './images/image-record.js';
+import type { PullOptions } from './pull/pull-image.js';
+import { pullImage } from './pull/pull-image.js';
+import type { RegistryClientOptions } from './registry/registry-client.js';
+import { RegistryClient } from './registry/registry-client.js';
+import type { Rootfs, SnapshotterKind } from './snapshot/snapshot-store.js';
+import { SnapshotStore } from './snapshot/snapshot-store.js';
+
+export interface ImageStoreOptions {
+  /** Persistent directory for blobs, snapshots, rootfs dirs and metadata. */
+  root: string;
+  /** A registry client, or options to make one. */
+  registry?: RegistryClient | RegistryClientOptions;
+  /** `auto` (default) uses overlay when it can be mounted, else copies. */
+  snapshotter?: SnapshotterKind | 'auto';
+  /** Keep compressed layer blobs after unpacking (default false: they would double the disk writes of a pull). */
+  keepLayerBlobs?: boolean;
+  /** Layers transferred at once (default 3). */
+  concurrency?: number;
+  signal?: AbortSignal;
+}
+
+/** Disk use of the store, for CRI ImageFsInfo. */
+export interface FsUsage {
+  /** The directory measured. */
+  mountpoint: string;
+  usedBytes: number;
+  inodesUsed: number;
+}
+
+export interface GcResult {
+  removedBlobs: number;
+  removedSnapshots: number;
+}
+
+const METADATA = 'images.json';
+
+/**
+ * Images on local disk: pull from registries, names (tags and digests) to
+ * images, container rootfs on the layer snapshots, removal and garbage
+ * collection. Lists and status are answered from memory.
+ */
+export class ImageStore implements AsyncDisposable {
+  private readonly images = new Map<Digest, ImageRecord>();
+  private readonly pulls = new Map<string, Promise<ImageRecord>>();
+  private saving: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly root: string,
+    readonly content: ContentStore,
+    readonly snapshots: SnapshotStore,
+    readonly registry: RegistryClient,
+    private readonly options: ImageStoreOptions,
+  ) {}
+
+  /** Opens (creating when missing) a store, reloading its image metadata. */
+  static async open(options: ImageStoreOptions): Promise<ImageStore> {
+    throwIfAborted(options.signal);
+    const content = await ContentStore.open(join(options.root, 'content'), { signal: options.signal });
+    const snapshots = await SnapshotStore.open(options.root, { kind: options.snapshotter });
+    const registry = options.registry instanceof RegistryClient ? options.registry : new RegistryClient(options.registry);
+    const store = new ImageStore(options.root, content, snapshots, registry, options);
+    const text = await readFile(join(options.root, METADATA), 'utf8').catch(() => undefined);
+    if (text !== undefined) {
+      try {
+        for (const record of (JSON.parse(text) as { images: ImageRecord[] }).images) store.images.set(record.id, record);
+      } catch (e) {
+        throw new ImageStoreError('STORE_IO', `image metadata ${join(options.root, METADATA)} is corrupt: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    return store;
+  }
+
+  /** The snapshotter in use. */
+  get snapshotter(): SnapshotterKind {
+    return this.snapshots.kind;
+  }
+
+  private persist(): Promise<void> {
+    const doc = JSON.stringify({ images: [...this.images.values()] });
+    this.saving = this.saving.catch(() => undefined).then(() => writeFileAtomic(join(this.root, METADATA), doc));
+    return this.saving;
+  }
+
+  private parse(ref: string): ImageReference {
+    try {
+      return parseImageReference(ref);
+    } catch (e) {
+      throw new ImageStoreError('INVALID_ARGUMENT', `invalid image reference ${JSON.stringify(ref)}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /**
+   * Pulls an image and records its name. Identical pulls running at once
+   * share one transfer; layers already unpacked are not fetched again.
+   */
+  async pull(ref: string, options: PullOptions = {}): Promise<ImageRecord> {
+    const parsed = this.parse(ref);
+    const key = `${formatImageReference(parsed)}|${JSON.stringify(options.platform ?? null)}`;
+    const running = this.pulls.get(key);
+    if (running !== undefined) return running;
+    const job = (async () => {
+      const pulled = await pullImage({
+        registry: this.registry,
+        content: this.content,
+        snapshots: this.snapshots,
+        keepLayerBlobs: this.options.keepLayerBlobs ?? false,
+        concurrency: this.options.concurrency ?? 3,
+      }, parsed, options);
+      return this.record(pulled);
+    })().finally(() => this.pulls.delete(key));
+    this.pulls.set(key, job);
+    return job;
+  }
+
+  /** Adds a pulled image, moving its tags away from any other image. */
+  private async record(pulled: Omit<ImageRecord, 'createdAt'>): Promise<ImageRecord> {
+    for (const other of this.images.values()) {
+      if (other.id === pulled.id) continue;
+      other.repoTags = other.repoTags.filter((t) => !pulled.repoTags.includes(t));
+    }
+    const existing = this.images.get(pulled.id);
+    const record: ImageRecord = existing === undefined
+      ? { ...pulled, createdAt: new Date().toISOString() }
+      : {
+          ...existing,
+          repoTags: [...new Set([...existing.repoTags, ...pulled.repoTags])],
+          repoDigests: [...new Set([...existing.repoDigests, ...pulled.repoDigests])],
+        };
+    this.images.set(record.id, record);
+    await this.persist();
+    return structuredClone(record);
+  }
+
+  /** Every image. */
+  list(): ImageRecord[] {
+    return [...this.images.values()].map((r) => structuredClone(r));
+  }
+
+  private find(ref: string): ImageRecord | undefined {
+    const asId = tryParseDigest(ref) ?? (/^[0-9a-f]{64}$/.test(ref) ? tryParseDigest(`sha256:${ref}`) : undefined);
+    if (asId !== undefined) return this.images.get(asId);
+    if (/^[0-9a-f]{12,63}$/.test(ref)) {
+      const matches = [...this.images.values()].filter((r) => r.id.slice(7).startsWith(ref));
+      if (matches.length === 1) return matches[0];
+    }
+    let parsed: ImageReference;
+    try {
+      parsed = parseImageReference(ref);
+    } catch {
+      return undefined;
+    }
+    if (parsed.digest !== undefined) {
+      const name = `${referenceName(parsed)}@${parsed.digest}`;
+      return [...this.images.values()].find((r) => r.repoDigests.includes(name));
+    }
+    const tagged = formatImageReference(parsed);
+    return [...this.images.values()].find((r) => r.repoTags.includes(tagged));
+  }
+
+  /** An image by id (`sha256:...`, its hex, or a unique hex prefix of 12+), tag or digest reference; undefined when absent. */
+  get(ref: string): ImageRecord | undefined {
+    const r = this.find(ref);
+    return r === undefined ? undefined : structuredClone(r);
+  }
+
+  /**
+   * Removes a name. A tag goes alone, and the image with it when it has no
+   * tag left; an id or a digest reference removes the whole image. Snapshots
+   * and blobs are freed by gc(). Returns false when nothing matched.
+   */
+  async remove(ref: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    throwIfAborted(options.signal);
+    const record = this.find(ref);
+    if (record === undefined) return false;
+    let parsed: ImageReference | undefined;
+    try {
+      parsed = tryParseDigest(ref) === undefined && !/^[0-9a-f]{12,64}$/.test(ref) ? parseImageReference(ref) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed !== undefined && parsed.digest === undefined) {
+      const tag = formatImageReference(parsed);
+      record.repoTags = record.repoTags.filter((t) => t !== tag);
+      if (record.repoTags.length === 0) this.images.delete(record.id);
+    } else {
+      this.images.delete(record.id);
+    }
+    await this.persist();
+    return true;
+  }
+
+  /**
+   * Creates the writable rootfs `id` for a container of `image` (an overlay
+   * mount, or a copy), pinning the image's snapshots until removeRootfs.
+   */
+  async createRootfs(id: string, image: string, options: { signal?: AbortSignal } = {}): Promise<Rootfs> {
+    const record = this.find(image);
+    if (record === undefined) throw new ImageStoreError('NOT_FOUND', `image ${JSON.stringify(image)} is not in the store`);
+    return this.snapshots.createRootfs(id, record.chainIds, options);
+  }
+
+  /** Unmounts and deletes a container rootfs; false when there was none. */
+  async removeRootfs(id: string, _options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    return this.snapshots.removeRootfs(id);
+  }
+
+  /** Removes snapshots and blobs that no image and no rootfs uses, and partial downloads. */
+  async gc(options: { signal?: AbortSignal } = {}): Promise<GcResult> {
+    if (this.pulls.size > 0) throw new ImageStoreError('IN_USE', 'gc while pulls are running');
+    const liveSnapshots = await this.snapshots.inUse();
+    const liveBlobs = new Set<string>();
+    for (const r of this.images.values()) {
+      r.chainIds.forEach((c) => liveSnapshots.add(c));
+      liveBlobs.add(r.id);
+      liveBlobs.add(r.manifest.digest);
+      if (r.index) liveBlobs.add(r.index.digest);
+      r.layers.forEach((l) => liveBlobs.add(l.digest));
+    }
+    let removedSnapshots = 0;
+    for (const c of await this.snapshots.list()) {
+      throwIfAborted(options.signal, 'gc');
+      if (!liveSnapshots.has(c) && (await this.snapshots.remove(c))) removedSnapshots++;
+    }
+    let removedBlobs = 0;
+    for (const b of await this.content.list()) {
+      throwIfAborted(options.signal, 'gc');
+      if (!liveBlobs.has(b.digest) && (await this.content.delete(b.digest))) removedBlobs++;
+    }
+    await this.content.clearIngests();
+    return { removedBlobs, removedSnapshots };
+  }
+
+  /** Bytes and inodes used under the store's root (snapshots, blobs, rootfs upper dirs). */
+  async fsUsage(options: { signal?: AbortSignal } = {}): Promise<FsUsage> {
+    let usedBytes = 0;
+    let inodesUsed = 0;
+    const seen = new Set<number>();
+    const walk = async (dir: string, depth: number): Promise<void> => {
+      throwIfAborted(options.signal, 'fs usage');
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch (e) {
+        if (isImageStoreError(e)) throw e;
+        return;
+      }
+      for (const name of names) {
+        const path = join(dir, name);
+        const st = await lstat(path).catch(() => undefined);
+        if (st === undefined) continue;
+        // Skip mounted rootfs views: their bytes are counted in the snapshots and upper dirs.
+        if (name === 'merged' && depth === 2) continue;
+        if (!seen.has(st.ino)) {
+          seen.add(st.ino);
+          inodesUsed++;
+          usedBytes += st.blocks * 512;
+        }
+        if (st.isDirectory()) await walk(path, depth + 1);
+      }
+    };
+    await walk(this.root, 0);
+    return { mountpoint: this.root, usedBytes, inodesUsed };
+  }
+
+  /** Waits for metadata writes. Rootfs mounts stay (containers outlive the store object). */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.pulls.values()]);
+    await this.saving.catch(() => undefined);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

@@ -1,0 +1,190 @@
+import type { Descriptor, Digest, ImageConfig, ImageReference, Platform } from '@shimkit/oci-spec';
+import { formatImageReference, referenceName, tryParseDigest } from '@shimkit/oci-spec';
+import { compressionOfMediaType, decompress } from '../compression/decompress.js';
+import type { ContentStore } from '../content/content-store.js';
+import { verifyStream } from '../content/verify-stream.js';
+import { abortError, ImageStoreError, throwIfAborted } from '../errors.js';
+import type { ImageRecord } from '../images/image-record.js';
+import { applyLayer } from '../layer/apply-layer.js';
+import type { RegistryClient } from '../registry/registry-client.js';
+import { chainIds } from '../snapshot/chain-id.js';
+import type { SnapshotFillContext, SnapshotStore } from '../snapshot/snapshot-store.js';
+import { limiter } from './limit.js';
+
+/** Progress of a pull, reported per layer. */
+export interface PullProgress {
+  /** The layer blob. */
+  digest: Digest;
+  /** Compressed bytes received so far. */
+  downloaded: number;
+  total: number;
+  /** `exists`: already unpacked; `downloading`: bytes are flowing; `done`: unpacked and verified. */
+  status: 'exists' | 'downloading' | 'done';
+}
+
+export interface PullOptions {
+  /** Platform to pick from a multi-platform index (default: this host's). */
+  platform?: Platform;
+  signal?: AbortSignal;
+  onProgress?: (progress: PullProgress) => void;
+  /** Abort when no byte arrived (and no layer finished) for this long. */
+  progressTimeoutMs?: number;
+}
+
+/** What the pipeline works with. */
+export interface PullContext {
+  registry: RegistryClient;
+  content: ContentStore;
+  snapshots: SnapshotStore;
+  /** Keep compressed layer blobs in the content store (for push/copy/export). */
+  keepLayerBlobs: boolean;
+  /** Layers transferred at once. */
+  concurrency: number;
+}
+
+function parseConfig(bytes: Buffer, layers: number): { config: ImageConfig; diffIds: Digest[] } {
+  let config: ImageConfig;
+  try {
+    config = JSON.parse(bytes.toString('utf8')) as ImageConfig;
+  } catch (e) {
+    throw new ImageStoreError('REGISTRY_PROTOCOL', `image config is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+  const raw = (config as { rootfs?: { diff_ids?: unknown } }).rootfs?.diff_ids;
+  if (!Array.isArray(raw)) throw new ImageStoreError('REGISTRY_PROTOCOL', 'image config has no rootfs.diff_ids');
+  const diffIds = raw.map((d, i) => {
+    const digest = tryParseDigest(d);
+    if (digest === undefined) throw new ImageStoreError('REGISTRY_PROTOCOL', `image config rootfs.diff_ids[${i}] is not a digest: ${JSON.stringify(d)}`);
+    return digest;
+  });
+  if (diffIds.length !== layers) throw new ImageStoreError('REGISTRY_PROTOCOL', `image config lists ${diffIds.length} diff ids for ${layers} layers`);
+  return { config, diffIds };
+}
+
+/** Aborts `controller` when `touch()` is not called for `ms`. */
+function watchdog(controller: AbortController, ms: number | undefined, what: string): { touch(): void; stop(): void } {
+  if (ms === undefined) return { touch: () => undefined, stop: () => undefined };
+  let timer: NodeJS.Timeout | undefined;
+  const touch = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(new ImageStoreError('PROGRESS_TIMEOUT', `${what}: no progress for ${ms} ms`)), ms);
+  };
+  touch();
+  return { touch, stop: () => clearTimeout(timer) };
+}
+
+/**
+ * Pulls one image: resolves the reference (index -> platform manifest),
+ * stores manifest and config, then fetches the missing layers concurrently,
+ * each decompressed and applied into its snapshot while it downloads. Both
+ * the compressed digest and the diff id are verified before a snapshot is
+ * committed. Returns the image's record (names filled in from `ref`).
+ */
+export async function pullImage(ctx: PullContext, ref: ImageReference, options: PullOptions = {}): Promise<Omit<ImageRecord, 'createdAt'>> {
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(options.signal?.reason);
+  if (options.signal?.aborted) throw abortError(options.signal, 'pull');
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const signal = controller.signal;
+  const name = formatImageReference(ref);
+  const dog = watchdog(controller, options.progressTimeoutMs, `pull of ${name}`);
+  try {
+    const resolved = await ctx.registry.resolve(ref, { platform: options.platform, signal });
+    dog.touch();
+    const { manifest } = resolved;
+    for (const m of [resolved.index, manifest]) {
+      if (m !== undefined) await ctx.content.ingest(m.descriptor.digest, () => [m.bytes], { size: m.bytes.length, signal });
+    }
+    const doc = manifest.document.manifest;
+    const configDesc = doc.config;
+    const configInfo = await ctx.content.ingest(configDesc.digest, (offset) => ctx.registry.blob(ref, configDesc, { offset, verify: false, signal }), { size: configDesc.size, signal });
+    const { config, diffIds } = parseConfig(await ctx.content.read(configInfo.digest, { signal }), doc.layers.length);
+    const chain = chainIds(diffIds);
+    dog.touch();
+
+    const run = limiter(Math.max(1, ctx.concurrency));
+    const jobs: Array<Promise<void>> = [];
+    doc.layers.forEach((layer, i) => {
+      const lowerReady = () => Promise.all(jobs.slice(0, i)).then(() => undefined);
+      const job = (async () => {
+        if (await ctx.snapshots.has(chain[i]!)) {
+          options.onProgress?.({ digest: layer.digest, downloaded: layer.size, total: layer.size, status: 'exists' });
+          return;
+        }
+        // Copy snapshots build on their parent's tree, so they are made in order; downloads still overlap.
+        const download = ctx.keepLayerBlobs || ctx.snapshots.kind === 'copy' ? run(() => fetchToStore(ctx, ref, layer, options, dog, signal)) : undefined;
+        if (ctx.snapshots.kind === 'copy') await lowerReady();
+        const unpack = (fill: (c: SnapshotFillContext) => Promise<void>) => ctx.snapshots.create(chain.slice(0, i + 1), fill, { signal, lowerReady });
+        if (download !== undefined) {
+          await download;
+          await unpack((c) => unpackLayer(c, ctx.content.createReadStream(layer.digest), layer, diffIds[i]!));
+          if (!ctx.keepLayerBlobs) await ctx.content.delete(layer.digest);
+        } else {
+          await run(() => unpack((c) => unpackLayer(c, countingStream(ctx.registry.blob(ref, layer, { signal }), layer, options, dog), layer, diffIds[i]!)));
+        }
+        dog.touch();
+        options.onProgress?.({ digest: layer.digest, downloaded: layer.size, total: layer.size, status: 'done' });
+      })();
+      jobs.push(job);
+    });
+    // Settle every job before reporting, so no layer keeps writing after the pull failed.
+    const results = await Promise.allSettled(jobs);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    throwIfAborted(signal, `pull of ${name}`);
+
+    const topDigest = resolved.index?.descriptor.digest ?? manifest.descriptor.digest;
+    const record: Omit<ImageRecord, 'createdAt'> = {
+      id: configDesc.digest,
+      repoTags: ref.digest === undefined ? [formatImageReference({ domain: ref.domain, path: ref.path, tag: ref.tag ?? 'latest' })] : [],
+      repoDigests: [`${referenceName(ref)}@${topDigest}`],
+      manifest: manifest.descriptor,
+      config,
+      layers: doc.layers,
+      diffIds,
+      chainIds: chain,
+      size: manifest.bytes.length + configDesc.size + doc.layers.reduce((n, l) => n + l.size, 0),
+    };
+    if (resolved.index !== undefined) record.index = resolved.index.descriptor;
+    if (config.architecture !== undefined && config.os !== undefined) record.platform = { architecture: config.architecture, os: config.os, ...(config.variant ? { variant: config.variant } : {}) };
+    return record;
+  } catch (e) {
+    if (signal.aborted && !options.signal?.aborted) throw signal.reason instanceof ImageStoreError ? signal.reason : e;
+    if (options.signal?.aborted) throw abortError(options.signal, `pull of ${name}`);
+    throw e;
+  } finally {
+    dog.stop();
+    options.signal?.removeEventListener('abort', onOuterAbort);
+  }
+}
+
+async function* countingStream(source: AsyncIterable<Buffer>, layer: Descriptor, options: PullOptions, dog: { touch(): void }): AsyncGenerator<Buffer> {
+  let downloaded = 0;
+  for await (const chunk of source) {
+    downloaded += chunk.length;
+    dog.touch();
+    options.onProgress?.({ digest: layer.digest, downloaded, total: layer.size, status: 'downloading' });
+    yield chunk;
+  }
+}
+
+async function fetchToStore(ctx: PullContext, ref: ImageReference, layer: Descriptor, options: PullOptions, dog: { touch(): void }, signal: AbortSignal): Promise<void> {
+  await ctx.content.ingest(layer.digest, (offset) => ctx.registry.blob(ref, layer, { offset, verify: false, signal }), {
+    size: layer.size,
+    signal,
+    onProgress: (downloaded) => {
+      dog.touch();
+      options.onProgress?.({ digest: layer.digest, downloaded, total: layer.size, status: 'downloading' });
+    },
+  });
+}
+
+/** Decompresses and applies one layer into a snapshot directory, checking the diff id of what was applied. */
+async function unpackLayer(ctx: SnapshotFillContext, compressed: AsyncIterable<Uint8Array>, layer: Descriptor, diffId: Digest): Promise<void> {
+  const compression = compressionOfMediaType(layer.mediaType) ?? 'auto';
+  const tar = verifyStream(decompress(compressed, compression), { digest: diffId }, `uncompressed layer ${layer.digest}`);
+  await applyLayer(ctx.dir, tar, {
+    whiteouts: ctx.kind === 'overlay' ? 'overlay' : 'delete',
+    lowerDirs: ctx.lowerDirs,
+    signal: ctx.signal,
+  });
+}

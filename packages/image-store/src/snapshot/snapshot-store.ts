@@ -1,0 +1,245 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Digest } from '@shimkit/oci-spec';
+import { digestHex, tryParseDigest } from '@shimkit/oci-spec';
+import { writeFileAtomic } from '../content/atomic-write.js';
+import { ImageStoreError, isImageStoreError, throwIfAborted } from '../errors.js';
+import { mountOverlay, overlaySupported, unmount } from './mount.js';
+
+/** How layers are stacked into a container rootfs. */
+export type SnapshotterKind =
+  /** Each snapshot holds one layer's diff (overlay whiteouts); a rootfs is an overlay mount. */
+  | 'overlay'
+  /** Each snapshot holds the whole merged tree; a rootfs is a copy of the top one. */
+  | 'copy';
+
+/** What a snapshot's filler gets: its directory, and (overlay) the lower layers' directories once they exist. */
+export interface SnapshotFillContext {
+  dir: string;
+  kind: SnapshotterKind;
+  /** Overlay: directories of the lower snapshots, topmost first, waiting until they are complete. */
+  lowerDirs: () => Promise<string[]>;
+  signal?: AbortSignal;
+}
+
+/** A container's writable root filesystem. */
+export interface Rootfs {
+  id: string;
+  /** The directory to use as the container's root. */
+  path: string;
+  /** Chain ids of the image layers under it, base first. */
+  chainIds: Digest[];
+  kind: SnapshotterKind;
+}
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+function copyTree(from: string, to: string, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('cp', ['-a', '--reflink=auto', '--', from, to], { signal }, (err, _o, stderr) => {
+      if (err) reject(new ImageStoreError('STORE_IO', `copying ${from}: ${String(stderr).trim() || err.message}`, { cause: err }));
+      else resolve();
+    });
+  });
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
+/**
+ * Snapshots: one directory per layer chain id under `<root>/snapshots`,
+ * created in a temp directory and renamed into place when complete (a crash
+ * leaves no half snapshot), plus container rootfs directories under
+ * `<root>/containers` that pin the snapshots beneath them.
+ */
+export class SnapshotStore {
+  private readonly creating = new Map<string, Promise<void>>();
+
+  private constructor(readonly root: string, readonly kind: SnapshotterKind) {}
+
+  static async open(root: string, options: { kind?: SnapshotterKind | 'auto' } = {}): Promise<SnapshotStore> {
+    await mkdir(join(root, 'snapshots'), { recursive: true });
+    await mkdir(join(root, 'containers'), { recursive: true });
+    for (const name of await readdir(join(root, 'snapshots'))) {
+      if (name.startsWith('.tmp-')) await rm(join(root, 'snapshots', name), { recursive: true, force: true });
+    }
+    // Snapshots of the two kinds hold different things, so a store keeps the kind it started with.
+    const kindFile = join(root, 'snapshots', '.kind');
+    const recorded = (await readFile(kindFile, 'utf8').catch(() => undefined))?.trim() as SnapshotterKind | undefined;
+    let kind = options.kind ?? 'auto';
+    if (recorded !== undefined && kind !== 'auto' && kind !== recorded) {
+      throw new ImageStoreError('INVALID_ARGUMENT', `${root} holds ${recorded} snapshots; it cannot be opened as ${kind}`);
+    }
+    if (kind === 'auto') kind = recorded ?? ((await overlaySupported(join(root, 'snapshots'))) ? 'overlay' : 'copy');
+    if (recorded === undefined) await writeFileAtomic(kindFile, kind);
+    return new SnapshotStore(root, kind);
+  }
+
+  private snapshotDir(chainId: Digest): string {
+    return join(this.root, 'snapshots', digestHex(chainId));
+  }
+
+  /** The filesystem directory of a committed snapshot. */
+  path(chainId: Digest): string {
+    return join(this.snapshotDir(chainId), 'fs');
+  }
+
+  async has(chainId: Digest): Promise<boolean> {
+    return exists(this.path(chainId));
+  }
+
+  /** Chain ids of every committed snapshot. */
+  async list(): Promise<Digest[]> {
+    const out: Digest[] = [];
+    for (const name of await readdir(join(this.root, 'snapshots'))) {
+      const id = tryParseDigest(`sha256:${name}`);
+      if (id !== undefined) out.push(id);
+    }
+    return out;
+  }
+
+  /**
+   * Creates the snapshot for `chain[chain.length - 1]` (chain is base first) by
+   * running `fill`, unless it exists. Concurrent creations of one snapshot are
+   * shared. In copy mode the parent snapshot must exist and is copied first.
+   */
+  async create(chain: readonly Digest[], fill: (ctx: SnapshotFillContext) => Promise<void>, options: { signal?: AbortSignal; lowerReady?: () => Promise<void> } = {}): Promise<void> {
+    const chainId = chain[chain.length - 1];
+    if (chainId === undefined) throw new ImageStoreError('INVALID_ARGUMENT', 'empty layer chain');
+    if (await this.has(chainId)) return;
+    const running = this.creating.get(chainId);
+    if (running !== undefined) return running;
+    const job = this.build(chain, fill, options).finally(() => this.creating.delete(chainId));
+    this.creating.set(chainId, job);
+    return job;
+  }
+
+  private async build(chain: readonly Digest[], fill: (ctx: SnapshotFillContext) => Promise<void>, options: { signal?: AbortSignal; lowerReady?: () => Promise<void> }): Promise<void> {
+    const chainId = chain[chain.length - 1]!;
+    const tmp = join(this.root, 'snapshots', `.tmp-${digestHex(chainId).slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+    await mkdir(tmp);
+    try {
+      const dir = join(tmp, 'fs');
+      const parent = chain[chain.length - 2];
+      if (this.kind === 'copy' && parent !== undefined) {
+        if (!(await this.has(parent))) throw new ImageStoreError('NOT_FOUND', `parent snapshot ${parent} of ${chainId} does not exist`);
+        await copyTree(this.path(parent), dir, options.signal);
+      } else {
+        await mkdir(dir, { mode: 0o755 });
+      }
+      const lowerDirs = async () => {
+        await options.lowerReady?.();
+        return chain.slice(0, -1).reverse().map((c) => this.path(c));
+      };
+      await fill({ dir, kind: this.kind, lowerDirs, signal: options.signal });
+      throwIfAborted(options.signal, `snapshot ${chainId}`);
+      try {
+        await rename(tmp, this.snapshotDir(chainId));
+      } catch (e) {
+        // Another process committed it first: theirs is as good as ours.
+        if (!['ENOTEMPTY', 'EEXIST'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+      }
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /** Removes a snapshot; refuses with IN_USE while a container rootfs sits on it. */
+  async remove(chainId: Digest): Promise<boolean> {
+    if ((await this.inUse()).has(chainId)) throw new ImageStoreError('IN_USE', `snapshot ${chainId} is used by a container rootfs`);
+    if (!(await exists(this.snapshotDir(chainId)))) return false;
+    await rm(this.snapshotDir(chainId), { recursive: true, force: true });
+    return true;
+  }
+
+  private containerDir(id: string): string {
+    if (!ID.test(id)) throw new ImageStoreError('INVALID_ARGUMENT', `invalid rootfs id ${JSON.stringify(id)}`);
+    return join(this.root, 'containers', id);
+  }
+
+  /**
+   * Creates (or, after a reboot, remounts) the writable rootfs `id` on top of
+   * the snapshots of `chain` (base first), which must all exist.
+   */
+  async createRootfs(id: string, chain: readonly Digest[], options: { signal?: AbortSignal } = {}): Promise<Rootfs> {
+    const dir = this.containerDir(id);
+    for (const c of chain) if (!(await this.has(c))) throw new ImageStoreError('NOT_FOUND', `snapshot ${c} for rootfs ${id} does not exist`);
+    const existing = await this.getRootfs(id);
+    if (existing !== undefined && existing.chainIds.join() !== chain.join()) {
+      throw new ImageStoreError('INVALID_ARGUMENT', `rootfs ${id} already exists on other layers`);
+    }
+    await mkdir(dir, { recursive: true });
+    const meta: Omit<Rootfs, 'path'> = { id, chainIds: [...chain], kind: this.kind };
+    await writeFileAtomic(join(dir, 'rootfs.json'), JSON.stringify(meta));
+    if (this.kind === 'copy') {
+      const path = join(dir, 'rootfs');
+      if (!(await exists(path))) {
+        const top = chain[chain.length - 1];
+        if (top === undefined) await mkdir(path, { mode: 0o755 });
+        else await copyTree(this.path(top), path, options.signal);
+      }
+      return { ...meta, path };
+    }
+    const path = join(dir, 'merged');
+    for (const d of ['upper', 'work', 'merged', 'empty']) await mkdir(join(dir, d), { recursive: true });
+    if (!(await isMountPoint(path))) {
+      const lowerDirs = chain.length === 0 ? [join(dir, 'empty')] : [...chain].reverse().map((c) => this.path(c));
+      await mountOverlay(path, { lowerDirs, upperDir: join(dir, 'upper'), workDir: join(dir, 'work'), signal: options.signal });
+    }
+    return { ...meta, path };
+  }
+
+  /** A rootfs by id, or undefined. */
+  async getRootfs(id: string): Promise<Rootfs | undefined> {
+    const dir = this.containerDir(id);
+    let meta: Omit<Rootfs, 'path'>;
+    try {
+      meta = JSON.parse(await readFile(join(dir, 'rootfs.json'), 'utf8')) as Omit<Rootfs, 'path'>;
+    } catch {
+      return undefined;
+    }
+    return { ...meta, path: join(dir, meta.kind === 'copy' ? 'rootfs' : 'merged') };
+  }
+
+  async listRootfs(): Promise<Rootfs[]> {
+    const out: Rootfs[] = [];
+    for (const id of await readdir(join(this.root, 'containers'))) {
+      const r = await this.getRootfs(id).catch(() => undefined);
+      if (r !== undefined) out.push(r);
+    }
+    return out;
+  }
+
+  /** Unmounts and deletes a rootfs (its upper dir too); true when it existed. */
+  async removeRootfs(id: string): Promise<boolean> {
+    const dir = this.containerDir(id);
+    if (!(await exists(dir))) return false;
+    const merged = join(dir, 'merged');
+    if (await isMountPoint(merged)) await unmount(merged);
+    try {
+      await rm(dir, { recursive: true, force: true });
+    } catch (e) {
+      if (isImageStoreError(e)) throw e;
+      throw new ImageStoreError('STORE_IO', `cannot remove rootfs ${id}: ${(e as Error).message}`, { cause: e });
+    }
+    return true;
+  }
+
+  /** Chain ids pinned by container rootfs directories. */
+  async inUse(): Promise<Set<Digest>> {
+    const used = new Set<Digest>();
+    for (const r of await this.listRootfs()) for (const c of r.chainIds) used.add(c);
+    return used;
+  }
+}
+
+/** True when `path` is a mount point (listed in /proc/self/mountinfo). */
+export async function isMountPoint(path: string): Promise<boolean> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  // Field 5 is the mount point, with spaces and such octal-escaped.
+  const escaped = path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return info.split('\n').some((line) => line.split(' ')[4] === escaped);
+}

@@ -50,7 +50,7 @@ describe('startContainerd', () => {
       execFileAsync('ctr', ['--address', containerd.socket, '--namespace', 'k8s.io', ...args], { timeout: 30_000 });
     await ctr('images', 'pull', '--plain-http', images.busybox.reference);
     await ctr(
-      'run', '--detach', '--runc-root', join(containerd.state, 'runc'), '--cgroup', `${containerd.cgroupParent}/c1`,
+      'run', '--detach', '--null-io', '--fifo-dir', join(containerd.dir, 'fifo'), '--runc-root', join(containerd.state, 'runc'), '--cgroup', `${containerd.cgroupParent}/c1`,
       images.busybox.reference, 'c1', 'sleep', '1000',
     );
     const before = await leftovers(containerd.id);

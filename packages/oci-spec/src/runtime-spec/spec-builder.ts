@@ -20,8 +20,11 @@ import type {
 } from './types.js';
 import { validateRuntimeSpec } from './validate-runtime-spec.js';
 
-/** The capability sets a process has, other than ambient. */
-const CAP_SETS = ['bounding', 'effective', 'inheritable', 'permitted'] as const;
+/**
+ * The sets `setCapabilities`/`addCapabilities` fill. Inheritable stays empty, as containerd and
+ * CRI-O leave it since CVE-2022-24769 (file capabilities must not be gained through it).
+ */
+const CAP_SETS = ['bounding', 'effective', 'permitted'] as const;
 /** Hook kinds, in lifecycle order. */
 export type HookKind = keyof Hooks;
 
@@ -156,7 +159,7 @@ export class RuntimeSpecBuilder {
     return this;
   }
 
-  /** Replaces the bounding, effective, inheritable and permitted sets (ambient is cleared). */
+  /** Replaces the bounding, effective and permitted sets (inheritable and ambient are cleared). */
   setCapabilities(names: readonly string[]): this {
     const caps = checkCaps(names);
     const next: Capabilities = {};
@@ -165,7 +168,7 @@ export class RuntimeSpecBuilder {
     return this;
   }
 
-  /** Adds capabilities to the bounding, effective, inheritable and permitted sets. */
+  /** Adds capabilities to the bounding, effective and permitted sets. */
   addCapabilities(names: readonly string[]): this {
     const caps = checkCaps(names);
     const current = this.#process().capabilities ?? {};

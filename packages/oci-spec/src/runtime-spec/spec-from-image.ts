@@ -1,5 +1,6 @@
 import { OciSpecError } from '../errors.js';
 import type { ImageConfig } from '../image/image-config.js';
+import { DEFAULT_CAPABILITIES } from './capabilities.js';
 import { DEFAULT_PATH_ENV } from './default-linux-spec.js';
 import { readFileInRoot } from './read-in-root.js';
 import { resolveImageUser } from './resolve-user.js';
@@ -54,18 +55,21 @@ export interface SpecFromImageOptions {
 }
 
 /**
- * The base used for containers made from images: {@link defaultLinuxSpec} without a terminal,
- * with a writable root, no hostname, `PATH` as the only variable and no `sh` command.
+ * The base used for containers made from images: `runc spec`'s default without a terminal,
+ * with a writable root, no hostname, `PATH` as the only variable, no command, no rlimits (the
+ * runtime's are inherited) and containerd's default capability set ({@link DEFAULT_CAPABILITIES}).
  */
 export function containerBaseSpec(): RuntimeSpec {
   return new RuntimeSpecBuilder()
     .setHostname(undefined)
     .setReadonlyRootfs(false)
     .setEnv([DEFAULT_PATH_ENV])
+    .setCapabilities(DEFAULT_CAPABILITIES)
     .update((spec) => {
       if (spec.process !== undefined) {
         spec.process.terminal = false;
         delete spec.process.args;
+        delete spec.process.rlimits;
       }
     })
     .build();

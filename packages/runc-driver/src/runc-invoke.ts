@@ -1,6 +1,7 @@
-import { execa, type Options as ExecaOptions } from 'execa';
+import { spawn } from 'node:child_process';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import type { Readable } from 'node:stream';
 import { RuncError, classifyRuntimeMessage } from './runc-error.js';
 import { lastRuntimeError } from './runc-log.js';
 import type { SpawnStdio } from './runc-stdio.js';
@@ -86,59 +87,76 @@ export function failure(binary: string, inv: Invocation, argv: string[], detail:
   });
 }
 
-/** Runs the runtime once; maps spawn failures, aborts and runtime errors to {@link RuncError}. */
+function collect(stream: Readable | null, max: number): Promise<string> {
+  if (!stream) return Promise.resolve('');
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (chunk: Buffer) => {
+      if (size < max) chunks.push(chunk);
+      size += chunk.length;
+    });
+    const done = (): void => resolve(Buffer.concat(chunks).subarray(0, max).toString('utf8'));
+    stream.once('end', done);
+    stream.once('close', done);
+    stream.once('error', done);
+  });
+}
+
+const MAX_OUTPUT = 64 * 1024 * 1024;
+
+/**
+ * Runs the runtime once; maps spawn failures, aborts and runtime errors to {@link RuncError}.
+ * Uses child_process directly: a runtime call is a few milliseconds and a lifecycle is four
+ * of them, so per-spawn overhead of a wrapper library shows up in every container start.
+ */
 export async function invoke(binary: string, inv: Invocation, log: CallLog): Promise<InvocationResult> {
   const argv = [binary, ...inv.globals, ...inv.args];
-  if (inv.signal?.aborted) {
-    throw new RuncError('ABORTED', `${basename(binary)} ${inv.verb}: aborted before start`, { argv, cause: inv.signal.reason });
+  const { signal } = inv;
+  if (signal?.aborted) {
+    throw new RuncError('ABORTED', `${basename(binary)} ${inv.verb}: aborted before start`, { argv, cause: signal.reason });
   }
   const [in0, out1, err2] = inv.stdio ?? ['ignore', 'pipe', 'pipe'];
-  // execa's types only list fds 0-2, but it passes any open fd number straight to spawn.
-  const stdio = [in0, out1, err2, ...(inv.extraFds ?? [])] as unknown as ExecaOptions['stdio'];
   try {
-    const subprocess = execa(binary, [...inv.globals, ...inv.args], {
-      stdio,
-      reject: false,
-      stripFinalNewline: false,
-      encoding: 'utf8',
-      maxBuffer: 64 * 1024 * 1024,
-      cleanup: true,
+    const child = spawn(binary, argv.slice(1), { stdio: [in0, out1, err2, ...(inv.extraFds ?? [])] });
+    const exited = new Promise<{ code: number | null; sig: NodeJS.Signals | null; error?: NodeJS.ErrnoException }>((resolve) => {
+      child.once('error', (error) => resolve({ code: null, sig: null, error }));
+      child.once('exit', (code, sig) => resolve({ code, sig }));
     });
-    // Abort by hand rather than with execa's cancelSignal: crun hands its own stdio to the
-    // container, so after killing the runtime our pipes would stay open as long as the
-    // container runs. Destroying them lets the call settle at once.
+    const stdoutP = collect(child.stdout, MAX_OUTPUT);
+    const stderrP = collect(child.stderr, MAX_OUTPUT);
+    // crun hands its own stdio to the container: after killing the runtime our pipes would
+    // stay open as long as the container runs, so abort destroys them too.
     const onAbort = (): void => {
-      subprocess.kill('SIGKILL');
-      subprocess.stdout?.destroy();
-      subprocess.stderr?.destroy();
+      child.kill('SIGKILL');
+      child.stdout?.destroy();
+      child.stderr?.destroy();
     };
-    inv.signal?.addEventListener('abort', onAbort, { once: true });
-    const result = await subprocess.finally(() => inv.signal?.removeEventListener('abort', onAbort));
-    const stdout = typeof result.stdout === 'string' ? result.stdout : '';
-    const stderr = typeof result.stderr === 'string' ? result.stderr : '';
-    if (inv.signal?.aborted) {
-      throw new RuncError('ABORTED', `${basename(binary)} ${inv.verb}${inv.id ? ` ${inv.id}` : ''}: aborted`, { argv, stderr, cause: inv.signal?.reason });
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const exit = await exited;
+    const [stdout, stderr] = await Promise.all([stdoutP, stderrP]);
+    signal?.removeEventListener('abort', onAbort);
+    if (signal?.aborted) {
+      throw new RuncError('ABORTED', `${basename(binary)} ${inv.verb}${inv.id ? ` ${inv.id}` : ''}: aborted`, { argv, stderr, cause: signal.reason });
     }
-    const cause = result.cause as NodeJS.ErrnoException | undefined;
-    if (result.exitCode === undefined && !result.signal) {
-      const missing = cause?.code === 'ENOENT' || cause?.code === 'EACCES';
+    if (exit.error) {
+      const missing = exit.error.code === 'ENOENT' || exit.error.code === 'EACCES';
       throw new RuncError(
         missing ? 'BINARY_NOT_FOUND' : 'COMMAND_FAILED',
-        missing ? `runtime binary not found or not executable: ${binary}` : `cannot run ${binary}: ${cause?.message ?? result.shortMessage}`,
-        { argv, cause },
+        missing ? `runtime binary not found or not executable: ${binary}` : `cannot run ${binary}: ${exit.error.message}`,
+        { argv, cause: exit.error },
       );
     }
-    const exitCode = result.exitCode ?? 128;
-    if (exitCode === 0 && !result.signal) return { exitCode, stdout, stderr, argv };
+    if (exit.code === 0) return { exitCode: 0, stdout, stderr, argv };
     const logText = log.json ? await readCallLog(log) : '';
-    if (inv.exitCodeIsResult && !result.signal && lastRuntimeError(logText) === undefined) {
-      return { exitCode, stdout, stderr, argv };
+    if (inv.exitCodeIsResult && exit.code !== null && lastRuntimeError(logText) === undefined) {
+      return { exitCode: exit.code, stdout, stderr, argv };
     }
     throw failure(binary, inv, argv, {
       stderr,
       logText,
-      ...(result.exitCode === undefined ? {} : { exitCode: result.exitCode }),
-      ...(result.signal ? { exitSignal: result.signal } : {}),
+      ...(exit.code === null ? {} : { exitCode: exit.code }),
+      ...(exit.sig ? { exitSignal: exit.sig } : {}),
     });
   } finally {
     if (log.owned) await rm(log.path, { force: true });

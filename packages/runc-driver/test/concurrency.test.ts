@@ -42,7 +42,7 @@ describe('concurrency', () => {
   });
 
   it('runs two parallel batches of 20 lifecycles and leaves nothing behind', async () => {
-    // warm up lazily opened resources (temp dir, execa internals) before counting fds
+    // warm up lazily opened resources (temp dir, child_process internals) before counting fds
     await runc.list();
     const fdsBefore = await openFds();
 

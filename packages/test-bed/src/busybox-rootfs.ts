@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { chmod, copyFile, link, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
-import { TestBedError } from './errors.js';
+import { TestBedError, throwIfAborted } from './errors.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -38,6 +38,7 @@ export async function createBusyboxRootfs(dir: string, options: BusyboxRootfsOpt
   const busybox = options.busybox ?? '/bin/busybox';
   const links = options.links ?? 'hard';
   const { signal } = options;
+  throwIfAborted(signal, 'createBusyboxRootfs');
   let listing: string;
   try {
     ({ stdout: listing } = await execFileAsync(busybox, ['--list-full'], { signal }));
@@ -69,7 +70,7 @@ export async function createBusyboxRootfs(dir: string, options: BusyboxRootfsOpt
   await copyFile(busybox, target);
   await chmod(target, 0o755);
   for (const applet of applets) {
-    signal?.throwIfAborted();
+    throwIfAborted(signal, 'createBusyboxRootfs');
     const path = join(dir, applet);
     await mkdir(dirname(path), { recursive: true });
     if (links === 'hard') await link(target, path);

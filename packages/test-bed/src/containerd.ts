@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { renderCniConflist, renderContainerdConfig, renderHostsToml } from './containerd-config.js';
 import { Daemon } from './daemon.js';
-import { TestBedError } from './errors.js';
+import { isTestBedError, TestBedError, throwIfAborted } from './errors.js';
 import { grpcProbe } from './grpc-probe.js';
 import { removeContainerdInstance } from './containerd-cleanup.js';
 import { makeInstanceDir, newInstanceId } from './instance-id.js';
@@ -69,6 +69,7 @@ export async function startContainerd(options: ContainerdOptions): Promise<Conta
   for (const r of registries) {
     if (!/^[\w.-]+(:\d+)?$/.test(r.host)) throw new TestBedError('INVALID_ARGUMENT', `startContainerd: registry host "${r.host}" is not host[:port]`);
   }
+  throwIfAborted(options.signal, 'startContainerd');
   const id = newInstanceId();
   const dir = await makeInstanceDir(id, 'ctrd');
   const root = join(dir, 'r');
@@ -120,6 +121,7 @@ export async function startContainerd(options: ContainerdOptions): Promise<Conta
       async () => (await grpcProbe(socket, '/runtime.v1.RuntimeService/Version', 1_000)).status === 0,
       { timeoutMs: options.startTimeoutMs ?? 30_000, intervalMs: 100, signal: options.signal, fail: () => started.exitReason },
     ).catch(async (err: unknown) => {
+      if (isTestBedError(err, 'ABORTED')) throw err;
       const tail = await started.tail();
       throw new TestBedError('START_FAILED', `startContainerd: ${(err as Error).message}; log ${logFile}:\n${tail}`, { cause: err });
     });

@@ -22,3 +22,8 @@ export class TestBedError extends Error {
 export function isTestBedError(e: unknown, code?: TestBedErrorCode): e is TestBedError {
   return e instanceof TestBedError && (code === undefined || e.code === code);
 }
+
+/** Throws a TestBedError `ABORTED` naming `what` when the signal is aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new TestBedError('ABORTED', `${what}: aborted`, { cause: signal.reason });
+}

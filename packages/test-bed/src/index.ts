@@ -12,3 +12,5 @@ export { removeContainerdInstance, sweepOrphans } from './containerd-cleanup.js'
 export { leftovers, isClean } from './leftovers.js';
 export type { Leftovers } from './leftovers.js';
 export type { ProcessInfo } from './host-scan.js';
+export { startTestBed } from './test-bed.js';
+export type { TestBed } from './test-bed.js';

@@ -2,7 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { Daemon } from './daemon.js';
-import { TestBedError } from './errors.js';
+import { isTestBedError, TestBedError, throwIfAborted } from './errors.js';
 import { freePort } from './free-port.js';
 import { makeInstanceDir, newInstanceId } from './instance-id.js';
 import { waitUntil } from './wait-until.js';
@@ -71,6 +71,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
   if (auth && (!auth.username || auth.username.includes(':') || !auth.password)) {
     throw new TestBedError('INVALID_ARGUMENT', 'startRegistry: auth needs a non-empty username without ":" and a non-empty password');
   }
+  throwIfAborted(signal, 'startRegistry');
   const id = newInstanceId();
   const dir = await makeInstanceDir(id, 'registry');
   const logFile = join(dir, 'registry.log');
@@ -109,6 +110,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
         const tail = await started.tail();
         await started.stop();
         daemon = undefined;
+        if (isTestBedError(err, 'ABORTED')) throw err;
         if (attempt < 3 && /address already in use/.test(tail)) continue;
         throw new TestBedError('START_FAILED', `startRegistry: ${(err as Error).message}; log ${logFile}:\n${tail}`, { cause: err });
       }

@@ -4,7 +4,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createBusyboxRootfs } from './busybox-rootfs.js';
-import { TestBedError } from './errors.js';
+import { TestBedError, throwIfAborted } from './errors.js';
 import { run } from './exec.js';
 import { makeInstanceDir, newInstanceId } from './instance-id.js';
 
@@ -68,6 +68,7 @@ async function readLayoutImage(layout: string, tag: string): Promise<{ layers: s
  */
 export async function pushTestImages(target: PushTarget, options: { signal?: AbortSignal } = {}): Promise<TestImages> {
   const { signal } = options;
+  throwIfAborted(signal, 'pushTestImages');
   const work = await makeInstanceDir(newInstanceId(), 'images');
   try {
     const rootfs = join(work, 'rootfs');

@@ -66,7 +66,7 @@ describe('startContainerd', () => {
     await containerd.close(); // idempotent
   });
 
-  it('reports a containerd that cannot start, with its log, and cleans up', async () => {
+  it('reports a containerd that cannot start or was aborted, and cleans up', async () => {
     const ours = async (): Promise<string[]> => (await readdir('/tmp')).filter((n) => /^stb[0-9a-f]{6}-ctrd-/.test(n));
     const dirsBefore = await ours();
     const err = await startContainerd({ registry, pauseImage: images.pause.reference, binary: '/nonexistent/containerd' }).catch((e: unknown) => e);
@@ -76,6 +76,8 @@ describe('startContainerd', () => {
     );
     expect(isTestBedError(bad, 'START_FAILED')).toBe(true);
     expect((bad as Error).message).toMatch(/exit code 1/);
+    const aborted = await startContainerd({ registry, pauseImage: images.pause.reference, signal: AbortSignal.timeout(1) }).catch((e: unknown) => e);
+    expect(isTestBedError(aborted, 'ABORTED')).toBe(true);
     expect((await ours()).filter((d) => !dirsBefore.includes(d))).toEqual([]);
   });
 

@@ -1,3 +1,5 @@
+import type { Process, Resources } from '@shimkit/oci-spec';
+
 /** Lifecycle status of a container as reported by `runc state`. */
 export type ContainerStatus = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
@@ -17,29 +19,13 @@ export interface ContainerState {
 }
 
 /**
- * The subset of an OCI runtime-spec `process` object this package reads; any other
- * runtime-spec field is passed through unchanged to the runtime.
+ * A runtime-spec `process` for `exec` (from @shimkit/oci-spec); `user` may be left out
+ * (the runtime then uses uid 0, gid 0).
  */
-export interface OciProcess {
-  args: string[];
-  env?: string[];
-  cwd: string;
-  terminal?: boolean;
-  user?: { uid: number; gid: number; additionalGids?: number[]; umask?: number };
-  capabilities?: Record<string, string[]>;
-  noNewPrivileges?: boolean;
-  oomScoreAdj?: number;
-  [field: string]: unknown;
-}
+export type OciProcess = Omit<Process, 'user'> & { user?: Process['user'] };
 
-/** OCI runtime-spec `linux.resources` (the parts `runc update` accepts; others pass through). */
-export interface OciLinuxResources {
-  memory?: { limit?: number; reservation?: number; swap?: number; kernel?: number; kernelTCP?: number; swappiness?: number };
-  cpu?: { shares?: number; quota?: number; period?: number; realtimeRuntime?: number; realtimePeriod?: number; cpus?: string; mems?: string };
-  pids?: { limit: number };
-  blockIO?: Record<string, unknown>;
-  [field: string]: unknown;
-}
+/** Runtime-spec `linux.resources` (from @shimkit/oci-spec), as `runc update --resources` takes it. */
+export type OciLinuxResources = Resources;
 
 /** Container statistics (`runc events --stats`), the fields runc's `types.Stats` reports. */
 export interface ContainerStats {

@@ -189,6 +189,22 @@ export function conformance(runtime: RuntimeName): void {
         expect(String(err)).toMatch(/no-such-runtime/);
       });
 
+      it('checkpoint and restore without criu', async () => {
+        runc = await createRuntime(bed, runtime, { criu: join(bed.dir, 'no-criu') });
+        const id = bed.id();
+        await expectCode(runc.checkpoint(id, { imagePath: join(bed.dir, 'img') }), 'CRIU_NOT_FOUND');
+        await expectCode(runc.restore(id, { bundle: bed.dir, imagePath: join(bed.dir, 'img') }), 'CRIU_NOT_FOUND');
+      });
+
+      it('takes the error message from a shared log file too', async () => {
+        const logFile = join(bed.dir, `shared-${runtime}.log`);
+        runc = await createRuntime(bed, runtime, { logFile });
+        await expectCode(runc.state(bed.id('a')), 'NOT_FOUND');
+        const err = await runc.state(bed.id('b')).catch((e: unknown) => e);
+        expect(isRuncError(err, 'NOT_FOUND') && err.runtimeMessage).toBeTruthy();
+        expect((await readFile(logFile, 'utf8')).length).toBeGreaterThan(0);
+      });
+
       it('double create', async () => {
         const { id, bundle } = await setup(['sleep', '60']);
         await runc.create(id, { bundle });

@@ -3,6 +3,7 @@
 // Prints each step with its time; cleans everything up, also on failure or Ctrl-C.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, ContainerState } from '@shimkit/cri-types';
 import { isClean, leftovers, pushTestImages, startContainerd, startRegistry } from '@shimkit/test-bed';

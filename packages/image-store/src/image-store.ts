@@ -198,6 +198,27 @@ export class ImageStore implements AsyncDisposable {
   }
 
   /**
+   * Pushes a stored image to a registry reference (its blobs must have been
+   * kept: open the store with keepLayerBlobs). Returns the manifest digest.
+   */
+  async push(image: string, destination: string, options: { signal?: AbortSignal; chunkSize?: number } = {}): Promise<Digest> {
+    const record = this.find(image);
+    if (record === undefined) throw new ImageStoreError('NOT_FOUND', `image ${JSON.stringify(image)} is not in the store`);
+    const dst = this.parse(destination);
+    for (const blob of [record.manifest, ...record.layers]) {
+      if (!(await this.content.has(blob.digest))) {
+        throw new ImageStoreError('NOT_FOUND', `blob ${blob.digest} of ${image} is not kept in the store (open it with keepLayerBlobs to push)`);
+      }
+    }
+    const manifestBytes = await this.content.read(record.manifest.digest, options);
+    const manifest = JSON.parse(manifestBytes.toString('utf8')) as { config: { digest: Digest; size: number } };
+    for (const blob of [manifest.config, ...record.layers]) {
+      await this.registry.pushBlob(dst, blob, () => this.content.createReadStream(blob.digest), { signal: options.signal, chunkSize: options.chunkSize });
+    }
+    return this.registry.pushManifest(dst, manifestBytes, record.manifest.mediaType, { signal: options.signal });
+  }
+
+  /**
    * Creates the writable rootfs `id` for a container of `image` (an overlay
    * mount, or a copy), pinning the image's snapshots until removeRootfs.
    */

@@ -28,3 +28,8 @@ export type { PullOptions, PullProgress } from './pull/pull-image.js';
 export { chainIds } from './snapshot/chain-id.js';
 export { SnapshotStore } from './snapshot/snapshot-store.js';
 export type { Rootfs, SnapshotFillContext, SnapshotterKind } from './snapshot/snapshot-store.js';
+export type { PushBlobOptions, PushBlobResult } from './registry/blob-push.js';
+export { copyImage } from './registry/copy-image.js';
+export type { CopyImageOptions, CopyImageResult } from './registry/copy-image.js';
+export { inspectImage } from './registry/inspect-image.js';
+export type { InspectResult, RemoteImage } from './registry/inspect-image.js';

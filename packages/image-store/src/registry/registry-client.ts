@@ -11,6 +11,8 @@ import { Authorizer } from './authorizer.js';
 import type { CredentialsProvider, RegistryCredentials } from './credentials.js';
 import type { HttpResponse, TransportOptions } from './http-transport.js';
 import { HttpTransport, readAll, readBody } from './http-transport.js';
+import type { PushBlobOptions, PushBlobResult } from './blob-push.js';
+import { pushBlob, pushManifest } from './blob-push.js';
 import { registryError } from './registry-error.js';
 
 /** Per-registry settings, keyed by host (`docker.io`, `127.0.0.1:5000`). */
@@ -280,6 +282,36 @@ export class RegistryClient {
     const parts: Buffer[] = [];
     for await (const chunk of this.blob(refIn, descriptor, { signal: options.signal })) parts.push(chunk);
     return Buffer.concat(parts);
+  }
+
+  /** Bounded stall time for response bodies (from the transport options). */
+  get progressTimeoutMs(): number {
+    return this.transport.progressTimeoutMs;
+  }
+
+  /**
+   * Uploads a blob unless the repository already has it (HEAD), trying a
+   * cross-repository mount first when `mountFrom` is given; blobs above
+   * `chunkSize` go up in PATCH chunks. `open` is called only when bytes are needed.
+   */
+  async pushBlob(
+    refIn: ImageReference | string,
+    descriptor: Pick<Descriptor, 'digest' | 'size'>,
+    open: () => AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    options: PushBlobOptions = {},
+  ): Promise<PushBlobResult> {
+    return pushBlob(this, this.parseRef(refIn), descriptor, open, options);
+  }
+
+  /** PUTs a manifest or index under `tag` (default: the reference's tag, else its digest). */
+  async pushManifest(refIn: ImageReference | string, bytes: Uint8Array, mediaType: string, options: { tag?: string; signal?: AbortSignal } = {}): Promise<Digest> {
+    const ref = this.parseRef(refIn);
+    const digest = digestOfBytes(bytes);
+    const reported = await pushManifest(this, ref, options.tag ?? ref.tag ?? digest, bytes, mediaType, { signal: options.signal });
+    if (reported !== undefined && tryParseDigest(reported) !== undefined && reported !== digest) {
+      throw new ImageStoreError('DIGEST_MISMATCH', `registry stored manifest ${ref.path} as ${reported}, expected ${digest}`);
+    }
+    return digest;
   }
 
   /** Lists a repository's tags, following `Link: <...>; rel="next"` pagination. */

@@ -33,6 +33,16 @@ describe('ExitWatcher', () => {
     expect(seen.map((e) => e.id).sort()).toEqual(['new', 'old']);
   });
 
+  it('can skip exits that happened before it started (but still answers wait)', async () => {
+    await writeFile(join(dir, 'before'), '1');
+    watcher = new ExitWatcher(dir, { reportExisting: false });
+    const seen: string[] = [];
+    watcher.onExit((e) => seen.push(e.id));
+    await watcher.start();
+    expect(seen).toEqual([]);
+    expect((await watcher.wait('before')).exitCode).toBe(1);
+  });
+
   it('falls back to polling', async () => {
     watcher = new ExitWatcher(dir, { pollIntervalMs: 50, watch: false });
     await watcher.start();

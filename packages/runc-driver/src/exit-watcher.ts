@@ -119,8 +119,7 @@ export class ExitWatcher {
     const interval = this.#options.pollIntervalMs ?? 1000;
     this.#poll = setInterval(() => void this.#rescan(), interval);
     this.#poll.unref();
-    if (this.#options.reportExisting ?? true) await this.#rescan();
-    else for (const name of await readdir(this.dir)) this.#reported.set(name, { id: name, exitCode: -1, exitedAt: new Date(NaN) });
+    await this.#rescan(this.#options.reportExisting ?? true);
   }
 
   #watch(): void {
@@ -147,7 +146,7 @@ export class ExitWatcher {
     this.#timers.add(timer);
   }
 
-  async #rescan(): Promise<void> {
+  async #rescan(notify = true): Promise<void> {
     if (this.#closed) return;
     let names: string[];
     try {
@@ -155,10 +154,11 @@ export class ExitWatcher {
     } catch {
       return;
     }
-    await Promise.all(names.filter((n) => !this.#reported.has(n)).map((n) => this.#check(n, SETTLE_MS)));
+    await Promise.all(names.filter((n) => !this.#reported.has(n)).map((n) => this.#check(n, SETTLE_MS, notify)));
   }
 
-  async #check(name: string, settleMs: number): Promise<void> {
+  /** Reads `<dir>/<name>`; records it and (when `notify`) tells listeners. Waiters always resolve. */
+  async #check(name: string, settleMs: number, notify = true): Promise<void> {
     if (this.#closed || this.#reported.has(name)) return;
     if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
     let status;
@@ -170,7 +170,7 @@ export class ExitWatcher {
     if (!status || this.#closed || this.#reported.has(name)) return;
     const exit: ContainerExit = { id: name, ...status };
     this.#reported.set(name, exit);
-    for (const listener of this.#listeners) {
+    for (const listener of notify ? this.#listeners : []) {
       try {
         listener(exit);
       } catch (err) {

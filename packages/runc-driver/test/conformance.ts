@@ -136,6 +136,15 @@ export function conformance(runtime: RuntimeName): void {
         await stream.next();
         ac.abort();
         await expectCode(stream.next(), 'ABORTED');
+        // the stream ends by itself once the container is gone
+        const ending = (async () => {
+          let n = 0;
+          for await (const _event of runc.events(id, { intervalMs: 100 })) n++;
+          return n;
+        })();
+        await new Promise((r) => setTimeout(r, 250));
+        await runc.delete(id, { force: true });
+        expect(await ending).toBeGreaterThanOrEqual(0);
         const features = await runc.features();
         expect(features.ociVersionMax).toMatch(/^1\./);
       });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -40,7 +40,9 @@ describe('Conmon', () => {
       await watcher.start();
       const exits: string[] = [];
       watcher.onExit((e) => exits.push(`${e.id}:${e.exitCode}`));
+      const fdsBefore = (await readdir('/proc/self/fd')).length;
       const container = await conmon.create(id, { bundle, logPath });
+      expect((await readdir('/proc/self/fd')).length).toBe(fdsBefore); // sync/start pipes closed
       expect(container.pid).toBeGreaterThan(1);
       expect(container.conmonPid).toBeGreaterThan(1);
       expect((await runc.state(id)).status).toBe('created');

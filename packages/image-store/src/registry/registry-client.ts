@@ -21,6 +21,12 @@ export interface RegistryHostConfig {
   plainHttp?: boolean;
   /** Credentials for this host; take precedence over `credentials`. */
   credentials?: RegistryCredentials;
+  /**
+   * Mirror hosts tried in order for reads (manifests, blobs, tags) before this
+   * host itself, like containerd's hosts.toml. Each mirror's own settings
+   * (plainHttp, credentials) come from its entry in `hosts`.
+   */
+  mirrors?: string[];
 }
 
 export interface RegistryClientOptions extends TransportOptions {
@@ -101,6 +107,28 @@ export class RegistryClient {
     path: string,
     init: { method?: string; headers?: Record<string, string>; body?: Uint8Array | string; signal?: AbortSignal; retry?: boolean; actions?: string; url?: string },
   ): Promise<HttpResponse> {
+    const method = init.method ?? 'GET';
+    const mirrors = init.url === undefined && (method === 'GET' || method === 'HEAD') ? (this.hosts[ref.domain]?.mirrors ?? []) : [];
+    for (const mirror of mirrors) {
+      try {
+        const res = await this.requestHost(mirror, ref.path, path, init);
+        if (res.response.status < 400) return res;
+        // A mirror that lacks the content or fails is skipped; the next one, then the registry itself, is asked.
+        res.abort();
+      } catch (e) {
+        if (init.signal?.aborted) throw e;
+      }
+    }
+    return this.requestHost(ref.domain, ref.path, path, init);
+  }
+
+  private async requestHost(
+    domain: string,
+    repository: string,
+    path: string,
+    init: { method?: string; headers?: Record<string, string>; body?: Uint8Array | string; signal?: AbortSignal; retry?: boolean; actions?: string; url?: string },
+  ): Promise<HttpResponse> {
+    const ref = { domain, path: repository };
     const scope = ref.path === '' ? 'registry:catalog:*' : `repository:${ref.path}:${init.actions ?? 'pull'}`;
     const url = init.url ?? `${this.baseUrl(ref.domain)}/v2/${ref.path === '' ? '' : `${ref.path}/`}${path}`;
     const send = async (authorization: string | undefined) => {

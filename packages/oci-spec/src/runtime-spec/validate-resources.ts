@@ -1,7 +1,10 @@
 import { field } from '../validation/issue.js';
 import type { SpecContext } from './validation-context.js';
 
-/** Memory: swap (memory+swap) at least the limit; the limit at least the reservation. -1 is unlimited. */
+/**
+ * Memory: swap (memory+swap) at least the limit; the limit at least the reservation.
+ * -1 is unlimited and 0 is "not set" (runc ignores a 0 value), so neither is compared.
+ */
 export function validateResources(ctx: SpecContext): void {
   const memory = field(field(field(ctx.spec, 'linux'), 'resources'), 'memory');
   const limit = bounded(field(memory, 'limit'));
@@ -19,7 +22,7 @@ export function validateResources(ctx: SpecContext): void {
   }
 }
 
-/** A finite limit, or undefined for absent, unlimited (-1 or below) or malformed values. */
+/** A set, finite limit, or undefined for absent, unset (0), unlimited (negative) or malformed values. */
 function bounded(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
 }

@@ -112,6 +112,7 @@ const BROKEN: [string, Mutation, string[]][] = [
   ['sysctl value not string', (s) => { s.linux!.sysctl = { 'net.core.somaxconn': 5 as never }; }, ['/linux/sysctl/net.core.somaxconn type']],
   ['swap below limit', (s) => { s.linux!.resources!.memory = { limit: 200, swap: 100 }; }, ['/linux/resources/memory/swap memory-swap-ge-limit']],
   ['reservation above limit', (s) => { s.linux!.resources!.memory = { limit: 100, reservation: 200 }; }, ['/linux/resources/memory/reservation memory-limit-ge-reservation']],
+  ['swap 0 means unset', (s) => { s.linux!.resources!.memory = { limit: 100, swap: 0 }; }, []],
   ['unlimited swap is fine', (s) => { s.linux!.resources!.memory = { limit: 100, swap: -1, reservation: 50 }; }, []],
   ['pids without limit', (s) => { s.linux!.resources!.pids = {} as never; }, ['/linux/resources/pids/limit required']],
   ['bad device type', (s) => { s.linux!.devices = [{ type: 'x', path: '/dev/x' }]; }, ['/linux/devices/0/type device-type']],

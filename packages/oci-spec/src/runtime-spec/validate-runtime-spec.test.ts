@@ -43,6 +43,11 @@ describe('real documents', () => {
     ]);
   });
 
+  it('the config.json containerd 1.6 wrote for `ctr run` validates clean', () => {
+    const text = readFileSync(new URL('../../test/fixtures/containerd-ctr-config.json', import.meta.url), 'utf8');
+    expect(validateRuntimeSpec(JSON.parse(text))).toEqual([]);
+  });
+
   it('the valid base has no issues', () => {
     expect(validateRuntimeSpec(valid())).toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { killProcessTree } from './process-tree.js';
 import { checkId } from './runc-args.js';
@@ -84,7 +84,7 @@ export async function execSync(runc: Runc, id: string, process: OciProcess, opti
   if (!Array.isArray(process.args) || process.args.length === 0) throw new RuncError('INVALID_ARGUMENT', 'exec-sync: process.args must be a non-empty array');
   const max = options.maxOutputBytes ?? EXEC_SYNC_MAX_OUTPUT;
   const [processFile, pidFile, logFile] = await Promise.all([runc.tempPath('process.json'), runc.tempPath('pid'), runc.tempPath('log')]);
-  await writeFile(processFile, JSON.stringify({ ...process, cwd: process.cwd || '/', terminal: false }));
+  await runc.writeProcessFile(processFile, process);
   const args = [...runc.globalArgs(logFile), 'exec', '--process', processFile, '--pid-file', pidFile, id];
   const argv = [runc.binary, ...args];
   const child = spawn(runc.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });

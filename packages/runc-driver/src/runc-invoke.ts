@@ -118,7 +118,12 @@ export async function invoke(binary: string, inv: Invocation, log: CallLog): Pro
   }
   const [in0, out1, err2] = inv.stdio ?? ['ignore', 'pipe', 'pipe'];
   try {
-    const child = spawn(binary, argv.slice(1), { stdio: [in0, out1, err2, ...(inv.extraFds ?? [])] });
+    let child;
+    try {
+      child = spawn(binary, argv.slice(1), { stdio: [in0, out1, err2, ...(inv.extraFds ?? [])] });
+    } catch (err) {
+      throw new RuncError('INVALID_ARGUMENT', `${basename(binary)} ${inv.verb}: cannot spawn: ${(err as Error).message}`, { argv, cause: err });
+    }
     const exited = new Promise<{ code: number | null; sig: NodeJS.Signals | null; error?: NodeJS.ErrnoException }>((resolve) => {
       child.once('error', (error) => resolve({ code: null, sig: null, error }));
       child.once('exit', (code, sig) => resolve({ code, sig }));

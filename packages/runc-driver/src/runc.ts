@@ -1,6 +1,7 @@
 import { access, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { findExecutable } from './find-executable.js';
+import { clampOomScoreAdj, oomScoreLimits } from './oom-score.js';
 import type { Logger } from './logger.js';
 import { checkId, flag, globalArgs, option, signalNumber, type KillSignal, type RuntimeGlobalFlags } from './runc-args.js';
 import { RuncError, isRuncError } from './runc-error.js';
@@ -34,6 +35,12 @@ export interface RuncOptions {
   debug?: boolean;
   /** More global flags, placed after the others and before the verb. */
   extraArgs?: readonly string[];
+  /**
+   * Raise `oomScoreAdj` of exec'd processes to this process's own value when it lacks
+   * CAP_SYS_RESOURCE (a runtime cannot lower it then: runc create fails outright, runc exec
+   * silently keeps the old value). Default true. config.json of `create` is not touched.
+   */
+  restrictOomScoreAdj?: boolean;
   /** Parent of the private temp directory (default `os.tmpdir()`). */
   tmpDir?: string;
   logger?: Logger;
@@ -157,6 +164,7 @@ export class Runc {
   readonly #options: RuncOptions;
   readonly #scratch: ScratchDir;
   #closed = false;
+  #oomLimits: Promise<{ current: number; canLower: boolean }> | undefined;
 
   constructor(options: RuncOptions = {}) {
     this.binary = options.binary ?? 'runc';
@@ -182,6 +190,19 @@ export class Runc {
   tempPath(suffix: string): Promise<string> {
     this.#assertOpen();
     return this.#scratch.path(suffix);
+  }
+
+  /**
+   * Writes a process spec for `exec --process` (terminal off, cwd defaulted to `/`,
+   * oomScoreAdj clamped per `restrictOomScoreAdj`).
+   */
+  async writeProcessFile(path: string, process: OciProcess): Promise<void> {
+    const spec: OciProcess = { ...process, cwd: process.cwd || '/', terminal: false };
+    if (process.oomScoreAdj !== undefined && (this.#options.restrictOomScoreAdj ?? true)) {
+      this.#oomLimits ??= oomScoreLimits();
+      spec.oomScoreAdj = clampOomScoreAdj(process.oomScoreAdj, await this.#oomLimits);
+    }
+    await writeFile(path, JSON.stringify(spec));
   }
 
   /** Creates a container from a bundle (`runc create`); it waits for {@link start}. */
@@ -235,7 +256,7 @@ export class Runc {
     const detach = options.detach === true;
     const processFile = await this.tempPath('process.json');
     const pidFile = options.pidFile ?? (detach ? await this.tempPath('pid') : undefined);
-    await writeFile(processFile, JSON.stringify({ ...process, cwd: process.cwd || '/', terminal: false }));
+    await this.writeProcessFile(processFile, process);
     const io = await openStdio(options.io ?? {}, { detached: detach, verb: 'exec' }).catch(async (err: unknown) => {
       await rm(processFile, { force: true });
       throw err;

@@ -77,6 +77,11 @@ export function conformance(runtime: RuntimeName): void {
       expect(await runc.exec(id, { args: ['echo', 'hello'], cwd: '/', env: PATH_ENV })).toEqual({ exitCode: 0, stdout: 'hello\n', stderr: '' });
       expect((await runc.exec(id, { args: ['sh', '-c', 'exit 3'], cwd: '/', env: PATH_ENV })).exitCode).toBe(3);
       expect((await runc.exec(id, { args: ['sh', '-c', 'kill -TERM $$'], cwd: '/', env: PATH_ENV })).exitCode).toBe(128 + 15);
+      // below our own oom_score_adj without CAP_SYS_RESOURCE: clamped to ours
+      const own = Number((await readFile('/proc/self/oom_score_adj', 'utf8')).trim());
+      const adj = await runc.exec(id, { args: ['cat', '/proc/self/oom_score_adj'], cwd: '/', env: PATH_ENV, oomScoreAdj: -900 });
+      expect(adj.exitCode).toBe(0);
+      expect(Number(adj.stdout.trim())).toBeGreaterThanOrEqual(own);
       const { pid } = await runc.exec(id, { args: ['sleep', '30'], cwd: '/', env: PATH_ENV }, { detach: true });
       expect(await runc.ps(id)).toContain(pid);
       await expectCode(runc.exec(id, { args: ['true'], cwd: '/', env: PATH_ENV }, { detach: true, io: { stdout: 'pipe' } }), 'INVALID_ARGUMENT');

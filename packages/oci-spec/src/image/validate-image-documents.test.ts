@@ -195,3 +195,18 @@ describe('parsers', () => {
     expect(summary(validateDescriptor({ mediaType: 'x', digest: D1 }))).toEqual(['/mediaType media-type', '/size required']);
   });
 });
+
+describe('image document round trips', () => {
+  it('keep unknown fields and are stable', () => {
+    const m: Doc = { ...manifest(), 'x-extension': { a: [1, 2] } };
+    m.layers[0]['vendor.field'] = true;
+    const once = parseManifest(JSON.stringify(m));
+    const twice = parseManifest(JSON.stringify(once));
+    expect(twice).toEqual(m);
+    expect(twice).toEqual(once);
+    const c = { ...config(), 'container_config': { Hostname: 'x' }, docker_version: '24' };
+    expect(parseImageConfig(JSON.stringify(parseImageConfig(c)))).toEqual(c);
+    const i = { ...index(), extra: null };
+    expect(parseImageIndex(JSON.stringify(parseImageIndex(i)))).toEqual(i);
+  });
+});

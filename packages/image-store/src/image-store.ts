@@ -7,7 +7,9 @@ import { ContentStore } from './content/content-store.js';
 import { ImageStoreError, isImageStoreError, throwIfAborted } from './errors.js';
 import type { ImageRecord } from './images/image-record.js';
 import type { PullOptions } from './pull/pull-image.js';
-import { pullImage } from './pull/pull-image.js';
+import { pullImage, unpackImage } from './pull/pull-image.js';
+import { exportLayout } from './layout/export-layout.js';
+import { layoutSource } from './layout/layout-source.js';
 import type { RegistryClientOptions } from './registry/registry-client.js';
 import { RegistryClient } from './registry/registry-client.js';
 import type { Rootfs, SnapshotterKind } from './snapshot/snapshot-store.js';
@@ -107,17 +109,42 @@ export class ImageStore implements AsyncDisposable {
     const running = this.pulls.get(key);
     if (running !== undefined) return running;
     const job = (async () => {
-      const pulled = await pullImage({
-        registry: this.registry,
-        content: this.content,
-        snapshots: this.snapshots,
-        keepLayerBlobs: this.options.keepLayerBlobs ?? false,
-        concurrency: this.options.concurrency ?? 3,
-      }, parsed, options);
+      const pulled = await pullImage(this.pullContext(), parsed, options);
       return this.record(pulled);
     })().finally(() => this.pulls.delete(key));
     this.pulls.set(key, job);
     return job;
+  }
+
+  private pullContext() {
+    return {
+      registry: this.registry,
+      content: this.content,
+      snapshots: this.snapshots,
+      keepLayerBlobs: this.options.keepLayerBlobs ?? false,
+      concurrency: this.options.concurrency ?? 3,
+    };
+  }
+
+  /**
+   * Imports an image from an OCI image layout directory (unpacking its layers
+   * like a pull) and records it under `name` (e.g. `example.com/app:v1`).
+   * `refName` picks the layout entry; it may be left out when there is one.
+   */
+  async importLayout(dir: string, options: { name: string; refName?: string } & Omit<PullOptions, 'progressTimeoutMs'>): Promise<ImageRecord> {
+    const name = this.parse(options.name);
+    const source = await layoutSource(dir, { refName: options.refName });
+    return this.record(await unpackImage(this.pullContext(), source, name, options));
+  }
+
+  /** Writes images (by any name or id) into an OCI image layout directory; their layer blobs must have been kept. */
+  async exportLayout(images: readonly string[], dir: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const records = images.map((ref) => {
+      const r = this.find(ref);
+      if (r === undefined) throw new ImageStoreError('NOT_FOUND', `image ${JSON.stringify(ref)} is not in the store`);
+      return r;
+    });
+    await exportLayout(this.content, records, dir, options);
   }
 
   /** Adds a pulled image, moving its tags away from any other image. */

@@ -33,3 +33,7 @@ export { copyImage } from './registry/copy-image.js';
 export type { CopyImageOptions, CopyImageResult } from './registry/copy-image.js';
 export { inspectImage } from './registry/inspect-image.js';
 export type { InspectResult, RemoteImage } from './registry/inspect-image.js';
+export { layoutSource, readLayoutIndex } from './layout/layout-source.js';
+export { exportLayout, ANNOTATION_CONTAINERD_NAME } from './layout/export-layout.js';
+export { pullImage, registrySource, unpackImage } from './pull/pull-image.js';
+export type { ImageSource, PullContext } from './pull/pull-image.js';

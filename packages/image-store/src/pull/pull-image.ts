@@ -6,7 +6,7 @@ import { verifyStream } from '../content/verify-stream.js';
 import { abortError, ImageStoreError, throwIfAborted } from '../errors.js';
 import type { ImageRecord } from '../images/image-record.js';
 import { applyLayer } from '../layer/apply-layer.js';
-import type { RegistryClient } from '../registry/registry-client.js';
+import type { RegistryClient, ResolvedImage } from '../registry/registry-client.js';
 import { chainIds } from '../snapshot/chain-id.js';
 import type { SnapshotFillContext, SnapshotStore } from '../snapshot/snapshot-store.js';
 import { limiter } from './limit.js';
@@ -31,9 +31,27 @@ export interface PullOptions {
   progressTimeoutMs?: number;
 }
 
+/** Where an image's manifest and blobs come from: a registry, or an OCI layout on disk. */
+export interface ImageSource {
+  /** Human-readable name for messages. */
+  readonly name: string;
+  /** The image manifest (and the index it came through), verified. */
+  resolve(options: { platform?: Platform; signal: AbortSignal }): Promise<Pick<ResolvedImage, 'index' | 'manifest'>>;
+  /** The blob's bytes from `offset` on, unverified (the caller verifies). */
+  open(descriptor: Descriptor, offset: number, signal: AbortSignal): AsyncIterable<Uint8Array>;
+}
+
+/** An image source reading from a registry. */
+export function registrySource(registry: RegistryClient, ref: ImageReference): ImageSource {
+  return {
+    name: formatImageReference(ref),
+    resolve: ({ platform, signal }) => registry.resolve(ref, { platform, signal }),
+    open: (descriptor, offset, signal) => registry.blob(ref, descriptor, { offset, verify: false, signal }),
+  };
+}
+
 /** What the pipeline works with. */
 export interface PullContext {
-  registry: RegistryClient;
   content: ContentStore;
   snapshots: SnapshotStore;
   /** Keep compressed layer blobs in the content store (for push/copy/export). */
@@ -79,7 +97,15 @@ function watchdog(controller: AbortController, ms: number | undefined, what: str
  * the compressed digest and the diff id are verified before a snapshot is
  * committed. Returns the image's record (names filled in from `ref`).
  */
-export async function pullImage(ctx: PullContext, ref: ImageReference, options: PullOptions = {}): Promise<Omit<ImageRecord, 'createdAt'>> {
+export async function pullImage(ctx: PullContext & { registry: RegistryClient }, ref: ImageReference, options: PullOptions = {}): Promise<Omit<ImageRecord, 'createdAt'>> {
+  return unpackImage(ctx, registrySource(ctx.registry, ref), ref, options);
+}
+
+/**
+ * The pipeline behind pullImage, for any ImageSource; `ref` names the result
+ * (its tag becomes a repo tag, its name@digest a repo digest).
+ */
+export async function unpackImage(ctx: PullContext, source: ImageSource, ref: ImageReference, options: PullOptions = {}): Promise<Omit<ImageRecord, 'createdAt'>> {
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort(options.signal?.reason);
   if (options.signal?.aborted) throw abortError(options.signal, 'pull');
@@ -88,7 +114,7 @@ export async function pullImage(ctx: PullContext, ref: ImageReference, options: 
   const name = formatImageReference(ref);
   const dog = watchdog(controller, options.progressTimeoutMs, `pull of ${name}`);
   try {
-    const resolved = await ctx.registry.resolve(ref, { platform: options.platform, signal });
+    const resolved = await source.resolve({ platform: options.platform, signal });
     dog.touch();
     const { manifest } = resolved;
     for (const m of [resolved.index, manifest]) {
@@ -96,7 +122,7 @@ export async function pullImage(ctx: PullContext, ref: ImageReference, options: 
     }
     const doc = manifest.document.manifest;
     const configDesc = doc.config;
-    const configInfo = await ctx.content.ingest(configDesc.digest, (offset) => ctx.registry.blob(ref, configDesc, { offset, verify: false, signal }), { size: configDesc.size, signal });
+    const configInfo = await ctx.content.ingest(configDesc.digest, (offset) => source.open(configDesc, offset, signal), { size: configDesc.size, signal });
     const { config, diffIds } = parseConfig(await ctx.content.read(configInfo.digest, { signal }), doc.layers.length);
     const chain = chainIds(diffIds);
     dog.touch();
@@ -111,7 +137,7 @@ export async function pullImage(ctx: PullContext, ref: ImageReference, options: 
           return;
         }
         // Copy snapshots build on their parent's tree, so they are made in order; downloads still overlap.
-        const download = ctx.keepLayerBlobs || ctx.snapshots.kind === 'copy' ? run(() => fetchToStore(ctx, ref, layer, options, dog, signal)) : undefined;
+        const download = ctx.keepLayerBlobs || ctx.snapshots.kind === 'copy' ? run(() => fetchToStore(ctx, source, layer, options, dog, signal)) : undefined;
         if (ctx.snapshots.kind === 'copy') await lowerReady();
         const unpack = (fill: (c: SnapshotFillContext) => Promise<void>) => ctx.snapshots.create(chain.slice(0, i + 1), fill, { signal, lowerReady });
         if (download !== undefined) {
@@ -119,7 +145,7 @@ export async function pullImage(ctx: PullContext, ref: ImageReference, options: 
           await unpack((c) => unpackLayer(c, ctx.content.createReadStream(layer.digest), layer, diffIds[i]!));
           if (!ctx.keepLayerBlobs) await ctx.content.delete(layer.digest);
         } else {
-          await run(() => unpack((c) => unpackLayer(c, countingStream(ctx.registry.blob(ref, layer, { signal }), layer, options, dog), layer, diffIds[i]!)));
+          await run(() => unpack((c) => unpackLayer(c, countingStream(verifyStream(source.open(layer, 0, signal), layer, 'layer'), layer, options, dog), layer, diffIds[i]!)));
         }
         dog.touch();
         options.onProgress?.({ digest: layer.digest, downloaded: layer.size, total: layer.size, status: 'done' });
@@ -167,8 +193,8 @@ async function* countingStream(source: AsyncIterable<Buffer>, layer: Descriptor,
   }
 }
 
-async function fetchToStore(ctx: PullContext, ref: ImageReference, layer: Descriptor, options: PullOptions, dog: { touch(): void }, signal: AbortSignal): Promise<void> {
-  await ctx.content.ingest(layer.digest, (offset) => ctx.registry.blob(ref, layer, { offset, verify: false, signal }), {
+async function fetchToStore(ctx: PullContext, source: ImageSource, layer: Descriptor, options: PullOptions, dog: { touch(): void }, signal: AbortSignal): Promise<void> {
+  await ctx.content.ingest(layer.digest, (offset) => source.open(layer, offset, signal), {
     size: layer.size,
     signal,
     onProgress: (downloaded) => {

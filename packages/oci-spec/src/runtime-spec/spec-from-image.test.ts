@@ -54,6 +54,8 @@ describe('processArgs (containerd rules)', () => {
     [undefined, ['cmd', 'x'], {}, ['cmd', 'x']],
     [['/ep'], undefined, {}, ['/ep']],
     [[''], ['cmd'], {}, ['cmd']],
+    [['/ep'], ['cmd'], { command: [], args: [] }, ['/ep', 'cmd']],
+    [['/ep'], ['cmd'], { command: [], args: ['a'] }, ['/ep', 'a']],
   ] as const)('%j + %j + %j -> %j', (ep, cmd, overrides, expected) => {
     expect(processArgs(ep, cmd, overrides)).toEqual(expected);
   });

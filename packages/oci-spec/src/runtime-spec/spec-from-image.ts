@@ -114,7 +114,8 @@ export function specFromImageConfig(image: ImageConfig, options: SpecFromImageOp
   builder.setCwd(cwd.startsWith('/') ? cwd : `/${cwd}`);
 
   const user = resolveImageUser(options.user ?? config.User ?? '', options.userDatabases ?? {});
-  builder.setUser({ ...base.process?.user, ...user });
+  const umask = base.process?.user.umask;
+  builder.setUser(umask === undefined ? user : { ...user, umask });
   if (options.terminal !== undefined) builder.setTerminal(options.terminal);
 
   const rootPath = options.rootPath ?? options.rootfs;
@@ -127,8 +128,8 @@ export function specFromImageConfig(image: ImageConfig, options: SpecFromImageOp
 
 /**
  * The command line of a container, as containerd computes it: `command` replaces Entrypoint,
- * `args` replaces Cmd, and the image Cmd is used only when neither is given. An Entrypoint of
- * `[""]` counts as none.
+ * `args` replaces Cmd, and the image Cmd is used only when neither is given. Empty lists count
+ * as not given; an Entrypoint of `[""]` counts as none.
  */
 export function processArgs(
   entrypoint: readonly string[] | undefined,
@@ -139,7 +140,8 @@ export function processArgs(
   let args = overrides.args === undefined ? [] : [...overrides.args];
   if (command.length === 0) {
     if (args.length === 0) args = [...(cmd ?? [])];
-    if (overrides.command === undefined && !(entrypoint?.length === 1 && entrypoint[0] === '')) command = [...(entrypoint ?? [])];
+    // An empty list is "not set", as in CRI (proto3 cannot tell [] from absent).
+    if (!(entrypoint?.length === 1 && entrypoint[0] === '')) command = [...(entrypoint ?? [])];
   }
   const all = [...command, ...args];
   if (all.length === 0) {

@@ -4,7 +4,7 @@ import type { SpecContext } from './validation-context.js';
 
 const HOOK_KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
 
-/** Hook paths must be absolute; `prestart` is deprecated. */
+/** Hook paths must be absolute and hook env entries `KEY=value`; `prestart` is deprecated. */
 export function validateHooks(ctx: SpecContext): void {
   const hooks = field(ctx.spec, 'hooks');
   if (!isObject(hooks)) return;
@@ -17,6 +17,11 @@ export function validateHooks(ctx: SpecContext): void {
       const path = field(hook, 'path');
       if (typeof path === 'string' && !isAbsolutePath(path)) {
         ctx.out.must(pointer('/hooks', kind, i, 'path'), 'absolute-path', `must be an absolute path, got ${show(path)}`);
+      }
+      for (const [j, entry] of arrayEntries(field(hook, 'env'))) {
+        if (typeof entry === 'string' && entry.indexOf('=') <= 0) {
+          ctx.out.must(pointer('/hooks', kind, i, 'env', j), 'env-format', `must be KEY=value, got ${show(entry)}`);
+        }
       }
     }
   }

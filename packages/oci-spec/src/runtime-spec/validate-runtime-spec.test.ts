@@ -149,6 +149,7 @@ const BROKEN: [string, Mutation, string[]][] = [
   ['seccomp empty names', (s) => { s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [], action: 'SCMP_ACT_ERRNO' }] }; }, ['/linux/seccomp/syscalls/0/names min-items']],
   ['intelRdt memBwSchema', (s) => { s.linux!.intelRdt = { memBwSchema: 'L3:0=f' }; }, ['/linux/intelRdt/memBwSchema pattern']],
   ['relative hook path', (s) => { s.hooks = { createRuntime: [{ path: 'bin/hook' }] }; }, ['/hooks/createRuntime/0/path absolute-path']],
+  ['hook env without =', (s) => { s.hooks = { poststart: [{ path: '/bin/hook', env: ['A=1', 'B'] }] }; }, ['/hooks/poststart/0/env/1 env-format']],
   ['hook timeout zero', (s) => { s.hooks = { poststop: [{ path: '/bin/hook', timeout: 0 }] }; }, ['/hooks/poststop/0/timeout range']],
   ['prestart deprecated', (s) => { s.hooks = { prestart: [{ path: '/bin/hook' }] }; }, ['/hooks/prestart deprecated-prestart']],
   ['empty annotation key', (s) => { s.annotations = { '': 'x' }; }, ['/annotations/ annotation-key']],

@@ -43,3 +43,4 @@ export type { ContainerExit, ExitWatcherOptions } from './exit-watcher.js';
 export { parseCriLog, criLogMessages } from './cri-log.js';
 export type { CriLogLine } from './cri-log.js';
 export { processTree, killProcessTree } from './process-tree.js';
+export { readCgroupStats } from './cgroup-stats.js';

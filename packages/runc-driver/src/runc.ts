@@ -1,5 +1,7 @@
 import { access, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readCgroupStats } from './cgroup-stats.js';
 import { findExecutable } from './find-executable.js';
 import { clampOomScoreAdj, oomScoreLimits } from './oom-score.js';
 import type { Logger } from './logger.js';
@@ -41,6 +43,11 @@ export interface RuncOptions {
    * silently keeps the old value). Default true. config.json of `create` is not touched.
    */
   restrictOomScoreAdj?: boolean;
+  /**
+   * When the runtime has no `events` verb (crun 1.8), compute `stats`/`events` from the
+   * container's cgroup files instead of failing with `UNSUPPORTED`. Default true.
+   */
+  cgroupStatsFallback?: boolean;
   /** Parent of the private temp directory (default `os.tmpdir()`). */
   tmpDir?: string;
   logger?: Logger;
@@ -339,10 +346,19 @@ export class Runc {
     }
   }
 
-  /** One-shot statistics (`runc events --stats`). crun has no `events` verb: `UNSUPPORTED`. */
+  /**
+   * One-shot statistics (`runc events --stats`). For a runtime without `events` (crun 1.8)
+   * they are read from the container's cgroup files (see `cgroupStatsFallback`).
+   */
   async stats(id: string, options: CallOptions = {}): Promise<ContainerStats> {
     checkId(id, 'stats');
-    const r = await this.#run({ verb: 'events', id, args: ['events', '--stats', id], signal: options.signal });
+    let r: InvocationResult;
+    try {
+      r = await this.#run({ verb: 'events', id, args: ['events', '--stats', id], signal: options.signal });
+    } catch (err) {
+      if (!isRuncError(err, 'UNSUPPORTED') || this.#options.cgroupStatsFallback === false) throw err;
+      return this.#cgroupStats(id, options);
+    }
     const event = parseEvent(r.stdout.trim());
     if (event.type !== 'stats' || !('data' in event)) throw new RuncError('PARSE_ERROR', `events --stats ${id}: expected a stats event, got ${event.type}`);
     return event.data as ContainerStats;
@@ -350,20 +366,60 @@ export class Runc {
 
   /**
    * Streams `runc events` (stats every `intervalMs`, OOM notifications). Ends when the container
-   * goes away; breaking out of the loop or aborting kills the runtime process.
+   * goes away; breaking out of the loop or aborting kills the runtime process. For a runtime
+   * without `events`, stats events are polled from the cgroup files (no OOM events then).
    */
   events(id: string, options: EventsOptions = {}): AsyncGenerator<RuntimeEvent, void, undefined> {
     checkId(id, 'events');
     this.#assertOpen();
+    return this.#events(id, options);
+  }
+
+  async *#events(id: string, options: EventsOptions): AsyncGenerator<RuntimeEvent, void, undefined> {
     const interval = Math.max(1, Math.round(options.intervalMs ?? 5000));
+    let yielded = false;
+    try {
+      for await (const event of this.#runtimeEvents(id, interval, options.signal)) {
+        yielded = true;
+        yield event;
+      }
+      return;
+    } catch (err) {
+      if (yielded || !isRuncError(err, 'UNSUPPORTED') || this.#options.cgroupStatsFallback === false) throw err;
+    }
+    const { signal } = options;
+    for (;;) {
+      let data: ContainerStats;
+      try {
+        data = await this.#cgroupStats(id, signal ? { signal } : {});
+      } catch (err) {
+        if (isRuncError(err, 'NOT_FOUND') || isRuncError(err, 'INVALID_STATE')) return;
+        throw err;
+      }
+      yield { type: 'stats', id, data };
+      try {
+        await sleep(interval, undefined, signal ? { signal } : {});
+      } catch (err) {
+        throw new RuncError('ABORTED', `events ${id}: aborted`, { cause: err });
+      }
+    }
+  }
+
+  #runtimeEvents(id: string, interval: number, signal: AbortSignal | undefined): AsyncGenerator<RuntimeEvent, void, undefined> {
     return streamEvents({
       binary: this.binary,
       id,
       args: ['events', '--interval', `${interval}ms`, id],
       prepareLog: () => this.#callLog(),
       globals: (log) => globalArgs({ ...this.#flags(), logFile: log.path, logFormat: log.json ? 'json' : 'text' }),
-      ...(options.signal ? { signal: options.signal } : {}),
+      ...(signal ? { signal } : {}),
     });
+  }
+
+  async #cgroupStats(id: string, options: CallOptions): Promise<ContainerStats> {
+    const state = await this.state(id, options);
+    if (state.status === 'stopped' || state.pid <= 0) throw new RuncError('INVALID_STATE', `stats ${id}: container is ${state.status}`);
+    return readCgroupStats(state.pid);
   }
 
   /** Checkpoints a running container with criu (`CRIU_NOT_FOUND` when criu is missing). */

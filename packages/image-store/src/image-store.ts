@@ -1,6 +1,6 @@
 import { readFile, readdir, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Digest, ImageReference } from '@shimkit/oci-spec';
+import type { Digest, ImageReference, Platform } from '@shimkit/oci-spec';
 import { formatImageReference, parseImageReference, referenceName, tryParseDigest } from '@shimkit/oci-spec';
 import { writeFileAtomic } from './content/atomic-write.js';
 import { ContentStore } from './content/content-store.js';
@@ -9,6 +9,7 @@ import type { ImageRecord } from './images/image-record.js';
 import type { PullOptions } from './pull/pull-image.js';
 import { pullImage, unpackImage } from './pull/pull-image.js';
 import { exportLayout } from './layout/export-layout.js';
+import { ImageBuilder } from './build/image-builder.js';
 import { layoutSource } from './layout/layout-source.js';
 import type { RegistryClientOptions } from './registry/registry-client.js';
 import { RegistryClient } from './registry/registry-client.js';
@@ -135,6 +136,16 @@ export class ImageStore implements AsyncDisposable {
     const name = this.parse(options.name);
     const source = await layoutSource(dir, { refName: options.refName });
     return this.record(await unpackImage(this.pullContext(), source, name, options));
+  }
+
+  /**
+   * A builder starting from an image in the store (`from`), or from scratch
+   * for `platform` (default: this host's).
+   */
+  builder(options: { from?: string; platform?: Platform } = {}): ImageBuilder {
+    const base = options.from === undefined ? undefined : this.find(options.from);
+    if (options.from !== undefined && base === undefined) throw new ImageStoreError('NOT_FOUND', `base image ${JSON.stringify(options.from)} is not in the store`);
+    return new ImageBuilder({ content: this.content, snapshots: this.snapshots, record: (r) => this.record(r) }, base && structuredClone(base), options.platform);
   }
 
   /** Writes images (by any name or id) into an OCI image layout directory; their layer blobs must have been kept. */

@@ -37,3 +37,8 @@ export { layoutSource, readLayoutIndex } from './layout/layout-source.js';
 export { exportLayout, ANNOTATION_CONTAINERD_NAME } from './layout/export-layout.js';
 export { pullImage, registrySource, unpackImage } from './pull/pull-image.js';
 export type { ImageSource, PullContext } from './pull/pull-image.js';
+export { ImageBuilder } from './build/image-builder.js';
+export type { BuildFile, ImageConfigChanges } from './build/image-builder.js';
+export { tarDirectory } from './tar/tar-directory.js';
+export type { TarDirectoryOptions } from './tar/tar-directory.js';
+export { encodeTarHeader, tarPadding } from './tar/tar-writer.js';

@@ -225,6 +225,42 @@ export class ContentStore {
     return seen;
   }
 
+  /**
+   * Stores a stream whose digest is not known in advance (content this
+   * process makes, like a new layer); the digest is computed as it is written.
+   */
+  async putStream(source: BlobSource, options: { signal?: AbortSignal; algorithm?: 'sha256' | 'sha512' } = {}): Promise<BlobInfo> {
+    const algorithm = options.algorithm ?? 'sha256';
+    const tmp = join(this.root, INGEST_DIR, `.put-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
+    const hash = createHash(algorithm);
+    let size = 0;
+    const fh = await open(tmp, 'wx', 0o644);
+    try {
+      for await (const chunk of source) {
+        throwIfAborted(options.signal, 'blob write');
+        await fh.write(chunk);
+        hash.update(chunk);
+        size += chunk.length;
+      }
+      await fh.sync();
+    } catch (e) {
+      await fh.close();
+      await rm(tmp, { force: true });
+      throw e;
+    }
+    await fh.close();
+    const digest = `${algorithm}:${hash.digest('hex')}` as Digest;
+    if (await this.has(digest)) {
+      await rm(tmp, { force: true });
+      return { digest, size };
+    }
+    const dir = join(this.root, OCI_LAYOUT_BLOBS_DIR, algorithm);
+    await mkdir(dir, { recursive: true });
+    await rename(tmp, this.blobPath(digest));
+    await syncDir(dir);
+    return { digest, size };
+  }
+
   /** Deletes a blob; true when it was there. */
   async delete(digest: Digest): Promise<boolean> {
     try {

@@ -69,7 +69,16 @@ function pad(size: number): Buffer {
 export function encodeTarEntry(e: TarWriteEntry): Buffer {
   const data = e.data === undefined ? Buffer.alloc(0) : Buffer.from(e.data);
   if (e.type !== 'file' && data.length > 0) throw new ImageStoreError('INVALID_ARGUMENT', `tar entry ${e.path}: only files carry data`);
+  return Buffer.concat([encodeTarHeader(e, data.length), data, pad(data.length)]);
+}
+
+/**
+ * Encodes the header blocks of an entry whose `size` content bytes the caller
+ * streams next, followed by tarPadding(size).
+ */
+export function encodeTarHeader(e: TarWriteEntry, size: number): Buffer {
   const records: Buffer[] = [];
+  if (size > 0o77777777777) records.push(paxRecord('size', Buffer.from(String(size))));
   if (Buffer.byteLength(e.path) > 100) records.push(paxRecord('path', Buffer.from(e.path)));
   if (Buffer.byteLength(e.linkname ?? '') > 100) records.push(paxRecord('linkpath', Buffer.from(e.linkname ?? '')));
   for (const [key, value] of [['uid', e.uid ?? 0], ['gid', e.gid ?? 0]] as const) {
@@ -82,8 +91,13 @@ export function encodeTarEntry(e: TarWriteEntry): Buffer {
     const pax = Buffer.concat(records);
     parts.push(header('PaxHeaders/' + e.path.slice(-80), 'x', pax.length, { path: '', type: 'file', mode: 0o644 }), pax, pad(pax.length));
   }
-  parts.push(header(e.path.slice(0, 100), FLAGS[e.type], data.length, e), data, pad(data.length));
+  parts.push(header(e.path.slice(0, 100), FLAGS[e.type], size, e));
   return Buffer.concat(parts);
+}
+
+/** Zero bytes that pad `size` content bytes to a whole block. */
+export function tarPadding(size: number): Buffer {
+  return pad(size);
 }
 
 /** The two zero blocks that end an archive. */

@@ -151,6 +151,13 @@ describe('Conmon', () => {
       await waitFor(async () => ((await runc.ps(id)).length === 1 ? true : undefined), 5000, 'exec processes gone');
       expect(await runc.ps(id)).toEqual([pid]);
       expect((await runc.state(id)).status).toBe('running');
+
+      // abort behaves the same way
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 300);
+      const aborted = await conmon.execSync(id, { args: ['sleep', '60'], cwd: '/', env: PATH_ENV }, { signal: ac.signal }).catch((e: unknown) => e);
+      expect(isRuncError(aborted, 'ABORTED')).toBe(true);
+      await waitFor(async () => ((await runc.ps(id)).length === 1 ? true : undefined), 5000, 'aborted exec gone');
     });
   });
 });

@@ -1,1 +1,45 @@
-export {};
+// tsyringe needs the Reflect metadata API; di.ts loads reflect-metadata first.
+import './di.js';
+
+export { ShimError, isShimError, toCriError, type ShimErrorCode } from './errors.js';
+export { Tokens, type Token } from './tokens.js';
+export type { DependencyContainer } from './di.js';
+export type { OperationOptions } from './interfaces/operation-options.js';
+export { toUnixNs, type Clock } from './interfaces/clock.js';
+export type { Logger, LogFields } from './interfaces/logger.js';
+export {
+  EXEC_SYNC_MAX_OUTPUT_BYTES,
+  type ContainerExit,
+  type ContainerRuntimeState,
+  type ContainerUsage,
+  type CreateContainerOptions,
+  type ExecSyncOptions,
+  type ExecSyncResult,
+  type RunSandboxOptions,
+  type RuntimeBackend,
+  type RuntimeBackendInfo,
+  type RuntimeHandlerInfo,
+  type SandboxInfo,
+  type SandboxNamespaces,
+  type StopContainerOptions,
+} from './interfaces/runtime-backend.js';
+export type { FilesystemUsageInfo, ImageBackend, ImageRecord, PreparedRootfs, RegistryAuth } from './interfaces/image-backend.js';
+export type { PodNetwork, PodNetworkAttachment, PodNetworkRequest, PodPortMapping } from './interfaces/pod-network.js';
+export type { RecordStore, StoredRecord } from './interfaces/record-store.js';
+export type { SandboxRecord, SandboxStore } from './interfaces/sandbox-record.js';
+export type { ContainerRecord, ContainerStore } from './interfaces/container-record.js';
+export type { EventBus } from './interfaces/event-bus.js';
+export { MemoryRecordStore } from './store/memory-record-store.js';
+export { DiskRecordStore, type DiskRecordStoreOptions } from './store/disk-record-store.js';
+export { DiskContainerStore, DiskSandboxStore, MemoryContainerStore, MemorySandboxStore } from './store/stores.js';
+export { MemoryEventBus } from './runtime/memory-event-bus.js';
+export { SystemClock } from './runtime/system-clock.js';
+export { NoopLogger } from './runtime/noop-logger.js';
+export { createShim, composeShimContainer, type CreateShimOptions, type Shim } from './shim/create-shim.js';
+export type { ShimConfig } from './shim/shim-config.js';
+export { ShimServices } from './shim/shim-services.js';
+export { coreModule, diskStoresModule, memoryStoresModule, provide, provideFactory, type ShimModule } from './shim/modules.js';
+export { containerSpec, type ContainerSpecInput } from './cri/container-spec.js';
+export { containerName, sandboxName } from './cri/names.js';
+export { effectiveOomScoreAdj, hasCapSysResource, ownOomScoreAdj } from './cri/oom-score.js';
+export { runtimeHandlers, imageHandlers } from './handlers/index.js';

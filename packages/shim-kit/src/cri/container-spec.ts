@@ -1,0 +1,124 @@
+import { NamespaceMode, type ContainerConfig } from '@shimkit/cri-types';
+import { isOciSpecError, RuntimeSpecBuilder, specFromImage, type RuntimeSpec } from '@shimkit/oci-spec';
+import { ShimError, isShimError } from '../errors.js';
+import type { ImageRecord } from '../interfaces/image-backend.js';
+import type { SandboxRecord } from '../interfaces/sandbox-record.js';
+import { applyDevices, applyMounts } from './container-mounts.js';
+import { decodeEnv } from './decode-env.js';
+import { ociResources } from './linux-resources.js';
+import { effectiveOomScoreAdj } from './oom-score.js';
+import { applySecurityContext } from './security-context.js';
+
+/** What {@link containerSpec} builds a runtime spec from. */
+export interface ContainerSpecInput {
+  id: string;
+  sandbox: SandboxRecord;
+  config: ContainerConfig;
+  image: ImageRecord;
+  /** Host path of the prepared root filesystem. */
+  rootfs: string;
+  oom: { restrict: boolean; floor: number };
+  cgroupDriver: 'systemd' | 'cgroupfs';
+  signal?: AbortSignal;
+}
+
+/** The user string (`uid`, `name`, `uid:gid`) the security context asks for, or undefined for the image's. */
+function userOverride(config: ContainerConfig, image: ImageRecord): string | undefined {
+  const sc = config.linux?.securityContext;
+  const group = sc?.runAsGroup?.value;
+  let user = sc?.runAsUser !== undefined ? sc.runAsUser.value.toString() : sc?.runAsUsername || undefined;
+  if (user === undefined && group !== undefined) user = (image.config.config?.User ?? '').split(':')[0] || '0';
+  if (user === undefined) return undefined;
+  return group === undefined ? user : `${user}:${group}`;
+}
+
+function joinSandboxNamespaces(builder: RuntimeSpecBuilder, input: ContainerSpecInput): void {
+  const { sandbox, config } = input;
+  const options = config.linux?.securityContext?.namespaceOptions ?? sandbox.config.linux?.securityContext?.namespaceOptions;
+  const ns = sandbox.info.namespaces;
+  const hostNetwork = (sandbox.config.linux?.securityContext?.namespaceOptions?.network ?? NamespaceMode.POD) === NamespaceMode.NODE;
+  const netns = ns.network ?? sandbox.netnsPath;
+  if (hostNetwork) builder.removeNamespace('network').removeNamespace('uts');
+  else {
+    if (netns !== undefined) builder.joinNamespace('network', netns);
+    if (ns.uts !== undefined) builder.joinNamespace('uts', ns.uts);
+    builder.setHostname(sandbox.config.hostname || undefined);
+  }
+  if ((options?.ipc ?? NamespaceMode.POD) === NamespaceMode.NODE) builder.removeNamespace('ipc');
+  else if (ns.ipc !== undefined) builder.joinNamespace('ipc', ns.ipc);
+  const pid = options?.pid ?? NamespaceMode.CONTAINER;
+  if (pid === NamespaceMode.NODE) builder.removeNamespace('pid');
+  else if (pid === NamespaceMode.TARGET) throw new ShimError('Unimplemented', 'PID namespace mode TARGET is not supported');
+  else if (pid === NamespaceMode.POD && ns.pid !== undefined) builder.joinNamespace('pid', ns.pid);
+  if (options?.usernsOptions !== undefined && options.usernsOptions.mode !== NamespaceMode.NODE) {
+    throw new ShimError('Unimplemented', 'user namespaces are not supported');
+  }
+}
+
+function cgroupsPath(input: ContainerSpecInput): string {
+  const parent = input.sandbox.config.linux?.cgroupParent ?? '';
+  if (input.cgroupDriver === 'systemd') return `${parent || 'system.slice'}:shimkit:${input.id}`;
+  return `${parent || '/shimkit'}/${input.id}`;
+}
+
+/**
+ * The runtime spec of a CRI container: the image config with the request's command, args,
+ * env (bytes decoded as UTF-8), working dir and user; the sandbox's namespaces and mounts;
+ * volume mounts and devices; resources (oom_score_adj clamped when restricted); the security
+ * context; validated. Bad requests throw `ShimError('InvalidArgument')` saying what is wrong.
+ */
+export async function containerSpec(input: ContainerSpecInput): Promise<RuntimeSpec> {
+  const { config, sandbox } = input;
+  try {
+    const env = decodeEnv(config.envs);
+    if (sandbox.config.hostname !== '') env.unshift(`HOSTNAME=${sandbox.config.hostname}`);
+    const user = userOverride(config, input.image);
+    const base = await specFromImage(input.image.config, {
+      rootfs: input.rootfs,
+      rootPath: input.rootfs,
+      ...(config.command.length > 0 ? { command: config.command } : {}),
+      ...(config.args.length > 0 ? { args: config.args } : {}),
+      env,
+      ...(config.workingDir !== '' ? { cwd: config.workingDir } : {}),
+      ...(user === undefined ? {} : { user }),
+      terminal: config.tty,
+      ...(input.signal === undefined ? {} : { signal: input.signal }),
+    });
+    const builder = new RuntimeSpecBuilder(base);
+    const sc = config.linux?.securityContext;
+    const groups = sc?.supplementalGroups.map(Number) ?? [];
+    if (groups.length > 0) {
+      builder.update((spec) => {
+        const u = spec.process?.user;
+        if (u !== undefined) u.additionalGids = [...new Set([...(u.additionalGids ?? []), ...groups])];
+      });
+    }
+    builder.setRoot(input.rootfs, { readonly: sc?.readonlyRootfs ?? false });
+    joinSandboxNamespaces(builder, input);
+    for (const mount of sandbox.info.mounts) builder.addMount(mount);
+    applyMounts(builder, config.mounts);
+    await applyDevices(builder, config.devices);
+    await applySecurityContext(builder, sc, {
+      sandboxPrivileged: sandbox.config.linux?.securityContext?.privileged ?? false,
+      ...(input.signal === undefined ? {} : { signal: input.signal }),
+    });
+    const resources = config.linux?.resources;
+    builder.setResources(ociResources(resources));
+    if (resources !== undefined) builder.setOomScoreAdj(effectiveOomScoreAdj(Number(resources.oomScoreAdj), input.oom));
+    builder.setCgroupsPath(cgroupsPath(input));
+    builder.setAnnotations({
+      ...config.annotations,
+      'io.kubernetes.cri.container-type': 'container',
+      'io.kubernetes.cri.container-name': config.metadata?.name ?? '',
+      'io.kubernetes.cri.sandbox-id': sandbox.id,
+      'io.kubernetes.cri.image-name': input.image.repoTags[0] ?? input.image.id,
+    });
+    return builder.build({ validate: true });
+  } catch (e) {
+    if (isShimError(e)) throw e;
+    if (isOciSpecError(e)) {
+      throw new ShimError(e.code === 'ROOTFS_READ_FAILED' ? 'Internal' : 'InvalidArgument', `container config: ${e.message}`, { cause: e });
+    }
+    throw e;
+  }
+}

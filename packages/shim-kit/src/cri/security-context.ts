@@ -1,0 +1,77 @@
+import { readFile } from 'node:fs/promises';
+import {
+  SecurityProfile_ProfileType,
+  type LinuxContainerSecurityContext,
+  type SecurityProfile,
+} from '@shimkit/cri-types';
+import { DEFAULT_CAPABILITIES, LINUX_CAPABILITIES, normalizeCapability, type RuntimeSpecBuilder, type Seccomp } from '@shimkit/oci-spec';
+import { ShimError } from '../errors.js';
+import { defaultSeccompProfile } from './default-seccomp.js';
+
+/**
+ * Applies a container's security context: privileged mode, capabilities (default set, then
+ * add/drop with `ALL`), no_new_privs, masked and read-only paths, seccomp and AppArmor.
+ */
+export async function applySecurityContext(
+  builder: RuntimeSpecBuilder,
+  sc: LinuxContainerSecurityContext | undefined,
+  options: { sandboxPrivileged: boolean; signal?: AbortSignal },
+): Promise<void> {
+  builder.setNoNewPrivileges(sc?.noNewPrivs ?? false);
+  if (sc?.privileged === true) {
+    if (!options.sandboxPrivileged) throw new ShimError('InvalidArgument', 'a privileged container needs a privileged pod sandbox');
+    builder.setPrivileged();
+    return;
+  }
+  applyCapabilities(builder, sc);
+  if (sc !== undefined && sc.maskedPaths.length > 0) builder.setMaskedPaths(sc.maskedPaths);
+  if (sc !== undefined && sc.readonlyPaths.length > 0) builder.setReadonlyPaths(sc.readonlyPaths);
+  builder.setSeccomp(await seccompProfile(sc, options.signal));
+  const apparmor = profileOf(sc?.apparmor, sc?.apparmorProfile ?? '');
+  if (apparmor.type === SecurityProfile_ProfileType.Localhost) builder.setSecurityLabels({ apparmorProfile: apparmor.ref });
+}
+
+function applyCapabilities(builder: RuntimeSpecBuilder, sc: LinuxContainerSecurityContext | undefined): void {
+  const add = sc?.capabilities?.addCapabilities ?? [];
+  const drop = sc?.capabilities?.dropCapabilities ?? [];
+  const isAll = (c: string): boolean => normalizeCapability(c) === 'CAP_ALL';
+  builder.setCapabilities(add.some(isAll) ? LINUX_CAPABILITIES : DEFAULT_CAPABILITIES);
+  if (drop.some(isAll)) builder.setCapabilities([]);
+  try {
+    builder.addCapabilities(add.filter((c) => !isAll(c)));
+    builder.dropCapabilities(drop.filter((c) => !isAll(c)));
+  } catch (e) {
+    throw new ShimError('InvalidArgument', (e as Error).message, { cause: e });
+  }
+}
+
+/** A profile from the structured field, or from the deprecated path string (`runtime/default`, `unconfined`, `localhost/<path>`). */
+function profileOf(profile: SecurityProfile | undefined, legacy: string): { type: SecurityProfile_ProfileType | undefined; ref: string } {
+  if (profile !== undefined) return { type: profile.profileType, ref: profile.localhostRef };
+  if (legacy === 'runtime/default' || legacy === 'docker/default') return { type: SecurityProfile_ProfileType.RuntimeDefault, ref: '' };
+  if (legacy.startsWith('localhost/')) return { type: SecurityProfile_ProfileType.Localhost, ref: legacy.slice('localhost/'.length) };
+  return { type: undefined, ref: '' };
+}
+
+async function seccompProfile(sc: LinuxContainerSecurityContext | undefined, signal: AbortSignal | undefined): Promise<Seccomp | undefined> {
+  const { type, ref } = profileOf(sc?.seccomp, sc?.seccompProfilePath ?? '');
+  if (type === SecurityProfile_ProfileType.RuntimeDefault) return defaultSeccompProfile();
+  if (type !== SecurityProfile_ProfileType.Localhost) return undefined;
+  if (!ref.startsWith('/')) throw new ShimError('InvalidArgument', `seccomp localhost profile must be an absolute path, got ${JSON.stringify(ref)}`);
+  let text: string;
+  try {
+    text = await readFile(ref, { encoding: 'utf8', ...(signal === undefined ? {} : { signal }) });
+  } catch (e) {
+    throw new ShimError('InvalidArgument', `cannot read seccomp profile ${ref}: ${(e as Error).message}`, { cause: e });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new ShimError('InvalidArgument', `seccomp profile ${ref} is not JSON: ${(e as Error).message}`, { cause: e });
+  }
+  if (parsed === null || typeof parsed !== 'object' || typeof (parsed as Seccomp).defaultAction !== 'string') {
+    throw new ShimError('InvalidArgument', `seccomp profile ${ref} has no defaultAction`);
+  }
+  return parsed as Seccomp;
+}

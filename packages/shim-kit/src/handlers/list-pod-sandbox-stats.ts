@@ -1,0 +1,9 @@
+import type { ListPodSandboxStatsRequest, ListPodSandboxStatsResponse } from '@shimkit/cri-types';
+import { sandboxStats } from '../cri/container-stats.js';
+import type { ShimHandler } from './handler.js';
+import { filterSandboxes } from './support.js';
+
+/** ListPodSandboxStats with the id and label filters. */
+export const listPodSandboxStats: ShimHandler<ListPodSandboxStatsRequest, ListPodSandboxStatsResponse> = async (shim, request, ctx) => ({
+  stats: await Promise.all(filterSandboxes(shim, request.filter).map((s) => sandboxStats(shim, s, ctx.signal))),
+});

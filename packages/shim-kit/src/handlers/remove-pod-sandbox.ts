@@ -1,0 +1,21 @@
+import type { RemovePodSandboxRequest, RemovePodSandboxResponse } from '@shimkit/cri-types';
+import { removeContainerFully } from '../cri/remove-container-fully.js';
+import { teardownNetwork } from '../cri/teardown-network.js';
+import type { ShimHandler } from './handler.js';
+import { requiredString } from './support.js';
+
+/** RemovePodSandbox: kills and removes the pod's containers and the sandbox; succeeds for a sandbox already gone. */
+export const removePodSandbox: ShimHandler<RemovePodSandboxRequest, RemovePodSandboxResponse> = async (shim, request, ctx) => {
+  requiredString(request.podSandboxId, 'pod sandbox id');
+  const sandbox = shim.sandboxes.get(request.podSandboxId);
+  if (sandbox === undefined) return {};
+  for (const c of shim.containers.list().filter((r) => r.sandboxId === sandbox.id)) {
+    await removeContainerFully(shim, c, ctx.signal);
+  }
+  await shim.runtime.stopSandbox(sandbox.id, { signal: ctx.signal });
+  await teardownNetwork(shim, sandbox, ctx.signal);
+  await shim.runtime.removeSandbox(sandbox.id, { signal: ctx.signal });
+  await shim.sandboxes.delete(sandbox.id);
+  shim.logger.info('pod sandbox removed', { sandboxId: sandbox.id });
+  return {};
+};

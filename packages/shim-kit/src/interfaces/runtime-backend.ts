@@ -1,0 +1,171 @@
+import type { PodSandboxConfig } from '@shimkit/cri-types';
+import type { Mount, Resources, RuntimeSpec } from '@shimkit/oci-spec';
+import type { OperationOptions } from './operation-options.js';
+
+/** Namespaces a sandbox pins (host paths such as `/proc/<pid>/ns/ipc` or a bind mount); containers of the pod join them. */
+export interface SandboxNamespaces {
+  network?: string;
+  ipc?: string;
+  uts?: string;
+  /** Present only when the pod shares one PID namespace (needs an infra process). */
+  pid?: string;
+}
+
+/** What starting a sandbox produced. */
+export interface SandboxInfo {
+  /** pid of the infra (pause) process, if the backend runs one. */
+  pid?: number;
+  /** Namespaces the pod's containers join. */
+  namespaces: SandboxNamespaces;
+  /** Mounts every container of the pod gets (resolv.conf, hostname, hosts, /dev/shm ...). */
+  mounts: Mount[];
+}
+
+/** Options of {@link RuntimeBackend.runSandbox}. */
+export interface RunSandboxOptions extends OperationOptions {
+  /** Sandbox id chosen by the shim. */
+  id: string;
+  /** The pod's CRI configuration (hostname, DNS, sysctls, security context, cgroup parent ...). */
+  config: PodSandboxConfig;
+  /** Network namespace the PodNetwork prepared; undefined for a host-network pod. */
+  netnsPath?: string;
+  /** The runtime handler kubelet asked for ('' = default). */
+  runtimeHandler: string;
+}
+
+/** Options of {@link RuntimeBackend.createContainer}. */
+export interface CreateContainerOptions extends OperationOptions {
+  id: string;
+  sandboxId: string;
+  /** The complete, validated runtime spec (`root.path` is `rootfs`). */
+  spec: RuntimeSpec;
+  /** Host path of the prepared root filesystem. */
+  rootfs: string;
+  /** Absolute path of the CRI log file the container's stdout and stderr go to. */
+  logPath: string;
+  /** Keep stdin open for attach. */
+  stdin?: boolean;
+  stdinOnce?: boolean;
+}
+
+/** Options of {@link RuntimeBackend.stopContainer}. */
+export interface StopContainerOptions extends OperationOptions {
+  /** Seconds to wait after the stop signal before SIGKILL; 0 kills at once. */
+  timeoutSeconds: number;
+  /** The first signal, e.g. `SIGTERM` (default) or the image's StopSignal. */
+  stopSignal?: string;
+}
+
+/** Options of {@link RuntimeBackend.execSync}. */
+export interface ExecSyncOptions extends OperationOptions {
+  /** Command and arguments. */
+  cmd: string[];
+  /** Kill the command (and what it started) after this many ms; 0 or undefined = no timeout. */
+  timeoutMs?: number;
+  /** Output kept per stream; more is dropped (default {@link EXEC_SYNC_MAX_OUTPUT_BYTES}). */
+  maxOutputBytes?: number;
+}
+
+/** kubelet's cap on ExecSync output, per stream. */
+export const EXEC_SYNC_MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+
+/** What a synchronous exec returned. */
+export interface ExecSyncResult {
+  exitCode: number;
+  stdout: Buffer;
+  stderr: Buffer;
+  /** The timeout fired and the command was killed. */
+  timedOut: boolean;
+}
+
+/** The runtime's view of a container. */
+export interface ContainerRuntimeState {
+  status: 'created' | 'running' | 'exited' | 'unknown';
+  pid?: number;
+  startedAt?: Date;
+  exitCode?: number;
+  exitedAt?: Date;
+  oomKilled?: boolean;
+}
+
+/** A container exit as the backend's monitor saw it. */
+export interface ContainerExit {
+  id: string;
+  /** Exit code; 128+n when killed by signal n. */
+  exitCode: number;
+  exitedAt: Date;
+  oomKilled: boolean;
+}
+
+/** Resource usage of a container (from its cgroup). Missing fields are unknown. */
+export interface ContainerUsage {
+  timestamp: Date;
+  cpuUsageCoreNanoSeconds?: bigint;
+  memoryUsageBytes?: bigint;
+  memoryWorkingSetBytes?: bigint;
+  memoryAvailableBytes?: bigint;
+  memoryRssBytes?: bigint;
+  pageFaults?: bigint;
+  majorPageFaults?: bigint;
+}
+
+/** A runtime handler the backend offers (`runc`, `crun` ...). */
+export interface RuntimeHandlerInfo {
+  /** '' is the default handler. */
+  name: string;
+  recursiveReadOnlyMounts: boolean;
+  userNamespaces: boolean;
+}
+
+/** What the backend reports for Version, Status and RuntimeConfig. */
+export interface RuntimeBackendInfo {
+  /** e.g. `runc`. */
+  name: string;
+  version: string;
+  cgroupDriver: 'systemd' | 'cgroupfs';
+  handlers: RuntimeHandlerInfo[];
+  /** False when the backend cannot run containers (binary missing ...); `reason`/`message` say why. */
+  ready: boolean;
+  reason?: string;
+  message?: string;
+}
+
+/**
+ * Runs sandboxes and containers: what a runc + conmon backend, a fake or an adapter to
+ * another runtime implements. Ids are chosen by the shim. Unknown ids throw
+ * `ShimError('NotFound')`, except in the idempotent stop/remove calls.
+ */
+export interface RuntimeBackend {
+  /** Starts a sandbox (an infra process, or pinned namespaces). */
+  runSandbox(options: RunSandboxOptions): Promise<SandboxInfo>;
+  /** Stops what the sandbox still runs; idempotent. */
+  stopSandbox(id: string, options?: OperationOptions): Promise<void>;
+  /** Removes what the sandbox left; idempotent. */
+  removeSandbox(id: string, options?: OperationOptions): Promise<void>;
+
+  /** Creates a container (not started); throws `AlreadyExists` for a used id. */
+  createContainer(options: CreateContainerOptions): Promise<void>;
+  /** Starts a created container. */
+  startContainer(id: string, options?: OperationOptions): Promise<{ startedAt: Date; pid?: number }>;
+  /** Sends the stop signal, waits `timeoutSeconds`, then SIGKILLs; resolves once the container has exited. Idempotent for an exited container. */
+  stopContainer(id: string, options: StopContainerOptions): Promise<void>;
+  /** Deletes the container (killing it if needed); idempotent. */
+  removeContainer(id: string, options?: OperationOptions): Promise<void>;
+  /** The container's state as the runtime knows it (after a restart, too). */
+  containerState(id: string, options?: OperationOptions): Promise<ContainerRuntimeState>;
+  /** Runs a command in a running container and waits for it. */
+  execSync(id: string, options: ExecSyncOptions): Promise<ExecSyncResult>;
+  /** Changes the cgroup limits of a container. */
+  updateResources(id: string, resources: Resources, options?: OperationOptions): Promise<void>;
+  /** Current resource usage. */
+  stats(id: string, options?: OperationOptions): Promise<ContainerUsage>;
+  /** Starts a new log file (kubelet rotated the old one); optional. */
+  reopenContainerLog?(id: string, options?: OperationOptions): Promise<void>;
+
+  /** Calls `listener` for every container exit, including ones noticed after a restart; returns the unsubscribe function. */
+  onExit(listener: (exit: ContainerExit) => void): () => void;
+  /** Name, version, cgroup driver, handlers and readiness. */
+  info(options?: OperationOptions): Promise<RuntimeBackendInfo>;
+  /** Stops watching; containers keep running. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,125 @@
+import { mkdir } from 'node:fs/promises';
+import { addCriServices, createCriServer, listenUnix, type UnixListener } from '@shimkit/cri-types';
+import { globalContainer, type DependencyContainer } from '../di.js';
+import { ShimError } from '../errors.js';
+import { EXEC_SYNC_MAX_OUTPUT_BYTES } from '../interfaces/runtime-backend.js';
+import { hasCapSysResource, ownOomScoreAdj } from '../cri/oom-score.js';
+import { imageHandlers, runtimeHandlers } from '../handlers/index.js';
+import { Tokens } from '../tokens.js';
+import { ExitMonitor } from './exit-monitor.js';
+import { coreModule, diskStoresModule, provide, type ShimModule } from './modules.js';
+import { reconcileContainers } from './reconcile.js';
+import type { ShimConfig } from './shim-config.js';
+import { ShimServices } from './shim-services.js';
+
+/** Options of {@link createShim}. */
+export interface CreateShimOptions {
+  /** Unix socket to serve CRI on (a path or `unix://` endpoint). */
+  socket: string;
+  /** Persistent directory: sandbox and container metadata (and, for the default modules, images). */
+  root: string;
+  /** Volatile directory: runtime state such as exit files. */
+  state: string;
+  /**
+   * Modules registering the parts; later ones override earlier ones. RuntimeBackend,
+   * ImageBackend and PodNetwork have no default yet and must be given (e.g. `fakeModules()`
+   * from `shimkit/testing`); stores default to disk under `root`.
+   */
+  modules?: ShimModule[];
+  runtimeName?: string;
+  runtimeVersion?: string;
+  /** Default: true unless this process has CAP_SYS_RESOURCE. */
+  restrictOomScoreAdj?: boolean;
+  /** Responses per message of the Stream* RPCs (default 500). */
+  streamChunkSize?: number;
+  signal?: AbortSignal;
+}
+
+/** A running shim. */
+export interface Shim extends AsyncDisposable {
+  /** The socket path it serves on. */
+  readonly socket: string;
+  /** The shim's own DI container (a child container; nothing is registered globally). */
+  readonly container: DependencyContainer;
+  readonly services: ShimServices;
+  /**
+   * Stops serving (calls in flight get `timeoutMs` to finish), stops watching exits, waits for
+   * state writes and closes every part. Containers keep running. Idempotent.
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+const REQUIRED = [
+  ['RuntimeBackend', Tokens.RuntimeBackend],
+  ['ImageBackend', Tokens.ImageBackend],
+  ['PodNetwork', Tokens.PodNetwork],
+] as const;
+
+/** Builds the shim's container: core defaults, disk stores, config, then the caller's modules. */
+export function composeShimContainer(config: ShimConfig, modules: readonly ShimModule[]): DependencyContainer {
+  const container = globalContainer.createChildContainer();
+  coreModule()(container);
+  diskStoresModule(config.root)(container);
+  provide(Tokens.ShimConfig, config)(container);
+  for (const module of modules) module(container);
+  const missing = REQUIRED.filter(([, token]) => !container.isRegistered(token)).map(([name]) => name);
+  if (missing.length > 0) {
+    throw new ShimError('MissingModule', `no module registers ${missing.join(', ')}; pass one in modules (e.g. fakeModules() from shimkit/testing)`);
+  }
+  return container;
+}
+
+/**
+ * Composes a shim from modules, reloads its state, reconciles it with the runtime and
+ * serves CRI on a unix socket.
+ *
+ * ```ts
+ * await using shim = await createShim({ socket, root, state, modules: [...fakeModules(), provide(Tokens.Clock, clock)] });
+ * ```
+ */
+export async function createShim(options: CreateShimOptions): Promise<Shim> {
+  const config: ShimConfig = {
+    socket: options.socket,
+    root: options.root,
+    state: options.state,
+    runtimeName: options.runtimeName ?? 'shimkit',
+    runtimeVersion: options.runtimeVersion ?? '0.1.0',
+    restrictOomScoreAdj: options.restrictOomScoreAdj ?? !hasCapSysResource(),
+    ownOomScoreAdj: ownOomScoreAdj(),
+    execSyncMaxOutputBytes: EXEC_SYNC_MAX_OUTPUT_BYTES,
+    streamChunkSize: options.streamChunkSize ?? 500,
+  };
+  const container = composeShimContainer(config, options.modules ?? []);
+  const services = container.resolve(ShimServices);
+  const signalOption = options.signal === undefined ? {} : { signal: options.signal };
+  await mkdir(config.root, { recursive: true });
+  await mkdir(config.state, { recursive: true });
+  await services.sandboxes.load(signalOption);
+  await services.containers.load(signalOption);
+  const monitor = new ExitMonitor(services);
+  monitor.start();
+  let listener: UnixListener;
+  try {
+    await reconcileContainers(services, options.signal);
+    const server = createCriServer();
+    const onError = (error: unknown, rpc: string): void => services.logger.error('handler failed', { rpc, error: String(error) });
+    addCriServices(server, { runtime: runtimeHandlers(services), image: imageHandlers(services) }, { onError });
+    listener = await listenUnix(server, config.socket, signalOption);
+  } catch (e) {
+    await monitor.close();
+    throw e;
+  }
+  services.logger.info('shim listening', { socket: listener.path });
+
+  let closing: Promise<void> | undefined;
+  const close = (closeOptions: { timeoutMs?: number } = {}): Promise<void> =>
+    (closing ??= (async () => {
+      await listener.shutdown(closeOptions.timeoutMs);
+      await monitor.close();
+      await Promise.allSettled([services.sandboxes.close(), services.containers.close()]);
+      const parts = [services.runtime, services.images, services.network];
+      const results = await Promise.allSettled(parts.map((p) => p.close()));
+      for (const r of results) if (r.status === 'rejected') services.logger.warn('closing a shim part failed', { error: String(r.reason) });
+    })());
+  return { socket: listener.path, container, services, close, [Symbol.asyncDispose]: () => close() };
+}

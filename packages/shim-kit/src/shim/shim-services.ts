@@ -1,0 +1,27 @@
+import { inject, injectable } from '../di.js';
+import type { Clock } from '../interfaces/clock.js';
+import type { ContainerStore } from '../interfaces/container-record.js';
+import type { EventBus } from '../interfaces/event-bus.js';
+import type { ImageBackend } from '../interfaces/image-backend.js';
+import type { Logger } from '../interfaces/logger.js';
+import type { PodNetwork } from '../interfaces/pod-network.js';
+import type { RuntimeBackend } from '../interfaces/runtime-backend.js';
+import type { SandboxStore } from '../interfaces/sandbox-record.js';
+import { Tokens } from '../tokens.js';
+import type { ShimConfig } from './shim-config.js';
+
+/** Everything a handler uses, resolved once from the shim's container. Handlers keep no state of their own. */
+@injectable()
+export class ShimServices {
+  constructor(
+    @inject(Tokens.ShimConfig) readonly config: ShimConfig,
+    @inject(Tokens.RuntimeBackend) readonly runtime: RuntimeBackend,
+    @inject(Tokens.ImageBackend) readonly images: ImageBackend,
+    @inject(Tokens.PodNetwork) readonly network: PodNetwork,
+    @inject(Tokens.SandboxStore) readonly sandboxes: SandboxStore,
+    @inject(Tokens.ContainerStore) readonly containers: ContainerStore,
+    @inject(Tokens.EventBus) readonly events: EventBus,
+    @inject(Tokens.Clock) readonly clock: Clock,
+    @inject(Tokens.Logger) readonly logger: Logger,
+  ) {}
+}

@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** Prefix of temp files {@link writeFileAtomic} leaves behind if the process dies mid-write. */
+export const TEMP_PREFIX = '.tmp-';
+
+/**
+ * Writes a file so that readers (and a reboot) see either the old content or the new one:
+ * a temp file in the same directory, fsync, rename over the target, fsync of the directory.
+ */
+export async function writeFileAtomic(path: string, data: string): Promise<void> {
+  const dir = dirname(path);
+  const temp = join(dir, `${TEMP_PREFIX}${basename(path)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const file = await open(temp, 'wx', 0o600);
+  try {
+    await file.writeFile(data, 'utf8');
+    await file.sync();
+  } catch (e) {
+    await file.close();
+    await unlink(temp).catch(() => undefined);
+    throw e;
+  }
+  await file.close();
+  try {
+    await rename(temp, path);
+  } catch (e) {
+    await unlink(temp).catch(() => undefined);
+    throw e;
+  }
+  await syncDir(dir);
+}
+
+/** fsyncs a directory so a rename or unlink in it survives a crash. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,6 +1,10 @@
 import { ShimError } from '../errors.js';
 import type { OperationOptions } from '../interfaces/operation-options.js';
 import type { RecordStore, StoredRecord } from '../interfaces/record-store.js';
+import { decodeJson, encodeJson } from './json-codec.js';
+
+// A deep copy through the on-disk encoding: Buffers stay Buffers and memory and disk stores hold identical values.
+const copy = <T>(record: T): T => decodeJson(encodeJson(record)) as T;
 
 /**
  * Records in memory only (lost on restart). Subclasses persist them by overriding
@@ -57,15 +61,15 @@ export class MemoryRecordStore<T extends StoredRecord> implements RecordStore<T>
     } catch (e) {
       return Promise.reject(e as Error);
     }
-    const copy = structuredClone(record);
+    const stored = copy(record);
     // Visible at once so that concurrent adds of the same id fail; removed again if the write fails.
-    this.#records.set(copy.id, copy);
-    return this.#serialize(copy.id, async () => {
+    this.#records.set(stored.id, stored);
+    return this.#serialize(stored.id, async () => {
       try {
-        await this.persist(copy, options);
+        await this.persist(stored, options);
       } catch (e) {
-        this.#records.delete(copy.id);
-        this.#names.delete(copy.name);
+        this.#records.delete(stored.id);
+        this.#names.delete(stored.name);
         throw e;
       }
     });
@@ -75,7 +79,7 @@ export class MemoryRecordStore<T extends StoredRecord> implements RecordStore<T>
     return this.#serialize(id, async () => {
       const current = this.#records.get(id);
       if (current === undefined) throw new ShimError('NotFound', `${this.#kind} ${id} not found`);
-      const next = structuredClone(change(current));
+      const next = copy(change(current));
       if (next.id !== id || next.name !== current.name) {
         throw new ShimError('InvalidArgument', `${this.#kind} ${id}: an update must not change id or name`);
       }

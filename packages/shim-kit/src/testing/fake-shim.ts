@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createShim, type Shim } from '../shim/create-shim.js';
+import { createShim, type CreateShimOptions, type Shim } from '../shim/create-shim.js';
+import type { FakeImageBackendOptions } from './fake-image-backend.js';
 import { memoryStoresModule, type ShimModule } from '../shim/modules.js';
 import { createFakes, type Fakes } from './fakes.js';
 
@@ -22,6 +23,10 @@ export interface StartFakeShimOptions {
   diskStores?: boolean;
   /** Modules applied after the fakes (to swap one part). */
   modules?: ShimModule[];
+  /** Options of the fake image backend. */
+  images?: FakeImageBackendOptions;
+  /** Other `createShim` options. */
+  shim?: Pick<CreateShimOptions, 'runtimeName' | 'runtimeVersion' | 'restrictOomScoreAdj' | 'streamChunkSize'>;
 }
 
 /**
@@ -36,11 +41,12 @@ export interface StartFakeShimOptions {
  */
 export async function startFakeShim(options: StartFakeShimOptions = {}): Promise<FakeShim> {
   const dir = await mkdtemp(join(tmpdir(), 'shimkit-fake-'));
-  const fakes = createFakes();
+  const fakes = createFakes(options.images === undefined ? {} : { images: options.images });
   const socket = join(dir, 'cri.sock');
   let shim: Shim;
   try {
     shim = await createShim({
+      ...options.shim,
       socket,
       root: join(dir, 'root'),
       state: join(dir, 'state'),

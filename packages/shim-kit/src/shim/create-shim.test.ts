@@ -1,0 +1,73 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from '@shimkit/cri-types';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isShimError } from '../errors.js';
+import type { Clock } from '../interfaces/clock.js';
+import type { Logger } from '../interfaces/logger.js';
+import { createFakes } from '../testing/fakes.js';
+import { Tokens } from '../tokens.js';
+import { createShim } from './create-shim.js';
+import { memoryStoresModule, provide } from './modules.js';
+
+describe('createShim', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), `shimkit-create-${process.pid}-`));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const paths = () => ({ socket: join(dir, 'run', 'cri.sock'), root: join(dir, 'root'), state: join(dir, 'state') });
+
+  it('refuses to start without the backends, naming the missing ones', async () => {
+    const e = await createShim({ ...paths(), modules: [provide(Tokens.PodNetwork, createFakes().network)] }).catch((x: unknown) => x);
+    expect(isShimError(e, 'MissingModule')).toBe(true);
+    expect((e as Error).message).toMatch(/RuntimeBackend, ImageBackend/);
+    await expect(stat(paths().socket)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('swaps one part with one module line (clock and logger here), each shim in its own container', async () => {
+    const clock: Clock = { now: () => new Date(1_000), nowNs: () => 1_000_000_000n };
+    const lines: string[] = [];
+    const logger: Logger = { debug() {}, info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) };
+    const fakes = createFakes();
+    const shim = await createShim({ ...paths(), modules: [...fakes.modules, memoryStoresModule(), provide(Tokens.Clock, clock), provide(Tokens.Logger, logger)] });
+    const other = await createShim({ socket: join(dir, 'other.sock'), root: join(dir, 'r2'), state: join(dir, 's2'), modules: createFakes().modules });
+    try {
+      expect(shim.container.resolve(Tokens.Clock)).toBe(clock);
+      expect(other.container.resolve(Tokens.Clock)).not.toBe(clock);
+      expect(shim.services.sandboxes).not.toBe(other.services.sandboxes);
+      const cri = await connect(`unix://${shim.socket}`);
+      const { podSandboxId } = await cri.runtime.runPodSandbox({ config: { metadata: { name: 'p', namespace: 'n', uid: 'u' } } });
+      expect((await cri.runtime.podSandboxStatus({ podSandboxId })).status?.createdAt).toBe(1_000_000_000n);
+      await cri.close();
+      expect(lines).toContain('shim listening');
+      expect(lines).toContain('pod sandbox started');
+    } finally {
+      await shim.close();
+      await other.close();
+    }
+  });
+
+  it('close() is idempotent, removes the socket and leaves containers running', async () => {
+    const fakes = createFakes();
+    const shim = await createShim({ ...paths(), modules: fakes.modules });
+    const socket = shim.socket;
+    expect((await stat(socket)).isSocket()).toBe(true);
+    await Promise.all([shim.close(), shim.close()]);
+    await shim[Symbol.asyncDispose]();
+    await expect(stat(socket)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(fakes.runtime.callsTo('stopContainer')).toEqual([]);
+  });
+
+  it('refuses a socket another shim serves', async () => {
+    const first = await createShim({ ...paths(), modules: createFakes().modules });
+    try {
+      await expect(createShim({ ...paths(), root: join(dir, 'r2'), modules: createFakes().modules })).rejects.toMatchObject({ code: 'AddressInUse' });
+    } finally {
+      await first.close();
+    }
+  });
+});

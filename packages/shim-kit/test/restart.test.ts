@@ -1,0 +1,58 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, ContainerState, PodSandboxState } from '@shimkit/cri-types';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createShim, type Shim } from '../src/shim/create-shim.js';
+import { createFakes, type Fakes } from '../src/testing.js';
+import { containerConfig, podConfig } from './cri-fixtures.js';
+
+describe('restart: state reloaded from disk and reconciled with the runtime', () => {
+  let dir: string;
+  let fakes: Fakes;
+  const open = (): Promise<Shim> =>
+    createShim({ socket: join(dir, 'cri.sock'), root: join(dir, 'root'), state: join(dir, 'state'), modules: fakes.modules });
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), `shimkit-restart-${process.pid}-`));
+    fakes = createFakes(); // the "runtime" outlives the shim, as conmon-monitored containers do
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('lists every pod and container again; exits while down report their real code; lost ones report 255', async () => {
+    const pod = podConfig('survivor');
+    const ids: Record<string, string> = {};
+    {
+      await using shim = await open();
+      await using cri = await connect(`unix://${shim.socket}`);
+      await cri.image.pullImage({ image: { image: 'busybox' } });
+      ids.pod = (await cri.runtime.runPodSandbox({ config: pod })).podSandboxId;
+      for (const name of ['keeps-running', 'exits-while-down', 'lost', 'never-started']) {
+        ids[name] = (await cri.runtime.createContainer({ podSandboxId: ids.pod, sandboxConfig: pod, config: containerConfig(name) })).containerId;
+        if (name !== 'never-started') await cri.runtime.startContainer({ containerId: ids[name] });
+      }
+    }
+    // While the shim is down:
+    fakes.runtime.exitContainer(ids['exits-while-down'] ?? '', { exitCode: 7 });
+    await fakes.runtime.removeContainer(ids.lost ?? '');
+
+    await using shim = await open();
+    await using cri = await connect(`unix://${shim.socket}`);
+    const sandboxes = (await cri.runtime.listPodSandbox({})).items;
+    expect(sandboxes.map((s) => [s.id, s.state])).toEqual([[ids.pod, PodSandboxState.SANDBOX_READY]]);
+    const status = async (name: string) => (await cri.runtime.containerStatus({ containerId: ids[name] ?? '' })).status;
+    expect(await status('keeps-running')).toMatchObject({ state: ContainerState.CONTAINER_RUNNING });
+    expect(await status('exits-while-down')).toMatchObject({ state: ContainerState.CONTAINER_EXITED, exitCode: 7, reason: 'Error' });
+    expect(await status('lost')).toMatchObject({ state: ContainerState.CONTAINER_EXITED, exitCode: 255, message: 'container is gone from the runtime' });
+    expect(await status('never-started')).toMatchObject({ state: ContainerState.CONTAINER_CREATED });
+    expect((await status('keeps-running'))?.startedAt).toBeGreaterThan(0n);
+
+    // The new shim hears exits, and names stay taken across the restart.
+    fakes.runtime.exitContainer(ids['keeps-running'] ?? '', { exitCode: 0 });
+    await vi.waitFor(async () => expect((await status('keeps-running'))?.reason).toBe('Completed'), { timeout: 5000, interval: 10 });
+    await expect(cri.runtime.runPodSandbox({ config: pod })).rejects.toMatchObject({ code: 'AlreadyExists' });
+    await cri.runtime.removePodSandbox({ podSandboxId: ids.pod ?? '' });
+    expect(fakes.runtime.containers()).toEqual([]);
+  });
+});

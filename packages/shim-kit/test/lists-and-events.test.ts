@@ -1,4 +1,14 @@
-import { connect, ContainerEventType, ContainerState, PodSandboxState, type ContainerEventResponse, type CriClient } from '@shimkit/cri-types';
+import {
+  connect,
+  ContainerEventType,
+  ContainerState,
+  PodSandboxState,
+  type ContainerEventResponse,
+  type ContainerFilter,
+  type CriClient,
+  type DeepPartial,
+  type PodSandboxFilter,
+} from '@shimkit/cri-types';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startFakeShim, type FakeShim } from '../src/testing.js';
 import { containerConfig, podConfig } from './cri-fixtures.js';
@@ -29,7 +39,7 @@ describe('list filters, Stream* RPCs and container events', () => {
     const [a = '', b = '', c = ''] = ids;
     await cri.runtime.stopPodSandbox({ podSandboxId: c });
 
-    const sandboxIds = async (filter: Parameters<CriClient['runtime']['listPodSandbox']>[0]['filter']) =>
+    const sandboxIds = async (filter: DeepPartial<PodSandboxFilter> | undefined) =>
       (await cri.runtime.listPodSandbox({ filter })).items.map((i) => i.id);
     expect(await sandboxIds(undefined)).toEqual([a, b, c]);
     expect(await sandboxIds({ id: b })).toEqual([b]);
@@ -44,7 +54,7 @@ describe('list filters, Stream* RPCs and container events', () => {
       containerIds[name] = (await cri.runtime.createContainer({ podSandboxId: pod, sandboxConfig: config, config: containerConfig(name) })).containerId;
     }
     await cri.runtime.startContainer({ containerId: containerIds.y ?? '' });
-    const listed = async (filter: Parameters<CriClient['runtime']['listContainers']>[0]['filter']) =>
+    const listed = async (filter: DeepPartial<ContainerFilter> | undefined) =>
       (await cri.runtime.listContainers({ filter })).containers.map((x) => x.metadata?.name);
     expect(await listed(undefined)).toEqual(['x', 'y', 'z']);
     expect(await listed({ podSandboxId: a })).toEqual(['x', 'y']);

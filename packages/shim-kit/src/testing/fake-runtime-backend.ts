@@ -69,8 +69,22 @@ const DEFAULT_INFO: RuntimeBackendInfo = {
   ready: true,
 };
 
-/** `echo a b` prints `a b\n`; anything else succeeds silently. */
-const defaultExec: FakeExecResponder = (_c, cmd) => (cmd[0] === 'echo' ? { stdout: Buffer.from(`${cmd.slice(1).join(' ')}\n`) } : {});
+/**
+ * A few commands behave as busybox's do, so tests (and the conformance suite) can use them
+ * against fakes and real runtimes alike: `echo`, `true`, `false`, `sleep N`,
+ * `sh -c 'exit N'`; anything else exits 0 silently.
+ */
+const defaultExec: FakeExecResponder = async (_c, cmd) => {
+  const [name, ...args] = cmd;
+  if (name === 'echo') return { stdout: Buffer.from(`${args.join(' ')}\n`) };
+  if (name === 'false') return { exitCode: 1 };
+  if (name === 'sleep') {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(Number(args[0] ?? 0), 3600) * 1000).unref());
+    return {};
+  }
+  const exit = name === 'sh' && args[0] === '-c' ? /^exit (\d+)$/.exec(args[1] ?? '') : null;
+  return exit === null ? {} : { exitCode: Number(exit[1]) };
+};
 
 function signalNumber(name: string): number {
   if (/^\d+$/.test(name)) return Number(name);

@@ -1,0 +1,8 @@
+// Entry point `shimkit/conformance`: shared suites (vitest) that every implementation of an interface must pass.
+import './di.js';
+
+export { recordStoreConformance, type RecordStoreHarness } from './conformance/record-store-conformance.js';
+export { runtimeBackendConformance, type RuntimeBackendHarness } from './conformance/runtime-backend-conformance.js';
+export { imageBackendConformance, type ImageBackendHarness } from './conformance/image-backend-conformance.js';
+export { podNetworkConformance, type PodNetworkHarness } from './conformance/pod-network-conformance.js';
+export { exitContainerRecord, sampleContainer, sampleSandbox, stopSandboxRecord } from './conformance/store-samples.js';

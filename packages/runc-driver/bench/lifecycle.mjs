@@ -1,24 +1,23 @@
 // Benchmark (not a test): create+start+kill+delete through the driver vs the same runc
 // commands from a bash loop, interleaved in the same run. Prints medians and the ratio.
 //   npm run bench            (needs `npm run build` first; root `npm run bench` builds)
-//   BENCH_N=50 BENCH_ROUNDS=5 BENCH_RUNTIME=crun npm run bench
-import { execFile } from 'node:child_process';
+//   BENCH_N=50 BENCH_ROUNDS=5 npm run bench
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { promisify } from 'node:util';
+import { createInterface } from 'node:readline';
 import { createBusyboxRootfs } from '@shimkit/test-bed';
 import { Runc } from '../dist/index.js';
 
 const N = Number(process.env.BENCH_N ?? 30);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const run = promisify(execFile);
 
 const dir = await mkdtemp(join(tmpdir(), 'shimkit-bench-'));
 const root = join('/run', `shimkit-bench-${process.pid}`);
 const cgroupParent = `shimkit-bench-${process.pid}`;
-const runc = new Runc({ root, tmpDir: dir });
+const runc = new Runc({ root });
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -39,42 +38,84 @@ try {
   spec.linux.cgroupsPath = `/${cgroupParent}/bench`;
   await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
 
+  // One long-lived bash runs one lifecycle per id it reads and prints its own timing
+  // ($EPOCHREALTIME, no extra fork), so shell and driver lifecycles can alternate one by one
+  // and see the same load on this shared machine.
   const shellLoop = `
-    for i in $(seq 1 ${N}); do
-      id=sh-${process.pid}-$1-$i
+    while read -r id; do
       t0=$EPOCHREALTIME
-      runc --root ${root} create --bundle ${bundle} $id </dev/null >/dev/null 2>&1 || exit 1
-      runc --root ${root} start $id || exit 1
-      runc --root ${root} kill $id 9 || exit 1
-      runc --root ${root} delete --force $id || exit 1
+      runc --root ${root} create --bundle ${bundle} $id </dev/null >/dev/null 2>&1 || { echo fail; continue; }
+      runc --root ${root} start $id
+      runc --root ${root} kill $id 9
+      runc --root ${root} delete --force $id
       t1=$EPOCHREALTIME
       echo "$t0 $t1"
     done`;
+  const bash = spawn('bash', ['-c', shellLoop], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const replies = createInterface({ input: bash.stdout })[Symbol.asyncIterator]();
+  const shellLifecycle = async (id) => {
+    bash.stdin.write(`${id}\n`);
+    const { value } = await replies.next();
+    const [t0, t1] = String(value).split(' ').map(Number);
+    if (!Number.isFinite(t1)) throw new Error(`shell lifecycle failed: ${value}`);
+    return (t1 - t0) * 1000;
+  };
+  const driverLifecycle = async (id) => {
+    const t0 = performance.now();
+    await runc.create(id, { bundle });
+    await runc.start(id);
+    await runc.kill(id, 'SIGKILL');
+    await runc.delete(id, { force: true });
+    return performance.now() - t0;
+  };
+
+  // The same four commands through bare child_process.spawn: separates Node's own spawn
+  // cost (fork of a large process) from what the driver adds on top of it.
+  const spawnRunc = (args, stdio) =>
+    new Promise((resolve, reject) => {
+      const child = spawn('runc', ['--root', root, ...args], { stdio });
+      child.once('error', reject);
+      child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`runc ${args[0]} exited ${code}`))));
+    });
+  const rawLifecycle = async (id) => {
+    const t0 = performance.now();
+    await spawnRunc(['create', '--bundle', bundle, id], 'ignore');
+    await spawnRunc(['start', id], 'ignore');
+    await spawnRunc(['kill', id, '9'], 'ignore');
+    await spawnRunc(['delete', '--force', id], 'ignore');
+    return performance.now() - t0;
+  };
 
   const shellTimes = [];
   const driverTimes = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const { stdout } = await run('bash', ['-c', shellLoop, 'bench', String(round)]);
-    for (const line of stdout.trim().split('\n')) {
-      const [t0, t1] = line.split(' ').map(Number);
-      shellTimes.push((t1 - t0) * 1000);
+  const rawTimes = [];
+  try {
+    // warm-up (page cache, lazily created temp dir), not counted
+    await shellLifecycle(`warm-sh-${process.pid}`);
+    await driverLifecycle(`warm-drv-${process.pid}`);
+    for (let i = 0; i < N * ROUNDS; i++) {
+      // alternate which one goes first
+      const order = i % 2 === 0 ? ['sh', 'raw', 'drv'] : ['drv', 'raw', 'sh'];
+      for (const who of order) {
+        const id = `${who}-${process.pid}-${i}`;
+        if (who === 'sh') shellTimes.push(await shellLifecycle(id));
+        else if (who === 'raw') rawTimes.push(await rawLifecycle(id));
+        else driverTimes.push(await driverLifecycle(id));
+      }
     }
-    for (let i = 0; i < N; i++) {
-      const id = `drv-${process.pid}-${round}-${i}`;
-      const t0 = performance.now();
-      await runc.create(id, { bundle });
-      await runc.start(id);
-      await runc.kill(id, 'SIGKILL');
-      await runc.delete(id, { force: true });
-      driverTimes.push(performance.now() - t0);
-    }
+  } finally {
+    bash.stdin.end();
+    await new Promise((r) => bash.once('exit', r));
   }
   const shell = median(shellTimes);
   const driver = median(driverTimes);
-  console.log(`runtime: ${runc.binary}, ${ROUNDS} rounds x ${N} lifecycles each (create+start+kill+delete), interleaved`);
+  const raw = median(rawTimes);
+  console.log(`runtime: ${runc.binary}, ${N * ROUNDS} lifecycles each (create+start+kill+delete), shell and driver alternating`);
   console.log(`shell loop   median ${shell.toFixed(2)} ms / lifecycle`);
+  console.log(`bare spawn   median ${raw.toFixed(2)} ms / lifecycle (child_process.spawn, no driver)`);
   console.log(`driver       median ${driver.toFixed(2)} ms / lifecycle`);
   console.log(`ratio driver/shell ${(driver / shell).toFixed(3)} (overhead ${((driver / shell - 1) * 100).toFixed(1)}%, goal <= 15%)`);
+  console.log(`ratio driver/bare spawn ${(driver / raw).toFixed(3)}; bare spawn/shell ${(raw / shell).toFixed(3)}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
   for (const c of await runc.list().catch(() => [])) await runc.delete(c.id, { force: true }).catch(() => undefined);
   await runc.close();

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { closeSync, openSync, rmSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { RuncError, classifyRuntimeMessage } from './runc-error.js';
@@ -16,7 +17,12 @@ export interface Invocation {
   globals: readonly string[];
   /** Verb and its arguments. */
   args: readonly string[];
-  stdio?: readonly [SpawnStdio, SpawnStdio, SpawnStdio];
+  /**
+   * stdin, stdout, stderr. `'log'` for stderr (verbs without output) appends it to the call's
+   * log file: no pipe to set up and drain, and anything the runtime prints outside its JSON
+   * log (a crash) still lands next to it.
+   */
+  stdio?: readonly [SpawnStdio, SpawnStdio, SpawnStdio | 'log'];
   /** Open fds handed to the runtime as fd 3, 4, ... (for `--preserve-fds`). */
   extraFds?: readonly number[];
   signal?: AbortSignal | undefined;
@@ -87,6 +93,15 @@ export function failure(binary: string, inv: Invocation, argv: string[], detail:
   });
 }
 
+/** The lines of a log file that are not JSON log entries (what went to stderr). */
+function nonJsonLines(text: string): string {
+  return text
+    .replace(/}\s*{/g, '}\n{')
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('{'))
+    .join('\n');
+}
+
 function collect(stream: Readable | null, max: number): Promise<string> {
   if (!stream) return Promise.resolve('');
   return new Promise((resolve) => {
@@ -117,12 +132,16 @@ export async function invoke(binary: string, inv: Invocation, log: CallLog): Pro
     throw new RuncError('ABORTED', `${basename(binary)} ${inv.verb}: aborted before start`, { argv, cause: signal.reason });
   }
   const [in0, out1, err2] = inv.stdio ?? ['ignore', 'pipe', 'pipe'];
+  const stderrToLog = err2 === 'log' && log.owned;
   try {
     let child;
+    const errFd = stderrToLog ? openSync(log.path, 'a') : undefined;
     try {
-      child = spawn(binary, argv.slice(1), { stdio: [in0, out1, err2, ...(inv.extraFds ?? [])] });
+      child = spawn(binary, argv.slice(1), { stdio: [in0, out1, errFd ?? (err2 === 'log' ? 'pipe' : err2), ...(inv.extraFds ?? [])] });
     } catch (err) {
       throw new RuncError('INVALID_ARGUMENT', `${basename(binary)} ${inv.verb}: cannot spawn: ${(err as Error).message}`, { argv, cause: err });
+    } finally {
+      if (errFd !== undefined) closeSync(errFd);
     }
     const exited = new Promise<{ code: number | null; sig: NodeJS.Signals | null; error?: NodeJS.ErrnoException }>((resolve) => {
       child.once('error', (error) => resolve({ code: null, sig: null, error }));
@@ -139,10 +158,10 @@ export async function invoke(binary: string, inv: Invocation, log: CallLog): Pro
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     const exit = await exited;
-    const [stdout, stderr] = await Promise.all([stdoutP, stderrP]);
+    const [stdout, piped] = await Promise.all([stdoutP, stderrP]);
     signal?.removeEventListener('abort', onAbort);
     if (signal?.aborted) {
-      throw new RuncError('ABORTED', `${basename(binary)} ${inv.verb}${inv.id ? ` ${inv.id}` : ''}: aborted`, { argv, stderr, cause: signal.reason });
+      throw new RuncError('ABORTED', `${basename(binary)} ${inv.verb}${inv.id ? ` ${inv.id}` : ''}: aborted`, { argv, stderr: piped, cause: signal.reason });
     }
     if (exit.error) {
       const missing = exit.error.code === 'ENOENT' || exit.error.code === 'EACCES';
@@ -152,8 +171,9 @@ export async function invoke(binary: string, inv: Invocation, log: CallLog): Pro
         { argv, cause: exit.error },
       );
     }
-    if (exit.code === 0) return { exitCode: 0, stdout, stderr, argv };
-    const logText = log.json ? await readCallLog(log) : '';
+    if (exit.code === 0) return { exitCode: 0, stdout, stderr: piped, argv };
+    const logText = log.json || stderrToLog ? await readCallLog(log) : '';
+    const stderr = stderrToLog ? nonJsonLines(logText) : piped;
     if (inv.exitCodeIsResult && exit.code !== null && lastRuntimeError(logText) === undefined) {
       return { exitCode: exit.code, stdout, stderr, argv };
     }
@@ -164,6 +184,7 @@ export async function invoke(binary: string, inv: Invocation, log: CallLog): Pro
       ...(exit.sig ? { exitSignal: exit.sig } : {}),
     });
   } finally {
-    if (log.owned) await rm(log.path, { force: true });
+    // sync: see Runc's pid file handling
+    if (log.owned) rmSync(log.path, { force: true });
   }
 }

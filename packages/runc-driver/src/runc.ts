@@ -1,4 +1,5 @@
-import { access, readFile, rm, writeFile } from 'node:fs/promises';
+import { accessSync, readFileSync, rmSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readCgroupStats } from './cgroup-stats.js';
@@ -13,6 +14,9 @@ import { parseEvent, parseList, parsePs, parseState, parseVersion } from './runc
 import { openStdio, type RuncIO } from './runc-stdio.js';
 import type { ContainerState, ContainerStats, OciLinuxResources, OciProcess, RuntimeEvent, RuntimeFeatures, RuntimeVersion } from './runc-types.js';
 import { ScratchDir } from './scratch-dir.js';
+
+/** Verbs that print nothing useful: no stdout pipe to set up and drain. */
+const NO_OUTPUT = ['ignore', 'ignore', 'log'] as const;
 
 /** Constructor options of {@link Runc}. */
 export interface RuncOptions {
@@ -48,7 +52,7 @@ export interface RuncOptions {
    * container's cgroup files instead of failing with `UNSUPPORTED`. Default true.
    */
   cgroupStatsFallback?: boolean;
-  /** Parent of the private temp directory (default `os.tmpdir()`). */
+  /** Parent of the private temp directory (default /dev/shm when writable, else `os.tmpdir()`). */
   tmpDir?: string;
   logger?: Logger;
 }
@@ -220,7 +224,7 @@ export class Runc {
   /** Starts a created container (`runc start`). */
   async start(id: string, options: CallOptions = {}): Promise<void> {
     checkId(id, 'start');
-    await this.#run({ verb: 'start', id, args: ['start', id], signal: options.signal });
+    await this.#run({ verb: 'start', id, args: ['start', id], stdio: NO_OUTPUT, signal: options.signal });
   }
 
   /**
@@ -275,12 +279,12 @@ export class Runc {
     args.push(id);
     try {
       const r = await this.#run({ verb: 'exec', id, args, stdio: io.stdio, extraFds: options.preserveFds ?? [], signal: options.signal, exitCodeIsResult: !detach });
-      if (detach && pidFile) return { pid: await readPid(pidFile) };
+      if (detach && pidFile) return { pid: readPid(pidFile) };
       return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
     } finally {
       await io.close();
       await rm(processFile, { force: true });
-      if (pidFile && options.pidFile === undefined) await rm(pidFile, { force: true });
+      if (pidFile && options.pidFile === undefined) rmSync(pidFile, { force: true });
     }
   }
 
@@ -290,7 +294,7 @@ export class Runc {
     const args = ['kill'];
     flag(args, '--all', options.all);
     args.push(id, String(signalNumber(signal)));
-    await this.#run({ verb: 'kill', id, args, signal: options.signal });
+    await this.#run({ verb: 'kill', id, args, stdio: NO_OUTPUT, signal: options.signal });
   }
 
   /** Deletes a stopped container (`force` kills a running one first). */
@@ -299,7 +303,7 @@ export class Runc {
     const args = ['delete'];
     flag(args, '--force', options.force);
     args.push(id);
-    await this.#run({ verb: 'delete', id, args, signal: options.signal });
+    await this.#run({ verb: 'delete', id, args, stdio: NO_OUTPUT, signal: options.signal });
   }
 
   /** The container's state (`runc state`). */
@@ -325,13 +329,13 @@ export class Runc {
   /** Freezes every process of the container. */
   async pause(id: string, options: CallOptions = {}): Promise<void> {
     checkId(id, 'pause');
-    await this.#run({ verb: 'pause', id, args: ['pause', id], signal: options.signal });
+    await this.#run({ verb: 'pause', id, args: ['pause', id], stdio: NO_OUTPUT, signal: options.signal });
   }
 
   /** Thaws a paused container. */
   async resume(id: string, options: CallOptions = {}): Promise<void> {
     checkId(id, 'resume');
-    await this.#run({ verb: 'resume', id, args: ['resume', id], signal: options.signal });
+    await this.#run({ verb: 'resume', id, args: ['resume', id], stdio: NO_OUTPUT, signal: options.signal });
   }
 
   /** Changes the container's resource limits (`runc update --resources <file>`). */
@@ -340,7 +344,7 @@ export class Runc {
     const file = await this.tempPath('resources.json');
     await writeFile(file, JSON.stringify(resources));
     try {
-      await this.#run({ verb: 'update', id, args: ['update', '--resources', file, id], signal: options.signal });
+      await this.#run({ verb: 'update', id, args: ['update', '--resources', file, id], stdio: NO_OUTPUT, signal: options.signal });
     } finally {
       await rm(file, { force: true });
     }
@@ -523,7 +527,9 @@ export class Runc {
   async #checkBundle(bundle: string, verb: string): Promise<string> {
     const abs = resolve(bundle);
     try {
-      await access(join(abs, 'config.json'));
+      // sync on purpose (here and for pid files): a microsecond syscall, while an async fs
+      // call is a thread-pool round trip that costs milliseconds on a loaded machine
+      accessSync(join(abs, 'config.json'));
     } catch (err) {
       throw new RuncError('BUNDLE_NOT_FOUND', `${verb}: bundle ${abs} has no config.json`, { cause: err });
     }
@@ -556,13 +562,13 @@ export class Runc {
     args.push(id);
     try {
       await this.#run({ verb, id, args, stdio: io.stdio, extraFds: options.preserveFds ?? [], signal: options.signal });
-      return { pid: await readPid(pidFile) };
+      return { pid: readPid(pidFile) };
     } catch (err) {
       if (isRuncError(err, 'ABORTED')) await this.#cleanupAborted(id, bundle);
       throw err;
     } finally {
       await io.close();
-      if (options.pidFile === undefined) await rm(pidFile, { force: true });
+      if (options.pidFile === undefined) rmSync(pidFile, { force: true });
     }
   }
 
@@ -577,8 +583,8 @@ export class Runc {
   }
 }
 
-async function readPid(pidFile: string): Promise<number> {
-  const text = await readFile(pidFile, 'utf8');
+function readPid(pidFile: string): number {
+  const text = readFileSync(pidFile, 'utf8');
   const pid = Number.parseInt(text.trim(), 10);
   if (!Number.isInteger(pid) || pid <= 0) throw new RuncError('PARSE_ERROR', `invalid pid file ${pidFile}: ${JSON.stringify(text)}`);
   return pid;

@@ -1,6 +1,23 @@
+import { accessSync, constants, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+/**
+ * Every runtime call writes and removes a log file (and create a pid file): on a disk-backed
+ * /tmp that is journaled metadata work per call, so prefer the tmpfs at /dev/shm.
+ */
+function defaultParent(): string {
+  try {
+    if (statSync('/dev/shm').isDirectory()) {
+      accessSync('/dev/shm', constants.W_OK);
+      return '/dev/shm';
+    }
+  } catch {
+    // not there or not writable
+  }
+  return tmpdir();
+}
 
 /**
  * A private temp directory, created on first use, for per-call files (runtime logs,
@@ -11,7 +28,7 @@ export class ScratchDir {
   #dir: Promise<string> | undefined;
   #counter = 0;
 
-  constructor(parent: string = tmpdir()) {
+  constructor(parent: string = defaultParent()) {
     this.#parent = parent;
   }
 

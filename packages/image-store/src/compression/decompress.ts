@@ -27,7 +27,8 @@ export function compressionOfMediaType(mediaType: string): Compression | undefin
 }
 
 async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
-  const inflater = createGunzip();
+  // Large output chunks: fewer, bigger writes downstream.
+  const inflater = createGunzip({ chunkSize: 256 * 1024 });
   const feeding = pipeline(Readable.from(source, { objectMode: false }), inflater);
   // The pipeline rejects with the same error that ends the iteration below; keep it from going unhandled.
   feeding.catch(() => undefined);

@@ -1,4 +1,4 @@
-import { constants as C } from 'node:fs';
+import { constants as C, lstatSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { copyFile, link, lstat, lchown, lutimes, mkdir, open, readdir, rm, symlink, chmod, chown, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -35,6 +35,19 @@ export interface ApplyLayerResult {
   bytes: number;
 }
 
+function lstatSyncOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/** Files up to this size (without xattrs) are buffered and written in the background, several at once. */
+const SMALL_FILE = 128 * 1024;
+const MAX_IN_FLIGHT = 32;
+
 async function lstatOrNull(path: string): Promise<Stats | null> {
   try {
     return await lstat(path);
@@ -62,6 +75,8 @@ export async function applyLayer(root: string, tar: AsyncIterable<Uint8Array>, o
     }
     await applier.finish();
   } catch (e) {
+    // Nothing may keep writing once the caller hears of the failure.
+    await applier.settle().catch(() => undefined);
     if (isImageStoreError(e)) throw e;
     throw new ImageStoreError('LAYER_APPLY_FAILED', `applying layer to ${root} failed: ${(e as Error).message}`, { cause: e });
   }
@@ -79,6 +94,12 @@ class LayerApplier {
   /** Paths created by this layer: an opaque whiteout keeps them. */
   private readonly created = new Set<string>();
   private readonly dirTimes: Array<{ rel: string; mtime: number }> = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly pendingPaths = new Set<string>();
+  private failure: unknown;
+  private readonly umask = process.umask();
+  private readonly uid = process.getuid?.() ?? -1;
+  private readonly gid = process.getgid?.() ?? -1;
 
   constructor(private readonly root: string, private readonly options: ApplyLayerOptions) {
     this.mode = options.whiteouts ?? 'delete';
@@ -120,9 +141,29 @@ class LayerApplier {
     for (const d of this.knownDirs) if (d === rel || d.startsWith(rel + '/')) this.knownDirs.delete(d);
   }
 
+  /** Waits for every small-file write in flight; rethrows the first failure. */
+  async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private touchesPending(parts: string[]): boolean {
+    if (this.pendingPaths.size === 0) return false;
+    let rel = '';
+    for (const p of parts) {
+      rel = rel === '' ? p : `${rel}/${p}`;
+      if (this.pendingPaths.has(rel)) return true;
+    }
+    return false;
+  }
+
   async apply(entry: TarEntry, body: AsyncIterable<Buffer>): Promise<void> {
     this.entries++;
+    if (this.failure !== undefined) throw this.failure;
     const parts = entryComponents(entry.path);
+    const smallFile = entry.type === 'file' && entry.size <= SMALL_FILE && entry.xattrs.size === 0;
+    // Only plain small files overlap; anything else waits for them, so ordering between entries holds.
+    if (!smallFile || this.touchesPending(parts)) await this.settle();
     const name = parts[parts.length - 1];
     if (name === undefined) {
       if (entry.type !== 'directory') throw this.unsafe(entry, `the layer root can only be a directory, not a ${entry.type}`);
@@ -135,7 +176,7 @@ class LayerApplier {
     await this.ensureParents(entry, parts, true);
     const rel = parts.join('/');
     const target = this.abs(rel);
-    const existing = await lstatOrNull(target);
+    const existing = lstatSyncOrNull(target);
     if (existing !== null && !(entry.type === 'directory' && existing.isDirectory())) {
       if (entry.type === 'hardlink' && entryComponents(entry.linkname, 'hardlink target').join('/') === rel) return;
       await this.removePath(rel);
@@ -150,6 +191,7 @@ class LayerApplier {
         this.dirTimes.push({ rel, mtime: entry.mtime });
         return;
       case 'file':
+        if (smallFile) return this.startSmallFile(entry, rel, target, body);
         return this.writeFile(entry, target, body);
       case 'symlink':
         await symlink(entry.linkname, target);
@@ -167,20 +209,61 @@ class LayerApplier {
   }
 
   private async writeFile(entry: TarEntry, target: string, body: AsyncIterable<Buffer>): Promise<void> {
-    const fh = await open(target, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o600);
+    // Created with its final permission bits when the umask allows, saving a chmod per file (most of them).
+    const plainMode = (entry.mode & 0o7000) === 0 && (entry.mode & this.umask) === 0;
+    const fh = await open(target, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, plainMode ? entry.mode : 0o600);
     try {
       for await (const chunk of body) {
         await fh.write(chunk);
         this.bytes += chunk.length;
       }
-      if (this.chownEntries) await fh.chown(entry.uid, entry.gid);
+      // A new file already belongs to this process's uid/gid.
+      if (this.chownEntries && (entry.uid !== this.uid || entry.gid !== this.gid)) await fh.chown(entry.uid, entry.gid);
       // After chown, which clears set-id bits.
-      await fh.chmod(entry.mode);
+      if (!plainMode) await fh.chmod(entry.mode);
       await fh.utimes(entry.mtime, entry.mtime);
     } finally {
       await fh.close();
     }
     await this.setXattrs(entry, target);
+  }
+
+  /**
+   * Small files are read from the stream, then written in the background, up
+   * to MAX_IN_FLIGHT at once: creating many small files is bound by
+   * per-file syscalls, which then run in parallel on the thread pool.
+   */
+  private async startSmallFile(entry: TarEntry, rel: string, target: string, body: AsyncIterable<Buffer>): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(chunk);
+    const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    this.pendingPaths.add(rel);
+    const job: Promise<void> = this.writeSmallFile(entry, target, data).then(
+      () => {
+        this.bytes += data.length;
+      },
+      (e: unknown) => {
+        this.failure ??= e;
+      },
+    ).finally(() => {
+      this.inFlight.delete(job);
+      this.pendingPaths.delete(rel);
+    });
+    this.inFlight.add(job);
+    if (this.inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.inFlight);
+  }
+
+  private async writeSmallFile(entry: TarEntry, target: string, data: Buffer): Promise<void> {
+    const plainMode = (entry.mode & 0o7000) === 0 && (entry.mode & this.umask) === 0;
+    const fh = await open(target, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, plainMode ? entry.mode : 0o600);
+    try {
+      if (data.length > 0) await fh.write(data, 0, data.length, 0);
+      if (this.chownEntries && (entry.uid !== this.uid || entry.gid !== this.gid)) await fh.chown(entry.uid, entry.gid);
+      if (!plainMode) await fh.chmod(entry.mode);
+      await fh.utimes(entry.mtime, entry.mtime);
+    } finally {
+      await fh.close();
+    }
   }
 
   private async hardlink(entry: TarEntry, target: string): Promise<void> {
@@ -279,6 +362,7 @@ class LayerApplier {
 
   /** Sets directory times last (adding children changes them), deepest first. */
   async finish(): Promise<void> {
+    await this.settle();
     const byDepth = [...this.dirTimes].sort((a, b) => b.rel.split('/').length - a.rel.split('/').length);
     for (const { rel, mtime } of byDepth) {
       const st = await lstatOrNull(this.abs(rel));

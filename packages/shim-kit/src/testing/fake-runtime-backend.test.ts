@@ -76,3 +76,17 @@ describe('FakeRuntimeBackend', () => {
     expect([r.stdout.length, r.stderr.toString(), r.exitCode]).toEqual([10, 'err', 4]);
   });
 });
+
+describe('FakeRuntimeBackend scripts with times', () => {
+  it('uses a limited script up, then falls through to the next', async () => {
+    const fake = new FakeRuntimeBackend();
+    const exits: ContainerExit[] = [];
+    fake.onExit((e) => exits.push(e));
+    fake.scriptExit('job', { exitCode: 1, times: 1 });
+    fake.scriptExit('job', { exitCode: 0 });
+    await started(fake, 'job');
+    await fake.createContainer({ id: 'second', sandboxId: 's1', spec: { ociVersion: '1.2.0', annotations: { 'io.kubernetes.cri.container-name': 'job' } }, rootfs: '/r', logPath: '/l' });
+    await fake.startContainer('second');
+    await vi.waitFor(() => expect(exits.map((e) => e.exitCode)).toEqual([1, 0]), { timeout: 2000, interval: 5 });
+  });
+});

@@ -56,6 +56,8 @@ export interface ScriptedExit {
   /** ms after start (default 0). */
   afterMs?: number;
   oomKilled?: boolean;
+  /** Apply to this many starts, then drop the script (default: every start). */
+  times?: number;
 }
 
 /** Answers ExecSync in the fake; may be async (a slow command) to exercise timeouts. */
@@ -105,7 +107,7 @@ export class FakeRuntimeBackend extends CallRecorder<FakeRuntimeMethod> implemen
   readonly #sandboxes = new Map<string, FakeSandbox>();
   readonly #containers = new Map<string, FakeContainer>();
   readonly #listeners = new Set<(exit: ContainerExit) => void>();
-  readonly #scripts: { match: string | ((c: FakeContainer) => boolean); exit: ScriptedExit }[] = [];
+  readonly #scripts: { match: string | ((c: FakeContainer) => boolean); exit: ScriptedExit; left: number }[] = [];
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #stats = new Map<string, Omit<ContainerUsage, 'timestamp'>>();
   readonly #ignoreStop = new Set<string>();
@@ -145,10 +147,12 @@ export class FakeRuntimeBackend extends CallRecorder<FakeRuntimeMethod> implemen
 
   /**
    * Makes matching containers exit by themselves `afterMs` after they start. `match` is a
-   * container id, a CRI container name, or a predicate. The first matching script wins.
+   * container id, a CRI container name, or a predicate. The first matching script wins; one
+   * with `times` is dropped once used up (so `scriptExit('job', { exitCode: 1, times: 1 })`
+   * then `scriptExit('job', { exitCode: 0 })` fails the first attempt only).
    */
   scriptExit(match: string | ((c: FakeContainer) => boolean), exit: ScriptedExit): void {
-    this.#scripts.push({ match, exit });
+    this.#scripts.push({ match, exit: { ...exit }, left: exit.times ?? Number.POSITIVE_INFINITY });
   }
 
   /** Makes a running (or created) container exit now, as if its process ended. */
@@ -230,6 +234,8 @@ export class FakeRuntimeBackend extends CallRecorder<FakeRuntimeMethod> implemen
     c.pid = this.#nextPid++;
     const script = this.#scripts.find((s) => (typeof s.match === 'string' ? s.match === c.id || s.match === c.name : s.match(c)));
     if (script !== undefined) {
+      script.left -= 1;
+      if (script.left <= 0) this.#scripts.splice(this.#scripts.indexOf(script), 1);
       const timer = setTimeout(() => {
         this.#timers.delete(timer);
         if (c.status === 'running') this.#exit(c, script.exit.exitCode, script.exit.oomKilled ?? false);

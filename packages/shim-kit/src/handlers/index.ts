@@ -39,12 +39,19 @@ import { updateContainerResources } from './update-container-resources.js';
 import { updateRuntimeConfig } from './update-runtime-config.js';
 import { version } from './version.js';
 
+// The gRPC answer for a failure; failures nobody classified are logged, since they are bugs or surprises.
+function answer(shim: ShimServices, rpc: string, e: unknown): Error {
+  const error = toCriError(e);
+  if (error.code === 'Unknown' || error.code === 'Internal') shim.logger.error(`${rpc} failed`, { error: error.message });
+  return error;
+}
+
 function unary<Req, Res>(shim: ShimServices, handler: ShimHandler<Req, Res>) {
   return async (request: Req, ctx: CriCallContext) => {
     try {
       return await handler(shim, request, ctx);
     } catch (e) {
-      throw toCriError(e);
+      throw answer(shim, handler.name, e);
     }
   };
 }
@@ -54,7 +61,7 @@ function stream<Req, Res>(shim: ShimServices, handler: ShimStreamHandler<Req, Re
     try {
       yield* handler(shim, request, ctx);
     } catch (e) {
-      throw toCriError(e);
+      throw answer(shim, handler.name, e);
     }
   };
 }

@@ -13,7 +13,7 @@ export type {
   CheckpointOptions,
   RestoreOptions,
   SpecOptions,
-} from './runc.js';
+} from './runc-options.js';
 export { RuncError, isRuncError, classifyRuntimeMessage } from './runc-error.js';
 export type { RuncErrorCode, RuncErrorDetails } from './runc-error.js';
 export type { RuncIO, StdioTarget } from './runc-stdio.js';

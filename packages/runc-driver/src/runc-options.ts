@@ -1,0 +1,149 @@
+import type { Logger } from './logger.js';
+import type { RuncIO } from './runc-stdio.js';
+
+/** Constructor options of {@link Runc}. */
+export interface RuncOptions {
+  /** Runtime binary: a name on PATH or a path (`'runc'` by default; `'crun'` works unchanged). */
+  binary?: string;
+  /** State directory of the runtime (`--root`). */
+  root?: string;
+  /**
+   * A log file shared by all calls (`--log`). When unset, every call gets its own JSON log
+   * in a private temp directory, so error messages never mix between concurrent calls.
+   */
+  logFile?: string;
+  /** Format of `logFile` (`json` by default; the per-call logs are always JSON). */
+  logFormat?: 'json' | 'text';
+  /** Use the systemd cgroup driver (`--systemd-cgroup`). */
+  systemdCgroup?: boolean;
+  /** `--rootless true|false|auto`; unset leaves the runtime's default. */
+  rootless?: boolean | 'auto';
+  /** Path of criu for checkpoint/restore (`--criu`); by default `criu` is looked up on PATH. */
+  criu?: string;
+  /** `--debug`. */
+  debug?: boolean;
+  /** More global flags, placed after the others and before the verb. */
+  extraArgs?: readonly string[];
+  /**
+   * Raise `oomScoreAdj` of exec'd processes to this process's own value when it lacks
+   * CAP_SYS_RESOURCE (a runtime cannot lower it then: runc create fails outright, runc exec
+   * silently keeps the old value). Default true. config.json of `create` is not touched.
+   */
+  restrictOomScoreAdj?: boolean;
+  /**
+   * When the runtime has no `events` verb (crun 1.8), compute `stats`/`events` from the
+   * container's cgroup files instead of failing with `UNSUPPORTED`. Default true.
+   */
+  cgroupStatsFallback?: boolean;
+  /** Parent of the private temp directory (default /dev/shm when writable, else `os.tmpdir()`). */
+  tmpDir?: string;
+  logger?: Logger;
+}
+
+/** Options every call accepts. */
+export interface CallOptions {
+  /** Aborting kills the runtime process; the call rejects with code `ABORTED`. */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link Runc.create}. */
+export interface CreateOptions extends CallOptions {
+  /** Bundle directory holding config.json. */
+  bundle: string;
+  /**
+   * Container stdio. Defaults to /dev/null. `'pipe'` is refused: the container inherits these
+   * streams, and a pipe held open by it would never reach EOF.
+   */
+  io?: RuncIO;
+  /** Where the runtime writes the container pid (a private temp file by default). */
+  pidFile?: string;
+  /** `--console-socket` (for `process.terminal: true`). */
+  consoleSocket?: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  /** Open fds passed to the container as fd 3, 4, ... (`--preserve-fds`). */
+  preserveFds?: readonly number[];
+}
+
+/** Options of a foreground {@link Runc.run}. */
+export interface RunOptions extends Omit<CreateOptions, 'io'> {
+  detach?: false;
+  /** Keep the stopped container instead of deleting it when it exits (`--keep`). */
+  keep?: boolean;
+  /** Stdio; stdout and stderr default to `'pipe'` (returned in the result). */
+  io?: RuncIO;
+}
+
+/** Options of a detached {@link Runc.run}. */
+export interface RunDetachedOptions extends CreateOptions {
+  detach: true;
+}
+
+/** Result of a foreground run or exec. */
+export interface ProcessResult {
+  /** Exit code of the process (128+n when killed by signal n). */
+  exitCode: number;
+  /** Captured stdout (empty unless stdout was `'pipe'`). */
+  stdout: string;
+  stderr: string;
+}
+
+/** Options of {@link Runc.exec}. */
+export interface ExecOptions extends CallOptions {
+  /** `--detach`: return once the process started. */
+  detach?: boolean;
+  /** Stdio; foreground stdout/stderr default to `'pipe'`; detached refuses `'pipe'`. */
+  io?: RuncIO;
+  pidFile?: string;
+  preserveFds?: readonly number[];
+}
+
+/** Options of {@link Runc.kill}. */
+export interface KillOptions extends CallOptions {
+  /** Send the signal to every process of the container (`--all`). */
+  all?: boolean;
+}
+
+/** Options of {@link Runc.delete}. */
+export interface DeleteOptions extends CallOptions {
+  /** Kill a running container first (`--force`). */
+  force?: boolean;
+}
+
+/** Options of {@link Runc.events}. */
+export interface EventsOptions extends CallOptions {
+  /** Stats interval in milliseconds (runc's default is 5 s). */
+  intervalMs?: number;
+}
+
+/** Options of {@link Runc.checkpoint}. */
+export interface CheckpointOptions extends CallOptions {
+  imagePath: string;
+  workPath?: string;
+  parentPath?: string;
+  leaveRunning?: boolean;
+  tcpEstablished?: boolean;
+  extUnixSk?: boolean;
+  shellJob?: boolean;
+  fileLocks?: boolean;
+  preDump?: boolean;
+  manageCgroupsMode?: 'soft' | 'full' | 'strict' | 'ignore';
+}
+
+/** Options of {@link Runc.restore}. */
+export interface RestoreOptions extends CreateOptions {
+  imagePath: string;
+  workPath?: string;
+  tcpEstablished?: boolean;
+  extUnixSk?: boolean;
+  shellJob?: boolean;
+  fileLocks?: boolean;
+  manageCgroupsMode?: 'soft' | 'full' | 'strict' | 'ignore';
+}
+
+/** Options of {@link Runc.spec}. */
+export interface SpecOptions extends CallOptions {
+  /** Directory to write config.json into. */
+  bundle: string;
+  rootless?: boolean;
+}

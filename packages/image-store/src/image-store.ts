@@ -1,4 +1,4 @@
-import { readFile, readdir, lstat } from 'node:fs/promises';
+import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest, ImageReference, Platform } from '@shimkit/oci-spec';
 import { formatImageReference, parseImageReference, referenceName, tryParseDigest } from '@shimkit/oci-spec';
@@ -11,6 +11,7 @@ import { pullImage, unpackImage } from './pull/pull-image.js';
 import { exportLayout } from './layout/export-layout.js';
 import { ImageBuilder } from './build/image-builder.js';
 import { layoutSource } from './layout/layout-source.js';
+import { packLayout, withTempDir, withUnpackedLayout } from './layout/layout-archive.js';
 import type { RegistryClientOptions } from './registry/registry-client.js';
 import { RegistryClient } from './registry/registry-client.js';
 import type { Rootfs, SnapshotterKind } from './snapshot/snapshot-store.js';
@@ -70,6 +71,10 @@ export class ImageStore implements AsyncDisposable {
     const snapshots = await SnapshotStore.open(options.root, { kind: options.snapshotter });
     const registry = options.registry instanceof RegistryClient ? options.registry : new RegistryClient(options.registry);
     const store = new ImageStore(options.root, content, snapshots, registry, options);
+    // Scratch directories of archive imports/exports that a crash left behind.
+    for (const name of await readdir(options.root)) {
+      if (name.startsWith('.archive-')) await rm(join(options.root, name), { recursive: true, force: true });
+    }
     const text = await readFile(join(options.root, METADATA), 'utf8').catch(() => undefined);
     if (text !== undefined) {
       try {
@@ -156,6 +161,20 @@ export class ImageStore implements AsyncDisposable {
       return r;
     });
     await exportLayout(this.content, records, dir, options);
+  }
+
+  /** Writes images into an OCI archive: a tar of an OCI image layout (skopeo's `oci-archive:`). */
+  async exportArchive(images: readonly string[], file: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await withTempDir(this.root, async (dir) => {
+      const layout = join(dir, 'layout');
+      await this.exportLayout(images, layout, options);
+      await packLayout(layout, file, options);
+    });
+  }
+
+  /** Imports an image from an OCI archive (a tar of an OCI image layout); see importLayout. */
+  async importArchive(file: string, options: { name: string; refName?: string } & Omit<PullOptions, 'progressTimeoutMs'>): Promise<ImageRecord> {
+    return withUnpackedLayout(file, this.root, (dir) => this.importLayout(dir, options), options);
   }
 
   /** Adds a pulled image, moving its tags away from any other image. */

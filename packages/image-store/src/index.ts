@@ -42,3 +42,4 @@ export type { BuildFile, ImageConfigChanges } from './build/image-builder.js';
 export { tarDirectory } from './tar/tar-directory.js';
 export type { TarDirectoryOptions } from './tar/tar-directory.js';
 export { encodeTarHeader, tarPadding } from './tar/tar-writer.js';
+export { packLayout, withUnpackedLayout } from './layout/layout-archive.js';

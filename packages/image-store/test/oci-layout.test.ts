@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Registry, TestImages } from '@shimkit/test-bed';
@@ -59,6 +59,19 @@ describe('OCI layout import and export', () => {
     const two = await store.importLayout(layout, { name: 'local/two:latest', refName: 'two' });
     expect(two.config.config?.Cmd).toEqual(['echo']);
     expect(readFileSync(join(store.snapshots.path(two.chainIds[0]!), 'bin', 'busybox')).length).toBeGreaterThan(0);
+  });
+
+  it('round-trips an OCI archive that skopeo reads', async () => {
+    const a = await ImageStore.open({ root: join(work, 'arch-a'), keepLayerBlobs: true });
+    const pulled = await a.pull(images.pause.reference);
+    const archive = join(work, 'pause.tar');
+    await a.exportArchive([images.pause.reference], archive);
+    const inspected = JSON.parse(execFileSync('skopeo', ['inspect', `oci-archive:${archive}:latest`]).toString()) as { Digest: string };
+    expect(inspected.Digest).toBe(images.pause.digest);
+    const b = await ImageStore.open({ root: join(work, 'arch-b') });
+    expect((await b.importArchive(archive, { name: 'local/pause:1' })).id).toBe(pulled.id);
+    await expect(b.importArchive(join(work, 'missing.tar'), { name: 'x/y:1' })).rejects.toSatisfy((e) => isImageStoreError(e, 'NOT_FOUND'));
+    expect(readdirSync(join(work, 'arch-b')).filter((n) => n.startsWith('.archive-'))).toEqual([]);
   });
 
   it('refuses to export an image whose layer blobs were not kept', async () => {

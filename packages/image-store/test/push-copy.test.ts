@@ -46,6 +46,8 @@ describe('push, copy and inspect against docker-registry', () => {
     const copied = await client.resolve(`${target.host}/mirror/busybox:v2`);
     expect(copied.manifest.descriptor.digest).toBe(images.busybox.digest);
     expect(await client.listTags(`${target.host}/mirror/busybox`)).toEqual(expect.arrayContaining(['v2', 'pause']));
+    expect(await client.tag(`${target.host}/mirror/busybox:v2`, 'stable')).toBe(images.busybox.digest);
+    expect((await client.headManifest(`${target.host}/mirror/busybox:stable`))?.digest).toBe(images.busybox.digest);
   });
 
   it('refuses to push without credentials', async () => {

@@ -312,6 +312,38 @@ export class RegistryClient {
     return Buffer.concat(parts);
   }
 
+  /**
+   * The manifests that refer to `digest` through their `subject` (signatures,
+   * SBOMs, ...): the referrers API, or the `<alg>-<hex>` tag schema when the
+   * registry has no such API. Optionally filtered by artifact type.
+   */
+  async listReferrers(refIn: ImageReference | string, digest: Digest, options: { artifactType?: string; signal?: AbortSignal } = {}): Promise<Descriptor[]> {
+    const ref = this.parseRef(refIn);
+    const query = options.artifactType ? `?artifactType=${encodeURIComponent(options.artifactType)}` : '';
+    const res = await this.request(ref, `referrers/${digest}${query}`, { headers: { accept: MT.OciIndex }, signal: options.signal });
+    let manifests: Descriptor[];
+    if (res.response.status === 200) {
+      const doc = parseManifestDocument(await readAll(res, this.transport.progressTimeoutMs, MAX_MANIFEST, options.signal), res.response.headers.get('content-type'));
+      if (doc.kind !== 'index') throw new ImageStoreError('REGISTRY_PROTOCOL', `referrers of ${digest}: the registry did not answer with an index`);
+      manifests = doc.index.manifests;
+      // A registry that applied the filter says so; otherwise it is applied here.
+      if (res.response.headers.get('oci-filters-applied')?.includes('artifactType')) return manifests;
+    } else if (res.response.status === 404) {
+      res.abort();
+      const fallback = `${digest.replace(':', '-')}`;
+      try {
+        const tagged = await this.getManifest({ ...ref, tag: fallback, digest: undefined } as ImageReference, { signal: options.signal });
+        manifests = tagged.document.kind === 'index' ? tagged.document.index.manifests : [];
+      } catch (e) {
+        if (isImageStoreError(e, 'REGISTRY_NOT_FOUND')) return [];
+        throw e;
+      }
+    } else {
+      return this.fail(res, `referrers of ${digest}`, options.signal);
+    }
+    return options.artifactType === undefined ? manifests : manifests.filter((m) => m.artifactType === options.artifactType);
+  }
+
   /** Bounded stall time for response bodies (from the transport options). */
   get progressTimeoutMs(): number {
     return this.transport.progressTimeoutMs;
@@ -340,6 +372,12 @@ export class RegistryClient {
       throw new ImageStoreError('DIGEST_MISMATCH', `registry stored manifest ${ref.path} as ${reported}, expected ${digest}`);
     }
     return digest;
+  }
+
+  /** Gives an existing manifest (by the reference's tag or digest) another tag in the same repository. */
+  async tag(refIn: ImageReference | string, tag: string, options: { signal?: AbortSignal } = {}): Promise<Digest> {
+    const existing = await this.getManifest(refIn, options);
+    return this.pushManifest(refIn, existing.bytes, existing.descriptor.mediaType, { tag, signal: options.signal });
   }
 
   /** Lists a repository's tags, following `Link: <...>; rel="next"` pagination. */

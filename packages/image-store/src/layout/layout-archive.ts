@@ -1,0 +1,42 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ImageStoreError } from '../errors.js';
+import { applyLayer } from '../layer/apply-layer.js';
+import { tarDirectory } from '../tar/tar-directory.js';
+
+/** Packs an OCI layout directory into a tar archive file (the `oci-archive` form). */
+export async function packLayout(dir: string, file: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+  await pipeline(Readable.from(tarDirectory(dir, { mtime: 0, signal: options.signal })), createWriteStream(file, { flags: 'wx' }), { signal: options.signal });
+}
+
+/** Runs `use` on a fresh temp directory under `scratch` (same filesystem as the store), removed afterwards. */
+export async function withTempDir<T>(scratch: string, use: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(scratch, '.archive-'));
+  try {
+    return await use(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Unpacks an OCI layout tar archive into a fresh temp directory next to
+ * `scratch` (with the same refusal of unsafe paths as layers), runs `use` on
+ * it, and removes it afterwards.
+ */
+export async function withUnpackedLayout<T>(file: string, scratch: string, use: (dir: string) => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
+  return withTempDir(scratch, async (dir) => {
+    try {
+      await applyLayer(dir, createReadStream(file, { highWaterMark: 1 << 20 }), { ownership: false, xattrs: false, signal: options.signal });
+    } catch (e) {
+      const cause = (e as { cause?: NodeJS.ErrnoException }).cause;
+      if (cause?.code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOENT') throw new ImageStoreError('NOT_FOUND', `archive ${file} does not exist`, { cause: e });
+      throw e;
+    }
+    return use(dir);
+  });
+}
+

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -11,6 +12,8 @@ export interface FakeRegistryOptions {
   bearer?: { realm: string; service: string; tokenFor: (scope: string) => string };
   /** Serve blob GETs by redirecting to this base URL (`<base>/<digest>`). */
   redirectBlobsTo?: string;
+  /** Serve HTTPS with this key and certificate (PEM). */
+  tls?: { key: string; cert: string };
 }
 
 export const sha256 = (b: Uint8Array | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -32,12 +35,13 @@ export class FakeRegistry {
   constructor(private readonly options: FakeRegistryOptions = {}) {}
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       void this.handle(req, res).catch((e: unknown) => {
         res.statusCode = 500;
         res.end(String(e));
       });
-    });
+    };
+    this.server = this.options.tls ? createHttpsServer(this.options.tls, handler) : createServer(handler);
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.host = `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;

@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import { ImageStoreError } from '../errors.js';
 import type { RegistryCredentials } from './credentials.js';
 import type { HttpTransport } from './http-transport.js';
@@ -27,6 +28,7 @@ export class Authorizer {
   constructor(
     private readonly transport: HttpTransport,
     private readonly credentials: (host: string) => RegistryCredentials | undefined,
+    private readonly dispatcherFor: (host: string) => Dispatcher | undefined = () => undefined,
   ) {}
 
   /** The Authorization header to send to `host` for `scope`, when the host is known to want one. */
@@ -99,7 +101,7 @@ export class Authorizer {
         headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
       }
     }
-    const res = await this.transport.send({ url: url.toString(), method, headers, body, signal, retry: method === 'GET' });
+    const res = await this.transport.send({ url: url.toString(), method, headers, body, signal, retry: method === 'GET', dispatcher: this.dispatcherFor(url.host) });
     const text = (await readAll(res, this.transport.progressTimeoutMs, 1 << 20, signal)).toString('utf8');
     const { status } = res.response;
     if (status === 401 || status === 403) {

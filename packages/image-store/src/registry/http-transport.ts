@@ -1,3 +1,5 @@
+import type { Dispatcher } from 'undici';
+import { fetch as undiciFetch } from 'undici';
 import { abortError, ImageStoreError, isImageStoreError } from '../errors.js';
 
 export interface RetryOptions {
@@ -28,6 +30,8 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Retry 429, 5xx and network errors (default true; off for non-idempotent requests). */
   retry?: boolean;
+  /** A connection pool with its own TLS settings (custom CA, no verification) for the request's own host. */
+  dispatcher?: Dispatcher;
 }
 
 /** A response plus the means to abort its body. */
@@ -114,7 +118,8 @@ export class HttpTransport {
     throw lastError;
   }
 
-  private async sendFollowingRedirects(request: HttpRequest): Promise<HttpResponse> {
+  private async sendFollowingRedirects(original: HttpRequest): Promise<HttpResponse> {
+    let request = original;
     const origin = new URL(request.url).host;
     let url = request.url;
     let headers = { 'user-agent': this.userAgent, ...request.headers };
@@ -128,9 +133,10 @@ export class HttpTransport {
       if (hop >= this.maxRedirects) throw new ImageStoreError('REGISTRY_PROTOCOL', `too many redirects from ${request.url}`, { status });
       url = new URL(location, url).toString();
       if (new URL(url).host !== origin) {
-        // The registry's credentials are for the registry only, never for a blob host it redirects to.
+        // The registry's credentials (and TLS exceptions) are for the registry only, never for a blob host it redirects to.
         const { authorization: _drop, ...rest } = headers as Record<string, string>;
         headers = rest as typeof headers;
+        request = { ...request, dispatcher: undefined };
       }
     }
   }
@@ -149,13 +155,11 @@ export class HttpTransport {
       controller.abort(reason);
     };
     try {
-      const response = await fetch(request.url, {
-        method: request.method ?? 'GET',
-        headers: request.headers,
-        body: request.body,
-        redirect: 'manual',
-        signal: controller.signal,
-      });
+      const init = { method: request.method ?? 'GET', headers: request.headers, body: request.body, redirect: 'manual' as const, signal: controller.signal };
+      // Node's own fetch unless the host needs its TLS settings, which take undici's fetch with a dispatcher.
+      const response = request.dispatcher === undefined
+        ? await fetch(request.url, init)
+        : ((await undiciFetch(request.url, { ...init, dispatcher: request.dispatcher })) as unknown as Response);
       return { response, url: request.url, abort };
     } catch (e) {
       abort();

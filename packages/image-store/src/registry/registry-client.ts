@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { Agent } from 'undici';
 import type { Descriptor, Digest, ImageReference, Manifest, MediaType, Platform } from '@shimkit/oci-spec';
 import {
   digestAlgorithm, hostPlatform, isOciSpecError, MediaType as MT, parseImageReference, selectManifest, tryParseDigest,
@@ -27,6 +30,8 @@ export interface RegistryHostConfig {
    * (plainHttp, credentials) come from its entry in `hosts`.
    */
   mirrors?: string[];
+  /** TLS for this host: a CA bundle (PEM) to trust besides the system's, or no verification at all. */
+  tls?: { ca?: string | Buffer; caFile?: string; insecureSkipVerify?: boolean };
 }
 
 export interface RegistryClientOptions extends TransportOptions {
@@ -80,15 +85,52 @@ function digestOfBytes(bytes: Uint8Array, algorithm: 'sha256' | 'sha512' = 'sha2
  * with anonymous, basic and bearer-token auth. Everything fetched is checked
  * against its digest.
  */
-export class RegistryClient {
+export class RegistryClient implements AsyncDisposable {
   readonly transport: HttpTransport;
+  private readonly agents = new Map<string, Agent>();
   private readonly authorizer: Authorizer;
   private readonly hosts: Record<string, RegistryHostConfig>;
 
   constructor(options: RegistryClientOptions = {}) {
     this.transport = new HttpTransport(options);
     this.hosts = options.hosts ?? {};
-    this.authorizer = new Authorizer(this.transport, (host) => this.hosts[host]?.credentials ?? options.credentials?.(host));
+    this.authorizer = new Authorizer(this.transport, (host) => this.hosts[host]?.credentials ?? options.credentials?.(host), (host) => this.dispatcherFor(host));
+  }
+
+  /** A connection pool with the host's TLS settings, when it has any. */
+  private dispatcherFor(host: string): Agent | undefined {
+    const tls = this.hosts[host]?.tls;
+    if (tls === undefined) return undefined;
+    let agent = this.agents.get(host);
+    if (agent === undefined) {
+      let extra: string | Buffer | undefined = tls.ca;
+      if (extra === undefined && tls.caFile !== undefined) {
+        try {
+          extra = readFileSync(tls.caFile);
+        } catch (e) {
+          throw new ImageStoreError('INVALID_ARGUMENT', `cannot read CA file ${tls.caFile} for ${host}: ${(e as Error).message}`, { cause: e });
+        }
+      }
+      agent = new Agent({
+        connect: {
+          rejectUnauthorized: tls.insecureSkipVerify !== true,
+          ...(extra === undefined ? {} : { ca: [...rootCertificates, extra.toString()] }),
+        },
+      });
+      this.agents.set(host, agent);
+    }
+    return agent;
+  }
+
+  /** Closes the connection pools of hosts with TLS settings. */
+  async close(): Promise<void> {
+    const agents = [...this.agents.values()];
+    this.agents.clear();
+    await Promise.all(agents.map((a) => a.close()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** Base URL of a registry host's API. */
@@ -134,7 +176,7 @@ export class RegistryClient {
     const send = async (authorization: string | undefined) => {
       const headers = { ...init.headers };
       if (authorization !== undefined) headers.authorization = authorization;
-      return this.transport.send({ url, method: init.method, headers, body: init.body, signal: init.signal, retry: init.retry });
+      return this.transport.send({ url, method: init.method, headers, body: init.body, signal: init.signal, retry: init.retry, dispatcher: this.dispatcherFor(domain) });
     };
     let res = await send(await this.authorizer.header(ref.domain, scope, init.signal));
     if (res.response.status === 401) {

@@ -20,7 +20,7 @@ describe('restart: state reloaded from disk and reconciled with the runtime', ()
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('lists every pod and container again; exits while down report their real code; lost ones report 255', async () => {
+  it('lists every pod and container again; exits while down report their real code; lost containers report 255, broken pods not ready', async () => {
     const pod = podConfig('survivor');
     const ids: Record<string, string> = {};
     {
@@ -28,6 +28,7 @@ describe('restart: state reloaded from disk and reconciled with the runtime', ()
       await using cri = await connect(`unix://${shim.socket}`);
       await cri.image.pullImage({ image: { image: 'busybox' } });
       ids.pod = (await cri.runtime.runPodSandbox({ config: pod })).podSandboxId;
+      ids.broken = (await cri.runtime.runPodSandbox({ config: podConfig('broken') })).podSandboxId;
       for (const name of ['keeps-running', 'exits-while-down', 'lost', 'never-started']) {
         ids[name] = (await cri.runtime.createContainer({ podSandboxId: ids.pod, sandboxConfig: pod, config: containerConfig(name) })).containerId;
         if (name !== 'never-started') await cri.runtime.startContainer({ containerId: ids[name] });
@@ -36,11 +37,12 @@ describe('restart: state reloaded from disk and reconciled with the runtime', ()
     // While the shim is down:
     fakes.runtime.exitContainer(ids['exits-while-down'] ?? '', { exitCode: 7 });
     await fakes.runtime.removeContainer(ids.lost ?? '');
+    fakes.runtime.breakSandbox(ids.broken ?? '');
 
     await using shim = await open();
     await using cri = await connect(`unix://${shim.socket}`);
     const sandboxes = (await cri.runtime.listPodSandbox({})).items;
-    expect(sandboxes.map((s) => [s.id, s.state])).toEqual([[ids.pod, PodSandboxState.SANDBOX_READY]]);
+    expect(sandboxes.map((s) => [s.id, s.state])).toEqual([[ids.pod, PodSandboxState.SANDBOX_READY], [ids.broken, PodSandboxState.SANDBOX_NOTREADY]]);
     const status = async (name: string) => (await cri.runtime.containerStatus({ containerId: ids[name] ?? '' })).status;
     expect(await status('keeps-running')).toMatchObject({ state: ContainerState.CONTAINER_RUNNING });
     expect(await status('exits-while-down')).toMatchObject({ state: ContainerState.CONTAINER_EXITED, exitCode: 7, reason: 'Error' });
@@ -53,6 +55,8 @@ describe('restart: state reloaded from disk and reconciled with the runtime', ()
     await vi.waitFor(async () => expect((await status('keeps-running'))?.reason).toBe('Completed'), { timeout: 5000, interval: 10 });
     await expect(cri.runtime.runPodSandbox({ config: pod })).rejects.toMatchObject({ code: 'AlreadyExists' });
     await cri.runtime.removePodSandbox({ podSandboxId: ids.pod ?? '' });
+    await cri.runtime.removePodSandbox({ podSandboxId: ids.broken ?? '' });
     expect(fakes.runtime.containers()).toEqual([]);
+    expect(fakes.runtime.sandboxes()).toEqual([]);
   });
 });

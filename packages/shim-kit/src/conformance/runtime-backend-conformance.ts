@@ -82,6 +82,7 @@ export function runtimeBackendConformance(name: string, harness: RuntimeBackendH
 
     it('creates, starts, execs in, stops and removes a container; the exit is reported once', async () => {
       const sb = await sandbox();
+      expect(await backend.sandboxState(sb.id)).toBe('ready');
       const id = await running(sb);
       const state = await backend.containerState(id);
       expect(state.status).toBe('running');
@@ -118,6 +119,7 @@ export function runtimeBackendConformance(name: string, harness: RuntimeBackendH
       await expect(backend.startContainer('no-such-container')).rejects.toSatisfy(notFound);
       await expect(backend.execSync('no-such-container', { cmd: ['true'] })).rejects.toSatisfy(notFound);
       await expect(backend.stats('no-such-container')).rejects.toSatisfy(notFound);
+      await expect(backend.sandboxState('no-such-sandbox')).rejects.toSatisfy(notFound);
       await backend.removeContainer('no-such-container');
       await backend.stopSandbox('no-such-sandbox');
       await backend.removeSandbox('no-such-sandbox');

@@ -41,7 +41,7 @@ export interface CreateContainerOptions extends OperationOptions {
   spec: RuntimeSpec;
   /** Host path of the prepared root filesystem. */
   rootfs: string;
-  /** Absolute path of the CRI log file the container's stdout and stderr go to. */
+  /** Absolute path of the CRI log file the container's stdout and stderr go to; '' when kubelet gave none (output is discarded). */
   logPath: string;
   /** Keep stdin open for attach. */
   stdin?: boolean;
@@ -142,6 +142,11 @@ export interface RuntimeBackend {
   stopSandbox(id: string, options?: OperationOptions): Promise<void>;
   /** Removes what the sandbox left; idempotent. */
   removeSandbox(id: string, options?: OperationOptions): Promise<void>;
+  /**
+   * Whether the sandbox still works (its infra process or pinned namespaces are there), e.g.
+   * after a reboot or a restart of the shim; `NotFound` when the backend has no such sandbox.
+   */
+  sandboxState(id: string, options?: OperationOptions): Promise<'ready' | 'notready'>;
 
   /** Creates a container (not started); throws `AlreadyExists` for a used id. */
   createContainer(options: CreateContainerOptions): Promise<void>;

@@ -8,7 +8,7 @@ import { imageHandlers, runtimeHandlers } from '../handlers/index.js';
 import { Tokens } from '../tokens.js';
 import { ExitMonitor } from './exit-monitor.js';
 import { coreModule, diskStoresModule, provide, type ShimModule } from './modules.js';
-import { reconcileContainers } from './reconcile.js';
+import { reconcileContainers, reconcileSandboxes } from './reconcile.js';
 import type { ShimConfig } from './shim-config.js';
 import { ShimServices } from './shim-services.js';
 
@@ -100,6 +100,7 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
   monitor.start();
   let listener: UnixListener;
   try {
+    await reconcileSandboxes(services, options.signal);
     await reconcileContainers(services, options.signal);
     const server = createCriServer();
     const onError = (error: unknown, rpc: string): void => services.logger.error('handler failed', { rpc, error: String(error) });

@@ -3,6 +3,25 @@ import { toUnixNs } from '../interfaces/clock.js';
 import { recordExit } from '../cri/record-exit.js';
 import type { ShimServices } from './shim-services.js';
 
+/** After a (re)start, marks ready sandboxes whose sandbox is gone or broken in the runtime not ready. */
+export async function reconcileSandboxes(shim: ShimServices, signal?: AbortSignal): Promise<void> {
+  const options = signal === undefined ? {} : { signal };
+  for (const record of shim.sandboxes.list()) {
+    if (record.state !== 'ready') continue;
+    let state: 'ready' | 'notready';
+    try {
+      state = await shim.runtime.sandboxState(record.id, options);
+    } catch (e) {
+      if (!isShimError(e, 'NotFound')) throw e;
+      state = 'notready';
+    }
+    if (state === 'notready') {
+      shim.logger.warn('pod sandbox no longer works in the runtime; marked not ready', { sandboxId: record.id });
+      await shim.sandboxes.update(record.id, (s) => ({ ...s, state: 'notready' }));
+    }
+  }
+}
+
 /**
  * After a (re)start, brings stored containers in line with the runtime: ones that exited
  * while the shim was down get their real exit code, ones that started get `running`, and

@@ -20,7 +20,7 @@ import { CallRecorder } from './call-recorder.js';
 
 /** Methods of {@link FakeRuntimeBackend} that record calls and accept injected errors. */
 export type FakeRuntimeMethod =
-  | 'runSandbox' | 'stopSandbox' | 'removeSandbox' | 'createContainer' | 'startContainer' | 'stopContainer'
+  | 'runSandbox' | 'stopSandbox' | 'removeSandbox' | 'sandboxState' | 'createContainer' | 'startContainer' | 'stopContainer'
   | 'removeContainer' | 'containerState' | 'execSync' | 'updateResources' | 'stats' | 'reopenContainerLog' | 'info';
 
 /** A sandbox the fake runs. */
@@ -155,6 +155,13 @@ export class FakeRuntimeBackend extends CallRecorder<FakeRuntimeMethod> implemen
     this.#scripts.push({ match, exit: { ...exit }, left: exit.times ?? Number.POSITIVE_INFINITY });
   }
 
+  /** Makes a sandbox stop working (its infra process died, the host rebooted ...). */
+  breakSandbox(id: string): void {
+    const s = this.#sandboxes.get(id);
+    if (s === undefined) throw new ShimError('NotFound', `sandbox ${id} not found`);
+    s.state = 'stopped';
+  }
+
   /** Makes a running (or created) container exit now, as if its process ended. */
   exitContainer(id: string, exit: { exitCode: number; oomKilled?: boolean }): void {
     const c = this.#mustGet(id);
@@ -205,6 +212,13 @@ export class FakeRuntimeBackend extends CallRecorder<FakeRuntimeMethod> implemen
   async removeSandbox(id: string, options: OperationOptions = {}): Promise<void> {
     this.enter('removeSandbox', [id], options.signal);
     this.#sandboxes.delete(id);
+  }
+
+  async sandboxState(id: string, options: OperationOptions = {}): Promise<'ready' | 'notready'> {
+    this.enter('sandboxState', [id], options.signal);
+    const s = this.#sandboxes.get(id);
+    if (s === undefined) throw new ShimError('NotFound', `sandbox ${id} not found`);
+    return s.state === 'ready' ? 'ready' : 'notready';
   }
 
   async createContainer(options: CreateContainerOptions): Promise<void> {
@@ -285,12 +299,18 @@ export class FakeRuntimeBackend extends CallRecorder<FakeRuntimeMethod> implemen
     const timedOut = new Promise<'timeout'>((resolve) => {
       if (timeoutMs > 0) timer = setTimeout(() => resolve('timeout'), timeoutMs);
     });
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_resolve, reject) => {
+      onAbort = () => reject(options.signal?.reason as Error);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
     try {
-      const result = await Promise.race([answer, timedOut]);
+      const result = await Promise.race([answer, timedOut, aborted]);
       if (result === 'timeout') return { exitCode: 137, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), timedOut: true };
       return { exitCode: result.exitCode ?? 0, stdout: cap(result.stdout ?? Buffer.alloc(0), max), stderr: cap(result.stderr ?? Buffer.alloc(0), max), timedOut: false };
     } finally {
       clearTimeout(timer);
+      if (onAbort !== undefined) options.signal?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -68,7 +68,7 @@ export class ImageStore implements AsyncDisposable {
   static async open(options: ImageStoreOptions): Promise<ImageStore> {
     throwIfAborted(options.signal);
     const content = await ContentStore.open(join(options.root, 'content'), { signal: options.signal });
-    const snapshots = await SnapshotStore.open(options.root, { kind: options.snapshotter });
+    const snapshots = await SnapshotStore.open(options.root, { kind: options.snapshotter, signal: options.signal });
     const registry = options.registry instanceof RegistryClient ? options.registry : new RegistryClient(options.registry);
     const store = new ImageStore(options.root, content, snapshots, registry, options);
     // Scratch directories of archive imports/exports that a crash left behind.
@@ -286,8 +286,8 @@ export class ImageStore implements AsyncDisposable {
   }
 
   /** Unmounts and deletes a container rootfs; false when there was none. */
-  async removeRootfs(id: string, _options: { signal?: AbortSignal } = {}): Promise<boolean> {
-    return this.snapshots.removeRootfs(id);
+  async removeRootfs(id: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    return this.snapshots.removeRootfs(id, options);
   }
 
   /** Removes snapshots and blobs that no image and no rootfs uses, and partial downloads. */
@@ -348,10 +348,11 @@ export class ImageStore implements AsyncDisposable {
     return { mountpoint: this.root, usedBytes, inodesUsed };
   }
 
-  /** Waits for metadata writes. Rootfs mounts stay (containers outlive the store object). */
+  /** Waits for running pulls and metadata writes, and closes a registry client it made. Rootfs mounts stay (containers outlive the store object). */
   async close(): Promise<void> {
     await Promise.allSettled([...this.pulls.values()]);
     await this.saving.catch(() => undefined);
+    if (!(this.options.registry instanceof RegistryClient)) await this.registry.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -83,7 +83,8 @@ export class ContentStore {
   }
 
   /** Size of a committed blob, or undefined when it is not in the store. */
-  async info(digest: Digest): Promise<BlobInfo | undefined> {
+  async info(digest: Digest, options: { signal?: AbortSignal } = {}): Promise<BlobInfo | undefined> {
+    throwIfAborted(options.signal);
     try {
       const st = await stat(this.blobPath(digest));
       return { digest, size: st.size };
@@ -93,8 +94,8 @@ export class ContentStore {
     }
   }
 
-  async has(digest: Digest): Promise<boolean> {
-    return (await this.info(digest)) !== undefined;
+  async has(digest: Digest, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    return (await this.info(digest, options)) !== undefined;
   }
 
   /** Reads a whole blob (for manifests and configs). */
@@ -262,7 +263,8 @@ export class ContentStore {
   }
 
   /** Deletes a blob; true when it was there. */
-  async delete(digest: Digest): Promise<boolean> {
+  async delete(digest: Digest, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    throwIfAborted(options.signal);
     try {
       await rm(this.blobPath(digest));
       return true;
@@ -273,7 +275,8 @@ export class ContentStore {
   }
 
   /** Every committed blob. */
-  async list(): Promise<BlobInfo[]> {
+  async list(options: { signal?: AbortSignal } = {}): Promise<BlobInfo[]> {
+    throwIfAborted(options.signal);
     const out: BlobInfo[] = [];
     const blobs = join(this.root, OCI_LAYOUT_BLOBS_DIR);
     for (const alg of await readdir(blobs)) {
@@ -289,7 +292,8 @@ export class ContentStore {
   }
 
   /** Removes partial ingests (for GC; not while ingests are running). */
-  async clearIngests(): Promise<void> {
+  async clearIngests(options: { signal?: AbortSignal } = {}): Promise<void> {
+    throwIfAborted(options.signal);
     for (const name of await readdir(join(this.root, INGEST_DIR))) {
       if (![...this.inflight.keys()].some((d) => name === d.replace(':', '-'))) await rm(join(this.root, INGEST_DIR, name), { force: true });
     }
@@ -306,12 +310,14 @@ export class ContentStore {
   }
 
   /** The layout's index.json. */
-  async readIndex(): Promise<ImageIndex> {
+  async readIndex(options: { signal?: AbortSignal } = {}): Promise<ImageIndex> {
+    throwIfAborted(options.signal);
     return JSON.parse(await readFile(join(this.root, OCI_LAYOUT_INDEX_FILE), 'utf8')) as ImageIndex;
   }
 
   /** Replaces the layout's index.json atomically. */
-  async writeIndex(index: ImageIndex): Promise<void> {
+  async writeIndex(index: ImageIndex, options: { signal?: AbortSignal } = {}): Promise<void> {
+    throwIfAborted(options.signal);
     await writeFileAtomic(join(this.root, OCI_LAYOUT_INDEX_FILE), JSON.stringify(index));
   }
 }

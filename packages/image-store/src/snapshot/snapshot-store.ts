@@ -60,7 +60,8 @@ export class SnapshotStore {
 
   private constructor(readonly root: string, readonly kind: SnapshotterKind) {}
 
-  static async open(root: string, options: { kind?: SnapshotterKind | 'auto' } = {}): Promise<SnapshotStore> {
+  static async open(root: string, options: { kind?: SnapshotterKind | 'auto'; signal?: AbortSignal } = {}): Promise<SnapshotStore> {
+    throwIfAborted(options.signal);
     await mkdir(join(root, 'snapshots'), { recursive: true });
     await mkdir(join(root, 'containers'), { recursive: true });
     for (const name of await readdir(join(root, 'snapshots'))) {
@@ -87,12 +88,14 @@ export class SnapshotStore {
     return join(this.snapshotDir(chainId), 'fs');
   }
 
-  async has(chainId: Digest): Promise<boolean> {
+  async has(chainId: Digest, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    throwIfAborted(options.signal);
     return exists(this.path(chainId));
   }
 
   /** Chain ids of every committed snapshot. */
-  async list(): Promise<Digest[]> {
+  async list(options: { signal?: AbortSignal } = {}): Promise<Digest[]> {
+    throwIfAborted(options.signal);
     const out: Digest[] = [];
     for (const name of await readdir(join(this.root, 'snapshots'))) {
       const id = tryParseDigest(`sha256:${name}`);
@@ -148,7 +151,8 @@ export class SnapshotStore {
   }
 
   /** Removes a snapshot; refuses with IN_USE while a container rootfs sits on it. */
-  async remove(chainId: Digest): Promise<boolean> {
+  async remove(chainId: Digest, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    throwIfAborted(options.signal);
     if ((await this.inUse()).has(chainId)) throw new ImageStoreError('IN_USE', `snapshot ${chainId} is used by a container rootfs`);
     if (!(await exists(this.snapshotDir(chainId)))) return false;
     await rm(this.snapshotDir(chainId), { recursive: true, force: true });
@@ -193,7 +197,8 @@ export class SnapshotStore {
   }
 
   /** A rootfs by id, or undefined. */
-  async getRootfs(id: string): Promise<Rootfs | undefined> {
+  async getRootfs(id: string, options: { signal?: AbortSignal } = {}): Promise<Rootfs | undefined> {
+    throwIfAborted(options.signal);
     const dir = this.containerDir(id);
     let meta: Omit<Rootfs, 'path'>;
     try {
@@ -204,7 +209,8 @@ export class SnapshotStore {
     return { ...meta, path: join(dir, meta.kind === 'copy' ? 'rootfs' : 'merged') };
   }
 
-  async listRootfs(): Promise<Rootfs[]> {
+  async listRootfs(options: { signal?: AbortSignal } = {}): Promise<Rootfs[]> {
+    throwIfAborted(options.signal);
     const out: Rootfs[] = [];
     for (const id of await readdir(join(this.root, 'containers'))) {
       const r = await this.getRootfs(id).catch(() => undefined);
@@ -214,7 +220,8 @@ export class SnapshotStore {
   }
 
   /** Unmounts and deletes a rootfs (its upper dir too); true when it existed. */
-  async removeRootfs(id: string): Promise<boolean> {
+  async removeRootfs(id: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    throwIfAborted(options.signal);
     const dir = this.containerDir(id);
     if (!(await exists(dir))) return false;
     const merged = join(dir, 'merged');
@@ -229,7 +236,8 @@ export class SnapshotStore {
   }
 
   /** Chain ids pinned by container rootfs directories. */
-  async inUse(): Promise<Set<Digest>> {
+  async inUse(options: { signal?: AbortSignal } = {}): Promise<Set<Digest>> {
+    throwIfAborted(options.signal);
     const used = new Set<Digest>();
     for (const r of await this.listRootfs()) for (const c of r.chainIds) used.add(c);
     return used;

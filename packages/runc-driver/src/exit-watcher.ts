@@ -58,7 +58,7 @@ export class ExitWatcher {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Resolves with the container's exit (at once if already seen). */
+  /** Resolves with the container's exit (at once if already seen); keeps the process alive meanwhile. */
   async wait(id: string, options: { signal?: AbortSignal } = {}): Promise<ContainerExit> {
     await this.start();
     const seen = this.#reported.get(id);
@@ -81,9 +81,12 @@ export class ExitWatcher {
       };
       const onAbort = (): void => {
         set.delete(waiter);
+        if (set.size === 0) this.#waiters.delete(id);
+        this.#updateRef();
         reject(new RuncError('ABORTED', `waiting for the exit of ${id}: aborted`, { cause: signal?.reason }));
       };
       set.add(waiter);
+      this.#updateRef();
       signal?.addEventListener('abort', onAbort, { once: true });
       void this.#check(id, 0);
     });
@@ -118,7 +121,7 @@ export class ExitWatcher {
     if (this.#options.watch ?? true) this.#watch();
     const interval = this.#options.pollIntervalMs ?? 1000;
     this.#poll = setInterval(() => void this.#rescan(), interval);
-    this.#poll.unref();
+    this.#updateRef();
     await this.#rescan(this.#options.reportExisting ?? true);
   }
 
@@ -135,6 +138,13 @@ export class ExitWatcher {
     } catch (err) {
       this.#options.logger?.warn('exit watcher: fs.watch unavailable, polling only', { dir: this.dir, error: String(err) });
     }
+  }
+
+  /** The rescan timer keeps the process alive only while someone waits for an exit. */
+  #updateRef(): void {
+    if (!this.#poll) return;
+    if (this.#waiters.size > 0) this.#poll.ref();
+    else this.#poll.unref();
   }
 
   #schedule(name: string): void {
@@ -179,6 +189,7 @@ export class ExitWatcher {
     }
     const waiters = this.#waiters.get(name);
     this.#waiters.delete(name);
+    this.#updateRef();
     for (const w of waiters ?? []) w.done(exit);
   }
 }

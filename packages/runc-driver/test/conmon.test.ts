@@ -70,6 +70,15 @@ describe('Conmon', () => {
     expect(await conmon.exitStatus(id, { persistDir: container.persistDir })).toMatchObject({ exitCode: 137, oomKilled: true });
   });
 
+  it('honours an aborted signal', async () => {
+    await setup();
+    const id = bed.id('abort');
+    const bundle = await createBundle(bed, id, { args: ['true'] });
+    const err = await conmon.create(id, { bundle, logPath: join(bed.dir, `${id}.log`), signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    expect(isRuncError(err, 'ABORTED')).toBe(true);
+    expect(await runc.list()).toEqual([]);
+  });
+
   it('reports runtime errors and a missing conmon as typed errors', async () => {
     await setup();
     const id = bed.id('bad');
@@ -106,12 +115,18 @@ describe('Conmon', () => {
     child.kill('SIGKILL');
     await childExit;
 
-    // a new Runc/Conmon pair, as a restarted shim would make, finds the running container
-    const state = await runc.state(id);
-    expect(state).toMatchObject({ status: 'running', pid: started.pid });
-    const watcher = conmon.watch();
-    expect((await watcher.wait(id)).exitCode).toBe(7);
-    expect(criLogMessages(parseCriLog(await readFile(logPath, 'utf8')))).toEqual(['first', 'second']);
+    // a new process finds the running container and reads its real exit code and full log
+    const reader = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'helpers/conmon-reader.ts'), runc.root ?? '', bed.dir, conmon.exitDir, conmon.socketDir, id, logPath],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let readerErr = '';
+    reader.stderr.on('data', (d: Buffer) => (readerErr += d.toString()));
+    const line = await createInterface({ input: reader.stdout })[Symbol.asyncIterator]().next();
+    await new Promise((r) => reader.once('exit', r));
+    expect(line.value, readerErr).toBeDefined();
+    expect(JSON.parse(String(line.value))).toEqual({ status: 'running', pid: started.pid, exitCode: 7, log: ['first', 'second'] });
     expect((await runc.state(id)).status).toBe('stopped');
   });
 

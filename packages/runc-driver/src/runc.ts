@@ -26,7 +26,6 @@ import type {
   RestoreOptions,
   SpecOptions,
 } from './runc-options.js';
-
 import type { ContainerState, ContainerStats, OciLinuxResources, OciProcess, RuntimeEvent, RuntimeFeatures, RuntimeVersion } from './runc-types.js';
 import { ScratchDir } from './scratch-dir.js';
 

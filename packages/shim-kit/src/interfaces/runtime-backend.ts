@@ -169,7 +169,7 @@ export interface RuntimeBackend {
 
   /** Calls `listener` for every container exit, including ones noticed after a restart; returns the unsubscribe function. */
   onExit(listener: (exit: ContainerExit) => void): () => void;
-  /** Name, version, cgroup driver, handlers and readiness. */
+  /** Name, version, cgroup driver, handlers and readiness. Called on hot paths (RunPodSandbox, CreateContainer): answer from memory. */
   info(options?: OperationOptions): Promise<RuntimeBackendInfo>;
   /** Stops watching; containers keep running. */
   close(): Promise<void>;

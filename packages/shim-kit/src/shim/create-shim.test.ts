@@ -36,8 +36,10 @@ describe('createShim', () => {
     const shim = await createShim({ ...paths(), modules: [...fakes.modules, memoryStoresModule(), provide(Tokens.Clock, clock), provide(Tokens.Logger, logger)] });
     const other = await createShim({ socket: join(dir, 'other.sock'), root: join(dir, 'r2'), state: join(dir, 's2'), modules: createFakes().modules });
     try {
-      expect(shim.container.resolve(Tokens.Clock)).toBe(clock);
-      expect(other.container.resolve(Tokens.Clock)).not.toBe(clock);
+      expect(shim.get(Tokens.Clock)).toBe(clock);
+      expect(other.get(Tokens.Clock)).not.toBe(clock);
+      // @ts-expect-error a token only takes a value of its own type
+      provide(Tokens.Clock, { now: 5 });
       expect(shim.services.sandboxes).not.toBe(other.services.sandboxes);
       const cri = await connect(`unix://${shim.socket}`);
       const { podSandboxId } = await cri.runtime.runPodSandbox({ config: { metadata: { name: 'p', namespace: 'n', uid: 'u' } } });

@@ -5,7 +5,7 @@ import { ShimError } from '../errors.js';
 import { EXEC_SYNC_MAX_OUTPUT_BYTES } from '../interfaces/runtime-backend.js';
 import { hasCapSysResource, ownOomScoreAdj } from '../cri/oom-score.js';
 import { imageHandlers, runtimeHandlers } from '../handlers/index.js';
-import { Tokens } from '../tokens.js';
+import { Tokens, type Token } from '../tokens.js';
 import { ExitMonitor } from './exit-monitor.js';
 import { coreModule, diskStoresModule, provide, type ShimModule } from './modules.js';
 import { reconcileContainers, reconcileSandboxes } from './reconcile.js';
@@ -42,6 +42,8 @@ export interface Shim extends AsyncDisposable {
   /** The shim's own DI container (a child container; nothing is registered globally). */
   readonly container: DependencyContainer;
   readonly services: ShimServices;
+  /** The part registered under a token, typed (`shim.get(Tokens.Clock)`). */
+  get<T>(token: Token<T>): T;
   /**
    * Stops serving (calls in flight get `timeoutMs` to finish), stops watching exits, waits for
    * state writes and closes every part. Containers keep running. Idempotent.
@@ -122,5 +124,6 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
       const results = await Promise.allSettled(parts.map((p) => p.close()));
       for (const r of results) if (r.status === 'rejected') services.logger.warn('closing a shim part failed', { error: String(r.reason) });
     })());
-  return { socket: listener.path, container, services, close, [Symbol.asyncDispose]: () => close() };
+  const get = <T>(token: Token<T>): T => container.resolve<T>(token);
+  return { socket: listener.path, container, services, get, close, [Symbol.asyncDispose]: () => close() };
 }

@@ -133,6 +133,21 @@ describe('applyLayer', () => {
     expect(readdirSync(join(merged, 'dir'))).toEqual(['new']);
   });
 
+  it('overlay mode refuses to hide a lower layer symlink behind an implicit directory', async () => {
+    const lower = join(base, 'lower');
+    mkdirSync(lower);
+    await apply([{ path: 'usr/lib/', type: 'directory' }, { path: 'lib', type: 'symlink', linkname: 'usr/lib' }], { whiteouts: 'overlay' }, lower);
+    const upper = join(base, 'upper');
+    mkdirSync(upper);
+    await expect(apply([{ path: 'lib/libx.so', type: 'file', data: 'x' }], { whiteouts: 'overlay', lowerDirs: [lower] }, upper))
+      .rejects.toThrow(/parent "lib" is a symlink in a lower layer/);
+    // An explicit directory entry replaces the symlink on purpose, and a path the lower layers lack is fine.
+    const upper2 = join(base, 'upper2');
+    mkdirSync(upper2);
+    await apply([{ path: 'lib/', type: 'directory' }, { path: 'lib/libx.so', type: 'file', data: 'x' }, { path: 'opt/new', type: 'file', data: 'y' }], { whiteouts: 'overlay', lowerDirs: async () => [lower] }, upper2);
+    expect(readFileSync(join(upper2, 'lib/libx.so'), 'utf8')).toBe('x');
+  });
+
   describe('refuses malicious layers and writes nothing outside the root', () => {
     const cases: Array<[string, TarWriteEntry[], RegExp]> = [
       ['a ../ path', [{ path: '../outside/secret', type: 'file', data: 'pwned' }], /"\.\." would escape/],

@@ -124,6 +124,7 @@ class LayerApplier {
       const st = await lstatOrNull(this.abs(rel));
       if (st === null) {
         if (!create) return false;
+        await this.checkLowerParent(entry, rel);
         await mkdir(this.abs(rel), { mode: 0o755 });
       } else if (st.isSymbolicLink()) {
         throw this.unsafe(entry, `its parent ${JSON.stringify(rel)} is a symlink and is never followed`);
@@ -133,6 +134,24 @@ class LayerApplier {
       this.knownDirs.add(rel);
     }
     return true;
+  }
+
+  /**
+   * Overlay mode: a directory this layer creates implicitly would hide a lower
+   * layer's symlink or file at that path, changing the merged tree. Such a
+   * layer means to write through the symlink, which is refused as in copy mode.
+   */
+  private async checkLowerParent(entry: TarEntry, rel: string): Promise<void> {
+    const lowers = this.options.lowerDirs;
+    if (this.mode !== 'overlay' || lowers === undefined) return;
+    for (const lower of typeof lowers === 'function' ? await lowers() : lowers) {
+      const st = await lstatOrNull(join(lower, rel));
+      if (st === null) continue;
+      // A whiteout (0/0 character device) hides the lower layers: nothing is there.
+      if (st.isCharacterDevice() && st.rdev === 0) return;
+      if (st.isDirectory()) return;
+      throw this.unsafe(entry, `its parent ${JSON.stringify(rel)} is a ${st.isSymbolicLink() ? 'symlink' : 'non-directory'} in a lower layer and is never followed`);
+    }
   }
 
   /** Removes whatever is at `rel` (recursively) and forgets cached directories under it. */

@@ -64,6 +64,13 @@ export interface ConmonContainer {
   logPath: string;
   persistDir: string;
   exitFile: string;
+  /**
+   * conmon's attach socket (SOCK_SEQPACKET; each message starts with a stream byte) while the
+   * container runs: reached through the `<socketDir>/<id>` link conmon makes to the bundle.
+   */
+  attachSocket: string;
+  /** conmon's control fifo (`<bundle>/ctl`: reopen-log and resize requests). */
+  controlFifo: string;
 }
 
 /** A finished container under conmon. */
@@ -187,7 +194,17 @@ export class Conmon {
         });
       }
       const conmonPid = Number.parseInt((await readFile(conmonPidFile, 'utf8')).trim(), 10);
-      return { id, pid: message.data, conmonPid, bundle, logPath, persistDir, exitFile: join(this.exitDir, id) };
+      return {
+        id,
+        pid: message.data,
+        conmonPid,
+        bundle,
+        logPath,
+        persistDir,
+        exitFile: join(this.exitDir, id),
+        attachSocket: join(this.socketDir, id, 'attach'),
+        controlFifo: join(bundle, 'ctl'),
+      };
     } finally {
       signal?.removeEventListener('abort', onAbort);
       syncPipe.destroy();

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -135,8 +135,10 @@ describe('Conmon', () => {
       await setup();
       const id = bed.id('exec');
       const bundle = await createBundle(bed, id, { args: ['sleep', '60'] });
-      await conmon.create(id, { bundle, logPath: join(bed.dir, `${id}.log`) });
+      const container = await conmon.create(id, { bundle, logPath: join(bed.dir, `${id}.log`) });
       await runc.start(id);
+      expect((await stat(container.attachSocket)).isSocket()).toBe(true);
+      expect((await stat(container.controlFifo)).isFIFO()).toBe(true);
       const r = await conmon.execSync(id, { args: ['sh', '-c', 'echo out; echo err >&2; exit 5'], cwd: '/', env: PATH_ENV });
       expect(r.exitCode).toBe(5);
       expect(r.stdout.toString()).toBe('out\n');

@@ -70,6 +70,19 @@ describe('Conmon', () => {
     expect(await conmon.exitStatus(id, { persistDir: container.persistDir })).toMatchObject({ exitCode: 137, oomKilled: true });
   });
 
+  it('passes the conmon timeout and log size limit', async () => {
+    await setup();
+    const id = bed.id('limits');
+    const bundle = await createBundle(bed, id, { args: ['sh', '-c', 'i=0; while [ $i -lt 200 ]; do echo line-$i; i=$((i+1)); done; sleep 60'] });
+    const logPath = join(bed.dir, `${id}.log`);
+    const watcher = conmon.watch();
+    await conmon.create(id, { bundle, logPath, timeoutSeconds: 1, logSizeMax: 2048 });
+    await runc.start(id);
+    const exit = await watcher.wait(id);
+    expect(exit.exitCode).toBe(-1); // conmon's "timed out" status
+    expect((await stat(logPath)).size).toBeLessThanOrEqual(2048 + 200);
+  });
+
   it('honours an aborted signal', async () => {
     await setup();
     const id = bed.id('abort');

@@ -14,3 +14,5 @@ export { FakeImageBackend, type FakeImageBackendOptions, type FakeImageMethod, t
 export { FakePodNetwork, type FakeAttachment, type FakeNetworkMethod } from './testing/fake-pod-network.js';
 export { createFakes, fakeModules, type Fakes } from './testing/fakes.js';
 export { startFakeShim, type FakeShim, type StartFakeShimOptions } from './testing/fake-shim.js';
+export { FakeClock } from './testing/fake-clock.js';
+export { RecordingLogger, type LogLine } from './testing/recording-logger.js';

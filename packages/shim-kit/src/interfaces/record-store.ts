@@ -7,7 +7,8 @@ export interface StoredRecord {
 }
 
 /**
- * Records keyed by id with unique names. Reads answer from memory; writes are durable
+ * Records keyed by id with unique names. Reads answer from memory with frozen records (change
+ * them through `update`); writes are durable
  * (for an on-disk store) before their promise resolves. Writes of one id apply in call order.
  */
 export interface RecordStore<T extends StoredRecord> {

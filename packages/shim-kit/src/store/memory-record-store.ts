@@ -3,8 +3,17 @@ import type { OperationOptions } from '../interfaces/operation-options.js';
 import type { RecordStore, StoredRecord } from '../interfaces/record-store.js';
 import { decodeJson, encodeJson } from './json-codec.js';
 
-// A deep copy through the on-disk encoding: Buffers stay Buffers and memory and disk stores hold identical values.
-const copy = <T>(record: T): T => decodeJson(encodeJson(record)) as T;
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value) && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+// A frozen deep copy through the on-disk encoding: Buffers stay Buffers, memory and disk stores
+// hold identical values, and nobody can change a stored record except through update().
+const copy = <T>(record: T): T => deepFreeze(decodeJson(encodeJson(record)) as T);
 
 /**
  * Records in memory only (lost on restart). Subclasses persist them by overriding

@@ -111,7 +111,8 @@ export class ImageStore implements AsyncDisposable {
    */
   async pull(ref: string, options: PullOptions = {}): Promise<ImageRecord> {
     const parsed = this.parse(ref);
-    const key = `${formatImageReference(parsed)}|${JSON.stringify(options.platform ?? null)}`;
+    // Pulls with other credentials do not share a transfer: one caller's access must not serve another.
+    const key = `${formatImageReference(parsed)}|${JSON.stringify(options.platform ?? null)}|${JSON.stringify(options.credentials ?? null)}`;
     const running = this.pulls.get(key);
     if (running !== undefined) return running;
     const job = (async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Registry, TestImages } from '@shimkit/test-bed';
 import { pushTestImages, startRegistry } from '@shimkit/test-bed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isImageStoreError } from '../src/errors.js';
 import { ImageStore } from '../src/image-store.js';
 import type { PullProgress } from '../src/pull/pull-image.js';
 import { isMountPoint } from '../src/snapshot/snapshot-store.js';
@@ -79,6 +80,21 @@ describe.each(['overlay', 'copy'] as const)('ImageStore with the %s snapshotter 
     expect(gc).toEqual({ removedSnapshots: 1, removedBlobs: 0 });
     expect(await store.snapshots.list()).toEqual([]);
     expect(await store.content.list()).toEqual([]);
+  });
+});
+
+describe('ImageStore pull credentials', () => {
+  it('takes credentials for one pull', async () => {
+    const auth = { username: 'kubelet', password: `pw-${process.pid}` };
+    const secured = await startRegistry({ auth });
+    try {
+      const pushed = await pushTestImages({ host: secured.host, auth });
+      await using store = await ImageStore.open({ root: newRoot() });
+      await expect(store.pull(pushed.pause.reference)).rejects.toSatisfy((e) => isImageStoreError(e, 'REGISTRY_UNAUTHORIZED'));
+      expect((await store.pull(pushed.pause.reference, { credentials: auth })).id).toBe(pushed.pause.configDigest);
+    } finally {
+      await secured.close();
+    }
   });
 });
 

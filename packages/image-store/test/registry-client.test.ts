@@ -65,6 +65,9 @@ describe('RegistryClient against docker-registry with htpasswd basic auth', () =
     const client = new RegistryClient({ ...fast, hosts: { [registry.host]: { credentials: auth } } });
     const resolved = await client.resolve(images.pause.reference);
     expect(resolved.manifest.descriptor.digest).toBe(images.pause.digest);
+    // credentials for one call only
+    const perCall = new RegistryClient(fast).withCredentials(registry.host, auth);
+    expect((await perCall.resolve(images.pause.reference)).manifest.descriptor.digest).toBe(images.pause.digest);
     expect((await client.getBlob(images.pause.reference, resolved.manifest.document.manifest.config)).length).toBeGreaterThan(0);
   });
 });

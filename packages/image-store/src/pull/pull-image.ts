@@ -6,6 +6,7 @@ import { verifyStream } from '../content/verify-stream.js';
 import { abortError, ImageStoreError, throwIfAborted } from '../errors.js';
 import type { ImageRecord } from '../images/image-record.js';
 import { applyLayer } from '../layer/apply-layer.js';
+import type { RegistryCredentials } from '../registry/credentials.js';
 import type { RegistryClient, ResolvedImage } from '../registry/registry-client.js';
 import { chainIds } from '../snapshot/chain-id.js';
 import type { SnapshotFillContext, SnapshotStore } from '../snapshot/snapshot-store.js';
@@ -29,6 +30,8 @@ export interface PullOptions {
   onProgress?: (progress: PullProgress) => void;
   /** Abort when no byte arrived (and no layer finished) for this long. */
   progressTimeoutMs?: number;
+  /** Credentials for the image's registry for this pull only (e.g. a CRI PullImage AuthConfig). */
+  credentials?: RegistryCredentials;
 }
 
 /** Where an image's manifest and blobs come from: a registry, or an OCI layout on disk. */
@@ -98,7 +101,13 @@ function watchdog(controller: AbortController, ms: number | undefined, what: str
  * committed. Returns the image's record (names filled in from `ref`).
  */
 export async function pullImage(ctx: PullContext & { registry: RegistryClient }, ref: ImageReference, options: PullOptions = {}): Promise<Omit<ImageRecord, 'createdAt'>> {
-  return unpackImage(ctx, registrySource(ctx.registry, ref), ref, options);
+  if (options.credentials === undefined) return unpackImage(ctx, registrySource(ctx.registry, ref), ref, options);
+  const client = ctx.registry.withCredentials(ref.domain, options.credentials);
+  try {
+    return await unpackImage(ctx, registrySource(client, ref), ref, options);
+  } finally {
+    await client.close();
+  }
 }
 
 /**

@@ -91,10 +91,27 @@ export class RegistryClient implements AsyncDisposable {
   private readonly authorizer: Authorizer;
   private readonly hosts: Record<string, RegistryHostConfig>;
 
+  private readonly options: RegistryClientOptions;
+
   constructor(options: RegistryClientOptions = {}) {
+    this.options = options;
     this.transport = new HttpTransport(options);
     this.hosts = options.hosts ?? {};
     this.authorizer = new Authorizer(this.transport, (host) => this.hosts[host]?.credentials ?? options.credentials?.(host), (host) => this.dispatcherFor(host));
+  }
+
+  /**
+   * A client that uses `credentials` for `host` (e.g. the AuthConfig of one
+   * CRI PullImage call) and this client's settings otherwise. It has its own
+   * token cache, so tokens got with those credentials stay with it.
+   */
+  withCredentials(host: string, credentials: RegistryCredentials): RegistryClient {
+    const base = this.options.credentials;
+    return new RegistryClient({
+      ...this.options,
+      hosts: { ...this.hosts, [host]: { ...this.hosts[host], credentials } },
+      credentials: (h) => (h === host ? credentials : base?.(h)),
+    });
   }
 
   /** A connection pool with the host's TLS settings, when it has any. */

@@ -138,6 +138,12 @@ describe('bad requests get the gRPC code kubelet expects', () => {
     expect(images.preparedRootfs().size).toBe(0);
     expect(await codeOf(cri.runtime.createContainer({ podSandboxId, sandboxConfig: pod, config: containerConfig('c') }))).toBe('OK');
 
+    images.failNext('list', new ShimError('Unavailable', 'image store is locked'));
+    const stream = async () => {
+      for await (const _ of cri.image.streamImages({})) void _;
+    };
+    await expect(stream()).rejects.toMatchObject({ code: 'Unavailable', message: expect.stringContaining('image store is locked') });
+
     network.failNext('teardown', 'cni plugin crashed');
     await cri.runtime.stopPodSandbox({ podSandboxId });
     expect(network.attachments().has(podSandboxId)).toBe(true);

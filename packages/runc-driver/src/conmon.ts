@@ -9,7 +9,7 @@ import { ExitWatcher, type ExitWatcherOptions } from './exit-watcher.js';
 import { findExecutable } from './find-executable.js';
 import type { Logger } from './logger.js';
 import { checkId } from './runc-args.js';
-import { RuncError, classifyRuntimeMessage } from './runc-error.js';
+import { RuncError, classifyRuntimeMessage, throwIfAborted } from './runc-error.js';
 import { lastRuntimeError } from './runc-log.js';
 import type { Runc } from './runc.js';
 import type { OciProcess } from './runc-types.js';
@@ -218,15 +218,17 @@ export class Conmon {
    * The container's exit, read back from conmon's files; undefined while it runs. Works from
    * any process (e.g. after a restart of the caller). `persistDir` enables OOM detection.
    */
-  async exitStatus(id: string, options: { persistDir?: string } = {}): Promise<ConmonExit | undefined> {
+  async exitStatus(id: string, options: { persistDir?: string; signal?: AbortSignal } = {}): Promise<ConmonExit | undefined> {
     checkId(id, 'exit status');
+    throwIfAborted(options.signal, `exit status ${id}`);
     const status = await readExitFile(join(this.exitDir, id));
     if (!status) return undefined;
     return { ...status, oomKilled: options.persistDir ? await this.oomKilled(options.persistDir) : false };
   }
 
   /** True when conmon recorded an OOM kill in the container's persist dir. */
-  async oomKilled(persistDir: string): Promise<boolean> {
+  async oomKilled(persistDir: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
+    throwIfAborted(options.signal, 'oom check');
     try {
       await access(join(persistDir, 'oom'));
       return true;
@@ -250,8 +252,9 @@ export class Conmon {
   }
 
   /** Removes the exit file of a deleted container (so the id can be reused). */
-  async removeExitFile(id: string): Promise<void> {
+  async removeExitFile(id: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     checkId(id, 'remove exit file');
+    throwIfAborted(options.signal, `remove exit file ${id}`);
     await rm(join(this.exitDir, id), { force: true });
     for (const w of this.#watchers) w.forget(id);
   }

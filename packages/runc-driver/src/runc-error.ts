@@ -93,3 +93,8 @@ export function classifyRuntimeMessage(message: string): RuncErrorCode {
   }
   return 'COMMAND_FAILED';
 }
+
+/** Throws `ABORTED` when `signal` has fired (for quick calls that run no process). */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new RuncError('ABORTED', `${what}: aborted`, { cause: signal.reason });
+}

@@ -6,7 +6,7 @@ import { readCgroupStats } from './cgroup-stats.js';
 import { findExecutable } from './find-executable.js';
 import { clampOomScoreAdj, oomScoreLimits } from './oom-score.js';
 import { checkId, flag, globalArgs, option, signalNumber, type KillSignal, type RuntimeGlobalFlags } from './runc-args.js';
-import { RuncError, isRuncError } from './runc-error.js';
+import { RuncError, isRuncError, throwIfAborted } from './runc-error.js';
 import { streamEvents } from './runc-events.js';
 import { invoke, logOffset, type CallLog, type Invocation, type InvocationResult } from './runc-invoke.js';
 import { parseEvent, parseList, parsePs, parseState, parseVersion } from './runc-parse.js';
@@ -65,8 +65,9 @@ export class Runc {
   }
 
   /** A fresh path in this instance's private temp directory. */
-  tempPath(suffix: string): Promise<string> {
+  tempPath(suffix: string, options: CallOptions = {}): Promise<string> {
     this.#assertOpen();
+    throwIfAborted(options.signal, 'temp path');
     return this.#scratch.path(suffix);
   }
 
@@ -74,13 +75,14 @@ export class Runc {
    * Writes a process spec for `exec --process` (terminal off, cwd defaulted to `/`,
    * oomScoreAdj clamped per `restrictOomScoreAdj`).
    */
-  async writeProcessFile(path: string, process: OciProcess): Promise<void> {
+  async writeProcessFile(path: string, process: OciProcess, options: CallOptions = {}): Promise<void> {
+    throwIfAborted(options.signal, 'write process file');
     const spec: OciProcess = { ...process, cwd: process.cwd || '/', terminal: false };
     if (process.oomScoreAdj !== undefined && (this.#options.restrictOomScoreAdj ?? true)) {
       this.#oomLimits ??= oomScoreLimits();
       spec.oomScoreAdj = clampOomScoreAdj(process.oomScoreAdj, await this.#oomLimits);
     }
-    await writeFile(path, JSON.stringify(spec));
+    await writeFile(path, JSON.stringify(spec), options.signal ? { signal: options.signal } : {});
   }
 
   /** Creates a container from a bundle (`runc create`); it waits for {@link start}. */
@@ -256,7 +258,13 @@ export class Runc {
       }
       return;
     } catch (err) {
-      if (yielded || !isRuncError(err, 'UNSUPPORTED') || this.#options.cgroupStatsFallback === false) throw err;
+      if (isRuncError(err, 'UNSUPPORTED')) {
+        if (yielded || this.#options.cgroupStatsFallback === false) throw err;
+      } else if (!isRuncError(err, 'ABORTED') && (await this.#gone(id))) {
+        return; // the runtime failed because the container went away: the stream is over
+      } else {
+        throw err;
+      }
     }
     const { signal } = options;
     for (;;) {
@@ -265,6 +273,8 @@ export class Runc {
         data = await this.#cgroupStats(id, signal ? { signal } : {});
       } catch (err) {
         if (isRuncError(err, 'NOT_FOUND') || isRuncError(err, 'INVALID_STATE')) return;
+        // a failure while the container is being deleted (half-removed state) ends the stream too
+        if (!isRuncError(err, 'ABORTED') && (await this.#gone(id))) return;
         throw err;
       }
       yield { type: 'stats', id, data };
@@ -285,6 +295,15 @@ export class Runc {
       globals: (log) => globalArgs({ ...this.#flags(), logFile: log.path, logFormat: log.json ? 'json' : 'text' }),
       ...(signal ? { signal } : {}),
     });
+  }
+
+  /** True when the container no longer exists or has stopped. */
+  async #gone(id: string): Promise<boolean> {
+    try {
+      return (await this.state(id)).status === 'stopped';
+    } catch (err) {
+      return isRuncError(err, 'NOT_FOUND');
+    }
   }
 
   async #cgroupStats(id: string, options: CallOptions): Promise<ContainerStats> {

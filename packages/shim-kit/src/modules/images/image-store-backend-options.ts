@@ -1,0 +1,32 @@
+import type { RegistryClientOptions, SnapshotterKind } from '@shimkit/image-store';
+import type { Logger } from '../../interfaces/logger.js';
+
+/** Options of {@link ImageStoreBackend}. */
+export interface ImageStoreBackendOptions {
+  /** Directory of the store: blobs, layer snapshots, container rootfs dirs, metadata. */
+  root: string;
+  /**
+   * Registry configuration, image-store's own (containerd's hosts.toml in one object):
+   * `hosts` with mirrors, `plainHttp`, `tls` (`caFile`, `insecureSkipVerify`) and
+   * `credentials` per host, `credentials` for any host, retries and timeouts.
+   */
+  registry?: RegistryClientOptions;
+  /**
+   * A docker config.json whose `auths` give credentials for hosts that have none in
+   * `registry`: a path, or `true` for `$DOCKER_CONFIG/config.json` / `~/.docker/config.json`.
+   */
+  dockerConfig?: string | true;
+  /** `auto` (default): overlay when it can be mounted, else copies. */
+  snapshotter?: SnapshotterKind | 'auto';
+  /** Keep compressed layer blobs after unpacking (needed to push or export; default false). */
+  keepLayerBlobs?: boolean;
+  /** Layers transferred at once (default 3). */
+  concurrency?: number;
+  /** A pull fails when no byte arrived for this long (default: image-store's). */
+  progressTimeoutMs?: number;
+  /** Images reported as pinned (kubelet never garbage collects them), e.g. the pause image. */
+  pinnedImages?: readonly string[];
+  /** Collect unused snapshots and blobs when a removal leaves an image without names (default true). */
+  gcOnRemove?: boolean;
+  logger?: Logger;
+}

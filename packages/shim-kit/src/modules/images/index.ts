@@ -1,0 +1,5 @@
+// The default ImageBackend: images in @shimkit/image-store.
+export { ImageStoreBackend, type ImageStoreRootfs } from './image-store-backend.js';
+export type { ImageStoreBackendOptions } from './image-store-backend-options.js';
+export { imageStoreModule, type ImageStoreModuleOptions } from './image-store-module.js';
+export { credentialsFromAuth } from './registry-auth.js';

@@ -6,6 +6,8 @@ import { ImageStoreError, isImageStoreError, throwIfAborted } from '../errors.js
 import type { TarEntry } from '../tar/tar-reader.js';
 import { readTar } from '../tar/tar-reader.js';
 import { entryComponents, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './entry-path.js';
+import type { SmallFileJob } from './file-writer-pool.js';
+import { fileWriterPool } from './file-writer-pool.js';
 import { makeNode, setXattr } from './sys-tools.js';
 
 /** How whiteout entries are applied. */
@@ -46,7 +48,9 @@ function lstatSyncOrNull(path: string): Stats | null {
 
 /** Files up to this size (without xattrs) are buffered and written in the background, several at once. */
 const SMALL_FILE = 128 * 1024;
-const MAX_IN_FLIGHT = 32;
+const BATCH_FILES = 64;
+const BATCH_BYTES = 1 << 20;
+const MAX_BATCHES_IN_FLIGHT = 4;
 
 async function lstatOrNull(path: string): Promise<Stats | null> {
   try {
@@ -95,6 +99,9 @@ class LayerApplier {
   private readonly created = new Set<string>();
   private readonly dirTimes: Array<{ rel: string; mtime: number }> = [];
   private readonly inFlight = new Set<Promise<void>>();
+  private batch: SmallFileJob[] = [];
+  private batchPaths: string[] = [];
+  private batchBytes = 0;
   private readonly pendingPaths = new Set<string>();
   private failure: unknown;
   private readonly umask = process.umask();
@@ -162,6 +169,7 @@ class LayerApplier {
 
   /** Waits for every small-file write in flight; rethrows the first failure. */
   async settle(): Promise<void> {
+    this.flush();
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
     if (this.failure !== undefined) throw this.failure;
   }
@@ -248,41 +256,49 @@ class LayerApplier {
   }
 
   /**
-   * Small files are read from the stream, then written in the background, up
-   * to MAX_IN_FLIGHT at once: creating many small files is bound by
-   * per-file syscalls, which then run in parallel on the thread pool.
+   * Small files are read from the stream and handed to writer threads in
+   * batches, so their syscalls run while this thread keeps parsing the layer.
    */
   private async startSmallFile(entry: TarEntry, rel: string, target: string, body: AsyncIterable<Buffer>): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of body) chunks.push(chunk);
-    const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    const data = new Uint8Array(entry.size);
+    let at = 0;
+    for await (const chunk of body) {
+      data.set(chunk, at);
+      at += chunk.length;
+    }
+    const plainMode = (entry.mode & 0o7000) === 0 && (entry.mode & this.umask) === 0;
+    const job: SmallFileJob = { path: target, data, createMode: plainMode ? entry.mode : 0o600, mtime: entry.mtime };
+    if (!plainMode) job.chmod = entry.mode;
+    if (this.chownEntries && (entry.uid !== this.uid || entry.gid !== this.gid)) job.chown = { uid: entry.uid, gid: entry.gid };
     this.pendingPaths.add(rel);
-    const job: Promise<void> = this.writeSmallFile(entry, target, data).then(
+    this.batch.push(job);
+    this.batchPaths.push(rel);
+    this.batchBytes += data.length;
+    if (this.batch.length >= BATCH_FILES || this.batchBytes >= BATCH_BYTES) this.flush();
+    if (this.inFlight.size >= MAX_BATCHES_IN_FLIGHT) await Promise.race(this.inFlight);
+  }
+
+  /** Sends the current batch of small files to a writer thread. */
+  private flush(): void {
+    if (this.batch.length === 0) return;
+    const jobs = this.batch;
+    const paths = this.batchPaths;
+    const bytes = this.batchBytes;
+    this.batch = [];
+    this.batchPaths = [];
+    this.batchBytes = 0;
+    const job: Promise<void> = fileWriterPool().write(jobs).then(
       () => {
-        this.bytes += data.length;
+        this.bytes += bytes;
       },
       (e: unknown) => {
         this.failure ??= e;
       },
     ).finally(() => {
       this.inFlight.delete(job);
-      this.pendingPaths.delete(rel);
+      for (const p of paths) this.pendingPaths.delete(p);
     });
     this.inFlight.add(job);
-    if (this.inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.inFlight);
-  }
-
-  private async writeSmallFile(entry: TarEntry, target: string, data: Buffer): Promise<void> {
-    const plainMode = (entry.mode & 0o7000) === 0 && (entry.mode & this.umask) === 0;
-    const fh = await open(target, C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, plainMode ? entry.mode : 0o600);
-    try {
-      if (data.length > 0) await fh.write(data, 0, data.length, 0);
-      if (this.chownEntries && (entry.uid !== this.uid || entry.gid !== this.gid)) await fh.chown(entry.uid, entry.gid);
-      if (!plainMode) await fh.chmod(entry.mode);
-      await fh.utimes(entry.mtime, entry.mtime);
-    } finally {
-      await fh.close();
-    }
   }
 
   private async hardlink(entry: TarEntry, target: string): Promise<void> {

@@ -1,0 +1,54 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RuntimeSpec } from '@shimkit/oci-spec';
+import { readJsonFile, writeJsonFile } from './json-file.js';
+
+/** What the backend remembers about a container, in `<bundle>/meta.json` (read back after a restart). */
+export interface ContainerMeta {
+  id: string;
+  sandboxId: string;
+  /** Runtime handler ('' = default) the container runs with. */
+  handler: string;
+  logPath: string;
+  /** Host pid of the container's init process. */
+  pid: number;
+  conmonPid: number;
+  createdAt: string;
+  startedAt?: string;
+}
+
+/** The parts of the container's process an exec inherits (env, cwd, user, capabilities ...). */
+export type ExecTemplate = Omit<NonNullable<RuntimeSpec['process']>, 'args' | 'terminal' | 'consoleSize' | 'commandLine'>;
+
+const META = 'meta.json';
+
+/** Writes the OCI bundle: `<dir>/config.json` from `spec`, with `root.path` set to `rootfs`. */
+export async function writeBundle(dir: string, spec: RuntimeSpec, rootfs: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const config: RuntimeSpec = { ...spec, root: { ...spec.root, path: rootfs } };
+  await writeFile(join(dir, 'config.json'), JSON.stringify(config), { mode: 0o600 });
+}
+
+/** The exec template of a bundle's config.json (after a restart, when only the disk knows it). */
+export async function readExecTemplate(dir: string): Promise<ExecTemplate | undefined> {
+  const spec = await readJsonFile<RuntimeSpec>(join(dir, 'config.json'));
+  return spec?.process === undefined ? undefined : execTemplate(spec);
+}
+
+export function execTemplate(spec: RuntimeSpec): ExecTemplate {
+  const { args: _args, terminal: _terminal, consoleSize: _size, commandLine: _line, ...rest } = spec.process ?? { cwd: '/', user: { uid: 0, gid: 0 } };
+  return { ...rest, cwd: rest.cwd || '/' };
+}
+
+export function writeMeta(dir: string, meta: ContainerMeta): Promise<void> {
+  return writeJsonFile(join(dir, META), meta);
+}
+
+export function readMeta(dir: string): Promise<ContainerMeta | undefined> {
+  return readJsonFile<ContainerMeta>(join(dir, META));
+}
+
+/** Removes the bundle directory and everything in it (conmon's persist dir included). */
+export async function removeBundle(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}

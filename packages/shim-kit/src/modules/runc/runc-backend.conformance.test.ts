@@ -1,0 +1,19 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { runtimeBackendConformance } from '../../conformance/runtime-backend-conformance.js';
+import { createRuncTestBed, type RuncTestBed } from './runc-test-bed.test-helper.js';
+
+let bed: RuncTestBed;
+beforeAll(async () => {
+  bed = await createRuncTestBed('conf');
+});
+afterAll(async () => {
+  const left = await bed.leftovers();
+  await bed.close();
+  expect(left).toEqual({ containers: [], conmons: [], mounts: [] });
+});
+
+runtimeBackendConformance('RuncConmonBackend', {
+  create: async () => bed.backend(),
+  container: async (id, sandbox) => ({ spec: bed.spec(id, sandbox, ['sleep', '3600']), rootfs: bed.rootfs, logPath: join(bed.logs, `${id}.log`) }),
+});

@@ -1,0 +1,491 @@
+import { constants as fsConstants } from 'node:fs';
+import { access, mkdir, open, readdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Conmon, Runc, isRuncError, readCgroupStats, type ExitWatcher } from '@shimkit/runc-driver';
+import type { Resources } from '@shimkit/oci-spec';
+import { hasCapSysResource, ownOomScoreAdj } from '../../cri/oom-score.js';
+import { ShimError, isShimError } from '../../errors.js';
+import type { Logger } from '../../interfaces/logger.js';
+import type { OperationOptions } from '../../interfaces/operation-options.js';
+import {
+  EXEC_SYNC_MAX_OUTPUT_BYTES,
+  type ContainerExit,
+  type ContainerRuntimeState,
+  type ContainerUsage,
+  type CreateContainerOptions,
+  type ExecSyncOptions,
+  type ExecSyncResult,
+  type RunSandboxOptions,
+  type RuntimeBackend,
+  type RuntimeBackendInfo,
+  type SandboxInfo,
+  type StopContainerOptions,
+} from '../../interfaces/runtime-backend.js';
+import { execTemplate, readExecTemplate, readMeta, removeBundle, writeBundle, writeMeta, type ContainerMeta, type ExecTemplate } from './bundle.js';
+import { usageFromStats } from './cgroup-stats.js';
+import { probeRuntimes } from './runtime-info.js';
+import { toShimError } from './runc-errors.js';
+import { SandboxManager } from './sandbox-manager.js';
+import { StateLayout, isSafeId } from './state-layout.js';
+import { processAlive, waitFor } from './wait.js';
+
+/** Another runtime handler (RuntimeClass) besides the default one. */
+export interface RuntimeHandlerOptions {
+  /** Runtime binary (a name on PATH or a path), e.g. `crun`. */
+  binary: string;
+  /** Its `--root` (default `<state>/runc-<name>`). */
+  root?: string;
+}
+
+/** Constructor options of {@link RuncConmonBackend}. */
+export interface RuncConmonBackendOptions {
+  /** The backend's volatile state directory (bundles, exit files, runtime root, pod pins). */
+  state: string;
+  /** Runtime binary of the default handler (default `runc`; `crun` works unchanged). */
+  runtime?: string;
+  /** The default runtime's `--root` (default `<state>/runc`). */
+  runtimeRoot?: string;
+  /** conmon binary (default `conmon` on PATH). */
+  conmon?: string;
+  /** Use the systemd cgroup driver (default: cgroupfs). */
+  systemdCgroup?: boolean;
+  /** More runtime handlers by name (e.g. `{ crun: { binary: 'crun' } }`). */
+  handlers?: Record<string, RuntimeHandlerOptions>;
+  /** Size of each pod's /dev/shm tmpfs (default 64 MiB). */
+  shmSizeBytes?: number;
+  /** Never ask for an oom_score_adj below this process's own (default: unless it has CAP_SYS_RESOURCE). */
+  restrictOomScoreAdj?: boolean;
+  logger?: Logger;
+}
+
+interface RuntimeSet {
+  name: string;
+  runc: Runc;
+  conmon: Conmon;
+}
+
+interface LiveContainer {
+  meta: ContainerMeta;
+  dir: string;
+  exec?: ExecTemplate;
+}
+
+// After SIGKILL (and after runc delete --force) a container is gone within milliseconds;
+// this bound only stops a broken host from hanging a call forever.
+const KILL_WAIT_MS = 10_000;
+
+/**
+ * The default {@link RuntimeBackend}: containers run under conmon with runc (or crun) from a
+ * bundle in the shim's state dir, so they outlive the shim; pods pin their IPC and UTS
+ * namespaces with bind mounts instead of running an infra process (CRI-O's "drop infra").
+ * A new instance on the same state dir finds its containers, sandboxes and their exits.
+ */
+export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
+  readonly layout: StateLayout;
+  readonly #options: RuncConmonBackendOptions;
+  readonly #runtimes = new Map<string, RuntimeSet>();
+  readonly #default: RuntimeSet;
+  readonly #watcher: ExitWatcher;
+  readonly #containers = new Map<string, LiveContainer>();
+  readonly #creating = new Set<string>();
+  readonly #listeners = new Set<(exit: ContainerExit) => void>();
+  readonly #exits = new Map<string, ContainerExit>();
+  readonly #sandboxes: SandboxManager;
+  readonly #restrictOom: boolean;
+  readonly #ready: Promise<void>;
+  #info: Promise<RuntimeBackendInfo> | undefined;
+  #closed = false;
+
+  constructor(options: RuncConmonBackendOptions) {
+    this.#options = options;
+    this.layout = new StateLayout(options.state, options.runtimeRoot === undefined ? {} : { runcRoot: options.runtimeRoot });
+    this.#restrictOom = options.restrictOomScoreAdj ?? !hasCapSysResource();
+    const make = (name: string, binary: string, root: string): RuntimeSet => {
+      const runc = new Runc({ binary, root, ...(options.systemdCgroup ? { systemdCgroup: true } : {}), ...(options.logger ? { logger: options.logger } : {}) });
+      const conmon = new Conmon({
+        runc,
+        exitDir: this.layout.exitDir,
+        socketDir: this.layout.socketDir,
+        logLevel: 'error',
+        ...(options.conmon === undefined ? {} : { binary: options.conmon }),
+        ...(options.logger ? { logger: options.logger } : {}),
+      });
+      return { name, runc, conmon };
+    };
+    this.#default = make('', options.runtime ?? 'runc', this.layout.runcRoot);
+    this.#runtimes.set('', this.#default);
+    for (const [name, handler] of Object.entries(options.handlers ?? {})) {
+      if (name === '') throw new ShimError('InvalidArgument', 'runtime handler "" is the default one; configure it with `runtime`');
+      this.#runtimes.set(name, make(name, handler.binary, handler.root ?? join(options.state, `runc-${name}`)));
+    }
+    this.#sandboxes = new SandboxManager(this.layout, { shmSizeBytes: options.shmSizeBytes, handlers: [...this.#runtimes.keys()] });
+    this.#watcher = this.#default.conmon.watch();
+    this.#watcher.onExit((exit) => void this.#exited(exit.id, { exitCode: exit.exitCode, exitedAt: exit.exitedAt }));
+    this.#ready = this.#load();
+    // a failed load is reported by every call that awaits it
+    this.#ready.catch(() => undefined);
+  }
+
+  // ---- sandboxes --------------------------------------------------------------------------
+
+  async runSandbox(options: RunSandboxOptions): Promise<SandboxInfo> {
+    await this.#open();
+    return this.#sandboxes.run(options);
+  }
+
+  async stopSandbox(id: string, options: OperationOptions = {}): Promise<void> {
+    await this.#open();
+    await this.#sandboxes.stop(id, options);
+  }
+
+  async removeSandbox(id: string, options: OperationOptions = {}): Promise<void> {
+    await this.#open();
+    await this.#sandboxes.remove(id, options);
+  }
+
+  async sandboxState(id: string, options: OperationOptions = {}): Promise<'ready' | 'notready'> {
+    await this.#open();
+    return this.#sandboxes.state(id, options);
+  }
+
+  // ---- containers -------------------------------------------------------------------------
+
+  async createContainer(options: CreateContainerOptions): Promise<void> {
+    await this.#open();
+    const { id, sandboxId, signal } = options;
+    if (!isSafeId(id)) throw new ShimError('InvalidArgument', `container id ${JSON.stringify(id)} is not valid`);
+    const handler = this.#sandboxes.handlerOf(sandboxId);
+    if (handler === undefined) throw new ShimError('NotFound', `pod sandbox "${sandboxId}" not found in the runtime`);
+    const runtime = this.#runtime(handler);
+    if (this.#containers.has(id) || this.#creating.has(id)) throw new ShimError('AlreadyExists', `container "${id}" already exists`);
+    this.#creating.add(id);
+    const dir = this.layout.container(id);
+    try {
+      if (await exists(dir)) throw new ShimError('AlreadyExists', `container "${id}" already exists (its bundle is there)`);
+      const spec = this.#guardOomScore(options.spec);
+      await writeBundle(dir, spec, options.rootfs);
+      // conmon writes a k8s-file log; with no log path the output goes to a small file it rotates
+      const logPath = options.logPath === '' ? join(dir, 'discarded.log') : options.logPath;
+      await mkdir(dirname(logPath), { recursive: true });
+      try {
+        const created = await runtime.conmon.create(id, {
+          bundle: dir,
+          logPath,
+          ...(options.logPath === '' ? { logSizeMax: 1024 * 1024 } : {}),
+          ...(signal === undefined ? {} : { signal }),
+        });
+        const meta: ContainerMeta = {
+          id,
+          sandboxId,
+          handler,
+          logPath: options.logPath,
+          pid: created.pid,
+          conmonPid: created.conmonPid,
+          createdAt: new Date().toISOString(),
+        };
+        await writeMeta(dir, meta);
+        this.#containers.set(id, { meta, dir, exec: execTemplate(spec) });
+      } catch (e) {
+        await runtime.runc.delete(id, { force: true }).catch(() => undefined);
+        throw toShimError(e, `creating container ${id}`);
+      }
+    } catch (e) {
+      if (!(isShimError(e, 'AlreadyExists') && !this.#containers.has(id))) await removeBundle(dir).catch(() => undefined);
+      throw e;
+    } finally {
+      this.#creating.delete(id);
+    }
+  }
+
+  async startContainer(id: string, options: OperationOptions = {}): Promise<{ startedAt: Date; pid?: number }> {
+    const c = await this.#container(id);
+    try {
+      await this.#runtime(c.meta.handler).runc.start(id, options);
+    } catch (e) {
+      throw toShimError(e, `starting container ${id}`);
+    }
+    const startedAt = new Date();
+    c.meta = { ...c.meta, startedAt: startedAt.toISOString() };
+    await writeMeta(c.dir, c.meta);
+    return { startedAt, pid: c.meta.pid };
+  }
+
+  async stopContainer(id: string, options: StopContainerOptions): Promise<void> {
+    const c = await this.#container(id);
+    const { runc } = this.#runtime(c.meta.handler);
+    if (await this.#exitOf(c)) return;
+    const callerSignal = options.signal;
+    if (options.timeoutSeconds > 0) {
+      if (await this.#kill(c, options.stopSignal ?? 'SIGTERM', options)) {
+        const waitSignal = callerSignal === undefined ? AbortSignal.timeout(options.timeoutSeconds * 1000) : AbortSignal.any([callerSignal, AbortSignal.timeout(options.timeoutSeconds * 1000)]);
+        const exited = await this.#watcher.wait(id, { signal: waitSignal }).then(
+          () => true,
+          () => false,
+        );
+        callerSignal?.throwIfAborted();
+        if (exited) return;
+      }
+    }
+    await this.#kill(c, 'SIGKILL', options);
+    const waitSignal = callerSignal === undefined ? AbortSignal.timeout(KILL_WAIT_MS) : AbortSignal.any([callerSignal, AbortSignal.timeout(KILL_WAIT_MS)]);
+    try {
+      await this.#watcher.wait(id, { signal: waitSignal });
+    } catch (e) {
+      callerSignal?.throwIfAborted();
+      // a container runc no longer has and conmon never reported: say so
+      const state = await runc.state(id).catch((err: unknown) => err);
+      if (isRuncError(state, 'NOT_FOUND')) throw new ShimError('NotFound', `container ${id} is gone from the runtime`, { cause: e });
+      throw new ShimError('Internal', `container ${id} did not exit ${KILL_WAIT_MS} ms after SIGKILL`, { cause: e });
+    }
+  }
+
+  async removeContainer(id: string, options: OperationOptions = {}): Promise<void> {
+    await this.#open();
+    const c = this.#containers.get(id);
+    if (c === undefined) return;
+    const { runc, conmon } = this.#runtime(c.meta.handler);
+    try {
+      await runc.delete(id, { force: true, ...options });
+    } catch (e) {
+      if (!isRuncError(e, 'NOT_FOUND')) throw toShimError(e, `removing container ${id}`);
+    }
+    // let conmon record the exit and go away before its directory does
+    await this.#watcher.wait(id, { signal: AbortSignal.timeout(KILL_WAIT_MS) }).catch(() => undefined);
+    await waitFor(() => !processAlive(c.meta.conmonPid), { timeoutMs: 2000 });
+    this.#containers.delete(id);
+    this.#exits.delete(id);
+    await conmon.removeExitFile(id);
+    await rm(join(this.layout.socketDir, id), { force: true, recursive: true });
+    await removeBundle(c.dir);
+  }
+
+  async containerState(id: string, options: OperationOptions = {}): Promise<ContainerRuntimeState> {
+    const c = await this.#container(id);
+    const base = { pid: c.meta.pid, ...(c.meta.startedAt === undefined ? {} : { startedAt: new Date(c.meta.startedAt) }) };
+    const exit = await this.#exitOf(c);
+    if (exit) return { ...base, status: 'exited', exitCode: exit.exitCode, exitedAt: exit.exitedAt, oomKilled: exit.oomKilled };
+    let status: string;
+    try {
+      status = (await this.#runtime(c.meta.handler).runc.state(id, options)).status;
+    } catch (e) {
+      if (isRuncError(e, 'NOT_FOUND')) throw new ShimError('NotFound', `container ${id} is gone from the runtime`, { cause: e });
+      throw toShimError(e, `state of container ${id}`);
+    }
+    if (status === 'created' || status === 'creating') return { ...base, status: 'created' };
+    if (status === 'running' || status === 'paused') return { ...base, status: 'running' };
+    // stopped: conmon writes the exit file right after reaping it
+    await waitFor(async () => (await this.#exitOf(c)) !== undefined, { timeoutMs: 2000 });
+    const late = await this.#exitOf(c);
+    if (late) return { ...base, status: 'exited', exitCode: late.exitCode, exitedAt: late.exitedAt, oomKilled: late.oomKilled };
+    return { ...base, status: 'unknown' };
+  }
+
+  async execSync(id: string, options: ExecSyncOptions): Promise<ExecSyncResult> {
+    const c = await this.#container(id);
+    if (options.cmd.length === 0) throw new ShimError('InvalidArgument', 'exec: cmd is empty');
+    c.exec ??= await readExecTemplate(c.dir);
+    if (c.exec === undefined) throw new ShimError('Internal', `container ${id}: its bundle has no process to exec from`);
+    const runtime = this.#runtime(c.meta.handler);
+    try {
+      const r = await runtime.conmon.execSync(id, { ...c.exec, args: options.cmd, terminal: false }, {
+        maxOutputBytes: options.maxOutputBytes ?? EXEC_SYNC_MAX_OUTPUT_BYTES,
+        ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+      return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, timedOut: false };
+    } catch (e) {
+      if (isRuncError(e, 'TIMEOUT')) return { exitCode: 137, stdout: Buffer.alloc(0), stderr: Buffer.from(e.stderr ?? ''), timedOut: true };
+      if (isRuncError(e) && !isRuncError(e, 'ABORTED') && (await this.#exitOf(c))) {
+        throw new ShimError('FailedPrecondition', `container ${id} is not running`, { cause: e });
+      }
+      throw toShimError(e, `exec in container ${id}`);
+    }
+  }
+
+  async updateResources(id: string, resources: Resources, options: OperationOptions = {}): Promise<void> {
+    const c = await this.#container(id);
+    try {
+      await this.#runtime(c.meta.handler).runc.update(id, resources, options);
+    } catch (e) {
+      throw toShimError(e, `updating the resources of container ${id}`);
+    }
+  }
+
+  async stats(id: string, options: OperationOptions = {}): Promise<ContainerUsage> {
+    const c = await this.#container(id);
+    options.signal?.throwIfAborted();
+    const timestamp = new Date();
+    if (c.meta.startedAt === undefined || (await this.#exitOf(c))) return { timestamp };
+    try {
+      return usageFromStats(await readCgroupStats(c.meta.pid), timestamp);
+    } catch (e) {
+      if (isRuncError(e, 'NOT_FOUND')) return { timestamp };
+      throw toShimError(e, `stats of container ${id}`);
+    }
+  }
+
+  /**
+   * Asks the container's conmon to reopen its log file (a `2 0 0` line on its control fifo);
+   * resolves once the file exists again.
+   */
+  async reopenContainerLog(id: string, options: OperationOptions = {}): Promise<void> {
+    const c = await this.#container(id);
+    if (c.meta.logPath === '') return;
+    if (await this.#exitOf(c)) throw new ShimError('FailedPrecondition', `container ${id} is not running`);
+    let fifo;
+    try {
+      fifo = await open(join(c.dir, 'ctl'), fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new ShimError(code === 'ENXIO' || code === 'ENOENT' ? 'FailedPrecondition' : 'Internal', `container ${id}: cannot reach its conmon to reopen the log: ${String(e)}`, { cause: e });
+    }
+    try {
+      await fifo.write('2 0 0\n');
+    } finally {
+      await fifo.close();
+    }
+    const ok = await waitFor(() => exists(c.meta.logPath), { timeoutMs: 5000, ...options });
+    if (!ok) throw new ShimError('Internal', `container ${id}: conmon did not reopen ${c.meta.logPath}`);
+  }
+
+  // ---- exits, info, lifecycle -------------------------------------------------------------
+
+  onExit(listener: (exit: ContainerExit) => void): () => void {
+    this.#listeners.add(listener);
+    // exits seen before the listener came (e.g. found at start after a restart) still reach it
+    const seen = [...this.#exits.values()];
+    if (seen.length > 0) {
+      queueMicrotask(() => {
+        for (const exit of seen) if (this.#listeners.has(listener) && this.#exits.get(exit.id) === exit) this.#tell(listener, exit);
+      });
+    }
+    return () => void this.#listeners.delete(listener);
+  }
+
+  info(options: OperationOptions = {}): Promise<RuntimeBackendInfo> {
+    options.signal?.throwIfAborted();
+    this.#info ??= probeRuntimes({
+      runtimes: [...this.#runtimes.values()].map((r) => ({ name: r.name, runc: r.runc })),
+      conmon: this.#default.conmon.binary,
+      cgroupDriver: this.#options.systemdCgroup ? 'systemd' : 'cgroupfs',
+    });
+    return this.#info;
+  }
+
+  /** Stops watching exits and removes private temp files. Containers and their conmons keep running. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#ready.catch(() => undefined);
+    this.#listeners.clear();
+    await this.#watcher.close();
+    for (const r of this.#runtimes.values()) {
+      await r.conmon.close();
+      await r.runc.close();
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ---- internals --------------------------------------------------------------------------
+
+  async #open(): Promise<void> {
+    if (this.#closed) throw new ShimError('FailedPrecondition', 'the runc + conmon backend is closed');
+    await this.#ready;
+  }
+
+  async #container(id: string): Promise<LiveContainer> {
+    await this.#open();
+    const c = this.#containers.get(id);
+    if (c === undefined) throw new ShimError('NotFound', `container "${id}" not found`);
+    return c;
+  }
+
+  #runtime(handler: string): RuntimeSet {
+    const r = this.#runtimes.get(handler);
+    if (r === undefined) throw new ShimError('InvalidArgument', `runtime handler "${handler}" is not configured`);
+    return r;
+  }
+
+  /** Keeps the spec from asking for an oom_score_adj this process may not grant (runc would fail the container). */
+  #guardOomScore<T extends CreateContainerOptions['spec']>(spec: T): T {
+    const asked = spec.process?.oomScoreAdj;
+    if (!this.#restrictOom || asked === undefined || spec.process === undefined) return spec;
+    const own = ownOomScoreAdj();
+    return asked >= own ? spec : { ...spec, process: { ...spec.process, oomScoreAdj: own } };
+  }
+
+  /** Sends a signal; false when the container is already gone. */
+  async #kill(c: LiveContainer, signal: string, options: OperationOptions): Promise<boolean> {
+    const { runc } = this.#runtime(c.meta.handler);
+    try {
+      await runc.kill(c.meta.id, signal, { ...options, all: signal === 'SIGKILL' });
+      return true;
+    } catch (e) {
+      if (isRuncError(e, 'INVALID_STATE') || isRuncError(e, 'NOT_FOUND')) return false;
+      if (signal === 'SIGKILL') {
+        // `--all` needs the cgroup; fall back to the init process alone
+        return runc.kill(c.meta.id, signal, options).then(
+          () => true,
+          () => false,
+        );
+      }
+      throw toShimError(e, `signalling container ${c.meta.id}`);
+    }
+  }
+
+  async #exitOf(c: LiveContainer): Promise<ContainerExit | undefined> {
+    const seen = this.#exits.get(c.meta.id);
+    if (seen) return seen;
+    const status = await this.#runtime(c.meta.handler).conmon.exitStatus(c.meta.id, { persistDir: join(c.dir, 'conmon') });
+    return status === undefined ? undefined : { id: c.meta.id, ...status };
+  }
+
+  /** An exit file appeared: record it once, with the OOM flag, and tell the listeners. */
+  async #exited(id: string, status: { exitCode: number; exitedAt: Date }): Promise<void> {
+    await this.#ready.catch(() => undefined);
+    const c = this.#containers.get(id);
+    if (c === undefined || this.#exits.has(id)) return;
+    const oomKilled = await this.#runtime(c.meta.handler).conmon.oomKilled(join(c.dir, 'conmon'));
+    if (this.#exits.has(id) || !this.#containers.has(id)) return;
+    const exit: ContainerExit = { id, exitCode: status.exitCode, exitedAt: status.exitedAt, oomKilled };
+    this.#exits.set(id, exit);
+    for (const listener of [...this.#listeners]) this.#tell(listener, exit);
+  }
+
+  #tell(listener: (exit: ContainerExit) => void, exit: ContainerExit): void {
+    try {
+      listener(exit);
+    } catch (e) {
+      this.#options.logger?.warn('runc backend: exit listener threw', { containerId: exit.id, error: String(e) });
+    }
+  }
+
+  /** Finds what an earlier instance left in the state dir, then starts watching exits. */
+  async #load(): Promise<void> {
+    await Promise.all([this.layout.containersDir, this.layout.exitDir, this.layout.socketDir, this.layout.sandboxesDir].map((d) => mkdir(d, { recursive: true })));
+    await this.#sandboxes.load();
+    for (const name of await readdir(this.layout.containersDir)) {
+      const dir = this.layout.container(name);
+      const meta = await readMeta(dir);
+      if (meta === undefined || meta.id !== name) {
+        // a create that died half way: nothing refers to it
+        this.#options.logger?.warn('runc backend: removing a half-created container', { containerId: name });
+        await this.#default.runc.delete(name, { force: true }).catch(() => undefined);
+        await removeBundle(dir);
+        continue;
+      }
+      this.#containers.set(name, { meta, dir });
+    }
+    await this.#watcher.start();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}

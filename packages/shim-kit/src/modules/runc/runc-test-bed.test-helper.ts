@@ -1,0 +1,147 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, readdir, readFile, rm, rmdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PodSandboxConfig } from '@shimkit/cri-types';
+import { RuntimeSpecBuilder, defaultLinuxSpec, type RuntimeSpec } from '@shimkit/oci-spec';
+import { createBusyboxRootfs } from '@shimkit/test-bed';
+import type { SandboxInfo } from '../../interfaces/runtime-backend.js';
+import { RuncConmonBackend, type RuncConmonBackendOptions } from './runc-backend.js';
+import { mountsUnder, unmountUnder } from './sandbox-pins.js';
+
+/** One test file's world: a busybox rootfs, a state dir, a cgroup parent, log dir. */
+export interface RuncTestBed {
+  dir: string;
+  state: string;
+  rootfs: string;
+  logs: string;
+  cgroupParent: string;
+  /** A fresh unique id. */
+  id(prefix: string): string;
+  backend(options?: Partial<RuncConmonBackendOptions>): RuncConmonBackend;
+  /** A container spec joining the sandbox (busybox `args`). */
+  spec(id: string, sandbox: SandboxInfo, args: string[], options?: { hostname?: string; env?: string[] }): RuntimeSpec;
+  /** A minimal pod config. */
+  podConfig(name: string, extra?: Partial<PodSandboxConfig>): PodSandboxConfig;
+  /** What the tests must not leave: runtime containers, conmons, mounts (for afterEach/afterAll checks). */
+  leftovers(): Promise<{ containers: string[]; conmons: number[]; mounts: string[] }>;
+  /** Kills and removes whatever is left, then the directories. */
+  close(): Promise<void>;
+}
+
+let seq = 0;
+
+function conmonPidsUnder(dir: string): number[] {
+  const pids: number[] = [];
+  let out = '';
+  try {
+    out = execFileSync('pgrep', ['-x', 'conmon'], { encoding: 'utf8' });
+  } catch {
+    return pids; // none
+  }
+  for (const line of out.split('\n')) {
+    const pid = Number.parseInt(line, 10);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      if (execFileSync('cat', [`/proc/${pid}/cmdline`], { encoding: 'utf8' }).includes(dir)) pids.push(pid);
+    } catch {
+      // gone
+    }
+  }
+  return pids;
+}
+
+export async function createRuncTestBed(name: string): Promise<RuncTestBed> {
+  const tag = `${name}-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
+  const dir = join(tmpdir(), `shimkit-rb-${tag}`);
+  const state = join(dir, 'state');
+  const rootfs = join(dir, 'rootfs');
+  const logs = join(dir, 'logs');
+  await mkdir(logs, { recursive: true });
+  await createBusyboxRootfs(rootfs);
+  const cgroupParent = `shimkit-rb-${tag}`;
+  const backends: RuncConmonBackend[] = [];
+  const runc = (args: string[]): string => execFileSync('runc', ['--root', join(state, 'runc'), ...args], { encoding: 'utf8' });
+  const leftovers = async (): Promise<{ containers: string[]; conmons: number[]; mounts: string[] }> => {
+    let containers: string[] = [];
+    try {
+      containers = (JSON.parse(runc(['list', '--format', 'json']) || 'null') as { id: string }[] | null ?? []).map((c) => c.id);
+    } catch {
+      containers = [];
+    }
+    return { containers, conmons: conmonPidsUnder(dir), mounts: await mountsUnder(dir) };
+  };
+  return {
+    dir,
+    state,
+    rootfs,
+    logs,
+    cgroupParent,
+    id: (prefix) => `${prefix}-${process.pid}-${++seq}-${Math.random().toString(16).slice(2, 8)}`,
+    backend: (options = {}) => {
+      const b = new RuncConmonBackend({ state, ...options });
+      backends.push(b);
+      return b;
+    },
+    spec: (id, sandbox, args, options = {}) => {
+      const b = new RuntimeSpecBuilder(defaultLinuxSpec());
+      b.setArgs(args).setTerminal(false).setRoot(rootfs, { readonly: true });
+      if (options.env) for (const e of options.env) b.setEnvVar(e.split('=')[0] ?? '', e.split('=').slice(1).join('='));
+      const ns = sandbox.namespaces;
+      if (ns.network !== undefined) b.joinNamespace('network', ns.network);
+      if (ns.ipc !== undefined) b.joinNamespace('ipc', ns.ipc);
+      if (ns.uts !== undefined) b.joinNamespace('uts', ns.uts);
+      b.setHostname(options.hostname);
+      for (const m of sandbox.mounts) b.addMount(m);
+      b.setCgroupsPath(`/${cgroupParent}/${id}`);
+      return b.build();
+    },
+    podConfig: (podName, extra = {}) =>
+      ({
+        metadata: { name: podName, namespace: 'test', uid: podName, attempt: 0 },
+        hostname: '',
+        logDirectory: logs,
+        dnsConfig: undefined,
+        portMappings: [],
+        labels: {},
+        annotations: {},
+        linux: undefined,
+        windows: undefined,
+        ...extra,
+      }) as PodSandboxConfig,
+    leftovers,
+    close: async () => {
+      for (const b of backends) await b.close().catch(() => undefined);
+      const left = await leftovers();
+      for (const id of left.containers) {
+        try {
+          runc(['delete', '--force', id]);
+        } catch {
+          // already gone
+        }
+      }
+      for (const pid of conmonPidsUnder(dir)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      await unmountUnder(dir).catch(() => undefined);
+      for (const controller of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
+        const parent = join('/sys/fs/cgroup', controller, cgroupParent);
+        for (const child of await readdir(parent).catch(() => [] as string[])) {
+          if (child.startsWith('ctr-') || child.startsWith('c-')) await rmdir(join(parent, child)).catch(() => undefined);
+        }
+        await rmdir(parent).catch(() => undefined);
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Reads a CRI log file's messages (`<time> <stream> <P|F> <msg>` lines). */
+export async function logLines(path: string): Promise<string[]> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return text.split('\n').filter((l) => l !== '');
+}

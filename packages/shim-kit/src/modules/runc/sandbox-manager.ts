@@ -1,0 +1,171 @@
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { hostname as hostHostname } from 'node:os';
+import { join } from 'node:path';
+import { NamespaceMode } from '@shimkit/cri-types';
+import { ShimError } from '../../errors.js';
+import type { OperationOptions } from '../../interfaces/operation-options.js';
+import type { RunSandboxOptions, SandboxInfo } from '../../interfaces/runtime-backend.js';
+import { readJsonFile, writeJsonFile } from './json-file.js';
+import { DEFAULT_SHM_SIZE_BYTES, podMounts, writePodFiles } from './pod-files.js';
+import { podSysctls } from './pod-sysctls.js';
+import { mountShm, mountsUnder, pinNamespaces, pinsAlive, unmountUnder } from './sandbox-pins.js';
+import { isSafeId, type StateLayout } from './state-layout.js';
+
+/** What the backend remembers about a sandbox, in `<sandbox dir>/meta.json`. */
+interface SandboxMeta {
+  id: string;
+  handler: string;
+  info: SandboxInfo;
+  /** Namespace files that must stay pinned for the sandbox to work. */
+  pins: string[];
+  /** The shm tmpfs mount point ('' when the pod uses the host's /dev/shm). */
+  shm: string;
+  stopped: boolean;
+}
+
+const META = 'meta.json';
+
+/**
+ * Pods without an infra process: each sandbox is a directory under the state dir holding
+ * its pinned IPC and UTS namespaces, its hostname, hosts and resolv.conf files and its
+ * /dev/shm tmpfs; containers join the namespaces by path and bind-mount the files.
+ */
+export class SandboxManager {
+  readonly #layout: StateLayout;
+  readonly #shmSize: number;
+  readonly #handlers: readonly string[];
+  readonly #sandboxes = new Map<string, SandboxMeta>();
+  readonly #busy = new Set<string>();
+
+  constructor(layout: StateLayout, options: { shmSizeBytes: number | undefined; handlers: readonly string[] }) {
+    this.#layout = layout;
+    this.#shmSize = options.shmSizeBytes ?? DEFAULT_SHM_SIZE_BYTES;
+    this.#handlers = options.handlers;
+  }
+
+  /** Reads the sandboxes an earlier instance left. */
+  async load(): Promise<void> {
+    for (const name of await readdir(this.#layout.sandboxesDir)) {
+      const meta = await readJsonFile<SandboxMeta>(join(this.#layout.sandbox(name), META));
+      if (meta?.id === name) this.#sandboxes.set(name, meta);
+      else await this.#destroy(this.#layout.sandbox(name)); // a start that died half way
+    }
+  }
+
+  /** The runtime handler of a sandbox; undefined when unknown. */
+  handlerOf(id: string): string | undefined {
+    return this.#sandboxes.get(id)?.handler;
+  }
+
+  async run(options: RunSandboxOptions): Promise<SandboxInfo> {
+    const { id, config, netnsPath, signal } = options;
+    if (!isSafeId(id)) throw new ShimError('InvalidArgument', `sandbox id ${JSON.stringify(id)} is not valid`);
+    if (!this.#handlers.includes(options.runtimeHandler)) throw new ShimError('InvalidArgument', `runtime handler "${options.runtimeHandler}" is not configured`);
+    const ns = config.linux?.securityContext?.namespaceOptions;
+    const hostNetwork = ns?.network === NamespaceMode.NODE;
+    const hostIpc = ns?.ipc === NamespaceMode.NODE;
+    if (ns?.pid === NamespaceMode.POD) {
+      throw new ShimError('Unimplemented', 'a PID namespace shared by the pod (namespace_options.pid = POD) needs an infra container, which this backend does not run yet');
+    }
+    const sysctls = podSysctls(config.linux?.sysctls ?? {}, { hostNetwork, hostIpc });
+    if (netnsPath === undefined && sysctls.some((s) => s.namespace === 'net')) {
+      throw new ShimError('InvalidArgument', 'net.* sysctls need the pod network namespace, and the sandbox has none');
+    }
+    if (this.#sandboxes.has(id) || this.#busy.has(id)) throw new ShimError('AlreadyExists', `sandbox "${id}" already exists`);
+    const dir = this.#layout.sandbox(id);
+    this.#busy.add(id);
+    try {
+      await mkdir(dir, { recursive: false, mode: 0o711 }).catch((e: unknown) => {
+        throw (e as NodeJS.ErrnoException).code === 'EEXIST' ? new ShimError('AlreadyExists', `sandbox "${id}" already exists (its directory is there)`) : e;
+      });
+      try {
+        const meta = await this.#setUp(dir, options, { hostNetwork, hostIpc, sysctls, signal });
+        await writeJsonFile(join(dir, META), meta);
+        this.#sandboxes.set(id, meta);
+        return meta.info;
+      } catch (e) {
+        await this.#destroy(dir).catch(() => undefined);
+        throw e;
+      }
+    } finally {
+      this.#busy.delete(id);
+    }
+  }
+
+  /** Unmounts the pins and the shm tmpfs; the files stay until {@link remove}. Idempotent. */
+  async stop(id: string, options: OperationOptions = {}): Promise<void> {
+    const meta = this.#sandboxes.get(id);
+    const dir = this.#layout.sandbox(id);
+    if (meta === undefined && !(await present(dir))) return;
+    await unmountUnder(dir, options);
+    if (meta !== undefined && !meta.stopped) {
+      meta.stopped = true;
+      await writeJsonFile(join(dir, META), meta);
+    }
+  }
+
+  /** Unmounts what is left and removes the sandbox directory. Idempotent. */
+  async remove(id: string, options: OperationOptions = {}): Promise<void> {
+    const dir = this.#layout.sandbox(id);
+    if (!this.#sandboxes.has(id) && !(await present(dir))) return;
+    await this.#destroy(dir, options);
+    this.#sandboxes.delete(id);
+  }
+
+  /** `ready` while not stopped and every pin is still a namespace. */
+  async state(id: string, _options: OperationOptions = {}): Promise<'ready' | 'notready'> {
+    const meta = this.#sandboxes.get(id);
+    if (meta === undefined) throw new ShimError('NotFound', `pod sandbox "${id}" not found in the runtime`);
+    if (meta.stopped) return 'notready';
+    if (!(await pinsAlive(meta.pins))) return 'notready';
+    if (meta.shm !== '' && !(await mountsUnder(meta.shm)).includes(meta.shm)) return 'notready';
+    return 'ready';
+  }
+
+  async #setUp(
+    dir: string,
+    options: RunSandboxOptions,
+    how: { hostNetwork: boolean; hostIpc: boolean; sysctls: ReturnType<typeof podSysctls>; signal: AbortSignal | undefined },
+  ): Promise<SandboxMeta> {
+    const { id, config, netnsPath } = options;
+    const signalOption = how.signal === undefined ? {} : { signal: how.signal };
+    const hostname = config.hostname || hostHostname();
+    const files = await writePodFiles(dir, { hostname, hostNetwork: how.hostNetwork, dns: config.dnsConfig });
+    let shm = '';
+    if (!how.hostIpc) {
+      shm = join(dir, 'shm');
+      await mkdir(shm);
+      await mountShm(shm, this.#shmSize, signalOption);
+    }
+    const pins = await pinNamespaces(dir, {
+      ipc: !how.hostIpc,
+      uts: how.hostNetwork ? undefined : { hostname },
+      ...(netnsPath === undefined ? {} : { netnsPath }),
+      sysctls: how.sysctls,
+      ...signalOption,
+    });
+    const info: SandboxInfo = {
+      namespaces: {
+        ...(netnsPath === undefined ? {} : { network: netnsPath }),
+        ...(pins.ipc === undefined ? {} : { ipc: pins.ipc }),
+        ...(pins.uts === undefined ? {} : { uts: pins.uts }),
+      },
+      mounts: podMounts(files, shm === '' ? '/dev/shm' : shm),
+    };
+    return { id, handler: options.runtimeHandler, info, pins: [pins.ipc, pins.uts].filter((p): p is string => p !== undefined), shm, stopped: false };
+  }
+
+  async #destroy(dir: string, options: OperationOptions = {}): Promise<void> {
+    await unmountUnder(dir, options);
+    // never recurse into something still mounted (that would empty a tmpfs or fail on a pin)
+    if ((await mountsUnder(dir)).length > 0) throw new ShimError('Internal', `cannot remove ${dir}: still mounted`);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function present(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,111 @@
+import { readFile, statfs, writeFile } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+import type { PodSysctl } from './pod-sysctls.js';
+import { runTool } from './run-tool.js';
+
+const NSFS_MAGIC = 0x6e736673;
+
+// Data only ever travels as arguments: $1 is the hostname ('' = keep), then path/value pairs.
+const SETUP_SCRIPT = [
+  'h=$1; shift',
+  'if [ -n "$h" ]; then hostname "$h" || exit 1; fi',
+  'while [ $# -ge 2 ]; do printf "%s" "$2" > "$1" || { echo "cannot write $1" >&2; exit 1; }; shift 2; done',
+].join('\n');
+
+/** What {@link pinNamespaces} should make. */
+export interface PinRequest {
+  /** Pin a new IPC namespace at `<dir>/ipc`. */
+  ipc: boolean;
+  /** Pin a new UTS namespace at `<dir>/uts`, with this hostname set in it. */
+  uts: { hostname: string } | undefined;
+  /** The pod's network namespace (for net.* sysctls). */
+  netnsPath?: string;
+  sysctls: readonly PodSysctl[];
+  signal?: AbortSignal;
+}
+
+/** Paths of the pinned namespaces. */
+export interface Pins {
+  ipc?: string;
+  uts?: string;
+}
+
+/**
+ * Creates the pod's IPC and UTS namespaces without a process to hold them: util-linux
+ * `unshare --ipc=<file> --uts=<file>` bind-mounts them onto files in `dir` (CRI-O's
+ * "drop infra"). In the same step, inside the new namespaces (and the pod's network
+ * namespace through `nsenter`), it sets the hostname and writes the pod's sysctls.
+ */
+export async function pinNamespaces(dir: string, request: PinRequest): Promise<Pins> {
+  const pins: Pins = {};
+  const argv: string[] = [];
+  if (request.netnsPath !== undefined && request.sysctls.some((s) => s.namespace === 'net')) argv.push('nsenter', `--net=${request.netnsPath}`, '--');
+  if (request.ipc || request.uts) {
+    argv.push('unshare');
+    if (request.ipc) {
+      pins.ipc = join(dir, 'ipc');
+      await writeFile(pins.ipc, '', { mode: 0o444 });
+      argv.push(`--ipc=${pins.ipc}`);
+    }
+    if (request.uts) {
+      pins.uts = join(dir, 'uts');
+      await writeFile(pins.uts, '', { mode: 0o444 });
+      argv.push(`--uts=${pins.uts}`);
+    }
+    argv.push('--');
+  }
+  if (argv.length === 0 && request.sysctls.length === 0) return pins;
+  argv.push('sh', '-c', SETUP_SCRIPT, 'sh', request.uts?.hostname ?? '', ...request.sysctls.flatMap((s) => [s.path, s.value]));
+  const [file = 'sh', ...args] = argv;
+  await runTool(file, args, { what: 'pinning the pod namespaces', ...(request.signal === undefined ? {} : { signal: request.signal }) });
+  return pins;
+}
+
+/** Whether every path is a namespace file (an nsfs bind mount still in place). */
+export async function pinsAlive(paths: readonly string[]): Promise<boolean> {
+  for (const path of paths) {
+    try {
+      if ((await statfs(path)).type !== NSFS_MAGIC) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
+function unescapeMountPath(path: string): string {
+  return path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
+}
+
+/** Mount points at or below `dir`, deepest first, from /proc/self/mountinfo. */
+export async function mountsUnder(dir: string): Promise<string[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  const prefix = dir.endsWith(sep) ? dir : `${dir}${sep}`;
+  const points = new Set<string>();
+  for (const line of text.split('\n')) {
+    const field = line.split(' ')[4];
+    if (field === undefined) continue;
+    const point = unescapeMountPath(field);
+    if (point === dir || point.startsWith(prefix)) points.add(point);
+  }
+  return [...points].sort((a, b) => b.length - a.length);
+}
+
+/** Unmounts everything mounted at or below `dir` (pins, the shm tmpfs); nothing mounted is fine. */
+export async function unmountUnder(dir: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+  // a path can carry stacked mounts: a few rounds, then a lazy unmount
+  for (let round = 0; round < 4; round++) {
+    const points = await mountsUnder(dir);
+    if (points.length === 0) return;
+    const args = round < 3 ? points : ['--lazy', ...points];
+    await runTool('umount', args, { what: `unmounting under ${dir}`, ...(options.signal === undefined ? {} : { signal: options.signal }) }).catch((e: unknown) => {
+      if (round === 3) throw e;
+    });
+  }
+}
+
+/** Mounts the pod's /dev/shm: a tmpfs of `sizeBytes` at `path`. */
+export async function mountShm(path: string, sizeBytes: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+  const opts = `nosuid,nodev,noexec,mode=1777,size=${Math.floor(sizeBytes / 1024)}k`;
+  await runTool('mount', ['-t', 'tmpfs', '-o', opts, 'shm', path], { what: 'mounting the pod /dev/shm', ...(options.signal === undefined ? {} : { signal: options.signal }) });
+}

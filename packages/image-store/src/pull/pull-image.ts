@@ -137,6 +137,7 @@ export async function unpackImage(ctx: PullContext, source: ImageSource, ref: Im
     dog.touch();
 
     const run = limiter(Math.max(1, ctx.concurrency));
+    let firstError: { error: unknown } | undefined;
     const jobs: Array<Promise<void>> = [];
     doc.layers.forEach((layer, i) => {
       const lowerReady = () => Promise.all(jobs.slice(0, i)).then(() => undefined);
@@ -159,12 +160,16 @@ export async function unpackImage(ctx: PullContext, source: ImageSource, ref: Im
         dog.touch();
         options.onProgress?.({ digest: layer.digest, downloaded: layer.size, total: layer.size, status: 'done' });
       })();
+      // The first failure stops the other layers.
+      job.catch((e: unknown) => {
+        firstError ??= { error: e };
+        controller.abort(e);
+      });
       jobs.push(job);
     });
     // Settle every job before reporting, so no layer keeps writing after the pull failed.
-    const results = await Promise.allSettled(jobs);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
+    await Promise.allSettled(jobs);
+    if (firstError !== undefined) throw firstError.error;
     throwIfAborted(signal, `pull of ${name}`);
 
     const topDigest = resolved.index?.descriptor.digest ?? manifest.descriptor.digest;

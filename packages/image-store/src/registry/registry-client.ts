@@ -315,13 +315,8 @@ export class RegistryClient implements AsyncDisposable {
       if (position >= descriptor.size) return;
       const headers: Record<string, string> = {};
       if (position > 0) headers.range = `bytes=${position}-`;
-      let res: HttpResponse;
-      try {
-        res = await this.request(ref, `blobs/${descriptor.digest}`, { headers, signal });
-      } catch (e) {
-        if (!isImageStoreError(e, 'REGISTRY_NETWORK') || resumes++ >= maxResumes) throw e;
-        continue;
-      }
+      // The transport already retried this request; resumes are for bodies cut short.
+      const res = await this.request(ref, `blobs/${descriptor.digest}`, { headers, signal });
       const { status } = res.response;
       let skip = 0;
       if (status === 206) {

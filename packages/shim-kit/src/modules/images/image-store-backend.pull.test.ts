@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isShimError } from '../../errors.js';
+import { RecordingLogger } from '../../testing/recording-logger.js';
 import { ImageStoreBackend } from './image-store-backend.js';
 import type { ImageStoreBackendOptions } from './image-store-backend-options.js';
 import { removeRoot, startRegistryFixture, tempRoot, type RegistryFixture } from './registry-fixture.test-helper.js';
@@ -83,10 +84,12 @@ describe('ImageStoreBackend pulls', () => {
     await images.remove(pause.reference); // already gone: fine
   });
 
-  it('reports pinned images', async () => {
-    const images = await backend({ pinnedImages: [plain.images.pause.reference] });
+  it('reports pinned images and logs pulls', async () => {
+    const logger = new RecordingLogger();
+    const images = await backend({ pinnedImages: [plain.images.pause.reference], logger });
     expect((await images.pull(plain.images.pause.reference)).pinned).toBe(true);
     expect((await images.pull(plain.images.busybox.reference)).pinned).toBe(false);
+    expect(logger.lines.filter((l) => l.message === 'image pulled').map((l) => l.fields.image)).toEqual([plain.images.pause.reference, plain.images.busybox.reference]);
   });
 
   it('fails clearly for a bad reference and for an image the registry lacks', async () => {

@@ -1,0 +1,39 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isCniError } from './cni-error.js';
+import { createNetns, isMountPoint, removeNetns } from './netns.js';
+
+describe('pinned network namespaces', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), `shimkit-netns-${process.pid}-`));
+  });
+  afterEach(async () => {
+    await removeNetns(join(dir, 'ns')).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates a namespace distinct from the host one, and removes it idempotently', async () => {
+    const path = join(dir, 'ns');
+    await createNetns(path);
+    expect(await isMountPoint(path)).toBe(true);
+    const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
+    const line = mountinfo.split('\n').find((l) => l.split(' ')[4] === path) ?? '';
+    expect(line).toContain('nsfs');
+    await removeNetns(path);
+    expect(await isMountPoint(path)).toBe(false);
+    await removeNetns(path);
+  });
+
+  it('refuses an existing file and a missing dir, naming the path', async () => {
+    const path = join(dir, 'taken');
+    await writeFile(path, '');
+    const err = await createNetns(path).catch((e: unknown) => e);
+    expect(isCniError(err, 'NetnsFailed')).toBe(true);
+    expect(String(err)).toContain(`${path}: it already exists`);
+    const missing = join(dir, 'no', 'such', 'ns');
+    expect(String(await createNetns(missing).catch((e: unknown) => e))).toContain(missing);
+  });
+});

@@ -1,0 +1,174 @@
+// A throwaway CNI setup for tests: its own dir, bridge name and /24, cleaned up after.
+import { randomBytes, randomInt } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCommand } from './run-command.js';
+import type { CniPodNetworkOptions } from './cni-pod-network.js';
+
+export const SYSTEM_BIN_DIR = '/usr/lib/cni';
+
+/** Runs a command, failing on a non-zero exit. */
+export async function sh(file: string, ...args: string[]): Promise<string> {
+  const res = await runCommand(file, args, { timeoutMs: 20_000 });
+  if (res.code !== 0) throw new Error(`${file} ${args.join(' ')} failed (${res.code}): ${res.stderr}`);
+  return res.stdout;
+}
+
+// A plugin for protocol tests: logs each call, echoes prevResult, fails where told by marker files.
+const FLAKY_PLUGIN = `#!${process.execPath}
+const fs = require('fs');
+const text = fs.readFileSync(0, 'utf8');
+const input = text ? JSON.parse(text) : {};
+const cmd = process.env.CNI_COMMAND;
+const dir = ${JSON.stringify('__DIR__')};
+fs.appendFileSync(dir + '/calls.jsonl', JSON.stringify({ cmd, input, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('CNI_'))) }) + '\\n');
+const marker = dir + '/fail-' + cmd;
+if (fs.existsSync(marker)) {
+  const spec = JSON.parse(fs.readFileSync(marker, 'utf8'));
+  if (spec.once) fs.rmSync(marker);
+  if (spec.hangMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, spec.hangMs);
+  if (spec.stderrOnly) { process.stderr.write(spec.msg + '\\n'); process.exit(2); }
+  process.stdout.write(JSON.stringify({ cniVersion: input.cniVersion, code: spec.code, msg: spec.msg, details: spec.details }));
+  process.exit(1);
+}
+if (cmd === 'ADD') process.stdout.write(JSON.stringify(input.prevResult ?? { cniVersion: input.cniVersion, ips: [] }));
+if (cmd === 'VERSION') process.stdout.write(JSON.stringify({ cniVersion: '1.0.0', supportedVersions: ['0.4.0', '1.0.0'] }));
+`;
+
+/** One call the flaky plugin logged. */
+export interface FlakyCall {
+  cmd: string;
+  input: Record<string, unknown>;
+  env: Record<string, string>;
+}
+
+/** A test's own network: bridge `skn<hex>`, a random 10.1xx.y.0/24, dirs under a temp dir. */
+export class TestNetwork {
+  readonly name = `shimkit-cni-test-${randomBytes(3).toString('hex')}`;
+  readonly bridge = `skn${randomBytes(4).toString('hex')}`;
+  readonly prefix = `10.${randomInt(100, 150)}.${randomInt(0, 256)}.`;
+  readonly subnet = `${this.prefix}0/24`;
+  private constructor(readonly dir: string) {}
+
+  static async create(): Promise<TestNetwork> {
+    const net = new TestNetwork(await mkdtemp(join(tmpdir(), `shimkit-cni-${process.pid}-`)));
+    await mkdir(net.binDir);
+    await writeFile(join(net.binDir, 'flaky'), FLAKY_PLUGIN.replace('__DIR__', net.dir));
+    await chmod(join(net.binDir, 'flaky'), 0o755);
+    return net;
+  }
+
+  get binDir(): string {
+    return join(this.dir, 'bin');
+  }
+  get ipamDir(): string {
+    return join(this.dir, 'ipam');
+  }
+
+  /** The bridge plugin's configuration (no gateway, no masquerade, no routes). */
+  bridgePlugin(): Record<string, unknown> {
+    return {
+      type: 'bridge',
+      bridge: this.bridge,
+      isGateway: false,
+      isDefaultGateway: false,
+      ipMasq: false,
+      hairpinMode: false,
+      ipam: { type: 'host-local', ranges: [[{ subnet: this.subnet }]], routes: [], dataDir: this.ipamDir },
+    };
+  }
+
+  /** Writes a conf dir `conf-<tag>` holding `files` (name -> content, objects as JSON); returns its path. */
+  async confDir(tag: string, files: Record<string, string | object>): Promise<string> {
+    const dir = join(this.dir, `conf-${tag}`);
+    await mkdir(dir, { recursive: true });
+    for (const [file, content] of Object.entries(files)) {
+      await writeFile(join(dir, file), typeof content === 'string' ? content : JSON.stringify(content));
+    }
+    return dir;
+  }
+
+  /** A network list of `plugins` under this network's name. */
+  list(plugins: object[], cniVersion = '1.0.0'): object {
+    return { cniVersion, name: this.name, plugins };
+  }
+
+  /** Options for a CniPodNetwork over `confDir`. */
+  options(confDir: string): CniPodNetworkOptions {
+    return { confDir, binDirs: [this.binDir, SYSTEM_BIN_DIR], netnsDir: join(this.dir, 'netns'), cacheDir: join(this.dir, 'cache') };
+  }
+
+  /** Makes the flaky plugin fail `cmd` (once, or until cleared). */
+  async failFlaky(cmd: string, spec: { code?: number; msg: string; details?: string; once?: boolean; stderrOnly?: boolean; hangMs?: number }): Promise<void> {
+    await writeFile(join(this.dir, `fail-${cmd}`), JSON.stringify(spec));
+  }
+
+  async flakyCalls(): Promise<FlakyCall[]> {
+    const text = await readFile(join(this.dir, 'calls.jsonl'), 'utf8').catch(() => '');
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as FlakyCall);
+  }
+
+  /** host-local leases still held (files named after an address). */
+  async leases(): Promise<string[]> {
+    const files = await readdir(join(this.ipamDir, this.name)).catch(() => [] as string[]);
+    return files.filter((f) => f.startsWith(this.prefix));
+  }
+
+  /** Interfaces enslaved to the bridge. */
+  async bridgePorts(): Promise<string[]> {
+    const names = await readdir('/sys/class/net');
+    const masters = await Promise.all(names.map((n) => readlink(`/sys/class/net/${n}/master`).catch(() => '')));
+    return names.filter((_, i) => masters[i]?.endsWith(`/${this.bridge}`));
+  }
+
+  /** iptables rules (all tables) that mention this network's subnet. */
+  async iptablesRules(): Promise<string[]> {
+    return (await sh('iptables-save')).split('\n').filter((l) => l.includes(this.prefix));
+  }
+
+  /** Mounts at or below the test dir. */
+  async mounts(): Promise<string[]> {
+    const text = await readFile('/proc/self/mountinfo', 'utf8');
+    return text
+      .split('\n')
+      .map((l) => l.split(' ')[4] ?? '')
+      .filter((m) => m.startsWith(this.dir + '/'));
+  }
+
+  /** Everything a correct run must not leave behind (the bridge itself aside). */
+  async leftovers(): Promise<string[]> {
+    const netns = await readdir(join(this.dir, 'netns')).catch(() => [] as string[]);
+    const cache = await readdir(join(this.dir, 'cache')).catch(() => [] as string[]);
+    return [
+      ...(await this.mounts()).map((m) => `mount ${m}`),
+      ...netns.map((n) => `netns file ${n}`),
+      ...cache.map((c) => `cache file ${c}`),
+      ...(await this.bridgePorts()).map((p) => `bridge port ${p}`),
+      ...(await this.leases()).map((l) => `lease ${l}`),
+      ...(await this.iptablesRules()).map((r) => `iptables ${r}`),
+    ];
+  }
+
+  /** Forceful cleanup: mounts, iptables rules for the subnet, the bridge, the dir. */
+  async destroy(): Promise<void> {
+    for (const m of (await this.mounts()).reverse()) await runCommand('umount', ['-l', m]);
+    let table = '';
+    for (const line of (await sh('iptables-save')).split('\n')) {
+      if (line.startsWith('*')) table = line.slice(1);
+      else if (line.startsWith('-A ') && line.includes(this.prefix)) {
+        await runCommand('sh', ['-c', `iptables -w 5 -t ${table} -D ${line.slice(3)}`]);
+      }
+    }
+    await runCommand('ip', ['link', 'del', this.bridge]);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs a command in a network namespace. */
+export function inNetns(netnsPath: string, file: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runCommand('nsenter', [`--net=${netnsPath}`, file, ...args], { timeoutMs: 20_000 });
+}

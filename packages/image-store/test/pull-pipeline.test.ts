@@ -120,8 +120,10 @@ describe('pull pipeline', () => {
     const img = addTestImage(registry, 'app', 'v1', layered);
     const stall = (_req: unknown, res: ServerResponse, url: URL) => {
       if (!url.pathname.includes('/blobs/') || url.pathname.endsWith(img.config.digest)) return false;
-      res.writeHead(200, { 'content-length': 100_000 });
-      res.write(Buffer.alloc(10));
+      // The first bytes of the real blob, then nothing.
+      const blob = registry.blobs.get(url.pathname.split('/').pop()!)!;
+      res.writeHead(200, { 'content-length': blob.length });
+      res.write(blob.subarray(0, 10));
       return true;
     };
     for (let i = 0; i < 20; i++) registry.faults.push(stall);

@@ -113,6 +113,17 @@ describe('ImageStoreBackend pulls', () => {
     expect((await images.pull(ref)).id).toBe(plain.images.busybox.configDigest);
   });
 
+  it('stops a pull when its signal aborts, storing nothing, and pulls again afterwards', async () => {
+    const images = await backend();
+    const controller = new AbortController();
+    const pulling = images.pull(plain.images.busybox.reference, { signal: controller.signal });
+    controller.abort(new Error('kubelet gave up'));
+    const error = await failure(pulling);
+    expect(isShimError(error, 'Cancelled'), String(error)).toBe(true);
+    expect(await images.list()).toEqual([]);
+    expect((await images.pull(plain.images.busybox.reference)).id).toBe(plain.images.busybox.configDigest);
+  });
+
   it('refuses to pull once closed', async () => {
     const images = await backend();
     await images.close();

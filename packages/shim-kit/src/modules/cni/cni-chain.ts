@@ -30,3 +30,15 @@ export async function delNetworkList(call: ChainCall & { prevResult?: unknown })
     await execPlugin('DEL', pluginInput(call.list, plugin, { prevResult, capabilityArgs: call.capabilityArgs }), call);
   }
 }
+
+/**
+ * CHECKs the container's networking: every plugin in order with the cached ADD result as
+ * `prevResult`; stops at the first error. Not called for lists with `disableCheck` or
+ * before CNI 0.4.0 (which introduced CHECK): those resolve at once.
+ */
+export async function checkNetworkList(call: ChainCall & { prevResult: unknown }): Promise<void> {
+  if (call.list.disableCheck || compareCniVersions(call.list.cniVersion, '0.4.0') < 0) return;
+  for (const plugin of call.list.plugins) {
+    await execPlugin('CHECK', pluginInput(call.list, plugin, { prevResult: call.prevResult, capabilityArgs: call.capabilityArgs }), call);
+  }
+}

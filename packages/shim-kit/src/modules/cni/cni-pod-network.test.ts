@@ -239,4 +239,23 @@ describe('CniPodNetwork with the Debian CNI plugins', () => {
     expect(await exists(network.netnsPathOf(r.sandboxId))).toBe(false);
     expect(await net.leftovers()).toEqual([]);
   });
+
+  it('check() passes for an attached pod and names the plugin when what it made is gone', async () => {
+    const network = new CniPodNetwork(net.options(await net.confDir('check', { '10-pods.conflist': net.list(standard()) })));
+    const r = request();
+    await expect(network.check(r)).rejects.toMatchObject({ code: 'NotFound' });
+    const pod = await network.setup(r);
+    await network.check(r);
+    await sh('nsenter', `--net=${pod.netnsPath}`, 'ip', 'link', 'del', 'eth0');
+    const err = await network.check(r).catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: 'PluginFailed', plugin: 'bridge', command: 'CHECK' });
+    await network.teardown({ ...r, netnsPath: pod.netnsPath });
+    expect(await net.leftovers()).toEqual([]);
+  });
+});
+
+it('refuses an interface name Linux would not take', () => {
+  for (const ifName of ['', 'a/b', 'eth:0', 'sixteen-chars-xx', '..']) {
+    expect(() => new CniPodNetwork({ netnsDir: '/x', cacheDir: '/y', ifName })).toThrow(/not a valid Linux interface name/);
+  }
 });

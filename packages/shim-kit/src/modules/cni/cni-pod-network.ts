@@ -7,7 +7,7 @@ import type { PodNetwork, PodNetworkAttachment, PodNetworkRequest } from '../../
 import { NoopLogger } from '../../runtime/noop-logger.js';
 import { capabilityArgs, cniArgs } from './cni-args.js';
 import { CniResultCache, type CniCacheEntry } from './cni-cache.js';
-import { addNetworkList, delNetworkList, type ChainCall } from './cni-chain.js';
+import { addNetworkList, checkNetworkList, delNetworkList, type ChainCall } from './cni-chain.js';
 import { loadNetworkList, type CniNetworkList } from './cni-config.js';
 import { CniError } from './cni-error.js';
 import { execPlugin } from './cni-exec.js';
@@ -40,6 +40,8 @@ export interface CniPodNetworkOptions {
 
 // CNI's container id rule; it also keeps ids usable as file names.
 const CONTAINER_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+// Linux interface names: under 16 bytes, no "/", ":" or whitespace.
+const IF_NAME = /^[^/:\s]{1,15}$/;
 const LOOPBACK_NETWORK = { cniVersion: '1.0.0', name: 'cni-loopback', type: 'loopback' };
 
 /**
@@ -64,6 +66,9 @@ export class CniPodNetwork implements PodNetwork {
     this.binDirs = [...(options.binDirs ?? DEFAULT_CNI_BIN_DIRS)];
     this.netnsDir = options.netnsDir;
     this.ifName = options.ifName ?? 'eth0';
+    if (!IF_NAME.test(this.ifName) || this.ifName === '.' || this.ifName === '..') {
+      throw new ShimError('InvalidArgument', `interface name ${JSON.stringify(this.ifName)} is not a valid Linux interface name`);
+    }
     this.#cache = new CniResultCache(options.cacheDir);
     this.#logger = options.logger ?? new NoopLogger();
     this.#timeoutMs = options.pluginTimeoutMs ?? 60_000;
@@ -104,6 +109,7 @@ export class CniPodNetwork implements PodNetwork {
         if (lo.status === 'rejected') throw lo.reason;
         const lastPlugin = list.plugins[list.plugins.length - 1]?.type ?? '';
         const ips = podIps(added.value, this.ifName, lastPlugin);
+        if (ips.length === 0) this.#logger.warn('the CNI result gives the pod no IP address', { sandboxId: id, network: list.name });
         await this.#cache.write({
           containerId: id,
           netnsPath,
@@ -160,6 +166,23 @@ export class CniPodNetwork implements PodNetwork {
       }
       await this.#cache.remove(id);
       this.#logger.debug('pod network detached', { sandboxId: id });
+    });
+  }
+
+  /**
+   * Runs CNI CHECK on an attached pod (the plugins verify what their ADD made, with the cached
+   * result). Throws `NotFound` for a pod that is not attached and the plugin's error when a
+   * check fails. Lists with `disableCheck` and pre-0.4.0 ones are not checked.
+   */
+  async check(request: PodNetworkRequest): Promise<void> {
+    this.#assertOpen();
+    request.signal?.throwIfAborted();
+    const id = request.sandboxId;
+    await this.#lock.run(id, async () => {
+      const entry = CONTAINER_ID.test(id) ? await this.#cache.read(id) : undefined;
+      if (entry === undefined) throw new ShimError('NotFound', `pod ${id} is not attached to the CNI network`);
+      const call = this.#call(entry.network, request, entry.netnsPath);
+      await checkNetworkList({ ...call, args: entry.cniArgs, capabilityArgs: entry.capabilityArgs, prevResult: entry.result });
     });
   }
 

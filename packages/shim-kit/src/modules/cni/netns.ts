@@ -28,7 +28,8 @@ export async function createNetns(path: string, options: { signal?: AbortSignal 
   try {
     res = await runCommand('unshare', [`--net=${path}`, 'true'], { timeoutMs: 30_000, ...(options.signal === undefined ? {} : { signal: options.signal }) });
   } catch (e) {
-    await rm(path, { force: true });
+    // Killed by an abort, unshare may or may not have mounted the namespace already.
+    await removeNetns(path).catch(() => undefined);
     if ((e as Error).name === 'AbortError') throw e;
     throw new CniError('NetnsFailed', `cannot run unshare to create network namespace ${path}: ${(e as Error).message}`, { cause: e });
   }

@@ -203,11 +203,19 @@ export class ImageStore implements AsyncDisposable {
   }
 
   private find(ref: string): ImageRecord | undefined {
+    return this.lookup(ref)?.record;
+  }
+
+  /** Resolves an id, id prefix, tag or digest reference; `tag` is set when a tag matched. */
+  private lookup(ref: string): { record: ImageRecord; tag?: string } | undefined {
     const asId = tryParseDigest(ref) ?? (/^[0-9a-f]{64}$/.test(ref) ? tryParseDigest(`sha256:${ref}`) : undefined);
-    if (asId !== undefined) return this.images.get(asId);
+    if (asId !== undefined) {
+      const record = this.images.get(asId);
+      return record && { record };
+    }
     if (/^[0-9a-f]{12,63}$/.test(ref)) {
       const matches = [...this.images.values()].filter((r) => r.id.slice(7).startsWith(ref));
-      if (matches.length === 1) return matches[0];
+      if (matches.length === 1) return { record: matches[0]! };
     }
     let parsed: ImageReference;
     try {
@@ -217,10 +225,12 @@ export class ImageStore implements AsyncDisposable {
     }
     if (parsed.digest !== undefined) {
       const name = `${referenceName(parsed)}@${parsed.digest}`;
-      return [...this.images.values()].find((r) => r.repoDigests.includes(name));
+      const record = [...this.images.values()].find((r) => r.repoDigests.includes(name));
+      return record && { record };
     }
-    const tagged = formatImageReference(parsed);
-    return [...this.images.values()].find((r) => r.repoTags.includes(tagged));
+    const tag = formatImageReference(parsed);
+    const record = [...this.images.values()].find((r) => r.repoTags.includes(tag));
+    return record && { record, tag };
   }
 
   /** An image by id (`sha256:...`, its hex, or a unique hex prefix of 12+), tag or digest reference; undefined when absent. */
@@ -236,21 +246,11 @@ export class ImageStore implements AsyncDisposable {
    */
   async remove(ref: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     throwIfAborted(options.signal);
-    const record = this.find(ref);
-    if (record === undefined) return false;
-    let parsed: ImageReference | undefined;
-    try {
-      parsed = tryParseDigest(ref) === undefined && !/^[0-9a-f]{12,64}$/.test(ref) ? parseImageReference(ref) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    if (parsed !== undefined && parsed.digest === undefined) {
-      const tag = formatImageReference(parsed);
-      record.repoTags = record.repoTags.filter((t) => t !== tag);
-      if (record.repoTags.length === 0) this.images.delete(record.id);
-    } else {
-      this.images.delete(record.id);
-    }
+    const found = this.lookup(ref);
+    if (found === undefined) return false;
+    const { record, tag } = found;
+    if (tag !== undefined) record.repoTags = record.repoTags.filter((t) => t !== tag);
+    if (tag === undefined || record.repoTags.length === 0) this.images.delete(record.id);
     await this.persist();
     return true;
   }

@@ -1,45 +1,52 @@
+// Errors
 export { ImageStoreError, isImageStoreError } from './errors.js';
 export type { ImageStoreErrorCode } from './errors.js';
-export { readTar } from './tar/tar-reader.js';
-export type { TarEntry, TarItem } from './tar/tar-reader.js';
-export type { TarEntryType } from './tar/tar-header.js';
-export { buildTar, encodeTarEntry, TAR_END } from './tar/tar-writer.js';
-export type { TarWriteEntry } from './tar/tar-writer.js';
-export { applyLayer } from './layer/apply-layer.js';
-export type { ApplyLayerOptions, ApplyLayerResult, WhiteoutMode } from './layer/apply-layer.js';
-export { compressionOfMediaType, decompress, detectCompression } from './compression/decompress.js';
-export type { Compression } from './compression/decompress.js';
-export { ContentStore } from './content/content-store.js';
-export type { BlobInfo, BlobSource, BlobSourceOpener, IngestOptions } from './content/content-store.js';
-export { verifyStream } from './content/verify-stream.js';
-export { parseManifestDocument } from './images/manifest-document.js';
-export type { ManifestDocument } from './images/manifest-document.js';
-export { parseWwwAuthenticate } from './registry/www-authenticate.js';
-export type { AuthChallenge } from './registry/www-authenticate.js';
-export { loadDockerConfig, normalizeAuthKey, parseDockerConfig } from './registry/credentials.js';
-export type { CredentialsProvider, RegistryCredentials } from './registry/credentials.js';
-export type { RetryOptions, TransportOptions } from './registry/http-transport.js';
-export { MANIFEST_ACCEPT, RegistryClient } from './registry/registry-client.js';
-export type { BlobReadOptions, FetchedManifest, RegistryClientOptions, RegistryHostConfig, ResolvedImage } from './registry/registry-client.js';
+
+// The image store: pull, names, rootfs, gc, layout/archive, push, build
 export { ImageStore } from './image-store.js';
 export type { FsUsage, GcResult, ImageStoreOptions } from './image-store.js';
 export type { ImageRecord } from './images/image-record.js';
-export type { PullOptions, PullProgress } from './pull/pull-image.js';
-export { chainIds } from './snapshot/chain-id.js';
-export { SnapshotStore } from './snapshot/snapshot-store.js';
-export type { Rootfs, SnapshotFillContext, SnapshotterKind } from './snapshot/snapshot-store.js';
+export { pullImage, registrySource, unpackImage } from './pull/pull-image.js';
+export type { ImageSource, PullContext, PullOptions, PullProgress } from './pull/pull-image.js';
+export { ImageBuilder } from './build/image-builder.js';
+export type { BuildFile, ImageConfigChanges } from './build/image-builder.js';
+
+// Registry client
+export { MANIFEST_ACCEPT, RegistryClient } from './registry/registry-client.js';
+export type { BlobReadOptions, FetchedManifest, RegistryClientOptions, RegistryHostConfig, ResolvedImage } from './registry/registry-client.js';
+export type { RetryOptions, TransportOptions } from './registry/http-transport.js';
 export type { PushBlobOptions, PushBlobResult } from './registry/blob-push.js';
+export { loadDockerConfig, normalizeAuthKey, parseDockerConfig } from './registry/credentials.js';
+export type { CredentialsProvider, RegistryCredentials } from './registry/credentials.js';
+export { parseWwwAuthenticate } from './registry/www-authenticate.js';
+export type { AuthChallenge } from './registry/www-authenticate.js';
 export { copyImage } from './registry/copy-image.js';
 export type { CopyImageOptions, CopyImageResult } from './registry/copy-image.js';
 export { inspectImage } from './registry/inspect-image.js';
 export type { InspectResult, RemoteImage } from './registry/inspect-image.js';
+export { parseManifestDocument } from './images/manifest-document.js';
+export type { ManifestDocument } from './images/manifest-document.js';
+
+// Content store and OCI layouts
+export { ContentStore } from './content/content-store.js';
+export type { BlobInfo, BlobSource, BlobSourceOpener, IngestOptions } from './content/content-store.js';
+export { verifyStream } from './content/verify-stream.js';
 export { layoutSource, readLayoutIndex } from './layout/layout-source.js';
-export { exportLayout, ANNOTATION_CONTAINERD_NAME } from './layout/export-layout.js';
-export { pullImage, registrySource, unpackImage } from './pull/pull-image.js';
-export type { ImageSource, PullContext } from './pull/pull-image.js';
-export { ImageBuilder } from './build/image-builder.js';
-export type { BuildFile, ImageConfigChanges } from './build/image-builder.js';
+export { ANNOTATION_CONTAINERD_NAME, exportLayout } from './layout/export-layout.js';
+export { packLayout, withUnpackedLayout } from './layout/layout-archive.js';
+
+// Layers: tar, decompression, safe apply, snapshots
+export { readTar } from './tar/tar-reader.js';
+export type { TarEntry, TarItem } from './tar/tar-reader.js';
+export type { TarEntryType } from './tar/tar-header.js';
+export { buildTar, encodeTarEntry, encodeTarHeader, TAR_END, tarPadding } from './tar/tar-writer.js';
+export type { TarWriteEntry } from './tar/tar-writer.js';
 export { tarDirectory } from './tar/tar-directory.js';
 export type { TarDirectoryOptions } from './tar/tar-directory.js';
-export { encodeTarHeader, tarPadding } from './tar/tar-writer.js';
-export { packLayout, withUnpackedLayout } from './layout/layout-archive.js';
+export { compressionOfMediaType, decompress, detectCompression } from './compression/decompress.js';
+export type { Compression } from './compression/decompress.js';
+export { applyLayer } from './layer/apply-layer.js';
+export type { ApplyLayerOptions, ApplyLayerResult, WhiteoutMode } from './layer/apply-layer.js';
+export { chainIds } from './snapshot/chain-id.js';
+export { isMountPoint, SnapshotStore } from './snapshot/snapshot-store.js';
+export type { Rootfs, SnapshotFillContext, SnapshotterKind } from './snapshot/snapshot-store.js';

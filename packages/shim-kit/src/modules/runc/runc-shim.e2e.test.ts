@@ -1,0 +1,94 @@
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { connect, ContainerState, NamespaceMode, PodSandboxState, type CriClient } from '@shimkit/cri-types';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { PreparedRootfs } from '../../interfaces/image-backend.js';
+import type { OperationOptions } from '../../interfaces/operation-options.js';
+import { createShim, type Shim } from '../../shim/create-shim.js';
+import { provide } from '../../shim/modules.js';
+import { FakeImageBackend } from '../../testing/fake-image-backend.js';
+import { FakePodNetwork } from '../../testing/fake-pod-network.js';
+import { Tokens } from '../../tokens.js';
+import { runcConmonModule } from './runc-conmon-module.js';
+import { createRuncTestBed, logLines, type RuncTestBed } from './runc-test-bed.test-helper.js';
+
+/** Images whose root filesystem is the test bed's busybox rootfs (shared, read-only). */
+class BusyboxImages extends FakeImageBackend {
+  constructor(readonly rootfs: string) {
+    super();
+  }
+  override async prepareRootfs(containerId: string, imageId: string, options: OperationOptions = {}): Promise<PreparedRootfs> {
+    await super.prepareRootfs(containerId, imageId, options);
+    return { path: this.rootfs };
+  }
+}
+
+let bed: RuncTestBed;
+beforeAll(async () => {
+  bed = await createRuncTestBed('e2e');
+});
+afterAll(async () => {
+  const left = await bed.leftovers();
+  await bed.close();
+  expect(left).toEqual({ containers: [], conmons: [], mounts: [] });
+});
+
+async function startShim(): Promise<{ shim: Shim; cri: CriClient }> {
+  const images = new BusyboxImages(bed.rootfs);
+  images.addImage('busybox', { config: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: { Cmd: ['sleep', '3600'], Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'] } } });
+  const shim = await createShim({
+    socket: join(bed.dir, 'cri.sock'),
+    root: join(bed.dir, 'root'),
+    state: join(bed.dir, 'shim-state'),
+    modules: [runcConmonModule(), provide(Tokens.ImageBackend, images), provide(Tokens.PodNetwork, new FakePodNetwork())],
+  });
+  return { shim, cri: await connect(`unix://${shim.socket}`) };
+}
+
+describe('a shim on the runc + conmon backend (CRI over gRPC)', () => {
+  it('runs a pod and containers, and keeps them across a shim restart with exits that happened meanwhile', async () => {
+    let { shim, cri } = await startShim();
+    const uid = bed.id('pod');
+    const hostNs = { network: NamespaceMode.NODE, pid: NamespaceMode.CONTAINER, ipc: NamespaceMode.POD, targetId: '', usernsOptions: undefined };
+    const { podSandboxId } = await cri.runtime.runPodSandbox({
+      config: { metadata: { name: 'p', namespace: 'e2e', uid, attempt: 0 }, hostname: 'p', logDirectory: join(bed.logs, uid), linux: { securityContext: { namespaceOptions: hostNs } } } as never,
+    });
+    const container = async (name: string, args: string[]): Promise<string> => {
+      const { containerId } = await cri.runtime.createContainer({
+        podSandboxId,
+        config: { metadata: { name, attempt: 0 }, image: { image: 'busybox' }, args, logPath: `${name}.log` } as never,
+        sandboxConfig: undefined,
+      } as never);
+      await cri.runtime.startContainer({ containerId });
+      return containerId;
+    };
+    const sleeper = await container('sleeper', []);
+    const quitter = await container('quitter', ['sh', '-c', 'sleep 1; echo done; exit 9']);
+    const exec = await cri.runtime.execSync({ containerId: sleeper, cmd: ['cat', '/etc/hostname'], timeout: 5n });
+    expect(Buffer.from(exec.stdout).toString()).toBe(`${hostname()}\n`); // a host-network pod has the node's name
+
+    await cri.close();
+    await shim.close(); // containers keep running; the quitter exits while no shim runs
+    await new Promise((r) => setTimeout(r, 1500));
+    ({ shim, cri } = await startShim());
+    try {
+      const status = async (id: string) => (await cri.runtime.containerStatus({ containerId: id, verbose: false })).status;
+      expect((await status(sleeper))?.state).toBe(ContainerState.CONTAINER_RUNNING);
+      await vi.waitFor(async () => expect((await status(quitter))?.state).toBe(ContainerState.CONTAINER_EXITED));
+      expect((await status(quitter))?.exitCode).toBe(9);
+      expect((await logLines(join(bed.logs, uid, 'quitter.log'))).map((l) => l.split(' ').slice(1).join(' '))).toEqual(['stdout F done']);
+      expect((await cri.runtime.podSandboxStatus({ podSandboxId, verbose: false })).status?.state).toBe(PodSandboxState.SANDBOX_READY);
+
+      await cri.runtime.stopContainer({ containerId: sleeper, timeout: 0n });
+      expect((await status(sleeper))?.exitCode).toBe(137);
+      for (const id of [sleeper, quitter]) await cri.runtime.removeContainer({ containerId: id });
+      await cri.runtime.stopPodSandbox({ podSandboxId });
+      await cri.runtime.stopPodSandbox({ podSandboxId });
+      await cri.runtime.removePodSandbox({ podSandboxId });
+      await cri.runtime.removePodSandbox({ podSandboxId });
+    } finally {
+      await cri.close();
+      await shim.close();
+    }
+  });
+});

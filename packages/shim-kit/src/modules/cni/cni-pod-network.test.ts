@@ -227,6 +227,15 @@ describe('CniPodNetwork with the Debian CNI plugins', () => {
     expect(await net.leftovers()).toEqual([]);
   });
 
+  it('a corrupt result cache: teardown DELs with the current config, releases the lease and drops the file', async () => {
+    const network = new CniPodNetwork(net.options(await net.confDir('corrupt', { '10-pods.conflist': net.list(standard()) })));
+    const r = request();
+    const pod = await network.setup(r);
+    await writeFile(join(net.dir, 'cache', `${r.sandboxId}.json`), '{ truncated');
+    await network.teardown({ ...r, netnsPath: pod.netnsPath });
+    expect(await net.leftovers()).toEqual([]);
+  });
+
   it('an abort during ADD kills the plugin, rolls back and leaves nothing', async () => {
     const network = new CniPodNetwork(net.options(await net.confDir('abort', { '10-pods.conflist': net.list([net.bridgePlugin(), { type: 'flaky' }]) })));
     await net.failFlaky('ADD', { msg: 'never printed', hangMs: 20_000, once: true });

@@ -140,17 +140,19 @@ export class CniPodNetwork implements PodNetwork {
     if (!CONTAINER_ID.test(id)) return; // setup refuses such ids: nothing can exist
     await this.#lock.run(id, async () => {
       let entry: CniCacheEntry | undefined;
+      let corruptCache = false;
       try {
         entry = await this.#cache.read(id);
       } catch (e) {
-        this.#logger.warn('unreadable CNI result cache; DEL without prevResult', { sandboxId: id, error: String(e) });
+        corruptCache = true;
+        this.#logger.warn('unreadable CNI result cache; DEL with the current config and no prevResult', { sandboxId: id, error: String(e) });
       }
       const netnsPath = entry?.netnsPath ?? this.netnsPathOf(id);
       const netnsExists = await access(netnsPath).then(
         () => true,
         () => false,
       );
-      if (entry === undefined && !netnsExists) return;
+      if (entry === undefined && !corruptCache && !netnsExists) return;
       let delError: unknown;
       try {
         const list = entry?.network ?? (await loadNetworkList(this.confDir));

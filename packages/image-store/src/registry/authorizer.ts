@@ -27,7 +27,7 @@ export class Authorizer {
 
   constructor(
     private readonly transport: HttpTransport,
-    private readonly credentials: (host: string) => RegistryCredentials | undefined,
+    private readonly credentials: (host: string) => RegistryCredentials | undefined | Promise<RegistryCredentials | undefined>,
     private readonly dispatcherFor: (host: string) => Dispatcher | undefined = () => undefined,
   ) {}
 
@@ -56,7 +56,7 @@ export class Authorizer {
   }
 
   private async answer(host: string, scope: string, challenge: AuthChallenge, signal?: AbortSignal): Promise<string> {
-    const creds = this.credentials(host);
+    const creds = await this.credentials(host);
     if (challenge.scheme === 'basic') {
       if (creds === undefined || !('username' in creds)) {
         throw new ImageStoreError('REGISTRY_UNAUTHORIZED', `${host} requires a username and password (basic auth) and none is configured`, { status: 401 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,17 +37,46 @@ describe('docker config credentials', () => {
     try {
       writeFileSync(join(dir, 'config.json'), JSON.stringify({ auths: { 'r.example': { username: 'a', password: 'b' } } }));
       const creds = await loadDockerConfig({ path: join(dir, 'config.json') });
-      expect(creds('r.example')).toEqual({ username: 'a', password: 'b' });
+      expect(await creds('r.example')).toEqual({ username: 'a', password: 'b' });
       await expect(loadDockerConfig({ path: join(dir, 'missing.json') })).rejects.toSatisfy((e) => isImageStoreError(e, 'INVALID_ARGUMENT'));
       const saved = process.env.DOCKER_CONFIG;
       process.env.DOCKER_CONFIG = join(dir, 'nowhere');
       try {
-        expect((await loadDockerConfig())('r.example')).toBeUndefined();
+        expect(await (await loadDockerConfig())('r.example')).toBeUndefined();
       } finally {
         if (saved === undefined) delete process.env.DOCKER_CONFIG;
         else process.env.DOCKER_CONFIG = saved;
       }
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('asks credential helpers (credHelpers per host, credsStore by default)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), `shimkit-helper-${process.pid}-`));
+    const savedPath = process.env.PATH;
+    try {
+      const helper = (name: string, body: string) => {
+        writeFileSync(join(dir, `docker-credential-${name}`), `#!/bin/sh\nread server\n${body}\n`);
+        chmodSync(join(dir, `docker-credential-${name}`), 0o755);
+      };
+      helper('store', 'case "$server" in https://index.docker.io/v1/) echo \'{"ServerURL":"x","Username":"hub","Secret":"s1"}\';; *) echo "credentials not found in native keychain"; exit 1;; esac');
+      helper('special', 'echo \'{"Username":"<token>","Secret":"refresh-me"}\'');
+      helper('broken', 'echo oops >&2; exit 3');
+      process.env.PATH = `${dir}:${savedPath}`;
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({
+        auths: { 'plain.example': { username: 'a', password: 'b' } },
+        credsStore: 'store',
+        credHelpers: { 'special.example': 'special', 'broken.example': 'broken' },
+      }));
+      const creds = await loadDockerConfig({ path: join(dir, 'config.json') });
+      expect(await creds('plain.example')).toEqual({ username: 'a', password: 'b' });
+      expect(await creds('docker.io')).toEqual({ username: 'hub', password: 's1' });
+      expect(await creds('special.example')).toEqual({ identityToken: 'refresh-me' });
+      expect(await creds('unknown.example')).toBeUndefined();
+      await expect(creds('broken.example')).rejects.toSatisfy((e) => isImageStoreError(e, 'REGISTRY_UNAUTHORIZED') && /oops/.test((e as Error).message));
+    } finally {
+      process.env.PATH = savedPath;
       rmSync(dir, { recursive: true, force: true });
     }
   });

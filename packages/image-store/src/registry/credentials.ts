@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ export type RegistryCredentials =
   | { registryToken: string };
 
 /** Gives the credentials for a registry host (`docker.io`, `127.0.0.1:5000`), if any. */
-export type CredentialsProvider = (host: string) => RegistryCredentials | undefined;
+export type CredentialsProvider = (host: string) => RegistryCredentials | undefined | Promise<RegistryCredentials | undefined>;
 
 /** The host a docker config.json `auths` key names: `https://index.docker.io/v1/` is docker.io. */
 export function normalizeAuthKey(key: string): string {
@@ -58,9 +59,36 @@ export function parseDockerConfig(text: string, source = 'docker config'): Map<s
 }
 
 /**
+ * Asks a docker credential helper (`docker-credential-<name> get`, the server
+ * on stdin) for a host's credentials; undefined when it has none.
+ */
+export function runCredentialHelper(name: string, server: string, options: { timeoutMs?: number } = {}): Promise<RegistryCredentials | undefined> {
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) return Promise.reject(new ImageStoreError('INVALID_ARGUMENT', `invalid credential helper name ${JSON.stringify(name)}`));
+  return new Promise((resolve, reject) => {
+    const child = execFile(`docker-credential-${name}`, ['get'], { timeout: options.timeoutMs ?? 30_000 }, (err, stdout, stderr) => {
+      if (err) {
+        // Helpers report a host they do not know on stdout or stderr and exit 1.
+        if (/credentials not found/i.test(`${stdout}${stderr}`)) return resolve(undefined);
+        return reject(new ImageStoreError('REGISTRY_UNAUTHORIZED', `credential helper ${name} failed for ${server}: ${String(stderr).trim() || err.message}`, { cause: err }));
+      }
+      try {
+        const doc = JSON.parse(stdout) as { Username?: string; Secret?: string };
+        if (!doc.Secret) return resolve(undefined);
+        // The helper protocol marks identity tokens with this user name.
+        resolve(doc.Username === '<token>' ? { identityToken: doc.Secret } : { username: doc.Username ?? '', password: doc.Secret });
+      } catch (e) {
+        reject(new ImageStoreError('REGISTRY_PROTOCOL', `credential helper ${name} printed invalid JSON for ${server}`, { cause: e }));
+      }
+    });
+    child.stdin?.end(server);
+  });
+}
+
+/**
  * Loads credentials from a docker config.json: the given path, else
  * `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. A missing file
- * gives no credentials. Credential helpers (`credsStore`) are not run.
+ * gives no credentials. `auths` entries come first; then `credHelpers` (per
+ * host) and `credsStore` (default) helpers are asked.
  */
 export async function loadDockerConfig(options: { path?: string; signal?: AbortSignal } = {}): Promise<CredentialsProvider> {
   const path = options.path ?? join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json');
@@ -72,5 +100,13 @@ export async function loadDockerConfig(options: { path?: string; signal?: AbortS
     throw new ImageStoreError('INVALID_ARGUMENT', `cannot read docker config ${path}: ${(e as Error).message}`, { cause: e });
   }
   const map = parseDockerConfig(text, path);
-  return (host) => map.get(host);
+  const { credHelpers = {}, credsStore } = JSON.parse(text) as { credHelpers?: Record<string, string>; credsStore?: string };
+  const helpers = new Map(Object.entries(credHelpers).map(([key, helper]) => [normalizeAuthKey(key), helper]));
+  return async (host) => {
+    const found = map.get(host);
+    if (found !== undefined) return found;
+    const helper = helpers.get(host) ?? credsStore;
+    if (helper === undefined) return undefined;
+    return runCredentialHelper(helper, host === 'docker.io' ? 'https://index.docker.io/v1/' : host);
+  };
 }

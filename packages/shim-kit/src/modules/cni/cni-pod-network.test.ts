@@ -249,6 +249,16 @@ describe('CniPodNetwork with the Debian CNI plugins', () => {
     expect(await net.leftovers()).toEqual([]);
   });
 
+  it('kills a plugin that outlives pluginTimeoutMs and rolls back', async () => {
+    const confDir = await net.confDir('timeout', { '10-pods.conflist': net.list([net.bridgePlugin(), { type: 'flaky' }]) });
+    const network = new CniPodNetwork({ ...net.options(confDir), pluginTimeoutMs: 300 });
+    await net.failFlaky('ADD', { msg: 'never printed', hangMs: 20_000, once: true });
+    const err = await network.setup(request()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ reason: 'PluginFailed', plugin: 'flaky', command: 'ADD' });
+    expect(String(err)).toContain('killed by SIGKILL');
+    expect(await net.leftovers()).toEqual([]);
+  });
+
   it('check() passes for an attached pod and names the plugin when what it made is gone', async () => {
     const network = new CniPodNetwork(net.options(await net.confDir('check', { '10-pods.conflist': net.list(standard()) })));
     const r = request();

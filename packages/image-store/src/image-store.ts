@@ -1,4 +1,4 @@
-import { lstat, readdir, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest, ImageReference, Platform } from '@shimkit/oci-spec';
 import { formatImageReference, parseImageReference, referenceName, tryParseDigest } from '@shimkit/oci-spec';
@@ -6,6 +6,7 @@ import { writeFileAtomic } from './content/atomic-write.js';
 import { ContentStore } from './content/content-store.js';
 import { ImageStoreError, isImageStoreError, throwIfAborted } from './errors.js';
 import type { ImageRecord } from './images/image-record.js';
+import { lockStore } from './images/store-lock.js';
 import type { PullOptions } from './pull/pull-image.js';
 import { pullImage, unpackImage } from './pull/pull-image.js';
 import { exportLayout } from './layout/export-layout.js';
@@ -62,15 +63,27 @@ export class ImageStore implements AsyncDisposable {
     readonly snapshots: SnapshotStore,
     readonly registry: RegistryClient,
     private readonly options: ImageStoreOptions,
+    private readonly unlock: () => Promise<void>,
   ) {}
 
   /** Opens (creating when missing) a store, reloading its image metadata. */
   static async open(options: ImageStoreOptions): Promise<ImageStore> {
     throwIfAborted(options.signal);
+    await mkdir(options.root, { recursive: true });
+    const unlock = await lockStore(options.root);
+    try {
+      return await ImageStore.openLocked(options, unlock);
+    } catch (e) {
+      await unlock();
+      throw e;
+    }
+  }
+
+  private static async openLocked(options: ImageStoreOptions, unlock: () => Promise<void>): Promise<ImageStore> {
     const content = await ContentStore.open(join(options.root, 'content'), { signal: options.signal });
     const snapshots = await SnapshotStore.open(options.root, { kind: options.snapshotter, signal: options.signal });
     const registry = options.registry instanceof RegistryClient ? options.registry : new RegistryClient(options.registry);
-    const store = new ImageStore(options.root, content, snapshots, registry, options);
+    const store = new ImageStore(options.root, content, snapshots, registry, options, unlock);
     // Scratch directories of archive imports/exports that a crash left behind.
     for (const name of await readdir(options.root)) {
       if (name.startsWith('.archive-')) await rm(join(options.root, name), { recursive: true, force: true });
@@ -354,6 +367,7 @@ export class ImageStore implements AsyncDisposable {
     await Promise.allSettled([...this.pulls.values()]);
     await this.saving.catch(() => undefined);
     if (!(this.options.registry instanceof RegistryClient)) await this.registry.close();
+    await this.unlock();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -103,6 +103,8 @@ describe('ImageStore metadata', () => {
     const root = newRoot();
     const first = await ImageStore.open({ root });
     const image = await first.pull(images.pause.reference);
+    // one store per root at a time
+    await expect(ImageStore.open({ root })).rejects.toSatisfy((e) => isImageStoreError(e, 'IN_USE') && /in this process/.test((e as Error).message));
     await first.close();
     const second = await ImageStore.open({ root });
     expect(second.get(images.pause.reference)?.id).toBe(image.id);

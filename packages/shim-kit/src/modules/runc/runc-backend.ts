@@ -23,6 +23,7 @@ import {
 } from '../../interfaces/runtime-backend.js';
 import { execTemplate, readExecTemplate, readMeta, removeBundle, writeBundle, writeMeta, type ContainerMeta, type ExecTemplate } from './bundle.js';
 import { usageFromStats } from './cgroup-stats.js';
+import type { InfraImageSource } from './infra-container.js';
 import { probeRuntimes } from './runtime-info.js';
 import { toShimError } from './runc-errors.js';
 import { SandboxManager } from './sandbox-manager.js';
@@ -53,6 +54,11 @@ export interface RuncConmonBackendOptions {
   handlers?: Record<string, RuntimeHandlerOptions>;
   /** Size of each pod's /dev/shm tmpfs (default 64 MiB). */
   shmSizeBytes?: number;
+  /**
+   * The pause image and the ImageBackend to get it from, for pods that share one PID namespace
+   * (namespace_options.pid = POD) and so need an infra process; without it such pods are refused.
+   */
+  infra?: InfraImageSource;
   /** Never ask for an oom_score_adj below this process's own (default: unless it has CAP_SYS_RESOURCE). */
   restrictOomScoreAdj?: boolean;
   logger?: Logger;
@@ -118,8 +124,17 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
       if (name === '') throw new ShimError('InvalidArgument', 'runtime handler "" is the default one; configure it with `runtime`');
       this.#runtimes.set(name, make(name, handler.binary, handler.root ?? join(options.state, `runc-${name}`)));
     }
-    this.#sandboxes = new SandboxManager(this.layout, { shmSizeBytes: options.shmSizeBytes, handlers: [...this.#runtimes.keys()] });
     this.#watcher = this.#default.conmon.watch();
+    this.#sandboxes = new SandboxManager(this.layout, {
+      shmSizeBytes: options.shmSizeBytes,
+      handlers: [...this.#runtimes.keys()],
+      infra: {
+        runtime: (handler) => ({ ...this.#runtime(handler), watcher: this.#watcher }),
+        source: options.infra,
+        cgroupDriver: options.systemdCgroup ? 'systemd' : 'cgroupfs',
+        oomScoreAdj: (wanted) => (this.#restrictOom ? Math.max(wanted, ownOomScoreAdj()) : wanted),
+      },
+    });
     this.#watcher.onExit((exit) => void this.#exited(exit.id, { exitCode: exit.exitCode, exitedAt: exit.exitedAt }));
     this.#ready = this.#load();
     // a failed load is reported by every call that awaits it

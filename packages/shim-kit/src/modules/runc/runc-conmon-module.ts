@@ -4,8 +4,14 @@ import { Tokens } from '../../tokens.js';
 import { RuncConmonBackend, type RuncConmonBackendOptions } from './runc-backend.js';
 
 /** Options of {@link runcConmonModule}: the backend's, with `state` defaulting to `<shim state>/runtime`. */
-export type RuncConmonModuleOptions = Omit<RuncConmonBackendOptions, 'state' | 'logger' | 'restrictOomScoreAdj'> & {
+export type RuncConmonModuleOptions = Omit<RuncConmonBackendOptions, 'state' | 'logger' | 'restrictOomScoreAdj' | 'infra'> & {
   state?: string;
+  /**
+   * The pause image for pods that share one PID namespace (their infra container), taken
+   * from the shim's ImageBackend (pulled when missing), e.g. `registry.k8s.io/pause:3.9`.
+   * Without it such pods are refused with UNIMPLEMENTED.
+   */
+  pauseImage?: string;
 };
 
 /**
@@ -19,8 +25,10 @@ export type RuncConmonModuleOptions = Omit<RuncConmonBackendOptions, 'state' | '
 export function runcConmonModule(options: RuncConmonModuleOptions = {}): ShimModule {
   return provideFactory(Tokens.RuntimeBackend, (c) => {
     const config = c.resolve(Tokens.ShimConfig);
+    const { pauseImage, ...rest } = options;
     return new RuncConmonBackend({
-      ...options,
+      ...rest,
+      ...(pauseImage === undefined ? {} : { infra: { image: pauseImage, images: c.resolve(Tokens.ImageBackend) } }),
       state: options.state ?? join(config.state, 'runtime'),
       logger: c.resolve(Tokens.Logger),
       restrictOomScoreAdj: config.restrictOomScoreAdj,

@@ -2,26 +2,12 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { connect, ContainerState, NamespaceMode, PodSandboxState, type CriClient } from '@shimkit/cri-types';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { PreparedRootfs } from '../../interfaces/image-backend.js';
-import type { OperationOptions } from '../../interfaces/operation-options.js';
 import { createShim, type Shim } from '../../shim/create-shim.js';
 import { provide } from '../../shim/modules.js';
-import { FakeImageBackend } from '../../testing/fake-image-backend.js';
 import { FakePodNetwork } from '../../testing/fake-pod-network.js';
 import { Tokens } from '../../tokens.js';
 import { runcConmonModule } from './runc-conmon-module.js';
-import { createRuncTestBed, logLines, type RuncTestBed } from './runc-test-bed.test-helper.js';
-
-/** Images whose root filesystem is the test bed's busybox rootfs (shared, read-only). */
-class BusyboxImages extends FakeImageBackend {
-  constructor(readonly rootfs: string) {
-    super();
-  }
-  override async prepareRootfs(containerId: string, imageId: string, options: OperationOptions = {}): Promise<PreparedRootfs> {
-    await super.prepareRootfs(containerId, imageId, options);
-    return { path: this.rootfs };
-  }
-}
+import { addBusyboxImage, BusyboxImages, createRuncTestBed, logLines, type RuncTestBed } from './runc-test-bed.test-helper.js';
 
 let bed: RuncTestBed;
 beforeAll(async () => {
@@ -35,12 +21,13 @@ afterAll(async () => {
 
 async function startShim(): Promise<{ shim: Shim; cri: CriClient }> {
   const images = new BusyboxImages(bed.rootfs);
-  images.addImage('busybox', { config: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: { Cmd: ['sleep', '3600'], Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'] } } });
+  addBusyboxImage(images, 'busybox', ['sleep', '3600']);
+  addBusyboxImage(images, 'pause', ['sleep', '7200']);
   const shim = await createShim({
     socket: join(bed.dir, 'cri.sock'),
     root: join(bed.dir, 'root'),
     state: join(bed.dir, 'shim-state'),
-    modules: [runcConmonModule(), provide(Tokens.ImageBackend, images), provide(Tokens.PodNetwork, new FakePodNetwork())],
+    modules: [runcConmonModule({ pauseImage: 'pause' }), provide(Tokens.ImageBackend, images), provide(Tokens.PodNetwork, new FakePodNetwork())],
   });
   return { shim, cri: await connect(`unix://${shim.socket}`) };
 }
@@ -85,6 +72,36 @@ describe('a shim on the runc + conmon backend (CRI over gRPC)', () => {
       await cri.runtime.stopPodSandbox({ podSandboxId });
       await cri.runtime.stopPodSandbox({ podSandboxId });
       await cri.runtime.removePodSandbox({ podSandboxId });
+      await cri.runtime.removePodSandbox({ podSandboxId });
+    } finally {
+      await cri.close();
+      await shim.close();
+    }
+  });
+
+  it('runs a pod sharing one PID namespace through its infra container', async () => {
+    const { shim, cri } = await startShim();
+    try {
+      const uid = bed.id('pod');
+      const namespaceOptions = { network: NamespaceMode.NODE, pid: NamespaceMode.POD, ipc: NamespaceMode.POD, targetId: '', usernsOptions: undefined };
+      const { podSandboxId } = await cri.runtime.runPodSandbox({
+        config: { metadata: { name: 'pidpod', namespace: 'e2e', uid, attempt: 0 }, logDirectory: join(bed.logs, uid), linux: { securityContext: { namespaceOptions } } } as never,
+      });
+      const ids: string[] = [];
+      for (const name of ['a', 'b']) {
+        const { containerId } = await cri.runtime.createContainer({
+          podSandboxId,
+          config: { metadata: { name, attempt: 0 }, image: { image: 'busybox' }, logPath: `${name}.log`, linux: { securityContext: { namespaceOptions } } } as never,
+        } as never);
+        await cri.runtime.startContainer({ containerId });
+        ids.push(containerId);
+      }
+      const ps = await cri.runtime.execSync({ containerId: ids[0] ?? '', cmd: ['ps', '-o', 'args'], timeout: 5n });
+      const seen = Buffer.from(ps.stdout).toString().split('\n');
+      expect(seen.filter((l) => l === 'sleep 3600')).toHaveLength(2); // both containers
+      expect(seen).toContain('sleep 7200'); // the infra process
+      for (const containerId of ids) await cri.runtime.removeContainer({ containerId });
+      await cri.runtime.stopPodSandbox({ podSandboxId });
       await cri.runtime.removePodSandbox({ podSandboxId });
     } finally {
       await cri.close();

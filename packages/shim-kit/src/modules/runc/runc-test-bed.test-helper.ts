@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import type { PodSandboxConfig } from '@shimkit/cri-types';
 import { RuntimeSpecBuilder, defaultLinuxSpec, type RuntimeSpec } from '@shimkit/oci-spec';
 import { createBusyboxRootfs } from '@shimkit/test-bed';
+import type { PreparedRootfs } from '../../interfaces/image-backend.js';
+import type { OperationOptions } from '../../interfaces/operation-options.js';
 import type { SandboxInfo } from '../../interfaces/runtime-backend.js';
+import { FakeImageBackend } from '../../testing/fake-image-backend.js';
 import { RuncConmonBackend, type RuncConmonBackendOptions } from './runc-backend.js';
 import { mountsUnder, unmountUnder } from './sandbox-pins.js';
 
@@ -144,4 +147,20 @@ export async function createRuncTestBed(name: string): Promise<RuncTestBed> {
 export async function logLines(path: string): Promise<string[]> {
   const text = await readFile(path, 'utf8').catch(() => '');
   return text.split('\n').filter((l) => l !== '');
+}
+
+/** Images whose root filesystem is the test bed's busybox rootfs (shared, read-only). */
+export class BusyboxImages extends FakeImageBackend {
+  constructor(readonly rootfs: string) {
+    super();
+  }
+  override async prepareRootfs(containerId: string, imageId: string, options: OperationOptions = {}): Promise<PreparedRootfs> {
+    await super.prepareRootfs(containerId, imageId, options);
+    return { path: this.rootfs };
+  }
+}
+
+/** A busybox image with this command. */
+export function addBusyboxImage(images: FakeImageBackend, name: string, cmd: string[]): void {
+  images.addImage(name, { config: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: { Cmd: cmd, Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'] } } });
 }

@@ -8,7 +8,7 @@ import { isShimError } from '../../errors.js';
 import type { SandboxInfo } from '../../interfaces/runtime-backend.js';
 import type { RuncConmonBackend } from './runc-backend.js';
 import { mountsUnder } from './sandbox-pins.js';
-import { createRuncTestBed, type RuncTestBed } from './runc-test-bed.test-helper.js';
+import { addBusyboxImage, BusyboxImages, createRuncTestBed, type RuncTestBed } from './runc-test-bed.test-helper.js';
 
 let bed: RuncTestBed;
 let backend: RuncConmonBackend;
@@ -111,7 +111,7 @@ describe('RuncConmonBackend pods (pinned namespaces, no infra process)', () => {
       expect((e as Error).message).toMatch(pattern);
       await expect(stat(backend.layout.sandbox(id))).rejects.toMatchObject({ code: 'ENOENT' });
     };
-    await refuse({ linux: linux({ pid: NamespaceMode.POD }) }, 'Unimplemented', /PID namespace/);
+    await refuse({ linux: linux({ pid: NamespaceMode.POD }) }, 'Unimplemented', /PID namespace.*pause image/);
     await refuse({ linux: linux({}, { 'kernel.panic': '1' }) }, 'InvalidArgument', /kernel\.panic.*not a namespaced/);
     await refuse({ linux: linux({}, { 'net.ipv4.ip_forward': '1' }) }, 'InvalidArgument', /network namespace/);
     await refuse({ linux: linux({ network: NamespaceMode.NODE }, { 'net.ipv4.ip_forward': '1' }) }, 'InvalidArgument', /host network/);
@@ -156,6 +156,42 @@ describe('RuncConmonBackend pods (pinned namespaces, no infra process)', () => {
       expect(await other.sandboxState(sb.id)).toBe('notready');
     } finally {
       await other.close();
+    }
+  });
+
+  it('a pod sharing one PID namespace gets an infra container from the pause image; its containers see each other', async () => {
+    const images = new BusyboxImages(bed.rootfs);
+    addBusyboxImage(images, 'pause', ['sleep', '3600']);
+    const withInfra = bed.backend({ infra: { image: 'pause', images } });
+    const previous = backend;
+    backend = withInfra;
+    try {
+      const sb = await pod({ hostname: 'shared', linux: linux({ pid: NamespaceMode.POD }) });
+      expect(sb.pid).toBeGreaterThan(0);
+      expect(sb.namespaces.pid).toBe(`/proc/${String(sb.pid)}/ns/pid`);
+      expect(images.callsTo('prepareRootfs')).toHaveLength(1);
+      const id = bed.id('ctr');
+      const spec = bed.spec(id, sb, ['sleep', '3601']);
+      spec.linux?.namespaces?.splice(0, spec.linux.namespaces.length, ...(spec.linux.namespaces.filter((n) => n.type !== 'pid')), { type: 'pid', path: sb.namespaces.pid ?? '' });
+      await backend.createContainer({ id, sandboxId: sb.id, spec, rootfs: bed.rootfs, logPath: '' });
+      made.containers.push(id);
+      await backend.startContainer(id);
+      expect(await readlink(`/proc/${String((await backend.containerState(id)).pid)}/ns/pid`)).toBe(await readlink(`/proc/${String(sb.pid)}/ns/pid`));
+      expect(await sh(id, 'ps -o args | grep -c "^sleep 360[01]$"')).toBe('2\n');
+      expect(await backend.sandboxState(sb.id)).toBe('ready');
+      for (const c of made.containers.splice(0)) await backend.removeContainer(c);
+      await backend.stopSandbox(sb.id);
+      expect(await backend.sandboxState(sb.id)).toBe('notready');
+      await backend.stopSandbox(sb.id);
+      await backend.removeSandbox(sb.id);
+      made.sandboxes.splice(0);
+      expect(images.callsTo('releaseRootfs')).toHaveLength(1);
+      expect(await bed.leftovers()).toEqual({ containers: [], conmons: [], mounts: [] });
+    } finally {
+      backend = previous;
+      for (const c of made.containers.splice(0)) await withInfra.removeContainer(c);
+      for (const s of made.sandboxes.splice(0)) await withInfra.removeSandbox(s);
+      await withInfra.close();
     }
   });
 });

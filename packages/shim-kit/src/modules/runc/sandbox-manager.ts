@@ -5,6 +5,7 @@ import { NamespaceMode } from '@shimkit/cri-types';
 import { ShimError } from '../../errors.js';
 import type { OperationOptions } from '../../interfaces/operation-options.js';
 import type { RunSandboxOptions, SandboxInfo } from '../../interfaces/runtime-backend.js';
+import { infraRunning, infraSpec, startInfra, stopInfra, type InfraImageSource, type InfraRuntime } from './infra-container.js';
 import { readJsonFile, writeJsonFile } from './json-file.js';
 import { DEFAULT_SHM_SIZE_BYTES, podMounts, writePodFiles } from './pod-files.js';
 import { podSysctls } from './pod-sysctls.js';
@@ -21,7 +22,22 @@ interface SandboxMeta {
   /** The shm tmpfs mount point ('' when the pod uses the host's /dev/shm). */
   shm: string;
   stopped: boolean;
+  /** The infra (pause) container of a pod sharing one PID namespace; its runtime id is the sandbox id. */
+  infra?: { pid: number; conmonPid: number; stopped: boolean };
 }
+
+/** What the manager needs to run infra containers (pods with namespace_options.pid = POD). */
+export interface InfraSupport {
+  runtime(handler: string): InfraRuntime;
+  /** Where the pause image comes from; without it such pods are refused. */
+  source: InfraImageSource | undefined;
+  cgroupDriver: 'systemd' | 'cgroupfs';
+  /** The oom_score_adj the runtime may be asked for, given the wish. */
+  oomScoreAdj(wanted: number): number;
+}
+
+// kubelet and containerd give the infra process this score, so the OOM killer takes it last
+const INFRA_OOM_SCORE_ADJ = -998;
 
 const META = 'meta.json';
 
@@ -37,8 +53,11 @@ export class SandboxManager {
   readonly #sandboxes = new Map<string, SandboxMeta>();
   readonly #busy = new Set<string>();
 
-  constructor(layout: StateLayout, options: { shmSizeBytes: number | undefined; handlers: readonly string[] }) {
+  readonly #infra: InfraSupport;
+
+  constructor(layout: StateLayout, options: { shmSizeBytes: number | undefined; handlers: readonly string[]; infra: InfraSupport }) {
     this.#layout = layout;
+    this.#infra = options.infra;
     this.#shmSize = options.shmSizeBytes ?? DEFAULT_SHM_SIZE_BYTES;
     this.#handlers = options.handlers;
   }
@@ -64,8 +83,8 @@ export class SandboxManager {
     const ns = config.linux?.securityContext?.namespaceOptions;
     const hostNetwork = ns?.network === NamespaceMode.NODE;
     const hostIpc = ns?.ipc === NamespaceMode.NODE;
-    if (ns?.pid === NamespaceMode.POD) {
-      throw new ShimError('Unimplemented', 'a PID namespace shared by the pod (namespace_options.pid = POD) needs an infra container, which this backend does not run yet');
+    if (ns?.pid === NamespaceMode.POD && this.#infra.source === undefined) {
+      throw new ShimError('Unimplemented', 'a PID namespace shared by the pod (namespace_options.pid = POD) needs an infra container: configure the backend with a pause image (runcConmonModule({ pauseImage }))');
     }
     const sysctls = podSysctls(config.linux?.sysctls ?? {}, { hostNetwork, hostIpc });
     if (netnsPath === undefined && sysctls.some((s) => s.namespace === 'net')) {
@@ -84,6 +103,10 @@ export class SandboxManager {
         this.#sandboxes.set(id, meta);
         return meta.info;
       } catch (e) {
+        if (ns?.pid === NamespaceMode.POD) {
+          await stopInfra(this.#infra.runtime(options.runtimeHandler), id, { dir, conmonPid: 0 }).catch(() => undefined);
+          await this.#infra.source?.images.releaseRootfs(id).catch(() => undefined);
+        }
         await this.#destroy(dir).catch(() => undefined);
         throw e;
       }
@@ -97,6 +120,10 @@ export class SandboxManager {
     const meta = this.#sandboxes.get(id);
     const dir = this.#layout.sandbox(id);
     if (meta === undefined && !(await present(dir))) return;
+    if (meta?.infra !== undefined && !meta.infra.stopped) {
+      await stopInfra(this.#infra.runtime(meta.handler), id, { dir, conmonPid: meta.infra.conmonPid, ...options });
+      meta.infra.stopped = true;
+    }
     await unmountUnder(dir, options);
     if (meta !== undefined && !meta.stopped) {
       meta.stopped = true;
@@ -107,7 +134,12 @@ export class SandboxManager {
   /** Unmounts what is left and removes the sandbox directory. Idempotent. */
   async remove(id: string, options: OperationOptions = {}): Promise<void> {
     const dir = this.#layout.sandbox(id);
-    if (!this.#sandboxes.has(id) && !(await present(dir))) return;
+    const meta = this.#sandboxes.get(id);
+    if (meta === undefined && !(await present(dir))) return;
+    if (meta?.infra !== undefined) {
+      await this.stop(id, options);
+      await this.#infra.source?.images.releaseRootfs(id, options);
+    }
     await this.#destroy(dir, options);
     this.#sandboxes.delete(id);
   }
@@ -119,6 +151,7 @@ export class SandboxManager {
     if (meta.stopped) return 'notready';
     if (!(await pinsAlive(meta.pins))) return 'notready';
     if (meta.shm !== '' && !(await mountsUnder(meta.shm)).includes(meta.shm)) return 'notready';
+    if (meta.infra !== undefined && !(await infraRunning(this.#infra.runtime(meta.handler), id))) return 'notready';
     return 'ready';
   }
 
@@ -152,7 +185,33 @@ export class SandboxManager {
       },
       mounts: podMounts(files, shm === '' ? '/dev/shm' : shm),
     };
-    return { id, handler: options.runtimeHandler, info, pins: [pins.ipc, pins.uts].filter((p): p is string => p !== undefined), shm, stopped: false };
+    const meta: SandboxMeta = { id, handler: options.runtimeHandler, info, pins: [pins.ipc, pins.uts].filter((p): p is string => p !== undefined), shm, stopped: false };
+    if (config.linux?.securityContext?.namespaceOptions?.pid === NamespaceMode.POD) {
+      const infra = await this.#runInfra(dir, options, info, hostname);
+      meta.infra = { ...infra, stopped: false };
+      info.pid = infra.pid;
+      info.namespaces.pid = `/proc/${infra.pid}/ns/pid`;
+    }
+    return meta;
+  }
+
+  async #runInfra(dir: string, options: RunSandboxOptions, info: SandboxInfo, hostname: string): Promise<{ pid: number; conmonPid: number }> {
+    const source = this.#infra.source;
+    if (source === undefined) throw new ShimError('FailedPrecondition', 'no pause image configured');
+    const signalOption = options.signal === undefined ? {} : { signal: options.signal };
+    const image = (await source.images.status(source.image, signalOption)) ?? (await source.images.pull(source.image, signalOption));
+    const rootfs = await source.images.prepareRootfs(options.id, image.id, signalOption);
+    const spec = await infraSpec({
+      id: options.id,
+      config: options.config,
+      rootfs: rootfs.path,
+      imageConfig: image.config,
+      namespaces: info.namespaces,
+      hostname,
+      cgroupDriver: this.#infra.cgroupDriver,
+      oomScoreAdj: this.#infra.oomScoreAdj(INFRA_OOM_SCORE_ADJ),
+    });
+    return startInfra(this.#infra.runtime(options.runtimeHandler), options.id, { dir, spec, rootfs: rootfs.path, ...signalOption });
   }
 
   async #destroy(dir: string, options: OperationOptions = {}): Promise<void> {

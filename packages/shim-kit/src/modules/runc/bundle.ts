@@ -22,10 +22,27 @@ export type ExecTemplate = Omit<NonNullable<RuntimeSpec['process']>, 'args' | 't
 
 const META = 'meta.json';
 
-/** Writes the OCI bundle: `<dir>/config.json` from `spec`, with `root.path` set to `rootfs`. */
-export async function writeBundle(dir: string, spec: RuntimeSpec, rootfs: string): Promise<void> {
+const majorMinor = (version: string): [number, number] => {
+  const [major = 0, minor = 0] = version.split(/[.-]/).map((p) => Number.parseInt(p, 10));
+  return [Number.isNaN(major) ? 0 : major, Number.isNaN(minor) ? 0 : minor];
+};
+
+/**
+ * The `ociVersion` to write for a runtime whose newest supported runtime-spec version is
+ * `max` (its `--version` "spec:" line): a newer minor version is lowered to it, because
+ * crun 1.8 refuses versions it does not know while the fields it reads are the same.
+ */
+export function capOciVersion(version: string, max: string | undefined): string {
+  if (max === undefined) return version;
+  const [a, b] = majorMinor(version);
+  const [c, d] = majorMinor(max);
+  return a === c && b > d ? max : version;
+}
+
+/** Writes the OCI bundle: `<dir>/config.json` from `spec`, with `root.path` set to `rootfs` (and `ociVersion` capped, see {@link capOciVersion}). */
+export async function writeBundle(dir: string, spec: RuntimeSpec, rootfs: string, options: { maxOciVersion?: string } = {}): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const config: RuntimeSpec = { ...spec, root: { ...spec.root, path: rootfs } };
+  const config: RuntimeSpec = { ...spec, ociVersion: capOciVersion(spec.ociVersion, options.maxOciVersion), root: { ...spec.root, path: rootfs } };
   await writeFile(join(dir, 'config.json'), JSON.stringify(config), { mode: 0o600 });
 }
 

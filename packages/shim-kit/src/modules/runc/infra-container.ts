@@ -23,6 +23,7 @@ export interface InfraRuntime {
   runc: Runc;
   conmon: Conmon;
   watcher: ExitWatcher;
+  maxOciVersion(): Promise<string | undefined>;
 }
 
 /** A running infra container (its runtime id is the sandbox id). */
@@ -65,7 +66,8 @@ export async function infraSpec(input: {
 export async function startInfra(runtime: InfraRuntime, id: string, options: { dir: string; spec: RuntimeSpec; rootfs: string; signal?: AbortSignal }): Promise<InfraProcess> {
   const bundle = join(options.dir, 'infra');
   await mkdir(bundle, { recursive: true });
-  await writeBundle(bundle, options.spec, options.rootfs);
+  const maxOciVersion = await runtime.maxOciVersion();
+  await writeBundle(bundle, options.spec, options.rootfs, maxOciVersion === undefined ? {} : { maxOciVersion });
   try {
     const created = await runtime.conmon.create(id, {
       bundle,

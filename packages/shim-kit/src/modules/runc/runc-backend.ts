@@ -68,6 +68,8 @@ interface RuntimeSet {
   name: string;
   runc: Runc;
   conmon: Conmon;
+  /** The newest runtime-spec version the runtime supports (from `--version`), probed once. */
+  maxOciVersion(): Promise<string | undefined>;
 }
 
 interface LiveContainer {
@@ -116,7 +118,9 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
         ...(options.conmon === undefined ? {} : { binary: options.conmon }),
         ...(options.logger ? { logger: options.logger } : {}),
       });
-      return { name, runc, conmon };
+      let spec: Promise<string | undefined> | undefined;
+      const maxOciVersion = (): Promise<string | undefined> => (spec ??= runc.version().then((v) => v.spec, () => undefined));
+      return { name, runc, conmon, maxOciVersion };
     };
     this.#default = make('', options.runtime ?? 'runc', this.layout.runcRoot);
     this.#runtimes.set('', this.#default);
@@ -178,7 +182,8 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     try {
       if (await exists(dir)) throw new ShimError('AlreadyExists', `container "${id}" already exists (its bundle is there)`);
       const spec = this.#guardOomScore(options.spec);
-      await writeBundle(dir, spec, options.rootfs);
+      const maxOciVersion = await runtime.maxOciVersion();
+      await writeBundle(dir, spec, options.rootfs, maxOciVersion === undefined ? {} : { maxOciVersion });
       // conmon writes a k8s-file log; with no log path the output goes to a small file it rotates
       const logPath = options.logPath === '' ? join(dir, 'discarded.log') : options.logPath;
       await mkdir(dirname(logPath), { recursive: true });

@@ -125,6 +125,22 @@ describe('RuncConmonBackend containers', () => {
     await expect(backend.containerState(id)).rejects.toSatisfy((e: unknown) => isShimError(e, 'NotFound'));
   });
 
+  it('stops and removes containers that were created but never started; a cancelled create leaves nothing', async () => {
+    await setUp();
+    const stopped = await run(['sleep', '3600'], { start: false });
+    const removed = await run(['sleep', '3600'], { start: false });
+    await backend.stopContainer(stopped.id, { timeoutSeconds: 0 });
+    expect((await backend.containerState(stopped.id)).status).toBe('exited');
+    await backend.removeContainer(removed.id);
+    await expect(backend.containerState(removed.id)).rejects.toSatisfy((e: unknown) => isShimError(e, 'NotFound'));
+    const id = bed.id('ctr');
+    const cancelled = await backend
+      .createContainer({ id, sandboxId: sandbox.id, spec: bed.spec(id, sandbox, ['sleep', '3600']), rootfs: bed.rootfs, logPath: '', signal: AbortSignal.abort() })
+      .catch((e: unknown) => e);
+    expect(isShimError(cancelled, 'Cancelled')).toBe(true);
+    await expect(stat(backend.layout.container(id))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('runs a container with output discarded when there is no log path', async () => {
     await setUp();
     const id = bed.id('ctr');

@@ -235,21 +235,18 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     const { runc } = this.#runtime(c.meta.handler);
     if (await this.#exitOf(c)) return;
     const callerSignal = options.signal;
-    if (options.timeoutSeconds > 0) {
-      if (await this.#kill(c, options.stopSignal ?? 'SIGTERM', options)) {
-        const waitSignal = callerSignal === undefined ? AbortSignal.timeout(options.timeoutSeconds * 1000) : AbortSignal.any([callerSignal, AbortSignal.timeout(options.timeoutSeconds * 1000)]);
-        const exited = await this.#watcher.wait(id, { signal: waitSignal }).then(
-          () => true,
-          () => false,
-        );
-        callerSignal?.throwIfAborted();
-        if (exited) return;
-      }
+    const within = (ms: number): AbortSignal => (callerSignal === undefined ? AbortSignal.timeout(ms) : AbortSignal.any([callerSignal, AbortSignal.timeout(ms)]));
+    if (options.timeoutSeconds > 0 && (await this.#kill(c, options.stopSignal ?? 'SIGTERM', options))) {
+      const exited = await this.#waitExit(c, within(options.timeoutSeconds * 1000)).then(
+        () => true,
+        () => false,
+      );
+      callerSignal?.throwIfAborted();
+      if (exited) return;
     }
     await this.#kill(c, 'SIGKILL', options);
-    const waitSignal = callerSignal === undefined ? AbortSignal.timeout(KILL_WAIT_MS) : AbortSignal.any([callerSignal, AbortSignal.timeout(KILL_WAIT_MS)]);
     try {
-      await this.#watcher.wait(id, { signal: waitSignal });
+      await this.#waitExit(c, within(KILL_WAIT_MS));
     } catch (e) {
       callerSignal?.throwIfAborted();
       // a container runc no longer has and conmon never reported: say so
@@ -270,8 +267,8 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
       if (!isRuncError(e, 'NOT_FOUND')) throw toShimError(e, `removing container ${id}`);
     }
     // let conmon record the exit and go away before its directory does
-    await this.#watcher.wait(id, { signal: AbortSignal.timeout(KILL_WAIT_MS) }).catch(() => undefined);
-    await waitFor(() => !processAlive(c.meta.conmonPid), { timeoutMs: 2000 });
+    await this.#waitExit(c, AbortSignal.timeout(KILL_WAIT_MS)).catch(() => undefined);
+    await waitFor(() => !processAlive(c.meta.conmonPid), { timeoutMs: 2000, intervalMs: 2 });
     this.#containers.delete(id);
     this.#exits.delete(id);
     await conmon.removeExitFile(id);
@@ -453,6 +450,27 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
         );
       }
       throw toShimError(e, `signalling container ${c.meta.id}`);
+    }
+  }
+
+  /**
+   * Resolves once the container's exit file is there: the exit watcher, raced with a quick
+   * poll of the file (the watcher lets each event settle for a while before reading it).
+   */
+  async #waitExit(c: LiveContainer, signal: AbortSignal): Promise<void> {
+    const done = new AbortController();
+    const both = AbortSignal.any([signal, done.signal]);
+    const poll = async (): Promise<void> => {
+      for (let interval = 2; ; interval = Math.min(interval * 2, 100)) {
+        if (await this.#exitOf(c)) return;
+        both.throwIfAborted();
+        await new Promise((r) => setTimeout(r, interval));
+      }
+    };
+    try {
+      await Promise.race([this.#watcher.wait(c.meta.id, { signal: both }), poll()]);
+    } finally {
+      done.abort();
     }
   }
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runtimeBackendConformance } from '../../conformance/runtime-backend-conformance.js';
 import { createRuncTestBed, type RuncTestBed } from './runc-test-bed.test-helper.js';
 
@@ -29,4 +29,30 @@ afterAll(async () => {
 runtimeBackendConformance('RuncConmonBackend with crun', {
   create: async () => bed.backend({ runtime: crun, runtimeRoot: root() }),
   container: async (id, sandbox) => ({ spec: bed.spec(id, sandbox, ['sleep', '3600']), rootfs: bed.rootfs, logPath: join(bed.logs, `${id}.log`) }),
+});
+
+describe('RuncConmonBackend with crun as an extra runtime handler', () => {
+  it('runs a pod of handler "crun" with crun and the default handler with runc', async () => {
+    const backend = bed.backend({ handlers: { crun: { binary: crun, root: root() } } });
+    try {
+      expect((await backend.info()).handlers.map((h) => h.name)).toEqual(['', 'crun']);
+      const ids: string[] = [];
+      for (const handler of ['crun', '']) {
+        const sb = bed.id('sb');
+        const info = await backend.runSandbox({ id: sb, config: bed.podConfig(sb), runtimeHandler: handler });
+        const id = bed.id('ctr');
+        await backend.createContainer({ id, sandboxId: sb, spec: bed.spec(id, info, ['sleep', '3600']), rootfs: bed.rootfs, logPath: '' });
+        await backend.startContainer(id);
+        expect((await backend.execSync(id, { cmd: ['echo', handler] })).stdout.toString()).toBe(`${handler}\n`);
+        ids.push(sb, id);
+      }
+      const [crunSandbox, crunContainer, runcSandbox, runcContainer] = ids;
+      expect(execFileSync(crun, ['--root', root(), 'list', '-q'], { encoding: 'utf8' }).trim()).toBe(crunContainer);
+      expect((await bed.leftovers()).containers).toEqual([runcContainer]);
+      for (const id of [crunContainer, runcContainer]) await backend.removeContainer(id ?? '');
+      for (const id of [crunSandbox, runcSandbox]) await backend.removeSandbox(id ?? '');
+    } finally {
+      await backend.close();
+    }
+  });
 });

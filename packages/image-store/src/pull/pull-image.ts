@@ -148,6 +148,8 @@ export async function unpackImage(ctx: PullContext, source: ImageSource, ref: Im
         }
         // Copy snapshots build on their parent's tree, so they are made in order; downloads still overlap.
         const download = ctx.keepLayerBlobs || ctx.snapshots.kind === 'copy' ? run(() => fetchToStore(ctx, source, layer, options, dog, signal)) : undefined;
+        // Awaited below; marked handled now in case a lower layer fails first and this job stops early.
+        download?.catch(() => undefined);
         if (ctx.snapshots.kind === 'copy') await lowerReady();
         const unpack = (fill: (c: SnapshotFillContext) => Promise<void>) => ctx.snapshots.create(chain.slice(0, i + 1), fill, { signal, lowerReady });
         if (download !== undefined) {

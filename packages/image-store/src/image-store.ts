@@ -1,12 +1,14 @@
-import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest, ImageReference, Platform } from '@shimkit/oci-spec';
 import { formatImageReference, parseImageReference, referenceName, tryParseDigest } from '@shimkit/oci-spec';
 import { writeFileAtomic } from './content/atomic-write.js';
 import { ContentStore } from './content/content-store.js';
-import { ImageStoreError, isImageStoreError, throwIfAborted } from './errors.js';
+import { ImageStoreError, throwIfAborted } from './errors.js';
 import type { ImageRecord } from './images/image-record.js';
 import { lockStore } from './images/store-lock.js';
+import type { FsUsage } from './images/fs-usage.js';
+import { measureUsage } from './images/fs-usage.js';
 import type { PullOptions } from './pull/pull-image.js';
 import { pullImage, unpackImage } from './pull/pull-image.js';
 import { exportLayout } from './layout/export-layout.js';
@@ -30,14 +32,6 @@ export interface ImageStoreOptions {
   /** Layers transferred at once (default 3). */
   concurrency?: number;
   signal?: AbortSignal;
-}
-
-/** Disk use of the store, for CRI ImageFsInfo. */
-export interface FsUsage {
-  /** The directory measured. */
-  mountpoint: string;
-  usedBytes: number;
-  inodesUsed: number;
 }
 
 export interface GcResult {
@@ -332,34 +326,7 @@ export class ImageStore implements AsyncDisposable {
 
   /** Bytes and inodes used under the store's root (snapshots, blobs, rootfs upper dirs). */
   async fsUsage(options: { signal?: AbortSignal } = {}): Promise<FsUsage> {
-    let usedBytes = 0;
-    let inodesUsed = 0;
-    const seen = new Set<number>();
-    const walk = async (dir: string, depth: number): Promise<void> => {
-      throwIfAborted(options.signal, 'fs usage');
-      let names: string[];
-      try {
-        names = await readdir(dir);
-      } catch (e) {
-        if (isImageStoreError(e)) throw e;
-        return;
-      }
-      for (const name of names) {
-        const path = join(dir, name);
-        const st = await lstat(path).catch(() => undefined);
-        if (st === undefined) continue;
-        // Skip mounted rootfs views: their bytes are counted in the snapshots and upper dirs.
-        if (name === 'merged' && depth === 2) continue;
-        if (!seen.has(st.ino)) {
-          seen.add(st.ino);
-          inodesUsed++;
-          usedBytes += st.blocks * 512;
-        }
-        if (st.isDirectory()) await walk(path, depth + 1);
-      }
-    };
-    await walk(this.root, 0);
-    return { mountpoint: this.root, usedBytes, inodesUsed };
+    return measureUsage(this.root, options);
   }
 
   /** Waits for running pulls and metadata writes, and closes a registry client it made. Rootfs mounts stay (containers outlive the store object). */

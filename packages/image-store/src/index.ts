@@ -4,7 +4,9 @@ export type { ImageStoreErrorCode } from './errors.js';
 
 // The image store: pull, names, rootfs, gc, layout/archive, push, build
 export { ImageStore } from './image-store.js';
-export type { FsUsage, GcResult, ImageStoreOptions } from './image-store.js';
+export type { GcResult, ImageStoreOptions } from './image-store.js';
+export { measureUsage } from './images/fs-usage.js';
+export type { FsUsage } from './images/fs-usage.js';
 export type { ImageRecord } from './images/image-record.js';
 export { pullImage, registrySource, unpackImage } from './pull/pull-image.js';
 export type { ImageSource, PullContext, PullOptions, PullProgress } from './pull/pull-image.js';

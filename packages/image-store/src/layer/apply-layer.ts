@@ -7,7 +7,7 @@ import type { TarEntry } from '../tar/tar-reader.js';
 import { readTar } from '../tar/tar-reader.js';
 import { entryComponents, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './entry-path.js';
 import type { SmallFileJob } from './file-writer-pool.js';
-import { fileWriterPool } from './file-writer-pool.js';
+import { SmallFileBatcher } from './small-file-batcher.js';
 import { makeNode, setXattr } from './sys-tools.js';
 
 /** How whiteout entries are applied. */
@@ -48,9 +48,6 @@ function lstatSyncOrNull(path: string): Stats | null {
 
 /** Files up to this size (without xattrs) are buffered and written in the background, several at once. */
 const SMALL_FILE = 128 * 1024;
-const BATCH_FILES = 64;
-const BATCH_BYTES = 1 << 20;
-const MAX_BATCHES_IN_FLIGHT = 4;
 
 async function lstatOrNull(path: string): Promise<Stats | null> {
   try {
@@ -89,7 +86,7 @@ export async function applyLayer(root: string, tar: AsyncIterable<Uint8Array>, o
 
 class LayerApplier {
   entries = 0;
-  bytes = 0;
+  private largeBytes = 0;
   private readonly mode: WhiteoutMode;
   private readonly chownEntries: boolean;
   private readonly xattrs: boolean;
@@ -98,12 +95,7 @@ class LayerApplier {
   /** Paths created by this layer: an opaque whiteout keeps them. */
   private readonly created = new Set<string>();
   private readonly dirTimes: Array<{ rel: string; mtime: number }> = [];
-  private readonly inFlight = new Set<Promise<void>>();
-  private batch: SmallFileJob[] = [];
-  private batchPaths: string[] = [];
-  private batchBytes = 0;
-  private readonly pendingPaths = new Set<string>();
-  private failure: unknown;
+  private readonly smallFiles = new SmallFileBatcher();
   private readonly umask = process.umask();
   private readonly uid = process.getuid?.() ?? -1;
   private readonly gid = process.getgid?.() ?? -1;
@@ -169,28 +161,21 @@ class LayerApplier {
 
   /** Waits for every small-file write in flight; rethrows the first failure. */
   async settle(): Promise<void> {
-    this.flush();
-    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
-    if (this.failure !== undefined) throw this.failure;
+    await this.smallFiles.settle();
   }
 
-  private touchesPending(parts: string[]): boolean {
-    if (this.pendingPaths.size === 0) return false;
-    let rel = '';
-    for (const p of parts) {
-      rel = rel === '' ? p : `${rel}/${p}`;
-      if (this.pendingPaths.has(rel)) return true;
-    }
-    return false;
+  /** Bytes of regular-file content written. */
+  get bytes(): number {
+    return this.largeBytes + this.smallFiles.bytes;
   }
 
   async apply(entry: TarEntry, body: AsyncIterable<Buffer>): Promise<void> {
     this.entries++;
-    if (this.failure !== undefined) throw this.failure;
+    this.smallFiles.check();
     const parts = entryComponents(entry.path);
     const smallFile = entry.type === 'file' && entry.size <= SMALL_FILE && entry.xattrs.size === 0;
     // Only plain small files overlap; anything else waits for them, so ordering between entries holds.
-    if (!smallFile || this.touchesPending(parts)) await this.settle();
+    if (!smallFile || this.smallFiles.touchesPending(parts)) await this.settle();
     const name = parts[parts.length - 1];
     if (name === undefined) {
       if (entry.type !== 'directory') throw this.unsafe(entry, `the layer root can only be a directory, not a ${entry.type}`);
@@ -242,7 +227,7 @@ class LayerApplier {
     try {
       for await (const chunk of body) {
         await fh.write(chunk);
-        this.bytes += chunk.length;
+        this.largeBytes += chunk.length;
       }
       // A new file already belongs to this process's uid/gid.
       if (this.chownEntries && (entry.uid !== this.uid || entry.gid !== this.gid)) await fh.chown(entry.uid, entry.gid);
@@ -270,35 +255,7 @@ class LayerApplier {
     const job: SmallFileJob = { path: target, data, createMode: plainMode ? entry.mode : 0o600, mtime: entry.mtime };
     if (!plainMode) job.chmod = entry.mode;
     if (this.chownEntries && (entry.uid !== this.uid || entry.gid !== this.gid)) job.chown = { uid: entry.uid, gid: entry.gid };
-    this.pendingPaths.add(rel);
-    this.batch.push(job);
-    this.batchPaths.push(rel);
-    this.batchBytes += data.length;
-    if (this.batch.length >= BATCH_FILES || this.batchBytes >= BATCH_BYTES) this.flush();
-    if (this.inFlight.size >= MAX_BATCHES_IN_FLIGHT) await Promise.race(this.inFlight);
-  }
-
-  /** Sends the current batch of small files to a writer thread. */
-  private flush(): void {
-    if (this.batch.length === 0) return;
-    const jobs = this.batch;
-    const paths = this.batchPaths;
-    const bytes = this.batchBytes;
-    this.batch = [];
-    this.batchPaths = [];
-    this.batchBytes = 0;
-    const job: Promise<void> = fileWriterPool().write(jobs).then(
-      () => {
-        this.bytes += bytes;
-      },
-      (e: unknown) => {
-        this.failure ??= e;
-      },
-    ).finally(() => {
-      this.inFlight.delete(job);
-      for (const p of paths) this.pendingPaths.delete(p);
-    });
-    this.inFlight.add(job);
+    await this.smallFiles.add(rel, job);
   }
 
   private async hardlink(entry: TarEntry, target: string): Promise<void> {

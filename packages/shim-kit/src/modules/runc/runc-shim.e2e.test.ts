@@ -23,6 +23,8 @@ async function startShim(): Promise<{ shim: Shim; cri: CriClient }> {
   const images = new BusyboxImages(bed.rootfs);
   addBusyboxImage(images, 'busybox', ['sleep', '3600']);
   addBusyboxImage(images, 'pause', ['sleep', '7200']);
+  const root = join(bed.dir, 'shim-state', 'runtime', 'runc');
+  if (!bed.roots.includes(root)) bed.roots.push(root);
   const shim = await createShim({
     socket: join(bed.dir, 'cri.sock'),
     root: join(bed.dir, 'root'),
@@ -38,7 +40,7 @@ describe('a shim on the runc + conmon backend (CRI over gRPC)', () => {
     const uid = bed.id('pod');
     const hostNs = { network: NamespaceMode.NODE, pid: NamespaceMode.CONTAINER, ipc: NamespaceMode.POD, targetId: '', usernsOptions: undefined };
     const { podSandboxId } = await cri.runtime.runPodSandbox({
-      config: { metadata: { name: 'p', namespace: 'e2e', uid, attempt: 0 }, hostname: 'p', logDirectory: join(bed.logs, uid), linux: { securityContext: { namespaceOptions: hostNs } } } as never,
+      config: { metadata: { name: 'p', namespace: 'e2e', uid, attempt: 0 }, hostname: 'p', logDirectory: join(bed.logs, uid), linux: { cgroupParent: `/${bed.cgroupParent}`, securityContext: { namespaceOptions: hostNs } } } as never,
     });
     const container = async (name: string, args: string[]): Promise<string> => {
       const { containerId } = await cri.runtime.createContainer({
@@ -85,7 +87,7 @@ describe('a shim on the runc + conmon backend (CRI over gRPC)', () => {
       const uid = bed.id('pod');
       const namespaceOptions = { network: NamespaceMode.NODE, pid: NamespaceMode.POD, ipc: NamespaceMode.POD, targetId: '', usernsOptions: undefined };
       const { podSandboxId } = await cri.runtime.runPodSandbox({
-        config: { metadata: { name: 'pidpod', namespace: 'e2e', uid, attempt: 0 }, logDirectory: join(bed.logs, uid), linux: { securityContext: { namespaceOptions } } } as never,
+        config: { metadata: { name: 'pidpod', namespace: 'e2e', uid, attempt: 0 }, logDirectory: join(bed.logs, uid), linux: { cgroupParent: `/${bed.cgroupParent}`, securityContext: { namespaceOptions } } } as never,
       });
       const ids: string[] = [];
       for (const name of ['a', 'b']) {

@@ -19,6 +19,8 @@ export interface RuncTestBed {
   rootfs: string;
   logs: string;
   cgroupParent: string;
+  /** Runtime roots whose containers count as leftovers (default: the backend's `<state>/runc`). */
+  roots: string[];
   /** A fresh unique id. */
   id(prefix: string): string;
   backend(options?: Partial<RuncConmonBackendOptions>): RuncConmonBackend;
@@ -54,6 +56,29 @@ function conmonPidsUnder(dir: string): number[] {
   return pids;
 }
 
+/** Kills what still runs in the test cgroups (a failed test's containers) and removes them. */
+async function removeCgroups(parent: string): Promise<void> {
+  const controllers = await readdir('/sys/fs/cgroup').catch(() => [] as string[]);
+  const dirsOf = async (dir: string): Promise<string[]> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    const children = entries.filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
+    return [...(await Promise.all(children.map(dirsOf))).flat(), dir];
+  };
+  for (const dir of await dirsOf(join('/sys/fs/cgroup', 'pids', parent))) {
+    for (const pid of (await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => '')).split('\n').filter((p) => p !== '')) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  for (const controller of controllers) {
+    for (const dir of await dirsOf(join('/sys/fs/cgroup', controller, parent))) await rmdir(dir).catch(() => undefined);
+  }
+}
+
 export async function createRuncTestBed(name: string): Promise<RuncTestBed> {
   const tag = `${name}-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
   const dir = join(tmpdir(), `shimkit-rb-${tag}`);
@@ -64,22 +89,27 @@ export async function createRuncTestBed(name: string): Promise<RuncTestBed> {
   await createBusyboxRootfs(rootfs);
   const cgroupParent = `shimkit-rb-${tag}`;
   const backends: RuncConmonBackend[] = [];
-  const runc = (args: string[]): string => execFileSync('runc', ['--root', join(state, 'runc'), ...args], { encoding: 'utf8' });
-  const leftovers = async (): Promise<{ containers: string[]; conmons: number[]; mounts: string[] }> => {
-    let containers: string[] = [];
+  const roots = [join(state, 'runc')];
+  const runc = (root: string, args: string[]): string => execFileSync('runc', ['--root', root, ...args], { encoding: 'utf8' });
+  const list = (root: string): string[] => {
     try {
-      containers = (JSON.parse(runc(['list', '--format', 'json']) || 'null') as { id: string }[] | null ?? []).map((c) => c.id);
+      return ((JSON.parse(runc(root, ['list', '--format', 'json']) || 'null') as { id: string }[] | null) ?? []).map((c) => c.id);
     } catch {
-      containers = [];
+      return [];
     }
-    return { containers, conmons: conmonPidsUnder(dir), mounts: await mountsUnder(dir) };
   };
+  const leftovers = async (): Promise<{ containers: string[]; conmons: number[]; mounts: string[] }> => ({
+    containers: roots.flatMap(list),
+    conmons: conmonPidsUnder(dir),
+    mounts: await mountsUnder(dir),
+  });
   return {
     dir,
     state,
     rootfs,
     logs,
     cgroupParent,
+    roots,
     id: (prefix) => `${prefix}-${process.pid}-${++seq}-${Math.random().toString(16).slice(2, 8)}`,
     backend: (options = {}) => {
       const b = new RuncConmonBackend({ state, ...options });
@@ -115,12 +145,13 @@ export async function createRuncTestBed(name: string): Promise<RuncTestBed> {
     leftovers,
     close: async () => {
       for (const b of backends) await b.close().catch(() => undefined);
-      const left = await leftovers();
-      for (const id of left.containers) {
-        try {
-          runc(['delete', '--force', id]);
-        } catch {
-          // already gone
+      for (const root of roots) {
+        for (const id of list(root)) {
+          try {
+            runc(root, ['delete', '--force', id]);
+          } catch {
+            // already gone
+          }
         }
       }
       for (const pid of conmonPidsUnder(dir)) {
@@ -131,13 +162,7 @@ export async function createRuncTestBed(name: string): Promise<RuncTestBed> {
         }
       }
       await unmountUnder(dir).catch(() => undefined);
-      for (const controller of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
-        const parent = join('/sys/fs/cgroup', controller, cgroupParent);
-        for (const child of await readdir(parent).catch(() => [] as string[])) {
-          if (child.startsWith('ctr-') || child.startsWith('c-')) await rmdir(join(parent, child)).catch(() => undefined);
-        }
-        await rmdir(parent).catch(() => undefined);
-      }
+      await removeCgroups(cgroupParent);
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -32,7 +32,7 @@ afterEach(async () => {
 });
 
 const linux = (options: { network?: NamespaceMode; ipc?: NamespaceMode; pid?: NamespaceMode }, sysctls: Record<string, string> = {}): PodSandboxConfig['linux'] => ({
-  cgroupParent: '',
+  cgroupParent: `/${bed.cgroupParent}`,
   securityContext: {
     namespaceOptions: { network: options.network ?? NamespaceMode.POD, ipc: options.ipc ?? NamespaceMode.POD, pid: options.pid ?? NamespaceMode.CONTAINER, targetId: '', usernsOptions: undefined },
   } as NonNullable<PodSandboxConfig['linux']>['securityContext'],

@@ -7,16 +7,18 @@ import {
   digestAlgorithm, hostPlatform, isOciSpecError, MediaType as MT, parseImageReference, selectManifest, tryParseDigest,
 } from '@shimkit/oci-spec';
 import { verifyStream } from '../content/verify-stream.js';
-import { ImageStoreError, isImageStoreError, throwIfAborted } from '../errors.js';
+import { ImageStoreError } from '../errors.js';
 import type { ManifestDocument } from '../images/manifest-document.js';
 import { parseManifestDocument } from '../images/manifest-document.js';
 import { Authorizer } from './authorizer.js';
 import type { CredentialsProvider, RegistryCredentials } from './credentials.js';
 import type { HttpResponse, TransportOptions } from './http-transport.js';
-import { HttpTransport, readAll, readBody } from './http-transport.js';
+import { HttpTransport, readAll } from './http-transport.js';
 import type { PushBlobOptions, PushBlobResult } from './blob-push.js';
 import { pushBlob, pushManifest } from './blob-push.js';
 import { registryError } from './registry-error.js';
+import { blobRanges } from './blob-fetch.js';
+import { listReferrers } from './referrers.js';
 
 /** Per-registry settings, keyed by host (`docker.io`, `127.0.0.1:5000`). */
 export interface RegistryHostConfig {
@@ -205,11 +207,6 @@ export class RegistryClient implements AsyncDisposable {
     return res;
   }
 
-  private async fail(res: HttpResponse, what: string, signal?: AbortSignal): Promise<never> {
-    const body = await readAll(res, this.transport.progressTimeoutMs, 64 << 10, signal).catch(() => Buffer.alloc(0));
-    throw registryError(res.response.status, body.toString('utf8'), what);
-  }
-
   /** Checks that `host` speaks the distribution API (`GET /v2/`), authenticating if it asks. */
   async ping(host: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     const res = await this.request({ domain: host, path: '' }, '', { signal: options.signal });
@@ -297,65 +294,12 @@ export class RegistryClient implements AsyncDisposable {
    */
   async *blob(refIn: ImageReference | string, descriptor: Pick<Descriptor, 'digest' | 'size'>, options: BlobReadOptions = {}): AsyncGenerator<Buffer> {
     const ref = this.parseRef(refIn);
-    const stream = this.blobRanges(ref, descriptor, options.offset ?? 0, options.signal);
+    const stream = blobRanges(this, ref, descriptor, options.offset ?? 0, options.signal);
     if (options.verify === false || (options.offset ?? 0) > 0) {
       yield* stream;
       return;
     }
     yield* verifyStream(stream, descriptor, `blob`);
-  }
-
-  private async *blobRanges(ref: ImageReference, descriptor: Pick<Descriptor, 'digest' | 'size'>, offset: number, signal?: AbortSignal): AsyncGenerator<Buffer> {
-    let position = offset;
-    let resumes = 0;
-    const maxResumes = 5;
-    const what = `blob ${descriptor.digest} of ${ref.domain}/${ref.path}`;
-    for (;;) {
-      throwIfAborted(signal, what);
-      if (position >= descriptor.size) return;
-      const headers: Record<string, string> = {};
-      if (position > 0) headers.range = `bytes=${position}-`;
-      // The transport already retried this request; resumes are for bodies cut short.
-      const res = await this.request(ref, `blobs/${descriptor.digest}`, { headers, signal });
-      const { status } = res.response;
-      let skip = 0;
-      if (status === 206) {
-        const start = /^bytes (\d+)-/.exec(res.response.headers.get('content-range') ?? '')?.[1];
-        if (Number(start) !== position) {
-          res.abort();
-          throw new ImageStoreError('REGISTRY_PROTOCOL', `${what}: asked for bytes from ${position}, got Content-Range ${res.response.headers.get('content-range')}`);
-        }
-      } else if (status === 200) {
-        skip = position; // the server ignored Range: drop what we already have
-      } else {
-        await this.fail(res, what, signal);
-      }
-      try {
-        for await (const chunk of readBody(res, this.transport.progressTimeoutMs, signal)) {
-          if (skip > 0) {
-            if (chunk.length <= skip) {
-              skip -= chunk.length;
-              continue;
-            }
-            const rest = chunk.subarray(skip);
-            skip = 0;
-            position += rest.length;
-            yield rest;
-            continue;
-          }
-          position += chunk.length;
-          resumes = 0;
-          yield chunk;
-        }
-      } catch (e) {
-        if (!isImageStoreError(e, 'REGISTRY_NETWORK') || resumes++ >= maxResumes) throw e;
-        await new Promise((r) => setTimeout(r, this.transport.backoff(resumes)));
-        continue;
-      }
-      if (position >= descriptor.size) return;
-      // Body ended early without an error: resume like a broken connection.
-      if (resumes++ >= maxResumes) throw new ImageStoreError('REGISTRY_NETWORK', `${what}: body ended at ${position} of ${descriptor.size} bytes`);
-    }
   }
 
   /** Reads a small blob (a config) whole, verified. */
@@ -372,30 +316,13 @@ export class RegistryClient implements AsyncDisposable {
    * registry has no such API. Optionally filtered by artifact type.
    */
   async listReferrers(refIn: ImageReference | string, digest: Digest, options: { artifactType?: string; signal?: AbortSignal } = {}): Promise<Descriptor[]> {
-    const ref = this.parseRef(refIn);
-    const query = options.artifactType ? `?artifactType=${encodeURIComponent(options.artifactType)}` : '';
-    const res = await this.request(ref, `referrers/${digest}${query}`, { headers: { accept: MT.OciIndex }, signal: options.signal });
-    let manifests: Descriptor[];
-    if (res.response.status === 200) {
-      const doc = parseManifestDocument(await readAll(res, this.transport.progressTimeoutMs, MAX_MANIFEST, options.signal), res.response.headers.get('content-type'));
-      if (doc.kind !== 'index') throw new ImageStoreError('REGISTRY_PROTOCOL', `referrers of ${digest}: the registry did not answer with an index`);
-      manifests = doc.index.manifests;
-      // A registry that applied the filter says so; otherwise it is applied here.
-      if (res.response.headers.get('oci-filters-applied')?.includes('artifactType')) return manifests;
-    } else if (res.response.status === 404) {
-      res.abort();
-      const fallback = `${digest.replace(':', '-')}`;
-      try {
-        const tagged = await this.getManifest({ ...ref, tag: fallback, digest: undefined } as ImageReference, { signal: options.signal });
-        manifests = tagged.document.kind === 'index' ? tagged.document.index.manifests : [];
-      } catch (e) {
-        if (isImageStoreError(e, 'REGISTRY_NOT_FOUND')) return [];
-        throw e;
-      }
-    } else {
-      return this.fail(res, `referrers of ${digest}`, options.signal);
-    }
-    return options.artifactType === undefined ? manifests : manifests.filter((m) => m.artifactType === options.artifactType);
+    return listReferrers(this, this.parseRef(refIn), digest, options);
+  }
+
+  /** Reads a failed response's body (bounded) and throws the registry's error for it. */
+  async fail(res: HttpResponse, what: string, signal?: AbortSignal): Promise<never> {
+    const body = await readAll(res, this.transport.progressTimeoutMs, 64 << 10, signal).catch(() => Buffer.alloc(0));
+    throw registryError(res.response.status, body.toString('utf8'), what);
   }
 
   /** Bounded stall time for response bodies (from the transport options). */

@@ -91,8 +91,8 @@ export async function stopInfra(runtime: InfraRuntime, id: string, options: { di
   } catch (e) {
     if (!isRuncError(e, 'NOT_FOUND')) throw toShimError(e, `stopping the infra container of sandbox ${id}`);
   }
-  await runtime.watcher.wait(id, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
-  if (!(await waitFor(() => !processAlive(options.conmonPid), { timeoutMs: 5000 }))) {
+  if (processAlive(options.conmonPid, 'conmon')) await runtime.watcher.wait(id, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+  if (!(await waitFor(() => !processAlive(options.conmonPid, 'conmon'), { timeoutMs: 5000, intervalMs: 2 }))) {
     throw new ShimError('Internal', `the conmon of sandbox ${id}'s infra container did not exit`);
   }
   await runtime.conmon.removeExitFile(id);

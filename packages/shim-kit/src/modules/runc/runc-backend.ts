@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { Conmon, Runc, isRuncError, readCgroupStats, type ExitWatcher } from '@shimkit/runc-driver';
 import type { Resources } from '@shimkit/oci-spec';
 import { hasCapSysResource, ownOomScoreAdj } from '../../cri/oom-score.js';
-import { ShimError, isShimError } from '../../errors.js';
+import { ShimError } from '../../errors.js';
 import type { Logger } from '../../interfaces/logger.js';
 import type { OperationOptions } from '../../interfaces/operation-options.js';
 import {
@@ -179,10 +179,12 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     if (this.#containers.has(id) || this.#creating.has(id)) throw new ShimError('AlreadyExists', `container "${id}" already exists`);
     this.#creating.add(id);
     const dir = this.layout.container(id);
+    let wroteBundle = false;
     try {
       if (await exists(dir)) throw new ShimError('AlreadyExists', `container "${id}" already exists (its bundle is there)`);
       const spec = this.#guardOomScore(options.spec);
       const maxOciVersion = await runtime.maxOciVersion();
+      wroteBundle = true;
       await writeBundle(dir, spec, options.rootfs, maxOciVersion === undefined ? {} : { maxOciVersion });
       // conmon writes a k8s-file log; with no log path the output goes to a small file it rotates
       const logPath = options.logPath === '' ? join(dir, 'discarded.log') : options.logPath;
@@ -206,11 +208,12 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
         await writeMeta(dir, meta);
         this.#containers.set(id, { meta, dir, exec: execTemplate(spec) });
       } catch (e) {
-        await runtime.runc.delete(id, { force: true }).catch(() => undefined);
+        // a container of that id the runtime already had is not ours to delete
+        if (!isRuncError(e, 'ALREADY_EXISTS')) await runtime.runc.delete(id, { force: true }).catch(() => undefined);
         throw toShimError(e, `creating container ${id}`);
       }
     } catch (e) {
-      if (!(isShimError(e, 'AlreadyExists') && !this.#containers.has(id))) await removeBundle(dir).catch(() => undefined);
+      if (wroteBundle) await removeBundle(dir).catch(() => undefined);
       throw e;
     } finally {
       this.#creating.delete(id);
@@ -267,8 +270,10 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
       if (!isRuncError(e, 'NOT_FOUND')) throw toShimError(e, `removing container ${id}`);
     }
     // let conmon record the exit and go away before its directory does
-    await this.#waitExit(c, AbortSignal.timeout(KILL_WAIT_MS)).catch(() => undefined);
-    await waitFor(() => !processAlive(c.meta.conmonPid), { timeoutMs: 2000, intervalMs: 2 });
+    if (processAlive(c.meta.conmonPid, 'conmon')) {
+      await this.#waitExit(c, AbortSignal.timeout(KILL_WAIT_MS)).catch(() => undefined);
+      await waitFor(() => !processAlive(c.meta.conmonPid, 'conmon'), { timeoutMs: 2000, intervalMs: 2 });
+    }
     this.#containers.delete(id);
     this.#exits.delete(id);
     await conmon.removeExitFile(id);

@@ -11,12 +11,18 @@ export async function waitFor(check: () => boolean | Promise<boolean>, options: 
   }
 }
 
-/** Whether a process exists and is not a zombie (conmon's parent is init, which may reap late). */
-export function processAlive(pid: number): boolean {
+/**
+ * Whether a process exists and is not a zombie (conmon's parent is init, which may reap
+ * late); with `name`, also whether it is still that program (pids get reused).
+ */
+export function processAlive(pid: number, name?: string): boolean {
   if (!(pid > 0)) return false;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    const open = stat.indexOf('(');
+    const close = stat.lastIndexOf(')');
+    if (name !== undefined && stat.slice(open + 1, close) !== name) return false;
+    return stat.slice(close + 2, close + 3) !== 'Z';
   } catch {
     return false;
   }

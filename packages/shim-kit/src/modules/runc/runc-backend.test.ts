@@ -35,11 +35,12 @@ async function setUp(): Promise<void> {
   sandbox = { id, ...(await backend.runSandbox({ id, config: bed.podConfig(id), runtimeHandler: '' })) };
 }
 
-async function run(args: string[], options: { start?: boolean; oomScoreAdj?: number } = {}): Promise<{ id: string; logPath: string }> {
+async function run(args: string[], options: { start?: boolean; oomScoreAdj?: number; memoryLimit?: number } = {}): Promise<{ id: string; logPath: string }> {
   const id = bed.id('ctr');
   const logPath = join(bed.logs, `${id}.log`);
   const spec = bed.spec(id, sandbox, args);
   if (options.oomScoreAdj !== undefined && spec.process) spec.process.oomScoreAdj = options.oomScoreAdj;
+  if (options.memoryLimit !== undefined && spec.linux) spec.linux.resources = { ...spec.linux.resources, memory: { limit: options.memoryLimit, swap: options.memoryLimit } };
   await backend.createContainer({ id, sandboxId: sandbox.id, spec, rootfs: bed.rootfs, logPath });
   made.push(id);
   if (options.start ?? true) await backend.startContainer(id);
@@ -65,6 +66,13 @@ describe('RuncConmonBackend containers', () => {
     expect(state).toMatchObject({ status: 'exited', exitCode: 3, oomKilled: false });
     expect(state.exitedAt).toBeInstanceOf(Date);
     expect(state.startedAt).toBeInstanceOf(Date);
+  });
+
+  it('reports an OOM kill: 137 and oomKilled', async () => {
+    await setUp();
+    const c = await run(['sh', '-c', 'x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo survived'], { memoryLimit: 16 * 1024 * 1024 });
+    expect(await exitOf(c.id)).toMatchObject({ exitCode: 137, oomKilled: true });
+    expect(await backend.containerState(c.id)).toMatchObject({ status: 'exited', exitCode: 137, oomKilled: true });
   });
 
   it('writes the CRI log file in kubelet format: time, stream, P/F tag, message', async () => {

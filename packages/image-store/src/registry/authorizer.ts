@@ -47,7 +47,9 @@ export class Authorizer {
     }
     this.challenges.set(host, challenge);
     this.tokens.delete(`${host}|${scope}`);
-    return this.answer(host, scope, challenge, signal);
+    // The registry names every scope the request needs (a cross-repository mount also needs pull on the source).
+    const wanted = [...new Set([scope, ...(challenge.params.scope ?? '').split(' ').filter(Boolean)])].join(' ');
+    return this.answer(host, scope, challenge, signal, wanted);
   }
 
   /** Forgets a cached token (after the registry refused it). */
@@ -55,7 +57,8 @@ export class Authorizer {
     this.tokens.delete(`${host}|${scope}`);
   }
 
-  private async answer(host: string, scope: string, challenge: AuthChallenge, signal?: AbortSignal): Promise<string> {
+  /** `scope` keys the token cache; `wanted` (space-separated) is what the token is asked for. */
+  private async answer(host: string, scope: string, challenge: AuthChallenge, signal?: AbortSignal, wanted = scope): Promise<string> {
     const creds = await this.credentials(host);
     if (challenge.scheme === 'basic') {
       if (creds === undefined || !('username' in creds)) {
@@ -69,12 +72,17 @@ export class Authorizer {
     if (cached !== undefined && cached.expiresAt > Date.now()) return cached.header;
     const running = this.pending.get(key);
     if (running !== undefined) return running;
-    const job = this.fetchToken(host, scope, challenge, creds, signal).finally(() => this.pending.delete(key));
+    const job = this.fetchToken(host, wanted, challenge, creds, signal)
+      .then((token) => {
+        this.tokens.set(key, token);
+        return token.header;
+      })
+      .finally(() => this.pending.delete(key));
     this.pending.set(key, job);
     return job;
   }
 
-  private async fetchToken(host: string, scope: string, challenge: AuthChallenge, creds: RegistryCredentials | undefined, signal?: AbortSignal): Promise<string> {
+  private async fetchToken(host: string, scope: string, challenge: AuthChallenge, creds: RegistryCredentials | undefined, signal?: AbortSignal): Promise<CachedToken> {
     const realm = challenge.params.realm;
     if (!realm) throw new ImageStoreError('REGISTRY_PROTOCOL', `${host}: bearer challenge without a realm`);
     let url: URL;
@@ -96,7 +104,7 @@ export class Authorizer {
       body = form.toString();
     } else {
       if (service) url.searchParams.set('service', service);
-      url.searchParams.set('scope', scope);
+      for (const one of scope.split(' ')) url.searchParams.append('scope', one);
       if (creds !== undefined && 'username' in creds) {
         headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
       }
@@ -117,9 +125,7 @@ export class Authorizer {
     const token = typeof doc.token === 'string' && doc.token !== '' ? doc.token : doc.access_token;
     if (typeof token !== 'string' || token === '') throw new ImageStoreError('REGISTRY_PROTOCOL', `token server ${url.host} sent no token`);
     const seconds = typeof doc.expires_in === 'number' && doc.expires_in > 0 ? doc.expires_in : DEFAULT_TOKEN_SECONDS;
-    const header = `Bearer ${token}`;
     // Renew 10% early so a token does not expire in flight.
-    this.tokens.set(`${host}|${scope}`, { header, expiresAt: Date.now() + seconds * 900 });
-    return header;
+    return { header: `Bearer ${token}`, expiresAt: Date.now() + seconds * 900 };
   }
 }

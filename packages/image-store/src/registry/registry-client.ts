@@ -172,7 +172,10 @@ export class RegistryClient implements AsyncDisposable {
     const mirrors = init.url === undefined && (method === 'GET' || method === 'HEAD') ? (this.hosts[ref.domain]?.mirrors ?? []) : [];
     for (const mirror of mirrors) {
       try {
-        const res = await this.requestHost(mirror, ref.path, path, init);
+        // Like containerd, tell the mirror which registry the request is for.
+        const url = new URL(`${this.baseUrl(mirror)}/v2/${ref.path === '' ? '' : `${ref.path}/`}${path}`);
+        url.searchParams.set('ns', ref.domain);
+        const res = await this.requestHost(mirror, ref.path, path, { ...init, url: url.toString() });
         if (res.response.status < 400) return res;
         // A mirror that lacks the content or fails is skipped; the next one, then the registry itself, is asked.
         res.abort();

@@ -49,6 +49,8 @@ const METADATA = 'images.json';
 export class ImageStore implements AsyncDisposable {
   private readonly images = new Map<Digest, ImageRecord>();
   private readonly pulls = new Map<string, Promise<ImageRecord>>();
+  /** Operations that write blobs or snapshots not yet recorded (pulls, imports, builds, exports); gc waits for none. */
+  private readonly active = new Set<Promise<unknown>>();
   private saving: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -122,11 +124,17 @@ export class ImageStore implements AsyncDisposable {
     const key = `${formatImageReference(parsed)}|${JSON.stringify(options.platform ?? null)}|${JSON.stringify(options.credentials ?? null)}`;
     const running = this.pulls.get(key);
     if (running !== undefined) return running;
-    const job = (async () => {
-      const pulled = await pullImage(this.pullContext(), parsed, options);
-      return this.record(pulled);
-    })().finally(() => this.pulls.delete(key));
+    const job = this.track(async () => this.record(await pullImage(this.pullContext(), parsed, options))).finally(() => this.pulls.delete(key));
     this.pulls.set(key, job);
+    return job;
+  }
+
+  /** Runs an operation that gc must not overlap. */
+  private track<T>(operation: () => Promise<T>): Promise<T> {
+    const job = operation();
+    const settled = job.then(() => undefined, () => undefined);
+    this.active.add(settled);
+    void settled.then(() => this.active.delete(settled));
     return job;
   }
 
@@ -147,8 +155,10 @@ export class ImageStore implements AsyncDisposable {
    */
   async importLayout(dir: string, options: { name: string; refName?: string } & Omit<PullOptions, 'progressTimeoutMs'>): Promise<ImageRecord> {
     const name = this.parse(options.name);
-    const source = await layoutSource(dir, { refName: options.refName });
-    return this.record(await unpackImage(this.pullContext(), source, name, options));
+    return this.track(async () => {
+      const source = await layoutSource(dir, { refName: options.refName });
+      return this.record(await unpackImage(this.pullContext(), source, name, options));
+    });
   }
 
   /**
@@ -158,7 +168,11 @@ export class ImageStore implements AsyncDisposable {
   builder(options: { from?: string; platform?: Platform } = {}): ImageBuilder {
     const base = options.from === undefined ? undefined : this.find(options.from);
     if (options.from !== undefined && base === undefined) throw new ImageStoreError('NOT_FOUND', `base image ${JSON.stringify(options.from)} is not in the store`);
-    return new ImageBuilder({ content: this.content, snapshots: this.snapshots, record: (r) => this.record(r) }, base && structuredClone(base), options.platform);
+    return new ImageBuilder(
+      { content: this.content, snapshots: this.snapshots, record: (r) => this.record(r), track: (op) => this.track(op) },
+      base && structuredClone(base),
+      options.platform,
+    );
   }
 
   /** Writes images (by any name or id) into an OCI image layout directory; their layer blobs must have been kept. */
@@ -168,7 +182,7 @@ export class ImageStore implements AsyncDisposable {
       if (r === undefined) throw new ImageStoreError('NOT_FOUND', `image ${JSON.stringify(ref)} is not in the store`);
       return r;
     });
-    await exportLayout(this.content, records, dir, options);
+    await this.track(() => exportLayout(this.content, records, dir, options));
   }
 
   /** Writes images into an OCI archive: a tar of an OCI image layout (skopeo's `oci-archive:`). */
@@ -267,20 +281,22 @@ export class ImageStore implements AsyncDisposable {
    * kept: open the store with keepLayerBlobs). Returns the manifest digest.
    */
   async push(image: string, destination: string, options: { signal?: AbortSignal; chunkSize?: number } = {}): Promise<Digest> {
-    const record = this.find(image);
-    if (record === undefined) throw new ImageStoreError('NOT_FOUND', `image ${JSON.stringify(image)} is not in the store`);
-    const dst = this.parse(destination);
-    for (const blob of [record.manifest, ...record.layers]) {
-      if (!(await this.content.has(blob.digest))) {
-        throw new ImageStoreError('NOT_FOUND', `blob ${blob.digest} of ${image} is not kept in the store (open it with keepLayerBlobs to push)`);
+    return this.track(async () => {
+      const record = this.find(image);
+      if (record === undefined) throw new ImageStoreError('NOT_FOUND', `image ${JSON.stringify(image)} is not in the store`);
+      const dst = this.parse(destination);
+      for (const blob of [record.manifest, ...record.layers]) {
+        if (!(await this.content.has(blob.digest))) {
+          throw new ImageStoreError('NOT_FOUND', `blob ${blob.digest} of ${image} is not kept in the store (open it with keepLayerBlobs to push)`);
+        }
       }
-    }
-    const manifestBytes = await this.content.read(record.manifest.digest, options);
-    const manifest = JSON.parse(manifestBytes.toString('utf8')) as { config: { digest: Digest; size: number } };
-    for (const blob of [manifest.config, ...record.layers]) {
-      await this.registry.pushBlob(dst, blob, () => this.content.createReadStream(blob.digest), { signal: options.signal, chunkSize: options.chunkSize });
-    }
-    return this.registry.pushManifest(dst, manifestBytes, record.manifest.mediaType, { signal: options.signal });
+      const manifestBytes = await this.content.read(record.manifest.digest, options);
+      const manifest = JSON.parse(manifestBytes.toString('utf8')) as { config: { digest: Digest; size: number } };
+      for (const blob of [manifest.config, ...record.layers]) {
+        await this.registry.pushBlob(dst, blob, () => this.content.createReadStream(blob.digest), { signal: options.signal, chunkSize: options.chunkSize });
+      }
+      return this.registry.pushManifest(dst, manifestBytes, record.manifest.mediaType, { signal: options.signal });
+    });
   }
 
   /**
@@ -300,7 +316,7 @@ export class ImageStore implements AsyncDisposable {
 
   /** Removes snapshots and blobs that no image and no rootfs uses, and partial downloads. */
   async gc(options: { signal?: AbortSignal } = {}): Promise<GcResult> {
-    if (this.pulls.size > 0) throw new ImageStoreError('IN_USE', 'gc while pulls are running');
+    if (this.active.size > 0) throw new ImageStoreError('IN_USE', 'gc while pulls, imports, builds or exports are running');
     const liveSnapshots = await this.snapshots.inUse();
     const liveBlobs = new Set<string>();
     for (const r of this.images.values()) {
@@ -331,7 +347,7 @@ export class ImageStore implements AsyncDisposable {
 
   /** Waits for running pulls and metadata writes, and closes a registry client it made. Rootfs mounts stay (containers outlive the store object). */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.pulls.values()]);
+    await Promise.allSettled([...this.active]);
     await this.saving.catch(() => undefined);
     if (!(this.options.registry instanceof RegistryClient)) await this.registry.close();
     await this.unlock();

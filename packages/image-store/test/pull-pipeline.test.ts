@@ -115,6 +115,26 @@ describe('pull pipeline', () => {
     }
   });
 
+  it('refuses gc while a pull is writing blobs and snapshots', async () => {
+    const img = addTestImage(registry, 'app', 'v1', layered);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    // Every request takes one fault off the queue; the one for the first layer waits.
+    const hold = async (_req: unknown, _res: unknown, url: URL) => {
+      if (url.pathname.endsWith(img.layers[0]!.digest)) await held;
+      return false;
+    };
+    registry.faults.push(...Array.from({ length: 20 }, () => hold));
+    const store = await ImageStore.open({ root, registry: client() });
+    const pulling = store.pull(`${registry.host}/app:v1`);
+    for (let i = 0; i < 200 && !registry.requests.some((r) => r.path.endsWith(img.layers[0]!.digest)); i++) await new Promise((r) => setTimeout(r, 10));
+    await expect(store.gc()).rejects.toSatisfy((e) => isImageStoreError(e, 'IN_USE'));
+    release();
+    await pulling;
+    registry.faults.length = 0;
+    expect(await store.gc()).toEqual({ removedBlobs: 0, removedSnapshots: 0 });
+  });
+
   it('keeps layer blobs in the content store when asked', async () => {
     const img = addTestImage(registry, 'app', 'v1', layered);
     const store = await ImageStore.open({ root, registry: client(), keepLayerBlobs: true });

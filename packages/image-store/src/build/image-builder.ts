@@ -44,6 +44,8 @@ export interface BuilderDeps {
   content: ContentStore;
   snapshots: SnapshotStore;
   record: (image: Omit<ImageRecord, 'createdAt'>) => Promise<ImageRecord>;
+  /** Marks an operation that garbage collection must not overlap. */
+  track?: <T>(operation: () => Promise<T>) => Promise<T>;
 }
 
 function clean(path: string): string {
@@ -159,6 +161,10 @@ export class ImageBuilder {
    * the image under `name`. The builder then continues from the new image.
    */
   async commit(name: string, options: { comment?: string; signal?: AbortSignal } = {}): Promise<ImageRecord> {
+    return this.deps.track ? this.deps.track(() => this.commitNow(name, options)) : this.commitNow(name, options);
+  }
+
+  private async commitNow(name: string, options: { comment?: string; signal?: AbortSignal }): Promise<ImageRecord> {
     const { signal } = options;
     let ref;
     try {

@@ -193,6 +193,19 @@ describe('applyLayer', () => {
     });
   });
 
+  it('reports a file the writer threads could not create', async () => {
+    const ro = join(base, 'ro');
+    mkdirSync(ro);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'shimkit-test', ro]);
+    try {
+      const err = await apply([{ path: 'a', type: 'file', data: 'small' }, { path: 'b', type: 'file', data: 'small' }], {}, ro).catch((e: unknown) => e);
+      expect(isImageStoreError(err, 'LAYER_APPLY_FAILED')).toBe(true);
+      expect((err as Error).message).toMatch(/writing .*\/a: EROFS/);
+    } finally {
+      execFileSync('umount', [ro]);
+    }
+  });
+
   it('stops at an aborted signal', async () => {
     const ac = new AbortController();
     ac.abort();

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest, ImageReference, Platform } from '@shimkit/oci-spec';
-import { formatImageReference, parseImageReference, referenceName, tryParseDigest } from '@shimkit/oci-spec';
+import { formatImageReference, hostPlatform, matchPlatform, parseImageReference, referenceName, tryParseDigest } from '@shimkit/oci-spec';
 import { writeFileAtomic } from './content/atomic-write.js';
 import { ContentStore } from './content/content-store.js';
 import { ImageStoreError, throwIfAborted } from './errors.js';
@@ -120,6 +120,12 @@ export class ImageStore implements AsyncDisposable {
    */
   async pull(ref: string, options: PullOptions = {}): Promise<ImageRecord> {
     const parsed = this.parse(ref);
+    if (parsed.digest !== undefined) {
+      // Content-addressed: an image already held under this digest cannot have changed, so no registry is asked.
+      const held = this.lookup(`${referenceName(parsed)}@${parsed.digest}`)?.record;
+      const samePlatform = held?.platform === undefined || matchPlatform(options.platform ?? hostPlatform(), held.platform);
+      if (held !== undefined && samePlatform && (await this.snapshotsPresent(held))) return structuredClone(held);
+    }
     // Pulls with other credentials do not share a transfer: one caller's access must not serve another.
     const key = `${formatImageReference(parsed)}|${JSON.stringify(options.platform ?? null)}|${JSON.stringify(options.credentials ?? null)}`;
     const running = this.pulls.get(key);
@@ -127,6 +133,11 @@ export class ImageStore implements AsyncDisposable {
     const job = this.track(async () => this.record(await pullImage(this.pullContext(), parsed, options))).finally(() => this.pulls.delete(key));
     this.pulls.set(key, job);
     return job;
+  }
+
+  private async snapshotsPresent(record: ImageRecord): Promise<boolean> {
+    for (const c of record.chainIds) if (!(await this.snapshots.has(c))) return false;
+    return true;
   }
 
   /** Runs an operation that gc must not overlap. */

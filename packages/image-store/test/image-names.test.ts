@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isImageStoreError } from '../src/errors.js';
 import { ImageStore } from '../src/image-store.js';
 import { RegistryClient } from '../src/registry/registry-client.js';
 import { addTestImage } from './build-test-image.js';
@@ -43,6 +44,19 @@ describe('image names', () => {
     expect(store.get(old.id)).toBeUndefined();
     expect(store.get(fresh.id)?.repoTags).toEqual([`${registry.host}/app:latest`]);
     expect(await store.remove(`${registry.host}/app:nope`)).toBe(false);
+  });
+
+  it('answers a pull by digest of a held image without the registry', async () => {
+    const store = await ImageStore.open({ root, registry: new RegistryClient({ retry: { attempts: 1 } }) });
+    const img = addTestImage(registry, 'app', 'v1', [{ entries: [{ path: 'v', type: 'file', data: '1' }] }]);
+    const pulled = await store.pull(`${registry.host}/app:v1`);
+    await registry.close();
+    registry = await new FakeRegistry().start(); // the old port is gone; afterEach closes this one
+    const again = await store.pull(`${pulled.repoDigests[0]}`);
+    expect(again.id).toBe(pulled.id);
+    expect(pulled.repoDigests[0]).toContain(img.manifest.digest);
+    // by tag, the registry is asked (and is gone)
+    await expect(store.pull(pulled.repoTags[0]!)).rejects.toSatisfy((e) => isImageStoreError(e, 'REGISTRY_NETWORK'));
   });
 
   it('finds images by unambiguous id prefixes only', async () => {

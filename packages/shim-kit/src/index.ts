@@ -43,3 +43,45 @@ export { containerSpec, type ContainerSpecInput } from './cri/container-spec.js'
 export { containerName, sandboxName } from './cri/names.js';
 export { effectiveOomScoreAdj, hasCapSysResource, ownOomScoreAdj } from './cri/oom-score.js';
 export { runtimeHandlers, imageHandlers } from './handlers/index.js';
+export { defaultModules, type DefaultModulesOptions } from './shim/default-modules.js';
+export {
+  RuncConmonBackend,
+  runcConmonModule,
+  renderResolvConf,
+  DEFAULT_SHM_SIZE_BYTES,
+  type RuncConmonBackendOptions,
+  type RuncConmonModuleOptions,
+  type RuntimeHandlerOptions,
+  type InfraImageSource,
+} from './modules/runc/index.js';
+export {
+  CniPodNetwork,
+  cniNetworkModule,
+  CniError,
+  isCniError,
+  CNI_TRY_AGAIN_LATER,
+  DEFAULT_CNI_BIN_DIRS,
+  DEFAULT_CNI_CONF_DIR,
+  loadNetworkList,
+  parseNetworkList,
+  CNI_CONFIG_EXTENSIONS,
+  SUPPORTED_CNI_VERSIONS,
+  NETWORK_NOT_READY_REASON,
+  type CniPodNetworkOptions,
+  type CniNetworkModuleOptions,
+  type CniErrorReason,
+  type CniErrorDetails,
+  type CniNetworkList,
+  type CniPluginConfig,
+  type NetworkStatus,
+} from './modules/cni/index.js';
+export {
+  ImageStoreBackend,
+  imageStoreModule,
+  credentialsFromAuth,
+  type ImageStoreRootfs,
+  type ImageStoreBackendOptions,
+  type ImageStoreModuleOptions,
+} from './modules/images/index.js';
+export { StderrLogger, parseLogLevel, LOG_LEVELS, type LogLevel, type StderrLoggerOptions } from './cli/stderr-logger.js';
+export { loadShimConfigFile, parseShimConfigFile, type ShimConfigFile } from './cli/config-file.js';

@@ -8,6 +8,8 @@ import type { Clock } from '../interfaces/clock.js';
 import type { Logger } from '../interfaces/logger.js';
 import { createFakes } from '../testing/fakes.js';
 import { Tokens } from '../tokens.js';
+import { ImageStoreBackend } from '../modules/images/image-store-backend.js';
+import { RuncConmonBackend } from '../modules/runc/runc-backend.js';
 import { createShim } from './create-shim.js';
 import { memoryStoresModule, provide } from './modules.js';
 
@@ -21,8 +23,8 @@ describe('createShim', () => {
   });
   const paths = () => ({ socket: join(dir, 'run', 'cri.sock'), root: join(dir, 'root'), state: join(dir, 'state') });
 
-  it('refuses to start without the backends, naming the missing ones', async () => {
-    const e = await createShim({ ...paths(), modules: [provide(Tokens.PodNetwork, createFakes().network)] }).catch((x: unknown) => x);
+  it('without the defaults, refuses to start without the backends, naming the missing ones', async () => {
+    const e = await createShim({ ...paths(), defaults: false, modules: [provide(Tokens.PodNetwork, createFakes().network)] }).catch((x: unknown) => x);
     expect(isShimError(e, 'MissingModule')).toBe(true);
     expect((e as Error).message).toMatch(/RuntimeBackend, ImageBackend/);
     await expect(stat(paths().socket)).rejects.toMatchObject({ code: 'ENOENT' });
@@ -50,6 +52,18 @@ describe('createShim', () => {
     } finally {
       await shim.close();
       await other.close();
+    }
+  });
+
+  it('fills in the real modules for the parts no module gives (one-line swap of the network here)', async () => {
+    const network = createFakes().network;
+    const shim = await createShim({ ...paths(), modules: [provide(Tokens.PodNetwork, network)], defaults: { runtime: { runtime: 'runc' } } });
+    try {
+      expect(shim.get(Tokens.RuntimeBackend)).toBeInstanceOf(RuncConmonBackend);
+      expect(shim.get(Tokens.ImageBackend)).toBeInstanceOf(ImageStoreBackend);
+      expect(shim.get(Tokens.PodNetwork)).toBe(network);
+    } finally {
+      await shim.close();
     }
   });
 

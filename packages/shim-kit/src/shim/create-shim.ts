@@ -7,6 +7,7 @@ import { hasCapSysResource, ownOomScoreAdj } from '../cri/oom-score.js';
 import { imageHandlers, runtimeHandlers } from '../handlers/index.js';
 import { Tokens, type Token } from '../tokens.js';
 import { ExitMonitor } from './exit-monitor.js';
+import { defaultModules, type DefaultModulesOptions } from './default-modules.js';
 import { coreModule, diskStoresModule, provide, type ShimModule } from './modules.js';
 import { reconcileContainers, reconcileSandboxes } from './reconcile.js';
 import type { ShimConfig } from './shim-config.js';
@@ -21,11 +22,16 @@ export interface CreateShimOptions {
   /** Volatile directory: runtime state such as exit files. */
   state: string;
   /**
-   * Modules registering the parts; later ones override earlier ones. RuntimeBackend,
-   * ImageBackend and PodNetwork have no default yet and must be given (e.g. `fakeModules()`
-   * from `shimkit/testing`); stores default to disk under `root`.
+   * Modules registering parts; later ones override earlier ones, token by token. Applied after
+   * the defaults: runc + conmon, image-store images, CNI networking (see `defaults`) and
+   * stores on disk under `root`. `fakeModules()` from `shimkit/testing` swaps in the fakes.
    */
   modules?: ShimModule[];
+  /**
+   * Options of the default modules (runtime binary, CNI dirs, registry config, pause image);
+   * `false`: no defaults, `modules` must register RuntimeBackend, ImageBackend and PodNetwork.
+   */
+  defaults?: DefaultModulesOptions | false;
   runtimeName?: string;
   runtimeVersion?: string;
   /** Default: true unless this process has CAP_SYS_RESOURCE. */
@@ -57,26 +63,32 @@ const REQUIRED = [
   ['PodNetwork', Tokens.PodNetwork],
 ] as const;
 
-/** Builds the shim's container: core defaults, disk stores, config, then the caller's modules. */
-export function composeShimContainer(config: ShimConfig, modules: readonly ShimModule[]): DependencyContainer {
+/**
+ * Builds the shim's container: core parts, disk stores, config, the default modules (unless
+ * `defaults` is false), then the caller's modules. Every part is constructed on first use, so
+ * a default that a module replaces is never built.
+ */
+export function composeShimContainer(config: ShimConfig, modules: readonly ShimModule[], defaults: DefaultModulesOptions | false = {}): DependencyContainer {
   const container = globalContainer.createChildContainer();
   coreModule()(container);
   diskStoresModule(config.root)(container);
   provide(Tokens.ShimConfig, config)(container);
+  if (defaults !== false) for (const module of defaultModules(defaults)) module(container);
   for (const module of modules) module(container);
   const missing = REQUIRED.filter(([, token]) => !container.isRegistered(token)).map(([name]) => name);
   if (missing.length > 0) {
-    throw new ShimError('MissingModule', `no module registers ${missing.join(', ')}; pass one in modules (e.g. fakeModules() from shimkit/testing)`);
+    throw new ShimError('MissingModule', `no module registers ${missing.join(', ')}; pass one in modules or leave the defaults on`);
   }
   return container;
 }
 
 /**
- * Composes a shim from modules, reloads its state, reconciles it with the runtime and
- * serves CRI on a unix socket.
+ * Composes a shim from the default modules and the caller's, reloads its state, reconciles
+ * it with the runtime and serves CRI on a unix socket.
  *
  * ```ts
- * await using shim = await createShim({ socket, root, state, modules: [...fakeModules(), provide(Tokens.Clock, clock)] });
+ * await using shim = await createShim({ socket, root, state }); // runc + conmon, image-store, CNI
+ * await using fake = await createShim({ socket, root, state, modules: [...fakeModules(), provide(Tokens.Clock, clock)] });
  * ```
  */
 export async function createShim(options: CreateShimOptions): Promise<Shim> {
@@ -91,7 +103,7 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
     execSyncMaxOutputBytes: EXEC_SYNC_MAX_OUTPUT_BYTES,
     streamChunkSize: options.streamChunkSize ?? 500,
   };
-  const container = composeShimContainer(config, options.modules ?? []);
+  const container = composeShimContainer(config, options.modules ?? [], options.defaults ?? {});
   const services = container.resolve(ShimServices);
   const signalOption = options.signal === undefined ? {} : { signal: options.signal };
   await mkdir(config.root, { recursive: true });

@@ -1,0 +1,76 @@
+import { parseArgs } from 'node:util';
+import { parseLogLevel, type LogLevel } from './stderr-logger.js';
+
+/** What the command line asks for. */
+export type CliCommand =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'serve'; socket: string; root: string; state: string; config?: string; logLevel?: LogLevel };
+
+/** A command line that cannot be run; the CLI prints it with the usage and exits 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export const USAGE = `Usage: shimkit serve --socket <path> --root <dir> --state <dir> [--config <file.json>] [--log-level <level>]
+       shimkit --help | --version
+
+Serves the Kubernetes CRI (RuntimeService and ImageService) on a unix socket, running pods
+and containers with runc + conmon, images from registries, and CNI networking.
+
+Options of serve:
+  --socket <path>      unix socket to listen on (a path or unix:// endpoint)
+  --root <dir>         persistent directory: images, pod and container metadata
+  --state <dir>        volatile directory: runtime state, exit files, network namespaces
+  --config <file>      JSON file with the module options (see the shimkit README)
+  --log-level <level>  debug, info, warn or error (default: the config's logLevel, else info)
+
+SIGTERM or SIGINT stops serving; containers keep running under conmon, and a shim started
+again on the same root and state picks them up.`;
+
+/** Parses the arguments after `shimkit`. Throws {@link UsageError}. */
+export function parseCliArgs(argv: readonly string[]): CliCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+        socket: { type: 'string' },
+        root: { type: 'string' },
+        state: { type: 'string' },
+        config: { type: 'string' },
+        'log-level': { type: 'string' },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) return { kind: 'help' };
+  if (values.version === true) return { kind: 'version' };
+  const [command, ...extra] = positionals;
+  if (command === undefined) throw new UsageError('no command given');
+  if (command === 'help') return { kind: 'help' };
+  if (command === 'version') return { kind: 'version' };
+  if (command !== 'serve') throw new UsageError(`unknown command "${command}"`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  const missing = (['socket', 'root', 'state'] as const).filter((k) => values[k] === undefined || values[k] === '');
+  if (missing.length > 0) throw new UsageError(`serve needs ${missing.map((m) => `--${m}`).join(', ')}`);
+  let logLevel: LogLevel | undefined;
+  if (values['log-level'] !== undefined) {
+    logLevel = parseLogLevel(values['log-level']);
+    if (logLevel === undefined) throw new UsageError(`--log-level must be debug, info, warn or error, not "${values['log-level']}"`);
+  }
+  return {
+    kind: 'serve',
+    socket: values.socket as string,
+    root: values.root as string,
+    state: values.state as string,
+    ...(values.config === undefined ? {} : { config: values.config }),
+    ...(logLevel === undefined ? {} : { logLevel }),
+  };
+}

@@ -1,0 +1,75 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isShimError } from '../errors.js';
+import { loadShimConfigFile, parseShimConfigFile } from './config-file.js';
+
+describe('shimkit config file', () => {
+  it('accepts every documented option', () => {
+    const config = {
+      logLevel: 'debug',
+      runtimeName: 'my-shim',
+      runtime: { runtime: 'crun', conmon: '/usr/bin/conmon', pauseImage: 'registry.k8s.io/pause:3.9', handlers: { runc: { binary: 'runc' } }, shmSizeBytes: 1 << 20 },
+      images: {
+        registry: {
+          hosts: {
+            'docker.io': { mirrors: ['mirror.local:5000'] },
+            'mirror.local:5000': { plainHttp: true, credentials: { username: 'u', password: 'p' } },
+            'registry.internal': { tls: { caFile: '/etc/ca.pem' }, credentials: { identityToken: 't' } },
+          },
+          requestTimeoutMs: 5000,
+        },
+        dockerConfig: true,
+        pinnedImages: ['registry.k8s.io/pause:3.9'],
+        snapshotter: 'auto',
+      },
+      network: { confDir: '/etc/cni/net.d', binDirs: ['/usr/lib/cni'] },
+    };
+    expect(parseShimConfigFile(config)).toEqual(config);
+    expect(parseShimConfigFile({})).toEqual({});
+  });
+
+  it('reports every bad key and value at once, naming each', () => {
+    const bad = {
+      logLevel: 'loud',
+      runtime: { runtme: 'runc', handlers: { crun: {} } },
+      images: { registry: { hosts: { 'docker.io': { mirrors: 'm', credentials: { user: 'x' } } } }, dockerConfig: false },
+      network: { binDirs: [''] },
+      extra: 1,
+    };
+    const e = (() => {
+      try {
+        parseShimConfigFile(bad, 'shim.json');
+      } catch (x) {
+        return x;
+      }
+    })();
+    expect(isShimError(e, 'InvalidArgument')).toBe(true);
+    const message = (e as Error).message;
+    for (const part of [
+      'shim.json.logLevel: expected one of "debug", "info", "warn", "error", got "loud"',
+      'shim.json.runtime.runtme: unknown key',
+      'shim.json.runtime.handlers["crun"].binary: required',
+      'shim.json.images.registry.hosts["docker.io"].mirrors: expected an array of strings, got "m"',
+      'shim.json.images.registry.hosts["docker.io"].credentials: expected { username, password }',
+      'shim.json.images.dockerConfig: expected a path or true, got boolean false',
+      'shim.json.network.binDirs[0]: expected a non-empty string',
+      'shim.json.extra: unknown key',
+    ]) {
+      expect(message).toContain(part);
+    }
+    expect(() => parseShimConfigFile([])).toThrow('config: expected an object, got an array');
+  });
+
+  it('names the file when it is missing or not JSON', async () => {
+    const dir = await mkdtemp(join(tmpdir(), `shimkit-config-${process.pid}-`));
+    try {
+      await writeFile(join(dir, 'bad.json'), '{ "logLevel": ');
+      await expect(loadShimConfigFile(join(dir, 'bad.json'))).rejects.toThrow(`config file ${join(dir, 'bad.json')} is not valid JSON`);
+      await expect(loadShimConfigFile(join(dir, 'none.json'))).rejects.toThrow(`cannot read config file ${join(dir, 'none.json')}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,137 @@
+import { readFile } from 'node:fs/promises';
+import { ShimError } from '../errors.js';
+import type { DefaultModulesOptions } from '../shim/default-modules.js';
+import { LOG_LEVELS, type LogLevel } from './stderr-logger.js';
+
+/**
+ * The `--config` file of `shimkit serve`: JSON with the options of the default modules, as
+ * `createShim`'s `defaults` takes them (only the JSON-expressible ones), and the log level.
+ */
+export interface ShimConfigFile extends DefaultModulesOptions {
+  /** `debug`, `info` (default), `warn` or `error`. */
+  logLevel?: LogLevel;
+  /** Reported by Version (default `shimkit`). */
+  runtimeName?: string;
+}
+
+type Check = (value: unknown, path: string, issues: string[]) => void;
+
+const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'string' ? JSON.stringify(v) : `${typeof v} ${JSON.stringify(v)}`);
+
+const str: Check = (v, p, issues) => void (typeof v !== 'string' || v === '' ? issues.push(`${p}: expected a non-empty string, got ${describe(v)}`) : undefined);
+const bool: Check = (v, p, issues) => void (typeof v !== 'boolean' ? issues.push(`${p}: expected true or false, got ${describe(v)}`) : undefined);
+const count: Check = (v, p, issues) =>
+  void (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0 ? issues.push(`${p}: expected a positive integer, got ${describe(v)}`) : undefined);
+const oneOf =
+  (...allowed: readonly string[]): Check =>
+  (v, p, issues) =>
+    void (typeof v !== 'string' || !allowed.includes(v) ? issues.push(`${p}: expected one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${describe(v)}`) : undefined);
+const strings: Check = (v, p, issues) => {
+  if (!Array.isArray(v)) return void issues.push(`${p}: expected an array of strings, got ${describe(v)}`);
+  v.forEach((item, i) => str(item, `${p}[${i}]`, issues));
+};
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const object =
+  (fields: Record<string, Check>): Check =>
+  (v, p, issues) => {
+    if (!isObject(v)) return void issues.push(`${p}: expected an object, got ${describe(v)}`);
+    for (const [key, value] of Object.entries(v)) {
+      const check = fields[key];
+      if (check === undefined) issues.push(`${p}.${key}: unknown key (expected one of ${Object.keys(fields).join(', ')})`);
+      else check(value, `${p}.${key}`, issues);
+    }
+  };
+const mapOf =
+  (check: Check): Check =>
+  (v, p, issues) => {
+    if (!isObject(v)) return void issues.push(`${p}: expected an object, got ${describe(v)}`);
+    for (const [key, value] of Object.entries(v)) check(value, `${p}[${JSON.stringify(key)}]`, issues);
+  };
+const credentials: Check = (v, p, issues) => {
+  const kinds = [object({ username: str, password: str }), object({ identityToken: str }), object({ registryToken: str })];
+  if (isObject(v) && 'username' in v) return kinds[0]?.(v, p, issues);
+  if (isObject(v) && 'identityToken' in v) return kinds[1]?.(v, p, issues);
+  if (isObject(v) && 'registryToken' in v) return kinds[2]?.(v, p, issues);
+  issues.push(`${p}: expected { username, password }, { identityToken } or { registryToken }, got ${describe(v)}`);
+};
+const withRequired =
+  (check: Check, required: readonly string[]): Check =>
+  (v, p, issues) => {
+    check(v, p, issues);
+    if (isObject(v)) for (const key of required) if (!(key in v)) issues.push(`${p}.${key}: required`);
+  };
+
+const SCHEMA = object({
+  logLevel: oneOf(...LOG_LEVELS),
+  runtimeName: str,
+  runtime: object({
+    runtime: str,
+    runtimeRoot: str,
+    conmon: str,
+    systemdCgroup: bool,
+    shmSizeBytes: count,
+    pauseImage: str,
+    state: str,
+    handlers: mapOf(withRequired(object({ binary: str, root: str }), ['binary'])),
+  }),
+  images: object({
+    root: str,
+    registry: object({
+      hosts: mapOf(
+        object({
+          mirrors: strings,
+          plainHttp: bool,
+          credentials,
+          tls: object({ caFile: str, insecureSkipVerify: bool }),
+        }),
+      ),
+      requestTimeoutMs: count,
+      progressTimeoutMs: count,
+      userAgent: str,
+      maxRedirects: (v, p, issues) => void (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 ? issues.push(`${p}: expected an integer >= 0, got ${describe(v)}`) : undefined),
+    }),
+    dockerConfig: (v, p, issues) => void (v !== true && (typeof v !== 'string' || v === '') ? issues.push(`${p}: expected a path or true, got ${describe(v)}`) : undefined),
+    snapshotter: oneOf('auto', 'overlay', 'copy'),
+    keepLayerBlobs: bool,
+    concurrency: count,
+    progressTimeoutMs: count,
+    pinnedImages: strings,
+    gcOnRemove: bool,
+  }),
+  network: object({
+    confDir: str,
+    binDirs: strings,
+    netnsDir: str,
+    cacheDir: str,
+    ifName: str,
+    pluginTimeoutMs: count,
+  }),
+});
+
+/**
+ * Checks a parsed config file against the schema; every problem is reported at once, each
+ * naming its key (`config.runtime.runtme: unknown key ...`). Throws `InvalidArgument`.
+ */
+export function parseShimConfigFile(value: unknown, source = 'config'): ShimConfigFile {
+  const issues: string[] = [];
+  SCHEMA(value, source, issues);
+  if (issues.length > 0) throw new ShimError('InvalidArgument', `invalid ${source}:\n  ${issues.join('\n  ')}`);
+  return value as ShimConfigFile;
+}
+
+/** Reads and checks a config file (see {@link parseShimConfigFile}). */
+export async function loadShimConfigFile(path: string, options: { signal?: AbortSignal } = {}): Promise<ShimConfigFile> {
+  let text: string;
+  try {
+    text = await readFile(path, { encoding: 'utf8', ...(options.signal === undefined ? {} : { signal: options.signal }) });
+  } catch (e) {
+    throw new ShimError('InvalidArgument', `cannot read config file ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new ShimError('InvalidArgument', `config file ${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+  return parseShimConfigFile(parsed, path);
+}

@@ -1,0 +1,95 @@
+import { readFile } from 'node:fs/promises';
+import { isShimError } from '../errors.js';
+import { createShim } from '../shim/create-shim.js';
+import { provide } from '../shim/modules.js';
+import { Tokens } from '../tokens.js';
+import { parseCliArgs, UsageError, USAGE, type CliCommand } from './cli-args.js';
+import { loadShimConfigFile, type ShimConfigFile } from './config-file.js';
+import { StderrLogger } from './stderr-logger.js';
+
+/** Exit codes of the CLI. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** Where the CLI writes and which process it stops on signals (the real process by default). */
+export interface CliIo {
+  stdout?: (text: string) => void;
+  stderr?: (text: string) => void;
+  /** Resolves with the name of the first SIGTERM/SIGINT. */
+  waitForSignal?: () => Promise<string>;
+}
+
+async function packageVersion(): Promise<string> {
+  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function processSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (name: string): void => {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      resolve(name);
+    };
+    const onTerm = (): void => on('SIGTERM');
+    const onInt = (): void => on('SIGINT');
+    process.once('SIGTERM', onTerm);
+    process.once('SIGINT', onInt);
+  });
+}
+
+/** Runs `shimkit <argv>`; resolves with the exit code (0 ok, 1 failed, 2 bad usage or config). */
+export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<number> {
+  const out = io.stdout ?? ((t) => void process.stdout.write(t));
+  const err = io.stderr ?? ((t) => void process.stderr.write(t));
+  let command: CliCommand;
+  try {
+    command = parseCliArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(`shimkit: ${e.message}\n\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  if (command.kind === 'help') {
+    out(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  const version = await packageVersion();
+  if (command.kind === 'version') {
+    out(`shimkit ${version}\n`);
+    return EXIT.ok;
+  }
+
+  let config: ShimConfigFile = {};
+  if (command.config !== undefined) {
+    try {
+      config = await loadShimConfigFile(command.config);
+    } catch (e) {
+      err(`shimkit: ${(e as Error).message}\n`);
+      return EXIT.usage;
+    }
+  }
+  const logger = new StderrLogger({ level: command.logLevel ?? config.logLevel ?? 'info', write: err });
+  // Listen before starting, so a signal during startup still shuts down cleanly.
+  const signalled = (io.waitForSignal ?? processSignal)();
+  let shim;
+  try {
+    shim = await createShim({
+      socket: command.socket,
+      root: command.root,
+      state: command.state,
+      runtimeName: config.runtimeName ?? 'shimkit',
+      runtimeVersion: version,
+      defaults: { ...(config.runtime ? { runtime: config.runtime } : {}), ...(config.images ? { images: config.images } : {}), ...(config.network ? { network: config.network } : {}) },
+      modules: [provide(Tokens.Logger, logger)],
+    });
+  } catch (e) {
+    logger.error('shim failed to start', { code: isShimError(e) ? e.code : undefined, error: e });
+    return EXIT.failed;
+  }
+  logger.info('shimkit serving', { version, socket: shim.socket, root: command.root, state: command.state, pid: process.pid });
+  const name = await signalled;
+  logger.info('shutting down; containers keep running', { signal: name });
+  await shim.close({ timeoutMs: 5_000 });
+  logger.info('shim stopped');
+  return EXIT.ok;
+}

@@ -1,0 +1,348 @@
+// Benchmark (not a test): shimkit with its real modules (runc + conmon, image-store, CNI) vs
+// containerd 1.6's CRI, same machine, same run, same registry images, same CRI client.
+// Per-RPC medians/p90 over N pod+container lifecycles (alternating runtimes), List* with 1
+// and with 100 pods, RSS idle and with 100 pods, and bare runc for reference.
+//   npm run bench            (needs a build; root `npm run bench` builds)
+//   BENCH_N=15 BENCH_PODS=100 BENCH_BATCH=10 BENCH_PHASE_S=300 npm run bench
+import { spawn } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { connect } from '@shimkit/cri-types';
+import { isClean, leftovers, pushTestImages, startContainerd, startRegistry } from '@shimkit/test-bed';
+import { clean, forceCleanShim, processesNaming, rssKiB, sh, shimLeftovers } from './host.mjs';
+import { RuncReference } from './runc-reference.mjs';
+import { profileRpcs } from './profile.mjs';
+import { median, ms, p90, table } from './stats.mjs';
+
+const N = Number(process.env.BENCH_N ?? 15);
+const PODS = Number(process.env.BENCH_PODS ?? 100);
+const BATCH = Number(process.env.BENCH_BATCH ?? 10);
+const PHASE_MS = Number(process.env.BENCH_PHASE_S ?? 300) * 1000;
+const LIST_CALLS = 20;
+// Records the shim's child processes and splits its lifecycle RPCs by them (adds a little overhead).
+const PROFILE = process.env.BENCH_PROFILE === '1';
+const LIFECYCLE = ['RunPodSandbox', 'CreateContainer', 'StartContainer', 'ExecSync', 'StopContainer', 'RemoveContainer', 'StopPodSandbox', 'RemovePodSandbox'];
+// Exits promptly on SIGTERM, so StopContainer measures a graceful stop, not a timeout.
+const CONTAINER_SCRIPT = 'trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done';
+
+const controller = new AbortController();
+const { signal } = controller;
+let interrupted = false;
+for (const name of ['SIGINT', 'SIGTERM']) {
+  process.on(name, () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    console.error(`\n${name}: stopping and cleaning up (again to force)`);
+    controller.abort(new Error(`interrupted by ${name}`));
+  });
+}
+const call = { signal, timeoutMs: 60_000 };
+const log = (s) => console.log(`[${((performance.now() / 1000) | 0).toString().padStart(4)} s] ${s}`);
+
+const pid = process.pid;
+const dir = await mkdtemp(join(tmpdir(), `shimkit-bench-${pid}-`));
+const shimHost = {
+  dir,
+  runcRoot: join(dir, 'state', 'runtime', 'runc'),
+  bridge: `skb${randomBytes(4).toString('hex')}`,
+  cgroup: `shimkit-bench-${pid}`,
+  words: [],
+};
+let registry;
+let containerd;
+let shimChild;
+let reference;
+/** name -> { cri, endpoint, cgroupParent, pods: Set<id>, samples: { rpc: ms[] }, rss: {} } */
+const runtimes = [];
+let failed = false;
+
+/** A free 10.150-199.x.0/24 (not used by any address or route here). */
+async function pickSubnet() {
+  const used = (await sh('ip', ['-4', '-o', 'addr', 'show'])).stdout + (await sh('ip', ['-4', 'route', 'show', 'table', 'all'])).stdout;
+  for (let i = 0; i < 100; i++) {
+    const prefix = `10.${randomInt(150, 200)}.${randomInt(0, 256)}.`;
+    if (!used.includes(prefix)) return prefix;
+  }
+  throw new Error('no free 10.150-199.x.0/24');
+}
+
+/** Starts shim-server.mjs and waits for `ready`. */
+async function startShim(options) {
+  const script = fileURLToPath(new URL('./shim-server.mjs', import.meta.url));
+  const child = spawn(process.execPath, [script, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const ready = await Promise.race([
+    lines.next().then(({ value }) => value),
+    new Promise((r) => child.once('exit', (code) => r(`exited ${code}`))),
+    new Promise((r) => setTimeout(r, 30_000, 'timed out after 30 s')),
+  ]);
+  if (!String(ready).startsWith('ready')) {
+    child.kill('SIGKILL');
+    throw new Error(`shim did not start (${ready}): ${stderr}`);
+  }
+  child.stderrTail = () => stderr;
+  return child;
+}
+
+async function stopShim() {
+  if (!shimChild || shimChild.exitCode !== null) return;
+  const exited = new Promise((r) => shimChild.once('exit', r));
+  shimChild.kill('SIGTERM');
+  if ((await Promise.race([exited.then(() => 'ok'), new Promise((r) => setTimeout(r, 10_000, 'late'))])) === 'late') {
+    shimChild.kill('SIGKILL');
+    await exited;
+  }
+}
+
+function podConfig(rt, name) {
+  const uid = `${name}-${pid}-${randomBytes(3).toString('hex')}`;
+  return {
+    metadata: { name, namespace: 'bench', uid, attempt: 0 },
+    hostname: name,
+    logDirectory: join(dir, 'logs', rt.name, uid),
+    linux: { cgroupParent: rt.cgroupParent },
+  };
+}
+
+function containerConfig(image) {
+  return { metadata: { name: 'c', attempt: 0 }, image: { image }, command: ['sh', '-c', CONTAINER_SCRIPT], logPath: 'c.log' };
+}
+
+async function timed(rt, rpc, fn) {
+  const t0 = performance.now();
+  const result = await fn();
+  const t1 = performance.now();
+  (rt.samples[rpc] ??= []).push(t1 - t0);
+  rt.windows.push({ rpc, t0: performance.timeOrigin + t0, t1: performance.timeOrigin + t1 });
+  return result;
+}
+
+/** Pod + container up: RunPodSandbox, CreateContainer, StartContainer (timed when `record`). */
+async function podUp(rt, name, image, record) {
+  const t = record ? (rpc, fn) => timed(rt, rpc, fn) : (_rpc, fn) => fn();
+  const config = podConfig(rt, name);
+  const { podSandboxId } = await t('RunPodSandbox', () => rt.cri.runtime.runPodSandbox({ config }, call));
+  rt.pods.add(podSandboxId);
+  const { containerId } = await t('CreateContainer', () =>
+    rt.cri.runtime.createContainer({ podSandboxId, config: containerConfig(image), sandboxConfig: config }, call),
+  );
+  await t('StartContainer', () => rt.cri.runtime.startContainer({ containerId }, call));
+  return { podSandboxId, containerId };
+}
+
+/** Stop + remove container and pod (timed when `record`). */
+async function podDown(rt, { podSandboxId, containerId }, record) {
+  const t = record ? (rpc, fn) => timed(rt, rpc, fn) : (_rpc, fn) => fn();
+  await t('StopContainer', () => rt.cri.runtime.stopContainer({ containerId, timeout: 10n }, call));
+  await t('RemoveContainer', () => rt.cri.runtime.removeContainer({ containerId }, call));
+  await t('StopPodSandbox', () => rt.cri.runtime.stopPodSandbox({ podSandboxId }, call));
+  await t('RemovePodSandbox', () => rt.cri.runtime.removePodSandbox({ podSandboxId }, call));
+  rt.pods.delete(podSandboxId);
+}
+
+async function lifecycle(rt, image, record) {
+  const pod = await podUp(rt, 'life', image, record);
+  const exec = await (record ? (fn) => timed(rt, 'ExecSync', fn) : (fn) => fn())(() =>
+    rt.cri.runtime.execSync({ containerId: pod.containerId, cmd: ['echo', 'hello'], timeout: 10n }, call),
+  );
+  if (exec.exitCode !== 0 || exec.stdout.toString() !== 'hello\n') throw new Error(`${rt.name}: ExecSync gave ${exec.exitCode} ${JSON.stringify(exec.stdout.toString())}`);
+  if (record) {
+    for (let i = 0; i < 3; i++) {
+      await timed(rt, 'ListContainers (1 pod)', () => rt.cri.runtime.listContainers({}, call));
+      await timed(rt, 'ListPodSandbox (1 pod)', () => rt.cri.runtime.listPodSandbox({}, call));
+    }
+  }
+  await podDown(rt, pod, record);
+}
+
+/** Runs `fn` over items, `BATCH` at a time, until done or `deadline`; returns what succeeded. */
+async function inBatches(items, deadline, fn) {
+  const done = [];
+  for (let i = 0; i < items.length; i += BATCH) {
+    signal.throwIfAborted();
+    if (performance.now() > deadline) throw new Error(`phase over its ${PHASE_MS / 1000} s budget after ${done.length} of ${items.length}`);
+    const results = await Promise.allSettled(items.slice(i, i + BATCH).map(fn));
+    const bad = results.find((r) => r.status === 'rejected');
+    done.push(...results.filter((r) => r.status === 'fulfilled').map((r) => r.value));
+    if (bad) throw bad.reason;
+  }
+  return done;
+}
+
+/** RSS of the runtime's daemon and of its per-pod helpers (conmon / containerd-shim). */
+async function rssOf(rt) {
+  const helpers = (await processesNaming(rt.helperMarker)).filter((p) => rt.helperName.test(p.cmdline.split(' ')[0] ?? '') && p.pid !== rt.pid);
+  let helperKiB = 0;
+  for (const p of helpers) helperKiB += await rssKiB(p.pid);
+  return { daemonKiB: await rssKiB(rt.pid), helpers: helpers.length, helperKiB };
+}
+
+async function manyPods(rt, image) {
+  const deadline = performance.now() + PHASE_MS;
+  const t0 = performance.now();
+  const names = Array.from({ length: PODS }, (_, i) => `bulk-${i}`);
+  const pods = await inBatches(names, deadline, (name) => podUp(rt, name, image, false));
+  rt.bulkUpMs = performance.now() - t0;
+  for (let i = 0; i < LIST_CALLS; i++) {
+    const c = await timed(rt, `ListContainers (${PODS} pods)`, () => rt.cri.runtime.listContainers({}, call));
+    const p = await timed(rt, `ListPodSandbox (${PODS} pods)`, () => rt.cri.runtime.listPodSandbox({}, call));
+    if (c.containers.length !== PODS || p.items.length !== PODS) throw new Error(`${rt.name}: listed ${c.containers.length} containers, ${p.items.length} pods`);
+  }
+  rt.rss.loaded = await rssOf(rt);
+  const t1 = performance.now();
+  await inBatches(pods, performance.now() + PHASE_MS, (pod) => podDown(rt, pod, false));
+  rt.bulkDownMs = performance.now() - t1;
+}
+
+/** Stops and removes whatever pods a runtime still has (bounded), through CRI. */
+async function removeAllPods(rt) {
+  const deadline = performance.now() + 180_000;
+  const opts = { timeoutMs: 30_000 };
+  const listed = await rt.cri.runtime.listPodSandbox({}, opts).then((r) => r.items.map((p) => p.id), () => []);
+  const ids = [...new Set([...rt.pods, ...listed])];
+  for (let i = 0; i < ids.length && performance.now() < deadline; i += BATCH) {
+    await Promise.allSettled(
+      ids.slice(i, i + BATCH).map(async (podSandboxId) => {
+        await rt.cri.runtime.stopPodSandbox({ podSandboxId }, opts);
+        await rt.cri.runtime.removePodSandbox({ podSandboxId }, opts);
+        rt.pods.delete(podSandboxId);
+      }),
+    );
+  }
+}
+
+const refTimes = [];
+let profile;
+try {
+  log(`shimkit vs containerd: ${N} lifecycles each, then ${PODS} pods each; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  registry = await startRegistry({ signal });
+  const images = await pushTestImages(registry, { signal });
+  log(`registry ${registry.url}: ${images.busybox.reference}, ${images.pause.reference}`);
+  containerd = await startContainerd({ registry, pauseImage: images.pause.reference, signal });
+  log(`containerd ${containerd.endpoint} (pid ${containerd.pid}), bridge ${containerd.bridge} ${containerd.subnet}`);
+
+  const prefix = await pickSubnet();
+  shimHost.words = [prefix, shimHost.bridge, `shimkit-bench-${pid}`];
+  const confDir = join(dir, 'cni');
+  await mkdir(confDir, { recursive: true });
+  await writeFile(
+    join(confDir, '10-bench.conflist'),
+    JSON.stringify({
+      cniVersion: '1.0.0',
+      name: `shimkit-bench-${pid}`,
+      plugins: [
+        {
+          type: 'bridge', bridge: shimHost.bridge, isGateway: false, isDefaultGateway: false, ipMasq: false, hairpinMode: false,
+          ipam: { type: 'host-local', ranges: [[{ subnet: `${prefix}0/24` }]], routes: [], dataDir: join(dir, 'ipam') },
+        },
+        { type: 'portmap', capabilities: { portMappings: true } },
+      ],
+    }),
+  );
+  const socket = join(dir, 'cri.sock');
+  const trace = PROFILE ? join(dir, 'spawn-trace.jsonl') : undefined;
+  shimChild = await startShim({ socket, root: join(dir, 'root'), state: join(dir, 'state'), confDir, registryHost: registry.host, trace });
+  log(`shimkit unix://${socket} (pid ${shimChild.pid}), bridge ${shimHost.bridge} ${prefix}0/24`);
+
+  runtimes.push(
+    { name: 'shimkit', endpoint: `unix://${socket}`, pid: shimChild.pid, cgroupParent: `/${shimHost.cgroup}`, helperMarker: dir, helperName: /conmon$/, pods: new Set(), samples: {}, windows: [], rss: {} },
+    { name: 'containerd', endpoint: containerd.endpoint, pid: containerd.pid, cgroupParent: containerd.cgroupParent, helperMarker: containerd.dir, helperName: /containerd-shim/, pods: new Set(), samples: {}, windows: [], rss: {} },
+  );
+  for (const rt of runtimes) {
+    rt.cri = await connect(rt.endpoint, { signal, defaultTimeoutMs: 60_000 });
+    const v = await rt.cri.runtime.version({ version: 'v1' }, call);
+    rt.version = `${v.runtimeName} ${v.runtimeVersion}`;
+    const t0 = performance.now();
+    await rt.cri.image.pullImage({ image: { image: images.busybox.reference } }, call);
+    rt.pullMs = performance.now() - t0;
+    // containerd pulls its sandbox image on the first RunPodSandbox; do it now, untimed.
+    if (rt.name === 'containerd') await rt.cri.image.pullImage({ image: { image: images.pause.reference } }, call);
+  }
+  reference = await RuncReference.start(join(dir, 'ref'), shimHost.cgroup);
+
+  // Warm-up (page cache, lazily made dirs, first CNI run), not counted.
+  for (const rt of runtimes) await lifecycle(rt, images.busybox.reference, false);
+  await reference.lifecycle();
+  for (const rt of runtimes) rt.rss.idle = await rssOf(rt);
+
+  const lifecycleDeadline = performance.now() + PHASE_MS;
+  for (let i = 0; i < N; i++) {
+    signal.throwIfAborted();
+    if (performance.now() > lifecycleDeadline) throw new Error(`lifecycles over their ${PHASE_MS / 1000} s budget after ${i}`);
+    const order = i % 2 === 0 ? [runtimes[0], runtimes[1]] : [runtimes[1], runtimes[0]];
+    for (const rt of order) await lifecycle(rt, images.busybox.reference, true);
+    refTimes.push(await reference.lifecycle());
+  }
+  log(`${N} lifecycles each done`);
+  if (PROFILE) profile = await profileRpcs(join(dir, 'spawn-trace.jsonl'), runtimes[0].windows, LIFECYCLE);
+  for (const rt of runtimes) rt.rss.idleAfter = await rssOf(rt);
+
+  for (const rt of runtimes) {
+    log(`${rt.name}: ${PODS} pods with one container each, ${BATCH} at a time`);
+    await manyPods(rt, images.busybox.reference);
+    log(`${rt.name}: up in ${(rt.bulkUpMs / 1000).toFixed(1)} s, down in ${(rt.bulkDownMs / 1000).toFixed(1)} s`);
+  }
+} catch (e) {
+  failed = true;
+  if (!interrupted) console.error(`\nbench failed: ${e?.stack ?? e}`);
+  if (shimChild?.stderrTail?.()) console.error(`shim stderr (tail):\n${shimChild.stderrTail()}`);
+} finally {
+  log('cleaning up');
+  for (const rt of runtimes) if (rt.cri) await removeAllPods(rt).catch((e) => console.error(`${rt.name}: removing pods: ${e.message}`));
+  for (const rt of runtimes) await rt.cri?.close().catch(() => undefined);
+  await stopShim().catch(() => undefined);
+  await reference?.close().catch(() => undefined);
+  const shimLeft = await shimLeftovers(shimHost, false);
+  await forceCleanShim(shimHost);
+  await containerd?.close().catch((e) => console.error(`containerd close: ${e.message}`));
+  await registry?.close().catch((e) => console.error(`registry close: ${e.message}`));
+  if (!clean(shimLeft)) {
+    failed = true;
+    console.error(`shimkit left (now force-removed): ${JSON.stringify(shimLeft)}`);
+  }
+  const after = await shimLeftovers(shimHost, true);
+  for (const [what, left] of [['shimkit', after], ...(await Promise.all([containerd, registry].filter(Boolean).map(async (d) => [d.id, await leftovers(d.id)])))]) {
+    if (!(what === 'shimkit' ? clean(left) : isClean(left))) {
+      failed = true;
+      console.error(`left behind by ${what}: ${JSON.stringify(left)}`);
+    }
+  }
+  if (!failed) log('nothing left behind (pods, processes, mounts, interfaces, iptables, cgroups, files)');
+}
+
+if (runtimes.length === 2 && runtimes[0].samples.RunPodSandbox?.length) {
+  const [shim, ctrd] = runtimes;
+  const rows = [['RPC', 'shimkit med', 'p90', 'containerd med', 'p90', 'ratio', 'goal (<= containerd)']];
+  const rpcs = [...LIFECYCLE, 'ListContainers (1 pod)', 'ListPodSandbox (1 pod)', `ListContainers (${PODS} pods)`, `ListPodSandbox (${PODS} pods)`];
+  for (const rpc of rpcs) {
+    const a = shim.samples[rpc] ?? [];
+    const b = ctrd.samples[rpc] ?? [];
+    const ratio = median(a) / median(b);
+    rows.push([rpc, ms(median(a)), ms(p90(a)), ms(median(b)), ms(p90(b)), Number.isFinite(ratio) ? ratio.toFixed(2) : '-', Number.isFinite(ratio) ? (ratio <= 1 ? 'met' : 'MISSED') : '-']);
+  }
+  const sumMedians = (rt) => LIFECYCLE.reduce((s, rpc) => s + median(rt.samples[rpc] ?? []), 0);
+  rows.push(['lifecycle (sum of medians)', ms(sumMedians(shim)), '', ms(sumMedians(ctrd)), '', (sumMedians(shim) / sumMedians(ctrd)).toFixed(2), '']);
+  rows.push(['bare runc create+start+kill+delete', ms(median(refTimes)), ms(p90(refTimes)), '', '', '', '(reference)']);
+  console.log(`\n${shim.version} vs ${ctrd.version}; ${shim.samples.RunPodSandbox.length} lifecycles each, ms; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(table(rows));
+  const mib = (k) => (k / 1024).toFixed(1);
+  const rssRows = [['RSS (MiB)', 'shimkit', 'containerd']];
+  for (const [label, key] of [['daemon idle (after warm-up)', 'idle'], [`daemon idle (after ${N} lifecycles)`, 'idleAfter'], [`daemon with ${PODS} pods`, 'loaded']]) {
+    rssRows.push([label, shim.rss[key] ? mib(shim.rss[key].daemonKiB) : '-', ctrd.rss[key] ? mib(ctrd.rss[key].daemonKiB) : '-']);
+  }
+  const helpers = (rt) => (rt.rss.loaded ? `${mib(rt.rss.loaded.helperKiB)} (${rt.rss.loaded.helpers} procs)` : '-');
+  rssRows.push([`per-pod monitors with ${PODS} pods (conmon / containerd-shim)`, helpers(shim), helpers(ctrd)]);
+  console.log(`\n${table(rssRows)}`);
+  const s = (x) => (x === undefined ? '-' : `${(x / 1000).toFixed(1)} s`);
+  console.log(`\n${PODS} pods up (${BATCH} at a time): shimkit ${s(shim.bulkUpMs)}, containerd ${s(ctrd.bulkUpMs)}; down: shimkit ${s(shim.bulkDownMs)}, containerd ${s(ctrd.bulkDownMs)}`);
+  console.log(`PullImage busybox (first, cold): shimkit ${ms(shim.pullMs)} ms, containerd ${ms(ctrd.pullMs)} ms`);
+  if (profile) console.log(`\nshimkit RPCs split by the child processes it ran (medians, ms; "no child" = the shim's own code, gRPC, waits):\n${profile}`);
+}
+process.exit(interrupted ? 130 : failed ? 1 : 0);

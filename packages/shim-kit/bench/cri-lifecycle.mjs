@@ -184,21 +184,30 @@ async function rssOf(rt) {
   return { daemonKiB: await rssKiB(rt.pid), helpers: helpers.length, helperKiB };
 }
 
-async function manyPods(rt, image) {
-  const deadline = performance.now() + PHASE_MS;
-  const t0 = performance.now();
+/** PODS pods on each runtime at once, then List* alternating between them, RSS, teardown. */
+async function manyPods(image) {
   const names = Array.from({ length: PODS }, (_, i) => `bulk-${i}`);
-  const pods = await inBatches(names, deadline, (name) => podUp(rt, name, image, false));
-  rt.bulkUpMs = performance.now() - t0;
-  for (let i = 0; i < LIST_CALLS; i++) {
-    const c = await timed(rt, `ListContainers (${PODS} pods)`, () => rt.cri.runtime.listContainers({}, call));
-    const p = await timed(rt, `ListPodSandbox (${PODS} pods)`, () => rt.cri.runtime.listPodSandbox({}, call));
-    if (c.containers.length !== PODS || p.items.length !== PODS) throw new Error(`${rt.name}: listed ${c.containers.length} containers, ${p.items.length} pods`);
+  const pods = new Map();
+  for (const rt of runtimes) {
+    log(`${rt.name}: ${PODS} pods with one container each, ${BATCH} at a time`);
+    const t0 = performance.now();
+    pods.set(rt, await inBatches(names, t0 + PHASE_MS, (name) => podUp(rt, name, image, false)));
+    rt.bulkUpMs = performance.now() - t0;
   }
-  rt.rss.loaded = await rssOf(rt);
-  const t1 = performance.now();
-  await inBatches(pods, performance.now() + PHASE_MS, (pod) => podDown(rt, pod, false));
-  rt.bulkDownMs = performance.now() - t1;
+  for (let i = 0; i < LIST_CALLS; i++) {
+    for (const rt of i % 2 === 0 ? runtimes : [...runtimes].reverse()) {
+      const c = await timed(rt, `ListContainers (${PODS} pods)`, () => rt.cri.runtime.listContainers({}, call));
+      const p = await timed(rt, `ListPodSandbox (${PODS} pods)`, () => rt.cri.runtime.listPodSandbox({}, call));
+      if (c.containers.length !== PODS || p.items.length !== PODS) throw new Error(`${rt.name}: listed ${c.containers.length} containers, ${p.items.length} pods`);
+    }
+  }
+  for (const rt of runtimes) rt.rss.loaded = await rssOf(rt);
+  for (const rt of runtimes) {
+    const t0 = performance.now();
+    await inBatches(pods.get(rt), t0 + PHASE_MS, (pod) => podDown(rt, pod, false));
+    rt.bulkDownMs = performance.now() - t0;
+    log(`${rt.name}: ${PODS} pods up in ${(rt.bulkUpMs / 1000).toFixed(1)} s, down in ${(rt.bulkDownMs / 1000).toFixed(1)} s`);
+  }
 }
 
 /** Stops and removes whatever pods a runtime still has (bounded), through CRI. */
@@ -284,11 +293,7 @@ try {
   if (PROFILE) profile = await profileRpcs(join(dir, 'spawn-trace.jsonl'), runtimes[0].windows, LIFECYCLE);
   for (const rt of runtimes) rt.rss.idleAfter = await rssOf(rt);
 
-  for (const rt of runtimes) {
-    log(`${rt.name}: ${PODS} pods with one container each, ${BATCH} at a time`);
-    await manyPods(rt, images.busybox.reference);
-    log(`${rt.name}: up in ${(rt.bulkUpMs / 1000).toFixed(1)} s, down in ${(rt.bulkDownMs / 1000).toFixed(1)} s`);
-  }
+  await manyPods(images.busybox.reference);
 } catch (e) {
   failed = true;
   if (!interrupted) console.error(`\nbench failed: ${e?.stack ?? e}`);
@@ -327,9 +332,21 @@ if (runtimes.length === 2 && runtimes[0].samples.RunPodSandbox?.length) {
     const ratio = median(a) / median(b);
     rows.push([rpc, ms(median(a)), ms(p90(a)), ms(median(b)), ms(p90(b)), Number.isFinite(ratio) ? ratio.toFixed(2) : '-', Number.isFinite(ratio) ? (ratio <= 1 ? 'met' : 'MISSED') : '-']);
   }
+  // containerd runs `runc create` in StartContainer and `runc delete` when the task exits
+  // (inside StopContainer); shimkit in CreateContainer and RemoveContainer. Per-lifecycle sums
+  // compare the same work.
+  const pairSum = (rt, x, y) => (rt.samples[x] ?? []).map((v, i) => v + (rt.samples[y]?.[i] ?? Number.NaN));
+  for (const [x, y, label] of [['CreateContainer', 'StartContainer', 'Create+StartContainer'], ['StopContainer', 'RemoveContainer', 'Stop+RemoveContainer']]) {
+    const a = pairSum(shim, x, y);
+    const b = pairSum(ctrd, x, y);
+    const ratio = median(a) / median(b);
+    rows.push([label, ms(median(a)), ms(p90(a)), ms(median(b)), ms(p90(b)), ratio.toFixed(2), ratio <= 1 ? 'met' : 'MISSED']);
+  }
   const sumMedians = (rt) => LIFECYCLE.reduce((s, rpc) => s + median(rt.samples[rpc] ?? []), 0);
   rows.push(['lifecycle (sum of medians)', ms(sumMedians(shim)), '', ms(sumMedians(ctrd)), '', (sumMedians(shim) / sumMedians(ctrd)).toFixed(2), '']);
-  rows.push(['bare runc create+start+kill+delete', ms(median(refTimes)), ms(p90(refTimes)), '', '', '', '(reference)']);
+  const ref = (k) => refTimes.map((r) => r[k]);
+  rows.push(['bare runc create+start+kill+delete', ms(median(ref('total'))), ms(p90(ref('total'))), '', '', '', '(reference)']);
+  for (const k of ['create', 'start', 'kill', 'delete']) rows.push([`  runc ${k}`, ms(median(ref(k))), ms(p90(ref(k))), '', '', '', '']);
   console.log(`\n${shim.version} vs ${ctrd.version}; ${shim.samples.RunPodSandbox.length} lifecycles each, ms; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(table(rows));
   const mib = (k) => (k / 1024).toFixed(1);

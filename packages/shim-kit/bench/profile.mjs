@@ -28,11 +28,14 @@ export async function profileRpcs(traceFile, windows, rpcs) {
     const mine = windows.filter((w) => w.rpc === rpc);
     if (mine.length === 0) continue;
     const byName = new Map();
+    const offsets = new Map();
     const outside = [];
     for (const w of mine) {
       const inside = spans.filter((s) => s.t1 > w.t0 && s.t0 < w.t1);
       const names = new Set(inside.map((s) => s.name));
       for (const name of names) {
+        const first = inside.find((x) => x.name === name);
+        (offsets.get(name) ?? offsets.set(name, []).get(name)).push([first.t0 - w.t0, first.t1 - w.t0]);
         const ms = covered(inside.filter((s) => s.name === name).map((s) => [s.t0, s.t1]), w.t0, w.t1);
         (byName.get(name) ?? byName.set(name, []).get(name)).push(ms);
       }
@@ -44,6 +47,13 @@ export async function profileRpcs(traceFile, windows, rpcs) {
     const total = median(mine.map((w) => w.t1 - w.t0));
     const detail = parts.map(([name, m, n]) => `${name} ${m.toFixed(1)}${n < mine.length ? ` (${n}/${mine.length})` : ''}`).join(', ');
     lines.push(`${rpc.padEnd(17)} ${total.toFixed(1).padStart(6)} ms = no child ${median(outside).toFixed(1)} | ${detail}`);
+    // When each child ran (median start-end, ms from the call's start): shows the gaps between them.
+    const timeline = [...offsets]
+      .map(([name, xs]) => [name, median(xs.map((x) => x[0])), median(xs.map((x) => x[1]))])
+      .sort((a, b) => a[1] - b[1])
+      .map(([name, a, b]) => `${name} @${a.toFixed(1)}-${b.toFixed(1)}`)
+      .join(', ');
+    if (timeline) lines.push(`${''.padEnd(17)}        timeline: ${timeline}`);
   }
   return lines.join('\n');
 }

@@ -35,24 +35,28 @@ export class RuncReference {
       while read -r id; do
         t0=$EPOCHREALTIME
         runc --root ${r} create --bundle ${bundle} $id </dev/null >/dev/null 2>&1 || { echo fail; continue; }
-        runc --root ${r} start $id
-        runc --root ${r} kill $id 9
-        runc --root ${r} delete --force $id
         t1=$EPOCHREALTIME
-        echo "$t0 $t1"
+        runc --root ${r} start $id
+        t2=$EPOCHREALTIME
+        runc --root ${r} kill $id 9
+        t3=$EPOCHREALTIME
+        runc --root ${r} delete --force $id
+        t4=$EPOCHREALTIME
+        echo "$t0 $t1 $t2 $t3 $t4"
       done`;
-    ref.#bash = spawn('bash', ['-c', loop], { stdio: ['pipe', 'pipe', 'inherit'] });
+    ref.#bash = spawn('bash', ['-c', loop], { stdio: ['pipe', 'pipe', 'ignore'] });
     ref.#replies = createInterface({ input: ref.#bash.stdout })[Symbol.asyncIterator]();
     return ref;
   }
 
-  /** One create+start+kill+delete; its wall time in ms. */
+  /** One create+start+kill+delete; wall times in ms: { total, create, start, kill, delete }. */
   async lifecycle() {
     this.#bash.stdin.write(`ref-${process.pid}-${this.#n++}\n`);
     const { value } = await this.#replies.next();
-    const [t0, t1] = String(value).split(' ').map(Number);
-    if (!Number.isFinite(t1)) throw new Error(`runc lifecycle failed: ${value}`);
-    return (t1 - t0) * 1000;
+    const t = String(value).split(' ').map(Number);
+    if (t.length !== 5 || !t.every(Number.isFinite)) throw new Error(`runc lifecycle failed: ${value}`);
+    const ms = (i) => (t[i + 1] - t[i]) * 1000;
+    return { total: (t[4] - t[0]) * 1000, create: ms(0), start: ms(1), kill: ms(2), delete: ms(3) };
   }
 
   async close() {

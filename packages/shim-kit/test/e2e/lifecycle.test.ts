@@ -116,6 +116,16 @@ describe('a shim on the default modules (runc + conmon, image-store, CNI) over g
     await removePod(podSandboxId);
   });
 
+  it('shares one PID namespace in a pod through the pause image from the defaults', async () => {
+    const { podSandboxId, config } = await runPod('shared', { linux: { securityContext: { namespaceOptions: { pid: NamespaceMode.POD } } } });
+    const containerId = await startContainer(podSandboxId, config, bed.container('app'));
+    expect(await exec(containerId, ['cat', '/proc/1/cmdline'])).toContain('trap');
+    expect((await exec(containerId, ['ps'])).split('\n').some((l) => l.includes('sleep 3600'))).toBe(true);
+    await cri.runtime.stopContainer({ containerId, timeout: 0n });
+    await cri.runtime.removeContainer({ containerId });
+    await removePod(podSandboxId);
+  });
+
   it('reopens a container log, times out an ExecSync, reports stats and applies resource updates to the cgroup', async () => {
     const { podSandboxId, config } = await runPod('ops');
     const containerId = await startContainer(podSandboxId, config, bed.container('ticker', { command: ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.1; done'] }));

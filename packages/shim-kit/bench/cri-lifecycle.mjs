@@ -10,7 +10,6 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@shimkit/cri-types';
 import { isClean, leftovers, pushTestImages, startContainerd, startRegistry } from '@shimkit/test-bed';
@@ -71,24 +70,33 @@ async function pickSubnet() {
   throw new Error('no free 10.150-199.x.0/24');
 }
 
-/** Starts shim-server.mjs and waits for `ready`. */
-async function startShim(options) {
-  const script = fileURLToPath(new URL('./shim-server.mjs', import.meta.url));
-  const child = spawn(process.execPath, [script, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `shimkit serve` (the package's CLI, default modules) as a child process and waits
+ * until its socket answers. With `trace`, every child process it starts is recorded.
+ */
+async function startShim({ socket, root, state, config, trace }) {
+  const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+  const preload = new URL('./spawn-trace-preload.mjs', import.meta.url).href;
+  const args = [...(trace ? ['--import', preload] : []), cli, 'serve', '--socket', socket, '--root', root, '--state', state, '--config', config, '--log-level', 'warn'];
+  const env = trace ? { ...process.env, SHIMKIT_BENCH_TRACE: trace } : process.env;
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const ready = await Promise.race([
-    lines.next().then(({ value }) => value),
-    new Promise((r) => child.once('exit', (code) => r(`exited ${code}`))),
-    new Promise((r) => setTimeout(r, 30_000, 'timed out after 30 s')),
-  ]);
-  if (!String(ready).startsWith('ready')) {
-    child.kill('SIGKILL');
-    throw new Error(`shim did not start (${ready}): ${stderr}`);
-  }
   child.stderrTail = () => stderr;
-  return child;
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`shimkit serve exited ${child.exitCode}: ${stderr}`);
+    const probe = await connect(`unix://${socket}`).catch(() => undefined);
+    if (probe) {
+      await probe.close();
+      return child;
+    }
+    if (performance.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`shimkit serve did not answer on ${socket} within 30 s: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 async function stopShim() {
@@ -256,8 +264,11 @@ try {
     }),
   );
   const socket = join(dir, 'cri.sock');
+  const config = join(dir, 'shimkit.json');
+  const network = { confDir, binDirs: ['/usr/lib/cni'] };
+  await writeFile(config, JSON.stringify({ runtime: { runtime: 'runc' }, images: { registry: { hosts: { [registry.host]: { plainHttp: true } } } }, network }));
   const trace = PROFILE ? join(dir, 'spawn-trace.jsonl') : undefined;
-  shimChild = await startShim({ socket, root: join(dir, 'root'), state: join(dir, 'state'), confDir, registryHost: registry.host, trace });
+  shimChild = await startShim({ socket, root: join(dir, 'root'), state: join(dir, 'state'), config, trace });
   log(`shimkit unix://${socket} (pid ${shimChild.pid}), bridge ${shimHost.bridge} ${prefix}0/24`);
 
   runtimes.push(

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { isCriError } from '@shimkit/cri-types';
 import { isShimError } from '../errors.js';
 import { createShim } from '../shim/create-shim.js';
 import { provide } from '../shim/modules.js';
@@ -83,7 +84,8 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
       modules: [provide(Tokens.Logger, logger)],
     });
   } catch (e) {
-    logger.error('shim failed to start', { code: isShimError(e) ? e.code : undefined, error: e });
+    const code = isShimError(e) || isCriError(e) ? e.code : undefined;
+    logger.error('shim failed to start', { code, error: e });
     return EXIT.failed;
   }
   logger.info('shimkit serving', { version, socket: shim.socket, root: command.root, state: command.state, pid: process.pid });

@@ -78,10 +78,15 @@ describe('createShim', () => {
     expect(fakes.runtime.callsTo('stopContainer')).toEqual([]);
   });
 
-  it('refuses a socket another shim serves', async () => {
+  it('refuses a socket another shim serves, and closes the parts it made', async () => {
     const first = await createShim({ ...paths(), modules: createFakes().modules });
     try {
-      await expect(createShim({ ...paths(), root: join(dir, 'r2'), modules: createFakes().modules })).rejects.toMatchObject({ code: 'AddressInUse' });
+      const fakes = createFakes();
+      await expect(createShim({ ...paths(), root: join(dir, 'r2'), modules: fakes.modules })).rejects.toMatchObject({ code: 'AddressInUse' });
+      // a retry on the same root (real runtime and image backends) starts
+      await expect(createShim({ ...paths(), root: join(dir, 'r3'), modules: [provide(Tokens.PodNetwork, fakes.network)] })).rejects.toMatchObject({ code: 'AddressInUse' });
+      const retry = await createShim({ socket: join(dir, 'retry.sock'), root: join(dir, 'r3'), state: join(dir, 's3'), modules: [provide(Tokens.PodNetwork, fakes.network)] });
+      await retry.close();
     } finally {
       await first.close();
     }

@@ -82,6 +82,13 @@ export function composeShimContainer(config: ShimConfig, modules: readonly ShimM
   return container;
 }
 
+async function closeParts(services: ShimServices): Promise<void> {
+  await Promise.allSettled([services.sandboxes.close(), services.containers.close()]);
+  const parts = [services.runtime, services.images, services.network];
+  const results = await Promise.allSettled(parts.map((p) => p.close()));
+  for (const r of results) if (r.status === 'rejected') services.logger.warn('closing a shim part failed', { error: String(r.reason) });
+}
+
 /**
  * Composes a shim from the default modules and the caller's, reloads its state, reconciles
  * it with the runtime and serves CRI on a unix socket.
@@ -121,7 +128,9 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
     addCriServices(server, { runtime: runtimeHandlers(services), image: imageHandlers(services) }, { onError });
     listener = await listenUnix(server, config.socket, signalOption);
   } catch (e) {
+    // Release what the parts hold (the image store's lock, watchers) so a retry can start.
     await monitor.close();
+    await closeParts(services);
     throw e;
   }
   services.logger.info('shim listening', { socket: listener.path });
@@ -131,10 +140,7 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
     (closing ??= (async () => {
       await listener.shutdown(closeOptions.timeoutMs);
       await monitor.close();
-      await Promise.allSettled([services.sandboxes.close(), services.containers.close()]);
-      const parts = [services.runtime, services.images, services.network];
-      const results = await Promise.allSettled(parts.map((p) => p.close()));
-      for (const r of results) if (r.status === 'rejected') services.logger.warn('closing a shim part failed', { error: String(r.reason) });
+      await closeParts(services);
     })());
   const get = <T>(token: Token<T>): T => container.resolve<T>(token);
   return { socket: listener.path, container, services, get, close, [Symbol.asyncDispose]: () => close() };

@@ -84,6 +84,9 @@ describe('shimkit CLI', () => {
 
   it('survives SIGKILL: a new shim finds the running container running and the one that exited meanwhile with its code and full log; SIGTERM leaves containers running', async () => {
     let { cli, cri } = await serve();
+    const second = startCli(['serve', '--socket', bed.socket, '--root', join(bed.dir, 'r2'), '--state', join(bed.dir, 's2')]);
+    expect((await second.exited).code).toBe(1);
+    expect(second.stderr()).toMatch(/ERROR shim failed to start code=AddressInUse/);
     await cri.image.pullImage({ image: { image: bed.images.busybox.reference } });
     const config = bed.pod('restart');
     const { podSandboxId } = await cri.runtime.runPodSandbox({ config });

@@ -3,6 +3,7 @@ import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, ContainerState, PodSandboxState, type CriClient } from '@shimkit/cri-types';
+import { pushTestImages, startRegistry } from '@shimkit/test-bed';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { E2eBed, EMPTY_LEFTOVERS, logLines } from './e2e-bed.js';
 
@@ -45,8 +46,8 @@ afterAll(async () => {
   }
 });
 
-async function serve(): Promise<{ cli: CliProcess; cri: CriClient }> {
-  const cli = startCli(['serve', '--socket', bed.socket, '--root', bed.root, '--state', bed.state, '--config', configFile]);
+async function serve(config = configFile): Promise<{ cli: CliProcess; cri: CriClient }> {
+  const cli = startCli(['serve', '--socket', bed.socket, '--root', bed.root, '--state', bed.state, '--config', config]);
   await vi.waitFor(() => expect(cli.stderr()).toContain('shimkit serving'), { timeout: 20_000, interval: 50 });
   return { cli, cri: await connect(`unix://${bed.socket}`, { defaultTimeoutMs: 30_000 }) };
 }
@@ -135,5 +136,28 @@ describe('shimkit CLI', () => {
     cli.child.kill('SIGINT');
     expect((await cli.exited).code).toBe(0);
     expect(await bed.leftovers()).toEqual(EMPTY_LEFTOVERS);
+  });
+
+  it('passes the registry configuration of the config file (credentials per host) to the image backend', async () => {
+    const auth = { username: 'shim', password: `pw-${process.pid}` };
+    await using registry = await startRegistry({ auth });
+    const { busybox } = await pushTestImages(registry);
+    const withCredentials = join(bed.dir, 'auth.json');
+    await writeFile(withCredentials, JSON.stringify({ ...bed.defaults(), images: { registry: { hosts: { [registry.host]: { plainHttp: true, credentials: auth } } } } }));
+
+    let { cli, cri } = await serve();
+    const refused = await cri.image.pullImage({ image: { image: busybox.reference } }).then(() => 'pulled', (e: { code?: string }) => e.code);
+    expect(refused).toBe('Unauthenticated');
+    await cri.close();
+    cli.child.kill('SIGTERM');
+    expect((await cli.exited).code).toBe(0);
+
+    ({ cli, cri } = await serve(withCredentials));
+    const { imageRef } = await cri.image.pullImage({ image: { image: busybox.reference } });
+    expect(imageRef).toBe(busybox.configDigest);
+    await cri.image.removeImage({ image: { image: imageRef } });
+    await cri.close();
+    cli.child.kill('SIGTERM');
+    expect((await cli.exited).code).toBe(0);
   });
 });

@@ -38,12 +38,14 @@ process.on('SIGINT', () => onSignal('SIGINT'));
 process.on('SIGTERM', () => onSignal('SIGTERM'));
 
 const started = Date.now();
+const timings = new Map();
 /** Runs one step, printing its name, time and a short detail. */
 async function step(name, fn) {
   signal.throwIfAborted();
   const t0 = performance.now();
   try {
     const result = await fn();
+    timings.set(name, performance.now() - t0);
     const ms = (performance.now() - t0).toFixed(0).padStart(5);
     const detail = typeof result === 'string' ? result : (result?.detail ?? '');
     console.log(`  ${green('ok')}  ${name.padEnd(28)} ${ms} ms  ${dim(detail)}`);
@@ -284,6 +286,11 @@ try {
     if (err?.code !== 'NotFound') throw new Error(`expected a NotFound CriError, got ${err?.message ?? 'a status'}`);
     return `CriError ${err.code}`;
   });
+  const sum = (...names) => names.reduce((t, n) => t + (timings.get(n) ?? 0), 0).toFixed(0);
+  console.log(
+    `\n  pod + container lifecycle over CRI: ${sum('RunPodSandbox', 'CreateContainer', 'StartContainer', 'StopContainer', 'RemoveContainer', 'StopPodSandbox', 'RemovePodSandbox')} ms` +
+      dim(` (start ${sum('RunPodSandbox', 'CreateContainer', 'StartContainer')} ms, teardown ${sum('StopContainer', 'RemoveContainer', 'StopPodSandbox', 'RemovePodSandbox')} ms; pull ${sum('PullImage busybox')} ms)`),
+  );
 } catch (err) {
   failed = true;
   if (!interrupted) console.error(red(`\ndemo failed: ${err?.stack ?? err}`));

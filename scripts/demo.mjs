@@ -167,7 +167,7 @@ try {
     await writeFile(join(dir, 'cni', '10-demo.conflist'), JSON.stringify(list, null, 2));
     return `bridge ${bridge} ${prefix}0/24, no gateway, no masquerade`;
   });
-  const shim = await step('start minimal shim', async () => {
+  await step('start minimal shim', async () => {
     const child = spawn(process.execPath, [SHIM_MAIN, socket, join(dir, 'root'), join(dir, 'state')], {
       env: { ...process.env, CNI_CONF_DIR: join(dir, 'cni') },
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -225,13 +225,14 @@ async function removeAllPods(rt) {
   const listed = await rt.cri.runtime.listPodSandbox({}, opts).then((r) => r.items.map((p) => p.id), () => []);
   const ids = [...new Set([...rt.pods, ...listed])];
   for (let i = 0; i < ids.length && performance.now() < deadline; i += BATCH) {
-    await Promise.allSettled(
+    const results = await Promise.allSettled(
       ids.slice(i, i + BATCH).map(async (podSandboxId) => {
         await rt.cri.runtime.stopPodSandbox({ podSandboxId }, opts);
         await rt.cri.runtime.removePodSandbox({ podSandboxId }, opts);
         rt.pods.delete(podSandboxId);
       }),
     );
+    for (const r of results) if (r.status === 'rejected') console.error(`${rt.name}: removing a pod: ${r.reason?.message ?? r.reason}`);
   }
 }
 
@@ -276,7 +277,8 @@ try {
     { name: 'containerd', endpoint: containerd.endpoint, pid: containerd.pid, cgroupParent: containerd.cgroupParent, helperMarker: containerd.dir, helperName: /containerd-shim/, pods: new Set(), samples: {}, windows: [], rss: {} },
   );
   for (const rt of runtimes) {
-    rt.cri = await connect(rt.endpoint, { signal, defaultTimeoutMs: 60_000 });
+    // No signal here: aborting would close the client, which cleanup still needs; calls take it.
+    rt.cri = await connect(rt.endpoint, { defaultTimeoutMs: 60_000 });
     const v = await rt.cri.runtime.version({ version: 'v1' }, call);
     rt.version = `${v.runtimeName} ${v.runtimeVersion}`;
     const t0 = performance.now();
@@ -319,18 +321,17 @@ try {
   await forceCleanShim(shimHost);
   await containerd?.close().catch((e) => console.error(`containerd close: ${e.message}`));
   await registry?.close().catch((e) => console.error(`registry close: ${e.message}`));
-  if (!clean(shimLeft)) {
-    failed = true;
-    console.error(`shimkit left (now force-removed): ${JSON.stringify(shimLeft)}`);
-  }
+  let left = !clean(shimLeft);
+  if (left) console.error(`shimkit left (now force-removed): ${JSON.stringify(shimLeft)}`);
   const after = await shimLeftovers(shimHost, true);
-  for (const [what, left] of [['shimkit', after], ...(await Promise.all([containerd, registry].filter(Boolean).map(async (d) => [d.id, await leftovers(d.id)])))]) {
-    if (!(what === 'shimkit' ? clean(left) : isClean(left))) {
-      failed = true;
-      console.error(`left behind by ${what}: ${JSON.stringify(left)}`);
+  for (const [what, l] of [['shimkit', after], ...(await Promise.all([containerd, registry].filter(Boolean).map(async (d) => [d.id, await leftovers(d.id)])))]) {
+    if (!(what === 'shimkit' ? clean(l) : isClean(l))) {
+      left = true;
+      console.error(`left behind by ${what}: ${JSON.stringify(l)}`);
     }
   }
-  if (!failed) log('nothing left behind (pods, processes, mounts, interfaces, iptables, cgroups, files)');
+  if (left) failed = true;
+  else log('nothing left behind (pods, processes, mounts, interfaces, iptables, cgroups, files)');
 }
 
 if (runtimes.length === 2 && runtimes[0].samples.RunPodSandbox?.length) {

@@ -12,7 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { connect, ContainerState, PodSandboxState } from '@shimkit/cri-types';
-import { pushTestImages, startRegistry } from '@shimkit/test-bed';
+import { startRegistry } from '@shimkit/test-bed';
+import { pushTestImages } from '@shimkit/test-images';
 
 const run = promisify(execFile);
 const SHIM_MAIN = fileURLToPath(new URL('../examples/minimal-shim/dist/main.js', import.meta.url));

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { connect, ContainerState, type CriClient } from '@shimkit/cri-types';
-import { pushTestImages, startRegistry, type Registry, type TestImages } from '@shimkit/test-bed';
+import { startRegistry, type Registry } from '@shimkit/test-bed';
+import { pushTestImages, type TestImages } from '@shimkit/test-images';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 
 const run = promisify(execFile);

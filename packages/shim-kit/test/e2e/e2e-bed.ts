@@ -7,7 +7,8 @@ import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect, type CriClient, type DeepPartial, type PodSandboxConfig, type ContainerConfig } from '@shimkit/cri-types';
-import { pushTestImages, startRegistry, type Registry, type TestImages } from '@shimkit/test-bed';
+import { startRegistry, type Registry } from '@shimkit/test-bed';
+import { pushTestImages, type TestImages } from '@shimkit/test-images';
 import { createShim, type Shim } from '../../src/shim/create-shim.js';
 import type { DefaultModulesOptions } from '../../src/shim/default-modules.js';
 

@@ -1,7 +1,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pushTestImages, startRegistry, type Registry, type TestImages } from '@shimkit/test-bed';
+import { startRegistry, type Registry } from '@shimkit/test-bed';
+import { pushTestImages, type TestImages } from '@shimkit/test-images';
 
 /** A local docker-registry with the test-bed's busybox and pause images pushed. */
 export interface RegistryFixture {

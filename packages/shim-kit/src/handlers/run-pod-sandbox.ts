@@ -1,8 +1,9 @@
-import { NamespaceMode, type RunPodSandboxRequest, type RunPodSandboxResponse } from '@shimkit/cri-types';
+import { NamespaceMode, type PodSandboxConfig, type RunPodSandboxRequest, type RunPodSandboxResponse } from '@shimkit/cri-types';
 import { ShimError } from '../errors.js';
-import type { PodNetworkAttachment } from '../interfaces/pod-network.js';
+import type { PodNetworkAttachment, PodNetworkRequest } from '../interfaces/pod-network.js';
 import type { SandboxInfo } from '../interfaces/runtime-backend.js';
 import { names, newId, podNetworkRequest, required, requiredString } from './support.js';
+import type { ShimServices } from '../shim/shim-services.js';
 import type { ShimHandler } from './handler.js';
 
 /** RunPodSandbox: network namespace through the PodNetwork, sandbox through the RuntimeBackend, then the store. */
@@ -20,25 +21,7 @@ export const runPodSandbox: ShimHandler<RunPodSandboxRequest, RunPodSandboxRespo
   try {
     const hostNetwork = config.linux?.securityContext?.namespaceOptions?.network === NamespaceMode.NODE;
     const netRequest = podNetworkRequest({ id, config });
-    let attachment: PodNetworkAttachment | undefined;
-    if (!hostNetwork) attachment = await shim.network.setup({ ...netRequest, signal: ctx.signal });
-    let sandboxInfo: SandboxInfo;
-    try {
-      sandboxInfo = await shim.runtime.runSandbox({
-        id,
-        config,
-        runtimeHandler: request.runtimeHandler,
-        signal: ctx.signal,
-        ...(attachment === undefined ? {} : { netnsPath: attachment.netnsPath }),
-      });
-    } catch (e) {
-      if (attachment !== undefined) {
-        await shim.network.teardown({ ...netRequest, netnsPath: attachment.netnsPath }).catch((err: unknown) => {
-          shim.logger.warn('network teardown after a failed sandbox start failed', { sandboxId: id, error: String(err) });
-        });
-      }
-      throw e;
-    }
+    const { attachment, sandboxInfo } = await startSandboxAndNetwork(shim, { id, config, hostNetwork, netRequest, runtimeHandler: request.runtimeHandler, signal: ctx.signal });
     try {
       await shim.sandboxes.add({
         id,
@@ -63,3 +46,61 @@ export const runPodSandbox: ShimHandler<RunPodSandboxRequest, RunPodSandboxRespo
     shim.sandboxes.releaseName(name, id);
   }
 };
+
+/**
+ * The sandbox needs the network namespace while it is set up only for net.* sysctls and for an
+ * infra process (it joins the netns when it starts); otherwise both start at the same time and
+ * the shim adds the netns path to the sandbox's namespaces.
+ */
+function sandboxNeedsNetns(config: PodSandboxConfig): boolean {
+  if (config.linux?.securityContext?.namespaceOptions?.pid === NamespaceMode.POD) return true;
+  return Object.keys(config.linux?.sysctls ?? {}).some((key) => key.startsWith('net.') || key.startsWith('net/'));
+}
+
+interface StartOptions {
+  id: string;
+  config: PodSandboxConfig;
+  hostNetwork: boolean;
+  netRequest: PodNetworkRequest;
+  runtimeHandler: string;
+  signal: AbortSignal | undefined;
+}
+
+/** Sets up the pod network and the sandbox (in parallel when possible); on failure undoes whichever part succeeded. */
+async function startSandboxAndNetwork(shim: ShimServices, options: StartOptions): Promise<{ attachment: PodNetworkAttachment | undefined; sandboxInfo: SandboxInfo }> {
+  const { id, config, netRequest, signal } = options;
+  const runSandbox = (netnsPath: string | undefined): Promise<SandboxInfo> =>
+    shim.runtime.runSandbox({ id, config, runtimeHandler: options.runtimeHandler, signal, ...(netnsPath === undefined ? {} : { netnsPath }) });
+  const undoNetwork = async (attachment: PodNetworkAttachment): Promise<void> => {
+    await shim.network.teardown({ ...netRequest, netnsPath: attachment.netnsPath }).catch((err: unknown) => {
+      shim.logger.warn('network teardown after a failed sandbox start failed', { sandboxId: id, error: String(err) });
+    });
+  };
+  if (options.hostNetwork) return { attachment: undefined, sandboxInfo: await runSandbox(undefined) };
+  if (sandboxNeedsNetns(config)) {
+    const attachment = await shim.network.setup({ ...netRequest, signal });
+    try {
+      return { attachment, sandboxInfo: await runSandbox(attachment.netnsPath) };
+    } catch (e) {
+      await undoNetwork(attachment);
+      throw e;
+    }
+  }
+  const [network, sandbox] = await Promise.allSettled([shim.network.setup({ ...netRequest, signal }), runSandbox(undefined)]);
+  if (network.status === 'fulfilled' && sandbox.status === 'fulfilled') {
+    const sandboxInfo = sandbox.value;
+    sandboxInfo.namespaces = { ...sandboxInfo.namespaces, network: sandboxInfo.namespaces.network ?? network.value.netnsPath };
+    return { attachment: network.value, sandboxInfo };
+  }
+  if (sandbox.status === 'fulfilled') {
+    await shim.runtime
+      .stopSandbox(id)
+      .then(() => shim.runtime.removeSandbox(id))
+      .catch((err: unknown) => {
+        shim.logger.warn('sandbox removal after a failed network setup failed', { sandboxId: id, error: String(err) });
+      });
+  }
+  if (network.status === 'fulfilled') await undoNetwork(network.value);
+  // the network's error first, as the sequential order (network, then sandbox) would report it
+  throw network.status === 'rejected' ? network.reason : (sandbox as PromiseRejectedResult).reason;
+}

@@ -30,7 +30,9 @@ it('serves pods over CRI with the CNI network: Status, pod IP, stop and remove t
     const status = (await cri.runtime.podSandboxStatus({ podSandboxId })).status;
     expect(status?.state).toBe(PodSandboxState.SANDBOX_READY);
     expect(status?.network?.ip.startsWith(net.prefix)).toBe(true);
-    expect(fake.fakes.runtime.callsTo('runSandbox')[0]?.args[0]).toMatchObject({ netnsPath: join(netnsDir, podSandboxId) });
+    // the sandbox starts alongside the network; the shim gives it the netns path afterwards
+    const verbose = await cri.runtime.podSandboxStatus({ podSandboxId, verbose: true });
+    expect(JSON.parse(verbose.info.info ?? '{}')).toMatchObject({ netnsPath: join(netnsDir, podSandboxId), namespaces: { network: join(netnsDir, podSandboxId) } });
     expect(await net.leases()).toHaveLength(1);
 
     await cri.runtime.stopPodSandbox({ podSandboxId });

@@ -4,6 +4,7 @@ import { toUnixNs } from '../interfaces/clock.js';
 import type { ContainerExit } from '../interfaces/runtime-backend.js';
 import type { ShimServices } from '../shim/shim-services.js';
 import { publishContainerEvent } from './container-events.js';
+import { releaseExited } from './release-exited.js';
 
 /** kubelet's reasons for a terminated container. */
 export function exitReason(exit: Pick<ContainerExit, 'exitCode' | 'oomKilled'>): 'Completed' | 'Error' | 'OOMKilled' {
@@ -12,8 +13,9 @@ export function exitReason(exit: Pick<ContainerExit, 'exitCode' | 'oomKilled'>):
 }
 
 /**
- * Marks a container exited (once: a container already exited keeps its first exit) and
- * publishes CONTAINER_STOPPED. A container the store no longer has is ignored.
+ * Marks a container exited (once: a container already exited keeps its first exit),
+ * publishes CONTAINER_STOPPED, then deletes it in the runtime and releases its rootfs
+ * ({@link releaseExited}). A container the store no longer has is ignored.
  */
 export async function recordExit(shim: ShimServices, exit: ContainerExit, options: { message?: string } = {}): Promise<void> {
   let changed = false;
@@ -33,5 +35,7 @@ export async function recordExit(shim: ShimServices, exit: ContainerExit, option
     if (changed) publishContainerEvent(shim, record.id, record.sandboxId, ContainerEventType.CONTAINER_STOPPED_EVENT);
   } catch (e) {
     if (!isShimError(e, 'NotFound')) throw e;
+    return;
   }
+  if (changed) await releaseExited(shim, exit.id);
 }

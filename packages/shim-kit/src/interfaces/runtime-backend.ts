@@ -27,7 +27,11 @@ export interface RunSandboxOptions extends OperationOptions {
   id: string;
   /** The pod's CRI configuration (hostname, DNS, sysctls, security context, cgroup parent ...). */
   config: PodSandboxConfig;
-  /** Network namespace the PodNetwork prepared; undefined for a host-network pod. */
+  /**
+   * Network namespace the PodNetwork prepared. Undefined for a host-network pod, and also
+   * when the shim sets the network up at the same time as the sandbox (no net.* sysctls, no
+   * infra process): the shim then adds the netns path to the returned namespaces itself.
+   */
   netnsPath?: string;
   /** The runtime handler kubelet asked for ('' = default). */
   runtimeHandler: string;

@@ -44,6 +44,14 @@ describe('RunPodSandbox and StopPodSandbox run the sandbox and the network side 
     expect(network.attachments().has(hostNet.podSandboxId)).toBe(false);
   });
 
+  it('a backend that does not say it can start without the network gets the netns path first', async () => {
+    const { runtime, network } = fake.fakes;
+    // an adapter backend without sandboxNeedsNetns: the safe contract, network first
+    Object.defineProperty(runtime, 'sandboxNeedsNetns', { value: undefined });
+    const { podSandboxId } = await cri.runtime.runPodSandbox({ config: podConfig('adapter') });
+    expect(netnsArgOfRunSandbox(podSandboxId)).toBe(network.attachments().get(podSandboxId)?.netnsPath);
+  });
+
   it('a failed network setup removes the sandbox; a failed sandbox start tears the network down; nothing is left', async () => {
     const { runtime, network } = fake.fakes;
     network.failNext('setup', new ShimError('Unavailable', 'bridge plugin failed'));

@@ -47,16 +47,6 @@ export const runPodSandbox: ShimHandler<RunPodSandboxRequest, RunPodSandboxRespo
   }
 };
 
-/**
- * The sandbox needs the network namespace while it is set up only for net.* sysctls and for an
- * infra process (it joins the netns when it starts); otherwise both start at the same time and
- * the shim adds the netns path to the sandbox's namespaces.
- */
-function sandboxNeedsNetns(config: PodSandboxConfig): boolean {
-  if (config.linux?.securityContext?.namespaceOptions?.pid === NamespaceMode.POD) return true;
-  return Object.keys(config.linux?.sysctls ?? {}).some((key) => key.startsWith('net.') || key.startsWith('net/'));
-}
-
 interface StartOptions {
   id: string;
   config: PodSandboxConfig;
@@ -66,7 +56,7 @@ interface StartOptions {
   signal: AbortSignal | undefined;
 }
 
-/** Sets up the pod network and the sandbox (in parallel when possible); on failure undoes whichever part succeeded. */
+/** Sets up the pod network and the sandbox (in parallel when the backend allows it); on failure undoes whichever part succeeded. */
 async function startSandboxAndNetwork(shim: ShimServices, options: StartOptions): Promise<{ attachment: PodNetworkAttachment | undefined; sandboxInfo: SandboxInfo }> {
   const { id, config, netRequest, signal } = options;
   const runSandbox = (netnsPath: string | undefined): Promise<SandboxInfo> =>
@@ -77,7 +67,7 @@ async function startSandboxAndNetwork(shim: ShimServices, options: StartOptions)
     });
   };
   if (options.hostNetwork) return { attachment: undefined, sandboxInfo: await runSandbox(undefined) };
-  if (sandboxNeedsNetns(config)) {
+  if (shim.runtime.sandboxNeedsNetns?.(config) ?? true) {
     const attachment = await shim.network.setup({ ...netRequest, signal });
     try {
       return { attachment, sandboxInfo: await runSandbox(attachment.netnsPath) };

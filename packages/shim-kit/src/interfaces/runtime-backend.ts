@@ -28,9 +28,8 @@ export interface RunSandboxOptions extends OperationOptions {
   /** The pod's CRI configuration (hostname, DNS, sysctls, security context, cgroup parent ...). */
   config: PodSandboxConfig;
   /**
-   * Network namespace the PodNetwork prepared. Undefined for a host-network pod, and also
-   * when the shim sets the network up at the same time as the sandbox (no net.* sysctls, no
-   * infra process): the shim then adds the netns path to the returned namespaces itself.
+   * Network namespace the PodNetwork prepared. Undefined for a host-network pod, and when
+   * {@link RuntimeBackend.sandboxNeedsNetns} said the sandbox can start without it.
    */
   netnsPath?: string;
   /** The runtime handler kubelet asked for ('' = default). */
@@ -140,6 +139,12 @@ export interface RuntimeBackendInfo {
  * `ShimError('NotFound')`, except in the idempotent stop/remove calls.
  */
 export interface RuntimeBackend {
+  /**
+   * Whether `runSandbox` needs the pod's network namespace (`netnsPath`) for this config. When it
+   * answers false, the shim sets the network up at the same time and adds the netns path to the
+   * returned namespaces itself. A backend without this method always gets `netnsPath` first.
+   */
+  sandboxNeedsNetns?(config: PodSandboxConfig): boolean;
   /** Starts a sandbox (an infra process, or pinned namespaces). */
   runSandbox(options: RunSandboxOptions): Promise<SandboxInfo>;
   /** Stops what the sandbox still runs; idempotent. */

@@ -1,5 +1,7 @@
 import { constants } from 'node:os';
 import type { Resources, RuntimeSpec } from '@shimkit/oci-spec';
+import type { PodSandboxConfig } from '@shimkit/cri-types';
+import { sandboxNeedsNetnsAtStart } from '../cri/sandbox-netns.js';
 import { ShimError } from '../errors.js';
 import type { OperationOptions } from '../interfaces/operation-options.js';
 import type {
@@ -185,6 +187,11 @@ export class FakeRuntimeBackend extends CallRecorder<FakeRuntimeMethod> implemen
   }
 
   // ---- RuntimeBackend ----
+
+  /** As the default backend: the network may come up alongside unless net.* sysctls or an infra process need it first. */
+  sandboxNeedsNetns(config: PodSandboxConfig): boolean {
+    return sandboxNeedsNetnsAtStart(config);
+  }
 
   async runSandbox(options: RunSandboxOptions): Promise<SandboxInfo> {
     this.enter('runSandbox', [{ id: options.id, netnsPath: options.netnsPath, runtimeHandler: options.runtimeHandler }], options.signal);

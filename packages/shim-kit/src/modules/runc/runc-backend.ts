@@ -2,8 +2,10 @@ import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, open, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Conmon, Runc, isRuncError, readCgroupStats, type ExitWatcher } from '@shimkit/runc-driver';
+import type { PodSandboxConfig } from '@shimkit/cri-types';
 import type { Resources } from '@shimkit/oci-spec';
 import { hasCapSysResource, ownOomScoreAdj } from '../../cri/oom-score.js';
+import { sandboxNeedsNetnsAtStart } from '../../cri/sandbox-netns.js';
 import { ShimError } from '../../errors.js';
 import type { Logger } from '../../interfaces/logger.js';
 import type { OperationOptions } from '../../interfaces/operation-options.js';
@@ -146,6 +148,10 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
   }
 
   // ---- sandboxes --------------------------------------------------------------------------
+
+  sandboxNeedsNetns(config: PodSandboxConfig): boolean {
+    return sandboxNeedsNetnsAtStart(config);
+  }
 
   async runSandbox(options: RunSandboxOptions): Promise<SandboxInfo> {
     await this.#open();

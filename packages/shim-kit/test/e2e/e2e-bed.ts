@@ -10,6 +10,7 @@ import { connect, type CriClient, type DeepPartial, type PodSandboxConfig, type 
 import { startRegistry, type Registry } from '@shimkit/test-bed';
 import { pushTestImages, type TestImages } from '@shimkit/test-images';
 import { createShim, type Shim } from '../../src/shim/create-shim.js';
+import { isolatedBridgePlugin } from '../../src/modules/cni/test-network.test-helper.js';
 import type { DefaultModulesOptions } from '../../src/shim/default-modules.js';
 
 const run = promisify(execFile);
@@ -69,15 +70,7 @@ export class E2eBed {
       cniVersion: '1.0.0',
       name: `shimkit-e2e-${this.tag}`,
       plugins: [
-        {
-          type: 'bridge',
-          bridge: this.bridge,
-          isGateway: false,
-          isDefaultGateway: false,
-          ipMasq: false,
-          hairpinMode: false,
-          ipam: { type: 'host-local', ranges: [[{ subnet: this.subnet }]], routes: [], dataDir: join(this.dir, 'ipam') },
-        },
+        isolatedBridgePlugin({ bridge: this.bridge, subnet: this.subnet, dataDir: join(this.dir, 'ipam') }),
         { type: 'portmap', capabilities: { portMappings: true } },
       ],
     };

@@ -43,6 +43,19 @@ export interface FlakyCall {
   env: Record<string, string>;
 }
 
+/** A bridge plugin's configuration with host-local IPAM over `subnet`: no gateway, no masquerade, no routes. */
+export function isolatedBridgePlugin(opts: { bridge: string; subnet: string; dataDir: string }): Record<string, unknown> {
+  return {
+    type: 'bridge',
+    bridge: opts.bridge,
+    isGateway: false,
+    isDefaultGateway: false,
+    ipMasq: false,
+    hairpinMode: false,
+    ipam: { type: 'host-local', ranges: [[{ subnet: opts.subnet }]], routes: [], dataDir: opts.dataDir },
+  };
+}
+
 /** A test's own network: bridge `skn<hex>`, a random 10.1xx.y.0/24, dirs under a temp dir. */
 export class TestNetwork {
   readonly name = `shimkit-cni-test-${randomBytes(3).toString('hex')}`;
@@ -68,15 +81,7 @@ export class TestNetwork {
 
   /** The bridge plugin's configuration (no gateway, no masquerade, no routes). */
   bridgePlugin(): Record<string, unknown> {
-    return {
-      type: 'bridge',
-      bridge: this.bridge,
-      isGateway: false,
-      isDefaultGateway: false,
-      ipMasq: false,
-      hairpinMode: false,
-      ipam: { type: 'host-local', ranges: [[{ subnet: this.subnet }]], routes: [], dataDir: this.ipamDir },
-    };
+    return isolatedBridgePlugin({ bridge: this.bridge, subnet: this.subnet, dataDir: this.ipamDir });
   }
 
   /** Writes a conf dir `conf-<tag>` holding `files` (name -> content, objects as JSON); returns its path. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 
 /** fsyncs a directory so a rename inside it survives a crash. */
@@ -12,20 +12,25 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** Creates `path` (it must not exist), lets `fill` write it, fsyncs and closes it; removes it when anything fails. */
+export async function writeNewFileSynced(path: string, fill: (fh: FileHandle) => Promise<void>, options: { mode?: number } = {}): Promise<void> {
+  const fh = await open(path, 'wx', options.mode ?? 0o644);
+  try {
+    await fill(fh);
+    await fh.sync();
+  } catch (e) {
+    await fh.close();
+    await rm(path, { force: true });
+    throw e;
+  }
+  await fh.close();
+}
+
 /** Writes a file atomically: temp file in the same directory, fsync, rename, fsync the directory. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } catch (e) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  await fh.close();
+  await writeNewFileSynced(tmp, (fh) => fh.writeFile(data), { mode });
   try {
     await rename(tmp, path);
   } catch (e) {

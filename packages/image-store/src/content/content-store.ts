@@ -10,7 +10,7 @@ import {
   OCI_LAYOUT_VERSION, tryParseDigest,
 } from '@shimkit/oci-spec';
 import { abortError, ImageStoreError, isImageStoreError, throwIfAborted } from '../errors.js';
-import { syncDir, writeFileAtomic } from './atomic-write.js';
+import { syncDir, writeFileAtomic, writeNewFileSynced } from './atomic-write.js';
 
 /** A blob known by digest and size. */
 export interface BlobInfo {
@@ -235,21 +235,14 @@ export class ContentStore {
     const tmp = join(this.root, INGEST_DIR, `.put-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
     const hash = createHash(algorithm);
     let size = 0;
-    const fh = await open(tmp, 'wx', 0o644);
-    try {
+    await writeNewFileSynced(tmp, async (fh) => {
       for await (const chunk of source) {
         throwIfAborted(options.signal, 'blob write');
         await fh.write(chunk);
         hash.update(chunk);
         size += chunk.length;
       }
-      await fh.sync();
-    } catch (e) {
-      await fh.close();
-      await rm(tmp, { force: true });
-      throw e;
-    }
-    await fh.close();
+    });
     const digest = `${algorithm}:${hash.digest('hex')}` as Digest;
     if (await this.has(digest)) {
       await rm(tmp, { force: true });

@@ -1,17 +1,9 @@
 import { constants } from 'node:os';
 import { RuncError } from './runc-error.js';
+import type { RuncOptions } from './runc-options.js';
 
 /** Global options shared by every runtime invocation (flags that go before the verb). */
-export interface RuntimeGlobalFlags {
-  root?: string;
-  logFile?: string;
-  logFormat?: 'json' | 'text';
-  systemdCgroup?: boolean;
-  rootless?: boolean | 'auto';
-  criu?: string;
-  debug?: boolean;
-  extraArgs?: readonly string[];
-}
+export type RuntimeGlobalFlags = Pick<RuncOptions, 'root' | 'logFile' | 'logFormat' | 'systemdCgroup' | 'rootless' | 'criu' | 'debug' | 'extraArgs'>;
 
 /** Builds the global flags (`--root`, `--log`, `--log-format`, ...) in the order runc documents them. */
 export function globalArgs(flags: RuntimeGlobalFlags): string[] {

@@ -3,7 +3,7 @@ import { isShimError } from '../../errors.js';
 import { RecordingLogger } from '../../testing/recording-logger.js';
 import { ImageStoreBackend } from './image-store-backend.js';
 import type { ImageStoreBackendOptions } from './image-store-backend-options.js';
-import { removeRoot, startRegistryFixture, tempRoot, type RegistryFixture } from './registry-fixture.test-helper.js';
+import { failure, removeRoot, startRegistryFixture, tempRoot, type RegistryFixture } from './registry-fixture.test-helper.js';
 
 let plain: RegistryFixture;
 let backends: ImageStoreBackend[] = [];
@@ -29,15 +29,6 @@ async function backend(options: Omit<ImageStoreBackendOptions, 'root'> = {}): Pr
   const images = new ImageStoreBackend({ ...options, root, registry: { retry: { attempts: 1 }, ...options.registry } });
   backends.push(images);
   return images;
-}
-
-async function failure(work: Promise<unknown>): Promise<unknown> {
-  try {
-    await work;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('ImageStoreBackend pulls', () => {

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toImage } from '../../cri/to-cri-image.js';
 import { isShimError } from '../../errors.js';
 import { ImageStoreBackend } from './image-store-backend.js';
-import { mountsUnder, removeRoot, startRegistryFixture, tempRoot, type RegistryFixture } from './registry-fixture.test-helper.js';
+import { failure, mountsUnder, removeRoot, startRegistryFixture, tempRoot, type RegistryFixture } from './registry-fixture.test-helper.js';
 
 const run = promisify(execFile);
 const exists = (path: string): Promise<boolean> => stat(path).then(() => true, () => false);
@@ -39,15 +39,6 @@ function ctr(name: string): string {
   const id = `${name}-${process.pid}`;
   containers.add(id);
   return id;
-}
-
-async function failure(work: Promise<unknown>): Promise<unknown> {
-  try {
-    await work;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a failure');
 }
 
 describe.each(['auto', 'copy'] as const)('ImageStoreBackend rootfs (%s snapshotter)', (snapshotter) => {

@@ -40,3 +40,13 @@ export async function removeRoot(dir: string): Promise<void> {
   if (mounts.length > 0) throw new Error(`still mounted under ${dir}: ${mounts.join(', ')}`);
   await rm(dir, { recursive: true, force: true });
 }
+
+/** The error `work` rejects with; throws when it resolves instead. */
+export async function failure(work: Promise<unknown>): Promise<unknown> {
+  try {
+    await work;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a failure');
+}

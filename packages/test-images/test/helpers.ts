@@ -4,6 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import type { Registry } from '@shimkit/test-bed';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 export const execFileAsync = promisify(execFile);
 
@@ -31,4 +32,16 @@ export async function ourTempDirs(): Promise<string[]> {
 export async function ourMounts(): Promise<string[]> {
   const info = await readFile('/proc/self/mountinfo', 'utf8');
   return info.split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.includes('/shimkit-test-images-'));
+}
+
+/** Registers hooks that fail the file when it leaves temp dirs (beyond those there before it) or mounts of ours behind. */
+export function expectNothingLeftBehind(): void {
+  let tempBefore: string[];
+  beforeAll(async () => {
+    tempBefore = await ourTempDirs();
+  });
+  afterAll(async () => {
+    expect((await ourTempDirs()).filter((d) => !tempBefore.includes(d))).toEqual([]);
+    expect(await ourMounts()).toEqual([]);
+  });
 }

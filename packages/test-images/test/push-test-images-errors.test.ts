@@ -3,16 +3,9 @@ import { isImageStoreError } from '@shimkit/image-store';
 import type { Registry } from '@shimkit/test-bed';
 import { isTestBedError, startRegistry } from '@shimkit/test-bed';
 import { pushTestImages } from '../src/index.js';
-import { ourMounts, ourTempDirs } from './helpers.js';
+import { expectNothingLeftBehind } from './helpers.js';
 
-let tempBefore: string[];
-beforeAll(async () => {
-  tempBefore = await ourTempDirs();
-});
-afterAll(async () => {
-  expect((await ourTempDirs()).filter((d) => !tempBefore.includes(d))).toEqual([]);
-  expect(await ourMounts()).toEqual([]);
-});
+expectNothingLeftBehind();
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(

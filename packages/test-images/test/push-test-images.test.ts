@@ -8,7 +8,7 @@ import type { Registry } from '@shimkit/test-bed';
 import { startRegistry } from '@shimkit/test-bed';
 import type { TestImage, TestImages } from '../src/index.js';
 import { PAUSE_SCRIPT, pushTestImages } from '../src/index.js';
-import { execFileAsync, ourMounts, ourTempDirs, registryGet, sha256 } from './helpers.js';
+import { execFileAsync, expectNothingLeftBehind, registryGet, sha256 } from './helpers.js';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 
@@ -24,15 +24,7 @@ interface Config {
   rootfs: { diff_ids: string[] };
 }
 
-let tempBefore: string[];
-beforeAll(async () => {
-  tempBefore = await ourTempDirs();
-});
-afterAll(async () => {
-  // Nothing left behind by any case of this file.
-  expect((await ourTempDirs()).filter((d) => !tempBefore.includes(d))).toEqual([]);
-  expect(await ourMounts()).toEqual([]);
-});
+expectNothingLeftBehind();
 
 async function checkPushed(registry: Registry, image: TestImage, name: string): Promise<{ manifest: Manifest; config: Config }> {
   expect(image.repository).toBe(`${registry.host}/${name}`);

@@ -11,14 +11,20 @@ export type SpdyErrorReason =
   /** A name/value header block is invalid (truncated, empty or duplicate name, too large once inflated). */
   | 'MalformedHeaderBlock'
   /** zlib failed to compress or decompress a header block. */
-  | 'CompressionFailed';
+  | 'CompressionFailed'
+  /** Data was written to a stream that is already reset or closed. */
+  | 'StreamClosed'
+  /** The session's socket is closed. */
+  | 'ConnectionClosed';
 
-/** A SPDY/3.1 protocol failure; `reason` says what was wrong. Its shimkit `code` is `InvalidArgument` for peer input, else `Internal`. */
+const peerFault = new Set<SpdyErrorReason>(['MalformedFrame', 'UnsupportedVersion', 'FrameTooLarge', 'MalformedHeaderBlock']);
+
+/** A SPDY/3.1 protocol failure; `reason` says what was wrong. Its shimkit `code` is `InvalidArgument` for bad peer input, else `Internal`. */
 export class SpdyError extends ShimError {
   readonly reason: SpdyErrorReason;
 
   constructor(reason: SpdyErrorReason, message: string, options: { cause?: unknown } = {}) {
-    super(reason === 'CompressionFailed' ? 'Internal' : 'InvalidArgument', message, options);
+    super(peerFault.has(reason) ? 'InvalidArgument' : 'Internal', message, options);
     this.reason = reason;
   }
 }
@@ -27,6 +33,6 @@ export class SpdyError extends ShimError {
 export function isSpdyError(e: unknown, reason?: SpdyErrorReason): e is SpdyError {
   if (!isShimError(e) || typeof (e as Partial<SpdyError>).reason !== 'string') return false;
   const r = (e as SpdyError).reason;
-  const known: readonly string[] = ['MalformedFrame', 'UnsupportedVersion', 'FrameTooLarge', 'MalformedHeaderBlock', 'CompressionFailed'];
+  const known: readonly string[] = ['MalformedFrame', 'UnsupportedVersion', 'FrameTooLarge', 'MalformedHeaderBlock', 'CompressionFailed', 'StreamClosed', 'ConnectionClosed'];
   return known.includes(r) && (reason === undefined || r === reason);
 }

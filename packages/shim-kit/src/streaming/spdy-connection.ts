@@ -86,8 +86,11 @@ export class SpdyConnection implements SpdyStreamOwner {
     if (!this.isClosed) {
       await this.goAway();
       await this.writeChain.catch(() => undefined);
+      // end() lets queued bytes reach the peer; a peer that does not close its side in time is cut off.
       this.socket.end();
-      this.socket.destroy();
+      const timer = setTimeout(() => this.socket.destroy(), 2000);
+      await this.closed;
+      clearTimeout(timer);
     }
     await this.closed;
   }

@@ -22,6 +22,16 @@ export class SpdyTestClient {
     });
   }
 
+  /** A client over a socket that is already upgraded; `early` are SPDY bytes read along with the HTTP response. */
+  static fromSocket(socket: Socket, early: Buffer = Buffer.alloc(0)): SpdyTestClient {
+    const client = new SpdyTestClient(socket);
+    if (early.length > 0) {
+      client.decoder.push(early);
+      void client.pump();
+    }
+    return client;
+  }
+
   static async connect(port: number): Promise<SpdyTestClient> {
     const socket = connect({ host: '127.0.0.1', port });
     await new Promise<void>((resolve, reject) => {
@@ -43,7 +53,8 @@ export class SpdyTestClient {
     for (;;) {
       const i = this.frames.findIndex(match);
       if (i >= 0) return this.frames.splice(i, 1)[0] as SpdyFrame;
-      if (this.socket.destroyed) throw new Error(`connection closed; frames left: ${JSON.stringify(this.frames.map((f) => f.kind))}`);
+      // Frames still being decoded after the socket closed count too.
+      if (this.socket.destroyed && !this.pumping && this.decoder.pendingBytes === 0) throw new Error(`connection closed; frames left: ${JSON.stringify(this.frames.map((f) => f.kind))}`);
       if (Date.now() > deadline) throw new Error(`no matching frame in 10 s; got ${JSON.stringify(this.frames.map((f) => f.kind))}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 200);
@@ -88,6 +99,7 @@ export class SpdyTestClient {
       this.socket.destroy();
     } finally {
       this.pumping = false;
+      this.wake();
     }
   }
 }

@@ -1,0 +1,11 @@
+export { SpdyError, isSpdyError, type SpdyErrorReason } from './spdy-error.js';
+export { SPDY3_DICTIONARY } from './spdy-dictionary.js';
+export {
+  SpdyHeaderCompressor, SpdyHeaderDecompressor, encodeHeaderBlock, decodeHeaderBlock, DEFAULT_MAX_HEADER_BLOCK_LENGTH, type SpdyHeaders,
+} from './spdy-header-block.js';
+export * from './spdy-frames.js';
+export { SpdyConnection, SPDY_INITIAL_WINDOW, type SpdyConnectionOptions } from './spdy-connection.js';
+export { SpdyStream } from './spdy-stream.js';
+export { processExecRunner, type ExecRequest, type ExecRunner, type ExecStreams } from './exec-runner.js';
+export { exitStatus, internalErrorStatus, type ExecStatus } from './exec-status.js';
+export { StreamingServer, EXEC_PROTOCOL_V4, type StreamingServerOptions } from './streaming-server.js';

@@ -5,6 +5,7 @@ import { containerStats } from './container-stats.js';
 import { containerStatus } from './container-status.js';
 import { createContainer } from './create-container.js';
 import { execSync } from './exec-sync.js';
+import { exec } from './exec.js';
 import { getContainerEvents } from './get-container-events.js';
 import type { ShimHandler, ShimStreamHandler } from './handler.js';
 import { imageFsInfo } from './image-fs-info.js';
@@ -67,9 +68,8 @@ function stream<Req, Res>(shim: ShimServices, handler: ShimStreamHandler<Req, Re
 }
 
 /**
- * The RuntimeService handlers of a shim. Exec, Attach and PortForward (they need a streaming
- * server), CheckpointContainer, CheckpointPod, RestorePod and UpdatePodSandboxResources are
- * left out and answer UNIMPLEMENTED.
+ * The RuntimeService handlers of a shim. Attach, PortForward, CheckpointContainer, CheckpointPod,
+ * RestorePod and UpdatePodSandboxResources are left out and answer UNIMPLEMENTED.
  */
 export function runtimeHandlers(shim: ShimServices): RuntimeServiceHandlers {
   return {
@@ -91,6 +91,7 @@ export function runtimeHandlers(shim: ShimServices): RuntimeServiceHandlers {
     updateContainerResources: unary(shim, updateContainerResources),
     reopenContainerLog: unary(shim, reopenContainerLog),
     execSync: unary(shim, execSync),
+    exec: unary(shim, exec),
     containerStats: unary(shim, containerStats),
     listContainerStats: unary(shim, listContainerStats),
     podSandboxStats: unary(shim, podSandboxStats),

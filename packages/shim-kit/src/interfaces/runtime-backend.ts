@@ -1,5 +1,6 @@
 import type { PodSandboxConfig } from '@shimkit/cri-types';
 import type { Mount, Resources, RuntimeSpec } from '@shimkit/oci-spec';
+import type { Readable, Writable } from 'node:stream';
 import type { OperationOptions } from './operation-options.js';
 
 /** Namespaces a sandbox pins (host paths such as `/proc/<pid>/ns/ipc` or a bind mount); containers of the pod join them. */
@@ -79,6 +80,30 @@ export interface ExecSyncResult {
   stderr: Buffer;
   /** The timeout fired and the command was killed. */
   timedOut: boolean;
+}
+
+/** Options of {@link RuntimeBackend.exec}. */
+export interface ExecOptions extends OperationOptions {
+  /** Command and arguments. */
+  cmd: string[];
+  /** Run on a terminal (backends may refuse with `Unimplemented`). */
+  tty: boolean;
+  /** Which of the process's streams the caller wants as pipes; the others are discarded. */
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+/** A command {@link RuntimeBackend.exec} started in a container: a child-process-like handle. */
+export interface ExecProcess {
+  /** Pipes the caller asked for; null for the others. */
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  /** Resolves with the exit code (128+n when killed by signal n) once the command exited. */
+  readonly exited: Promise<number>;
+  /** Kills the command (SIGKILL); idempotent. */
+  kill(): void;
 }
 
 /** The runtime's view of a container. */
@@ -169,6 +194,11 @@ export interface RuntimeBackend {
   containerState(id: string, options?: OperationOptions): Promise<ContainerRuntimeState>;
   /** Runs a command in a running container and waits for it. */
   execSync(id: string, options: ExecSyncOptions): Promise<ExecSyncResult>;
+  /**
+   * Starts a command in a running container with its streams as pipes (Exec over the streaming
+   * server); optional: without it the Exec RPC answers `Unimplemented`.
+   */
+  exec?(id: string, options: ExecOptions): Promise<ExecProcess>;
   /** Changes the cgroup limits of a container. */
   updateResources(id: string, resources: Resources, options?: OperationOptions): Promise<void>;
   /** Current resource usage. */

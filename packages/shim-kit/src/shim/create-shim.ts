@@ -5,6 +5,8 @@ import { ShimError } from '../errors.js';
 import { EXEC_SYNC_MAX_OUTPUT_BYTES } from '../interfaces/runtime-backend.js';
 import { hasCapSysResource, ownOomScoreAdj } from '../cri/oom-score.js';
 import { imageHandlers, runtimeHandlers } from '../handlers/index.js';
+import { backendExecRunner } from '../streaming/backend-exec-runner.js';
+import { StreamingServer } from '../streaming/streaming-server.js';
 import { Tokens, type Token } from '../tokens.js';
 import { ExitMonitor } from './exit-monitor.js';
 import { defaultModules, type DefaultModulesOptions } from './default-modules.js';
@@ -36,6 +38,11 @@ export interface CreateShimOptions {
   runtimeVersion?: string;
   /** Default: true unless this process has CAP_SYS_RESOURCE. */
   restrictOomScoreAdj?: boolean;
+  /**
+   * Where the streaming server for Exec (and PortForward) listens: host default `127.0.0.1`,
+   * port default 0 (a free one). `false`: no streaming server, those RPCs answer Unimplemented.
+   */
+  streaming?: { host?: string; port?: number } | false;
   /** Responses per message of the Stream* RPCs (default 500). */
   streamChunkSize?: number;
   signal?: AbortSignal;
@@ -125,11 +132,19 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
     await reconcileContainers(services, options.signal);
     const server = createCriServer();
     const onError = (error: unknown, rpc: string): void => services.logger.error('handler failed', { rpc, error: String(error) });
+    if (options.streaming !== false) {
+      services.streaming = await StreamingServer.start({
+        exec: backendExecRunner(services.runtime),
+        ...(options.streaming?.host === undefined ? {} : { host: options.streaming.host }),
+        ...(options.streaming?.port === undefined ? {} : { port: options.streaming.port }),
+      }, options.signal);
+    }
     addCriServices(server, { runtime: runtimeHandlers(services), image: imageHandlers(services) }, { onError });
     listener = await listenUnix(server, config.socket, signalOption);
   } catch (e) {
     // Release what the parts hold (the image store's lock, watchers) so a retry can start.
     await monitor.close();
+    await services.streaming?.close();
     await closeParts(services);
     throw e;
   }
@@ -139,6 +154,7 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
   const close = (closeOptions: { timeoutMs?: number } = {}): Promise<void> =>
     (closing ??= (async () => {
       await listener.shutdown(closeOptions.timeoutMs);
+      await services.streaming?.close();
       await monitor.close();
       await closeParts(services);
     })());

@@ -7,6 +7,7 @@ import type { Logger } from '../interfaces/logger.js';
 import type { PodNetwork } from '../interfaces/pod-network.js';
 import type { RuntimeBackend } from '../interfaces/runtime-backend.js';
 import type { SandboxStore } from '../interfaces/sandbox-record.js';
+import type { StreamingServer } from '../streaming/streaming-server.js';
 import { Tokens } from '../tokens.js';
 import type { ShimConfig } from './shim-config.js';
 
@@ -24,4 +25,7 @@ export class ShimServices {
     @inject(Tokens.Clock) readonly clock: Clock,
     @inject(Tokens.Logger) readonly logger: Logger,
   ) {}
+
+  /** The streaming server Exec (and PortForward) URLs point to; set by `createShim` once it listens. */
+  streaming: StreamingServer | undefined;
 }

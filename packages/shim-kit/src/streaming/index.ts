@@ -9,3 +9,4 @@ export { SpdyStream } from './spdy-stream.js';
 export { processExecRunner, type ExecRequest, type ExecRunner, type ExecStreams } from './exec-runner.js';
 export { exitStatus, internalErrorStatus, type ExecStatus } from './exec-status.js';
 export { StreamingServer, EXEC_PROTOCOL_V4, type StreamingServerOptions } from './streaming-server.js';
+export { backendExecRunner, relayExec } from './backend-exec-runner.js';

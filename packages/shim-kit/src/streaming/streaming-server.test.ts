@@ -1,4 +1,3 @@
-import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isShimError } from '../errors.js';
 import { processExecRunner, type ExecRequest, type ExecRunner } from './exec-runner.js';
@@ -6,6 +5,7 @@ import { exitStatus } from './exec-status.js';
 import { SpdyFlag, type SpdyFrame } from './spdy-frames.js';
 import { StreamingServer, type StreamingServerOptions } from './streaming-server.js';
 import { SpdyTestClient } from './spdy-test-client.test-helper.js';
+import { upgradeRequest, type UpgradeAnswer } from './spdy-exec-client.test-helper.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -31,36 +31,10 @@ function execRequest(cmd: string[], streams: Partial<ExecRequest> = {}): ExecReq
 }
 
 /** Sends the upgrade request kubelet's proxy would send and reads the HTTP response head. */
-async function upgrade(url: string, headers: Record<string, string> = {}): Promise<{ status: number; head: string; body: string; socket: Socket; early: Buffer }> {
-  const u = new URL(url);
-  const socket = connect({ host: u.hostname, port: Number(u.port) });
-  cleanups.push(() => void socket.destroy());
-  socket.on('error', () => undefined);
-  const all: Record<string, string> = { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': 'v4.channel.k8s.io', ...headers };
-  socket.write(`POST ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\n${Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
-  let buffer = Buffer.alloc(0);
-  const end = await new Promise<number>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      buffer = Buffer.concat([buffer, chunk]);
-      const i = buffer.indexOf('\r\n\r\n');
-      if (i >= 0) {
-        socket.off('data', onData);
-        socket.pause();
-        resolve(i + 4);
-      }
-    };
-    socket.on('data', onData);
-    socket.once('close', () => reject(new Error(`closed after ${buffer.toString()}`)));
-  });
-  const head = buffer.subarray(0, end).toString();
-  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]);
-  let rest = buffer.subarray(end);
-  if (status !== 101) {
-    socket.resume();
-    socket.on('data', (c: Buffer) => (rest = Buffer.concat([rest, c])));
-    await new Promise((r) => socket.once('close', r));
-  }
-  return { status, head, body: rest.toString(), socket, early: status === 101 ? rest : Buffer.alloc(0) };
+async function upgrade(url: string, headers: Record<string, string> = {}): Promise<UpgradeAnswer> {
+  const answer = await upgradeRequest(url, headers);
+  cleanups.push(() => void answer.socket.destroy());
+  return answer;
 }
 
 async function spdyClient(url: string): Promise<SpdyTestClient> {

@@ -1,4 +1,5 @@
 import { constants } from 'node:os';
+import { PassThrough } from 'node:stream';
 import type { Resources, RuntimeSpec } from '@shimkit/oci-spec';
 import type { PodSandboxConfig } from '@shimkit/cri-types';
 import { sandboxNeedsNetnsAtStart } from '../cri/sandbox-netns.js';
@@ -9,6 +10,8 @@ import type {
   ContainerRuntimeState,
   ContainerUsage,
   CreateContainerOptions,
+  ExecOptions,
+  ExecProcess,
   ExecSyncOptions,
   ExecSyncResult,
   RunSandboxOptions,
@@ -23,7 +26,7 @@ import { CallRecorder } from './call-recorder.js';
 /** Methods of {@link FakeRuntimeBackend} that record calls and accept injected errors. */
 export type FakeRuntimeMethod =
   | 'runSandbox' | 'stopSandbox' | 'removeSandbox' | 'sandboxState' | 'createContainer' | 'startContainer' | 'stopContainer'
-  | 'removeContainer' | 'containerState' | 'execSync' | 'updateResources' | 'stats' | 'reopenContainerLog' | 'info';
+  | 'removeContainer' | 'containerState' | 'execSync' | 'exec' | 'updateResources' | 'stats' | 'reopenContainerLog' | 'info';
 
 /** A sandbox the fake runs. */
 export interface FakeSandbox {
@@ -63,7 +66,7 @@ export interface ScriptedExit {
 }
 
 /** Answers ExecSync in the fake; may be async (a slow command) to exercise timeouts. */
-export type FakeExecResponder = (container: FakeContainer, cmd: string[]) => Partial<Omit<ExecSyncResult, 'timedOut'>> | Promise<Partial<Omit<ExecSyncResult, 'timedOut'>>>;
+export type FakeExecResponder = (container: FakeContainer, cmd: string[], stdin?: Buffer) => Partial<Omit<ExecSyncResult, 'timedOut'>> | Promise<Partial<Omit<ExecSyncResult, 'timedOut'>>>;
 
 const DEFAULT_INFO: RuntimeBackendInfo = {
   name: 'fake-runtime',
@@ -76,10 +79,11 @@ const DEFAULT_INFO: RuntimeBackendInfo = {
 /**
  * A few commands behave as busybox's do, so tests (and the conformance suite) can use them
  * against fakes and real runtimes alike: `echo`, `true`, `false`, `sleep N`,
- * `sh -c 'exit N'`; anything else exits 0 silently.
+ * `sh -c 'exit N'`, `cat` (echoes the stdin of a streaming exec); anything else exits 0 silently.
  */
-const defaultExec: FakeExecResponder = async (_c, cmd) => {
+const defaultExec: FakeExecResponder = async (_c, cmd, stdin) => {
   const [name, ...args] = cmd;
+  if (name === 'cat') return { stdout: stdin ?? Buffer.alloc(0) };
   if (name === 'echo') return { stdout: Buffer.from(`${args.join(' ')}\n`) };
   if (name === 'false') return { exitCode: 1 };
   if (name === 'sleep') {
@@ -319,6 +323,38 @@ export class FakeRuntimeBackend extends CallRecorder<FakeRuntimeMethod> implemen
       clearTimeout(timer);
       if (onAbort !== undefined) options.signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * Streaming exec: reads all of stdin (when asked for), then answers with `execResponder`
+   * (given the stdin bytes) on the stdout/stderr pipes; `kill()` ends it with 137.
+   */
+  async exec(id: string, options: ExecOptions): Promise<ExecProcess> {
+    this.enter('exec', [id, { cmd: options.cmd, tty: options.tty, stdin: options.stdin, stdout: options.stdout, stderr: options.stderr }], options.signal);
+    const c = this.#mustGet(id);
+    if (c.status !== 'running') throw new ShimError('FailedPrecondition', `container ${id} is not running`);
+    if (options.tty) throw new ShimError('Unimplemented', 'the fake runtime has no tty exec');
+    const stdin = options.stdin ? new PassThrough() : null;
+    const stdout = options.stdout ? new PassThrough() : null;
+    const stderr = options.stderr ? new PassThrough() : null;
+    let killed!: (code: number) => void;
+    const kill = new Promise<number>((resolve) => (killed = resolve));
+    const input = stdin === null ? Promise.resolve(undefined) : new Promise<Buffer>((resolve) => {
+      const parts: Buffer[] = [];
+      stdin.on('data', (b: Buffer) => parts.push(b));
+      stdin.once('end', () => resolve(Buffer.concat(parts)));
+    });
+    const run = async (): Promise<number> => {
+      const result = await this.execResponder(structuredClone(c), [...options.cmd], await input);
+      stdout?.end(result.stdout ?? Buffer.alloc(0));
+      stderr?.end(result.stderr ?? Buffer.alloc(0));
+      return result.exitCode ?? 0;
+    };
+    const exited = Promise.race([run(), kill]).finally(() => {
+      stdout?.end();
+      stderr?.end();
+    });
+    return { stdin, stdout, stderr, exited, kill: () => killed(137) };
   }
 
   async updateResources(id: string, resources: Resources, options: OperationOptions = {}): Promise<void> {

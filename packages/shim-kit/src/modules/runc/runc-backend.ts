@@ -15,6 +15,8 @@ import {
   type ContainerRuntimeState,
   type ContainerUsage,
   type CreateContainerOptions,
+  type ExecOptions,
+  type ExecProcess,
   type ExecSyncOptions,
   type ExecSyncResult,
   type RunSandboxOptions,
@@ -28,6 +30,7 @@ import { usageFromStats } from './cgroup-stats.js';
 import type { InfraImageSource } from './infra-container.js';
 import { probeRuntimes } from './runtime-info.js';
 import { toShimError } from './runc-errors.js';
+import { startRuncExec } from './runc-exec-process.js';
 import { SandboxManager } from './sandbox-manager.js';
 import { StateLayout, isSafeId } from './state-layout.js';
 import { processAlive, waitFor } from './wait.js';
@@ -328,6 +331,15 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
       }
       throw toShimError(e, `exec in container ${id}`);
     }
+  }
+
+  /** Starts `runc exec` of the container as a child with pipes (non-tty; tty answers Unimplemented). */
+  async exec(id: string, options: ExecOptions): Promise<ExecProcess> {
+    const c = await this.#container(id);
+    c.exec ??= await readExecTemplate(c.dir);
+    if (c.exec === undefined) throw new ShimError('Internal', `container ${id}: its bundle has no process to exec from`);
+    if (await this.#exitOf(c)) throw new ShimError('FailedPrecondition', `container ${id} is not running`);
+    return startRuncExec(this.#runtime(c.meta.handler).runc, id, { ...c.exec, args: options.cmd }, options);
   }
 
   async updateResources(id: string, resources: Resources, options: OperationOptions = {}): Promise<void> {

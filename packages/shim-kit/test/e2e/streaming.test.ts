@@ -1,0 +1,80 @@
+import type { CriClient } from '@shimkit/cri-types';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Shim } from '../../src/shim/create-shim.js';
+import { openStream, runExec, spdySession, upgradeRequest } from '../../src/streaming/spdy-exec-client.test-helper.js';
+import { E2eBed, EMPTY_LEFTOVERS } from './e2e-bed.js';
+
+let bed: E2eBed;
+let shim: Shim;
+let cri: CriClient;
+
+beforeAll(async () => {
+  bed = await E2eBed.start();
+  ({ shim, cri } = await bed.startShim());
+  await cri.image.pullImage({ image: { image: bed.images.busybox.reference } });
+});
+afterAll(async () => {
+  try {
+    await cri?.close();
+    await shim?.close();
+    expect(await bed.leftovers()).toEqual(EMPTY_LEFTOVERS);
+  } finally {
+    await bed?.destroy();
+  }
+});
+
+async function runPod(name: string): Promise<{ podSandboxId: string; containerId: string; remove(): Promise<void> }> {
+  const config = bed.pod(name);
+  const { podSandboxId } = await cri.runtime.runPodSandbox({ config });
+  const remove = async (): Promise<void> => {
+    await cri.runtime.stopPodSandbox({ podSandboxId });
+    await cri.runtime.removePodSandbox({ podSandboxId });
+  };
+  try {
+    const { containerId } = await cri.runtime.createContainer({ podSandboxId, sandboxConfig: config, config: bed.container('main') });
+    await cri.runtime.startContainer({ containerId });
+    return { podSandboxId, containerId, remove };
+  } catch (e) {
+    await remove();
+    throw e;
+  }
+}
+
+describe('streaming RPCs on the default modules (real runc) over gRPC', () => {
+  it('Exec runs `runc exec` with stdin, stdout and stderr through a single-use URL and reports the exit status', async () => {
+    const pod = await runPod('exec');
+    try {
+      const { url } = await cri.runtime.exec({ containerId: pod.containerId, cmd: ['sh', '-c', 'cat; echo err >&2; exit 3'], stdin: true, stdout: true, stderr: true });
+      const outcome = await runExec(url, { stdin: 'bytes from stdin\n' });
+      expect(outcome.stdout).toBe('bytes from stdin\n');
+      expect(outcome.stderr).toBe('err\n');
+      expect(outcome.status).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '3' }] } });
+      const again = await upgradeRequest(url);
+      again.socket.destroy();
+      expect(again.status).toBe(404);
+
+      const ok = await cri.runtime.exec({ containerId: pod.containerId, cmd: ['cat', '/etc/hostname'], stdout: true });
+      expect(await runExec(ok.url, { stderr: false })).toMatchObject({ stdout: 'exec\n', status: { status: 'Success' } });
+      await expect(cri.runtime.exec({ containerId: 'nope', cmd: ['true'], stdout: true })).rejects.toMatchObject({ code: 'NotFound' });
+    } finally {
+      await pod.remove();
+    }
+  });
+
+  it('Exec kills the command in the container when the client goes away', async () => {
+    const pod = await runPod('exec-gone');
+    try {
+      const { url } = await cri.runtime.exec({ containerId: pod.containerId, cmd: ['sleep', '4242'], stdout: true });
+      const client = await spdySession(url);
+      await client.send(openStream(1, { streamtype: 'error' }), openStream(3, { streamtype: 'stdout' }));
+      const ps = async (): Promise<string> => Buffer.from((await cri.runtime.execSync({ containerId: pod.containerId, cmd: ['ps'], timeout: 10n })).stdout).toString();
+      for (let i = 0; i < 50 && !(await ps()).includes('sleep 4242'); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await ps()).toContain('sleep 4242');
+      client.close();
+      for (let i = 0; i < 50 && (await ps()).includes('sleep 4242'); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await ps()).not.toContain('sleep 4242');
+    } finally {
+      await pod.remove();
+    }
+  });
+});

@@ -1,0 +1,73 @@
+import { connect, type CriClient, type CriErrorCode } from '@shimkit/cri-types';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runExec, upgradeRequest } from '../src/streaming/spdy-exec-client.test-helper.js';
+import { startFakeShim, type FakeShim } from '../src/testing.js';
+import { containerConfig, podConfig } from './cri-fixtures.js';
+
+async function codeOf(p: Promise<unknown>): Promise<CriErrorCode | 'OK'> {
+  try {
+    await p;
+    return 'OK';
+  } catch (e) {
+    return (e as { code: CriErrorCode }).code;
+  }
+}
+
+describe('Exec over the streaming server (fake runtime)', () => {
+  let fake: FakeShim;
+  let cri: CriClient;
+  let containerId: string;
+  const pod = podConfig('exec');
+  beforeEach(async () => {
+    fake = await startFakeShim();
+    cri = await connect(fake.endpoint);
+    await cri.image.pullImage({ image: { image: 'busybox' } });
+    const podSandboxId = (await cri.runtime.runPodSandbox({ config: pod })).podSandboxId;
+    containerId = (await cri.runtime.createContainer({ podSandboxId, sandboxConfig: pod, config: containerConfig('c') })).containerId;
+  });
+  afterEach(async () => {
+    await cri.close();
+    await fake.close();
+  });
+
+  it('answers a single-use URL on 127.0.0.1 that runs the command with stdin, stdout and stderr', async () => {
+    fake.fakes.runtime.execResponder = (_c, cmd, stdin) => ({ stdout: stdin ?? Buffer.alloc(0), stderr: Buffer.from('err\n'), exitCode: cmd.length });
+    await cri.runtime.startContainer({ containerId });
+    const { url } = await cri.runtime.exec({ containerId, cmd: ['sh', '-c', 'cat; echo err >&2; exit 3'], stdin: true, stdout: true, stderr: true });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/exec\/\S+$/);
+    const outcome = await runExec(url, { stdin: 'hello exec' });
+    expect(outcome.stdout).toBe('hello exec');
+    expect(outcome.stderr).toBe('err\n');
+    expect(outcome.status).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '3' }] } });
+    const again = await upgradeRequest(url);
+    again.socket.destroy();
+    expect(again.status).toBe(404);
+    expect(fake.fakes.runtime.calls.filter((c) => c.method === 'exec')).toHaveLength(1);
+  });
+
+  it('checks the request as kubelet does', async () => {
+    expect(await codeOf(cri.runtime.exec({ containerId: 'nope', cmd: ['sh'], stdout: true }))).toBe('NotFound');
+    expect(await codeOf(cri.runtime.exec({ containerId, cmd: ['sh'], stdout: true }))).toBe('FailedPrecondition');
+    await cri.runtime.startContainer({ containerId });
+    expect(await codeOf(cri.runtime.exec({ containerId, cmd: ['sh'] }))).toBe('InvalidArgument');
+    expect(await codeOf(cri.runtime.exec({ containerId, cmd: [], stdout: true }))).toBe('InvalidArgument');
+    expect(await codeOf(cri.runtime.exec({ containerId: '', cmd: ['sh'], stdout: true }))).toBe('InvalidArgument');
+    await expect(cri.runtime.exec({ containerId, cmd: ['sh'], tty: true, stdout: true, stderr: true })).rejects.toThrow(/tty and stderr/);
+    await expect(cri.runtime.exec({ containerId, cmd: ['sh'], tty: true, stdout: true })).rejects.toThrow(/tty/);
+    expect(await codeOf(cri.runtime.exec({ containerId, cmd: ['sh'], tty: true, stdout: true }))).toBe('Unimplemented');
+  });
+
+  it('answers Unimplemented when the shim runs no streaming server', async () => {
+    await using other = await startFakeShim({ shim: { streaming: false } });
+    const client = await connect(other.endpoint);
+    try {
+      await client.image.pullImage({ image: { image: 'busybox' } });
+      const podSandboxId = (await client.runtime.runPodSandbox({ config: pod })).podSandboxId;
+      const id = (await client.runtime.createContainer({ podSandboxId, sandboxConfig: pod, config: containerConfig('c') })).containerId;
+      await client.runtime.startContainer({ containerId: id });
+      await expect(client.runtime.exec({ containerId: id, cmd: ['true'], stdout: true })).rejects.toThrow(/no streaming server/);
+    } finally {
+      await client.close();
+    }
+  });
+});

@@ -110,7 +110,6 @@ describe('bad requests get the gRPC code kubelet expects', () => {
 
   it('Unimplemented only for what the backend cannot do', async () => {
     expect(await codeOf(cri.runtime.attach({ containerId: 'x' }))).toBe('Unimplemented');
-    expect(await codeOf(cri.runtime.portForward({ podSandboxId }))).toBe('Unimplemented');
     expect(await codeOf(cri.runtime.checkpointContainer({ containerId: 'x' }))).toBe('Unimplemented');
     // A backend without reopenContainerLog, swapped in with one module:
     const runtime = new FakeRuntimeBackend({ supportsLogReopen: false });

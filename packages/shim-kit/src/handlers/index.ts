@@ -19,6 +19,7 @@ import { listPodSandboxStats } from './list-pod-sandbox-stats.js';
 import { listPodSandbox } from './list-pod-sandbox.js';
 import { podSandboxStats } from './pod-sandbox-stats.js';
 import { podSandboxStatus } from './pod-sandbox-status.js';
+import { portForward } from './port-forward.js';
 import { pullImage } from './pull-image.js';
 import { removeContainer } from './remove-container.js';
 import { removeImage } from './remove-image.js';
@@ -68,8 +69,8 @@ function stream<Req, Res>(shim: ShimServices, handler: ShimStreamHandler<Req, Re
 }
 
 /**
- * The RuntimeService handlers of a shim. Attach, PortForward, CheckpointContainer, CheckpointPod,
- * RestorePod and UpdatePodSandboxResources are left out and answer UNIMPLEMENTED.
+ * The RuntimeService handlers of a shim. Attach, CheckpointContainer, CheckpointPod, RestorePod
+ * and UpdatePodSandboxResources are left out and answer UNIMPLEMENTED.
  */
 export function runtimeHandlers(shim: ShimServices): RuntimeServiceHandlers {
   return {
@@ -92,6 +93,7 @@ export function runtimeHandlers(shim: ShimServices): RuntimeServiceHandlers {
     reopenContainerLog: unary(shim, reopenContainerLog),
     execSync: unary(shim, execSync),
     exec: unary(shim, exec),
+    portForward: unary(shim, portForward),
     containerStats: unary(shim, containerStats),
     listContainerStats: unary(shim, listContainerStats),
     podSandboxStats: unary(shim, podSandboxStats),

@@ -8,5 +8,7 @@ export { SpdyConnection, SPDY_INITIAL_WINDOW, type SpdyConnectionOptions } from 
 export { SpdyStream } from './spdy-stream.js';
 export { processExecRunner, type ExecRequest, type ExecRunner, type ExecStreams } from './exec-runner.js';
 export { exitStatus, internalErrorStatus, type ExecStatus } from './exec-status.js';
-export { StreamingServer, EXEC_PROTOCOL_V4, type StreamingServerOptions } from './streaming-server.js';
+export { StreamingServer, EXEC_PROTOCOL_V4, PORT_FORWARD_PROTOCOL_V1, type StreamingServerOptions } from './streaming-server.js';
 export { backendExecRunner, relayExec } from './backend-exec-runner.js';
+export { netnsPortForwarder, relayScriptPath, type NetnsPortForwarderOptions, type PortForwarder, type PortForwardTarget } from './port-forwarder.js';
+export { servePortForward, type PortForwardSessionOptions } from './port-forward-session.js';

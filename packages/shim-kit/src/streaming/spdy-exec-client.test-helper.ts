@@ -43,9 +43,9 @@ export async function upgradeRequest(url: string, headers: Record<string, string
   return { status, head, body: rest.toString(), socket, early: status === 101 ? rest : Buffer.alloc(0) };
 }
 
-/** A SYN_STREAM opening client stream `id` with the given headers (e.g. `streamtype`). */
-export function openStream(id: number, headers: Record<string, string>): SpdyFrame {
-  return { kind: 'SYN_STREAM', streamId: id, associatedStreamId: 0, priority: 0, slot: 0, flags: 0, headers: new Map(Object.entries(headers).map(([k, v]) => [k, [v]])) };
+/** A SYN_STREAM opening client stream `id` with the given headers (e.g. `streamtype`); `fin` half-closes it at once. */
+export function openStream(id: number, headers: Record<string, string>, fin = false): SpdyFrame {
+  return { kind: 'SYN_STREAM', streamId: id, associatedStreamId: 0, priority: 0, slot: 0, flags: fin ? SpdyFlag.FIN : 0, headers: new Map(Object.entries(headers).map(([k, v]) => [k, [v]])) };
 }
 
 /** Connects to `url` with an upgrade for `protocol`; throws unless the server answers 101. */
@@ -90,4 +90,25 @@ export async function runExec(url: string, options: { stdin?: Buffer | string; s
   } finally {
     client.close();
   }
+}
+
+/** What one port-forward connection produced: the bytes from the port, and the error stream's text. */
+export interface ForwardOutcome {
+  data: string;
+  error: string;
+}
+
+/**
+ * Forwards one connection as kubectl would: opens the error stream (half-closed at once) and the
+ * data stream with `port` and `requestID`, sends `payload` then FIN, reads both streams to their end.
+ * `firstStreamId` must be odd and unused on `client` (each connection takes two ids).
+ */
+export async function forwardOnce(client: SpdyTestClient, options: { port: number; requestId: number; firstStreamId: number; payload: string }): Promise<ForwardOutcome> {
+  const headers = { port: String(options.port), requestid: String(options.requestId) };
+  const errorId = options.firstStreamId;
+  const dataId = options.firstStreamId + 2;
+  await client.send(openStream(errorId, { streamtype: 'error', ...headers }, true), openStream(dataId, { streamtype: 'data', ...headers }));
+  await client.send({ kind: 'DATA', streamId: dataId, flags: SpdyFlag.FIN, data: Buffer.from(options.payload) });
+  const [data, error] = await Promise.all([client.readStream(dataId), client.readStream(errorId)]);
+  return { data: data.toString(), error: error.toString() };
 }

@@ -6,14 +6,20 @@ import type { ExecRequest, ExecRunner } from './exec-runner.js';
 import { exitStatus, internalErrorStatus, type ExecStatus } from './exec-status.js';
 import { SpdyConnection } from './spdy-connection.js';
 import type { SpdyStream } from './spdy-stream.js';
+import type { PortForwarder, PortForwardTarget } from './port-forwarder.js';
+import { servePortForward } from './port-forward-session.js';
 
 /** The remote-command protocol this server speaks (the exit status comes as a metav1.Status on the error stream). */
 export const EXEC_PROTOCOL_V4 = 'v4.channel.k8s.io';
+/** The port-forward protocol (data/error stream pairs per `port` and `requestID` headers). */
+export const PORT_FORWARD_PROTOCOL_V1 = 'portforward.k8s.io';
 
 /** Options of {@link StreamingServer.start}. */
 export interface StreamingServerOptions {
   /** Runs the commands of exec requests. */
   exec: ExecRunner;
+  /** Opens the connections of port-forward requests; without it `requestPortForward` throws Unimplemented. */
+  portForward?: PortForwarder;
   /** Address to listen on (default 127.0.0.1); port 0 picks a free one. */
   host?: string;
   port?: number;
@@ -27,10 +33,7 @@ export interface StreamingServerOptions {
   now?: () => number;
 }
 
-interface Pending {
-  request: ExecRequest;
-  expiresAt: number;
-}
+type Pending = { kind: 'exec'; request: ExecRequest; expiresAt: number } | { kind: 'portforward'; target: PortForwardTarget; expiresAt: number };
 
 /**
  * kubelet's CRI streaming server for the runtime side: `requestExec` answers the Exec RPC with a
@@ -76,12 +79,24 @@ export class StreamingServer {
   requestExec(request: ExecRequest): { url: string } {
     if (request.cmd.length === 0) throw new ShimError('InvalidArgument', 'exec command is empty');
     if (!request.stdout && !request.stderr && !request.stdin) throw new ShimError('InvalidArgument', 'exec needs at least one of stdin, stdout and stderr');
+    const token = this.reserve('exec');
+    this.pending.set(token, { kind: 'exec', request: { ...request, cmd: [...request.cmd] }, expiresAt: this.now() + (this.options.requestTtlMs ?? 60_000) });
+    return { url: `${this.baseUrl}/exec/${token}` };
+  }
+
+  /** Registers a port forward into a pod and returns the single-use URL the client must open (the PortForwardResponse url). */
+  requestPortForward(target: PortForwardTarget): { url: string } {
+    if (this.options.portForward === undefined) throw new ShimError('Unimplemented', 'this streaming server has no port forwarder');
+    const token = this.reserve('port-forward');
+    this.pending.set(token, { kind: 'portforward', target: { ...target }, expiresAt: this.now() + (this.options.requestTtlMs ?? 60_000) });
+    return { url: `${this.baseUrl}/portforward/${token}` };
+  }
+
+  private reserve(kind: string): string {
     this.prune();
     const max = this.options.maxPendingRequests ?? 1000;
-    if (this.pending.size >= max) throw new ShimError('ResourceExhausted', `${max} exec requests are already waiting for their client`);
-    const token = randomBytes(8).toString('base64url');
-    this.pending.set(token, { request: { ...request, cmd: [...request.cmd] }, expiresAt: this.now() + (this.options.requestTtlMs ?? 60_000) });
-    return { url: `${this.baseUrl}/exec/${token}` };
+    if (this.pending.size >= max) throw new ShimError('ResourceExhausted', `${max} ${kind} requests are already waiting for their client`);
+    return randomBytes(8).toString('base64url');
   }
 
   /** Number of exec URLs not used yet (expired ones excluded). */
@@ -110,21 +125,29 @@ export class StreamingServer {
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
-    const match = /^\/exec\/([A-Za-z0-9_-]+)$/.exec(new URL(req.url ?? '/', 'http://x').pathname);
-    const token = match?.[1];
+    const match = /^\/(exec|portforward)\/([A-Za-z0-9_-]+)$/.exec(new URL(req.url ?? '/', 'http://x').pathname);
+    const token = match?.[2];
     const entry = token === undefined ? undefined : this.pending.get(token);
     if (token !== undefined) this.pending.delete(token); // single use, even when the handshake fails
-    if (entry === undefined || entry.expiresAt <= this.now()) return refuse(socket, 404, 'Not Found', 'unknown or expired exec request');
+    if (entry === undefined || entry.expiresAt <= this.now() || entry.kind !== match?.[1]) return refuse(socket, 404, 'Not Found', `unknown or expired ${match?.[1] ?? 'streaming'} request`);
+    const protocol = entry.kind === 'exec' ? EXEC_PROTOCOL_V4 : PORT_FORWARD_PROTOCOL_V1;
     if ((req.headers.upgrade ?? '').toLowerCase() !== 'spdy/3.1') {
       return refuse(socket, 400, 'Bad Request', `unsupported upgrade "${req.headers.upgrade ?? ''}", only SPDY/3.1 is served`);
     }
     const offered = (req.headers['x-stream-protocol-version'] ?? '').toString().split(',').map((p) => p.trim()).filter((p) => p !== '');
-    if (!offered.includes(EXEC_PROTOCOL_V4)) {
-      return refuse(socket, 403, 'Forbidden', `unable to negotiate protocol: client supports [${offered.join(', ')}], server supports [${EXEC_PROTOCOL_V4}]`);
+    if (!offered.includes(protocol)) {
+      return refuse(socket, 403, 'Forbidden', `unable to negotiate protocol: client supports [${offered.join(', ')}], server supports [${protocol}]`);
     }
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${EXEC_PROTOCOL_V4}\r\n\r\n`);
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`);
     if (head.length > 0) socket.unshift(head);
-    this.serveExec(entry.request, socket);
+    if (entry.kind === 'exec') return this.serveExec(entry.request, socket);
+    const connection = servePortForward(socket, {
+      target: entry.target,
+      forward: this.options.portForward as PortForwarder,
+      pairTimeoutMs: this.options.streamCreationTimeoutMs ?? 30_000,
+    });
+    this.connections.add(connection);
+    void connection.closed.then(() => this.connections.delete(connection));
   }
 
   private serveExec(request: ExecRequest, socket: Duplex): void {

@@ -1,7 +1,8 @@
+import { createServer, type AddressInfo } from 'node:net';
 import type { CriClient } from '@shimkit/cri-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Shim } from '../../src/shim/create-shim.js';
-import { openStream, runExec, spdySession, upgradeRequest } from '../../src/streaming/spdy-exec-client.test-helper.js';
+import { forwardOnce, openStream, runExec, spdySession, upgradeRequest } from '../../src/streaming/spdy-exec-client.test-helper.js';
 import { E2eBed, EMPTY_LEFTOVERS } from './e2e-bed.js';
 
 let bed: E2eBed;
@@ -23,7 +24,7 @@ afterAll(async () => {
   }
 });
 
-async function runPod(name: string): Promise<{ podSandboxId: string; containerId: string; remove(): Promise<void> }> {
+async function runPod(name: string, container = bed.container('main')): Promise<{ podSandboxId: string; containerId: string; remove(): Promise<void> }> {
   const config = bed.pod(name);
   const { podSandboxId } = await cri.runtime.runPodSandbox({ config });
   const remove = async (): Promise<void> => {
@@ -31,7 +32,7 @@ async function runPod(name: string): Promise<{ podSandboxId: string; containerId
     await cri.runtime.removePodSandbox({ podSandboxId });
   };
   try {
-    const { containerId } = await cri.runtime.createContainer({ podSandboxId, sandboxConfig: config, config: bed.container('main') });
+    const { containerId } = await cri.runtime.createContainer({ podSandboxId, sandboxConfig: config, config: container });
     await cri.runtime.startContainer({ containerId });
     return { podSandboxId, containerId, remove };
   } catch (e) {
@@ -73,6 +74,43 @@ describe('streaming RPCs on the default modules (real runc) over gRPC', () => {
       client.close();
       for (let i = 0; i < 50 && (await ps()).includes('sleep 4242'); i++) await new Promise((r) => setTimeout(r, 100));
       expect(await ps()).not.toContain('sleep 4242');
+    } finally {
+      await pod.remove();
+    }
+  });
+
+  it('PortForward reaches 127.0.0.1:<port> inside the pod\'s network namespace (busybox httpd)', async () => {
+    const serve = 'mkdir -p /www && echo hello-from-pod > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www';
+    const pod = await runPod('pf', bed.container('web', { command: ['sh', '-c', serve] }));
+    try {
+      const { url } = await cri.runtime.portForward({ podSandboxId: pod.podSandboxId, port: [8080] });
+      const client = await spdySession(url, 'portforward.k8s.io');
+      try {
+        const get = 'GET /index.html HTTP/1.0\r\nHost: pod\r\n\r\n';
+        let outcome = await forwardOnce(client, { port: 8080, requestId: 0, firstStreamId: 1, payload: get });
+        // httpd may still be starting: retry a few times on a fresh request id
+        for (let i = 1; i < 20 && outcome.error !== ''; i++) {
+          await new Promise((r) => setTimeout(r, 200));
+          outcome = await forwardOnce(client, { port: 8080, requestId: i, firstStreamId: 1 + 4 * i, payload: get });
+        }
+        expect(outcome.error).toBe('');
+        expect(outcome.data).toMatch(/^HTTP\/1\.[01] 200 OK\r\n/);
+        expect(outcome.data).toContain('hello-from-pod\n');
+        // the pod's 127.0.0.1 is not the host's: a port listening on the host is refused in the pod
+        const host = createServer((socket) => socket.end('host'));
+        await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
+        try {
+          const hostPort = (host.address() as AddressInfo).port;
+          const refused = await forwardOnce(client, { port: hostPort, requestId: 100, firstStreamId: 201, payload: get });
+          expect(refused).toMatchObject({ data: '' });
+          expect(refused.error).toMatch(new RegExp(`error forwarding port ${hostPort} .*ECONNREFUSED`));
+        } finally {
+          await new Promise((r) => host.close(r));
+        }
+      } finally {
+        client.close();
+      }
+      await expect(cri.runtime.portForward({ podSandboxId: 'nope' })).rejects.toMatchObject({ code: 'NotFound' });
     } finally {
       await pod.remove();
     }

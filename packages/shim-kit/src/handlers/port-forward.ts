@@ -1,0 +1,23 @@
+import type { PortForwardRequest, PortForwardResponse } from '@shimkit/cri-types';
+import { ShimError } from '../errors.js';
+import type { ShimHandler } from './handler.js';
+import { findSandbox } from './support.js';
+
+/**
+ * PortForward: answers with a single-use URL of the shim's streaming server, where the client's
+ * `portforward.k8s.io` streams reach 127.0.0.1:<port> inside the pod's network namespace (on the
+ * host for a host-network pod). The ports come with each stream, as kubelet sends them.
+ */
+export const portForward: ShimHandler<PortForwardRequest, PortForwardResponse> = async (shim, request) => {
+  if (request.podSandboxId === '') throw new ShimError('InvalidArgument', 'podSandboxId is required');
+  const record = findSandbox(shim, request.podSandboxId);
+  if (record.state !== 'ready') throw new ShimError('FailedPrecondition', `pod sandbox "${record.id}" is not ready`);
+  for (const port of request.port) {
+    if (!(port >= 1 && port <= 65535)) throw new ShimError('InvalidArgument', `invalid port ${port}: must be 1-65535`);
+  }
+  if (shim.streaming === undefined) throw new ShimError('Unimplemented', 'this shim runs no streaming server (createShim streaming: false)');
+  return shim.streaming.requestPortForward({
+    podSandboxId: record.id,
+    ...(record.netnsPath === undefined ? {} : { netnsPath: record.netnsPath }),
+  });
+};

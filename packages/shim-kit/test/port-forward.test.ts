@@ -1,0 +1,103 @@
+import { createServer, type Server } from 'node:net';
+import { connect, NamespaceMode, type CriClient, type CriErrorCode } from '@shimkit/cri-types';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { forwardOnce, spdySession, upgradeRequest } from '../src/streaming/spdy-exec-client.test-helper.js';
+import { startFakeShim, type FakeShim } from '../src/testing.js';
+import { podConfig } from './cri-fixtures.js';
+
+async function codeOf(p: Promise<unknown>): Promise<CriErrorCode | 'OK'> {
+  try {
+    await p;
+    return 'OK';
+  } catch (e) {
+    return (e as { code: CriErrorCode }).code;
+  }
+}
+
+/** A TCP server on 127.0.0.1 answering `echo:<what it read>` once the client half-closes. */
+async function echoServer(): Promise<{ server: Server; port: number }> {
+  const server = createServer((socket) => {
+    const parts: Buffer[] = [];
+    socket.on('data', (b: Buffer) => parts.push(b));
+    socket.on('end', () => socket.end(`echo:${Buffer.concat(parts).toString()}`));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no address');
+  return { server, port: address.port };
+}
+
+describe('PortForward over the streaming server (fakes)', () => {
+  let fake: FakeShim;
+  let cri: CriClient;
+  beforeEach(async () => {
+    fake = await startFakeShim();
+    cri = await connect(fake.endpoint);
+  });
+  afterEach(async () => {
+    await cri.close();
+    await fake.close();
+  });
+
+  it('relays connections of a host-network pod to 127.0.0.1:<port>, several per session, and serves each URL once', async () => {
+    const { server, port } = await echoServer();
+    try {
+      const config = podConfig('pf-host', { linux: { securityContext: { namespaceOptions: { network: NamespaceMode.NODE } } } });
+      const { podSandboxId } = await cri.runtime.runPodSandbox({ config });
+      const { url } = await cri.runtime.portForward({ podSandboxId, port: [port] });
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/portforward\/\S+$/);
+      const client = await spdySession(url, 'portforward.k8s.io');
+      try {
+        expect(await forwardOnce(client, { port, requestId: 0, firstStreamId: 1, payload: 'one' })).toEqual({ data: 'echo:one', error: '' });
+        expect(await forwardOnce(client, { port, requestId: 1, firstStreamId: 5, payload: 'two' })).toEqual({ data: 'echo:two', error: '' });
+        const closed = await listenAndClose();
+        const refused = await forwardOnce(client, { port: closed, requestId: 2, firstStreamId: 9, payload: 'x' });
+        expect(refused.data).toBe('');
+        expect(refused.error).toMatch(new RegExp(`error forwarding port ${closed} to pod ${podSandboxId}: .*ECONNREFUSED`));
+        const bad = await forwardOnce(client, { port: 0, requestId: 3, firstStreamId: 13, payload: 'x' });
+        expect(bad.error).toMatch(/invalid port "0"/);
+      } finally {
+        client.close();
+      }
+      const again = await upgradeRequest(url, { 'X-Stream-Protocol-Version': 'portforward.k8s.io' });
+      again.socket.destroy();
+      expect(again.status).toBe(404);
+      const exec = await upgradeRequest((await cri.runtime.portForward({ podSandboxId })).url);
+      exec.socket.destroy();
+      expect(exec.status).toBe(403); // only portforward.k8s.io is offered for a port-forward URL
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('writes why on the error stream when the relay cannot enter the pod\'s netns', async () => {
+    const { podSandboxId } = await cri.runtime.runPodSandbox({ config: podConfig('pf-netns') }); // the fake's made-up netns path
+    const client = await spdySession((await cri.runtime.portForward({ podSandboxId })).url, 'portforward.k8s.io');
+    try {
+      const outcome = await forwardOnce(client, { port: 80, requestId: 0, firstStreamId: 1, payload: 'x' });
+      expect(outcome.data).toBe('');
+      expect(outcome.error).toMatch(new RegExp(`error forwarding port 80 to pod ${podSandboxId}: connecting to port 80 in /var/run/netns/fake-\\S+: .*nsenter`));
+    } finally {
+      client.close();
+    }
+  });
+
+  it('NotFound for an unknown pod, InvalidArgument for no id or a bad port, FailedPrecondition for a stopped pod', async () => {
+    expect(await codeOf(cri.runtime.portForward({ podSandboxId: 'nope' }))).toBe('NotFound');
+    expect(await codeOf(cri.runtime.portForward({ podSandboxId: '' }))).toBe('InvalidArgument');
+    const { podSandboxId } = await cri.runtime.runPodSandbox({ config: podConfig('pf') });
+    expect(await codeOf(cri.runtime.portForward({ podSandboxId, port: [70000] }))).toBe('InvalidArgument');
+    await cri.runtime.stopPodSandbox({ podSandboxId });
+    expect(await codeOf(cri.runtime.portForward({ podSandboxId }))).toBe('FailedPrecondition');
+  });
+});
+
+/** A port on 127.0.0.1 nothing listens on (bound, then closed). */
+async function listenAndClose(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((r) => server.close(r));
+  if (address === null || typeof address === 'string') throw new Error('no address');
+  return address.port;
+}

@@ -13,6 +13,8 @@ export {
   type ContainerRuntimeState,
   type ContainerUsage,
   type CreateContainerOptions,
+  type ExecOptions,
+  type ExecProcess,
   type ExecSyncOptions,
   type ExecSyncResult,
   type RunSandboxOptions,
@@ -85,3 +87,4 @@ export {
 } from './modules/images/index.js';
 export { StderrLogger, parseLogLevel, LOG_LEVELS, type LogLevel, type StderrLoggerOptions } from './cli/stderr-logger.js';
 export { loadShimConfigFile, parseShimConfigFile, type ShimConfigFile } from './cli/config-file.js';
+export { StreamingServer, type StreamingServerOptions, type ExecRunner, type PortForwarder } from './streaming/index.js';

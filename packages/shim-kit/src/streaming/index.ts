@@ -9,6 +9,7 @@ export { SpdyStream } from './spdy-stream.js';
 export { processExecRunner, type ExecRequest, type ExecRunner, type ExecStreams } from './exec-runner.js';
 export { exitStatus, internalErrorStatus, type ExecStatus } from './exec-status.js';
 export { StreamingServer, EXEC_PROTOCOL_V4, PORT_FORWARD_PROTOCOL_V1, type StreamingServerOptions } from './streaming-server.js';
-export { backendExecRunner, relayExec } from './backend-exec-runner.js';
+export { backendExecRunner } from './backend-exec-runner.js';
+export { relayExec } from './relay-exec.js';
 export { netnsPortForwarder, relayScriptPath, type NetnsPortForwarderOptions, type PortForwarder, type PortForwardTarget } from './port-forwarder.js';
 export { servePortForward, type PortForwardSessionOptions } from './port-forward-session.js';

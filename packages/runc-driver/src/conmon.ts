@@ -50,6 +50,15 @@ export interface ConmonCreateOptions {
   logSizeMax?: number;
   /** conmon kills the container after this many seconds (`--timeout`). */
   timeoutSeconds?: number;
+  /**
+   * The container runs on a terminal conmon allocates (`--terminal`); its config.json must say
+   * `process.terminal: true`. The terminal's output goes to the log as stdout.
+   */
+  terminal?: boolean;
+  /** conmon keeps a pipe to the container's stdin, fed by attach clients (`--stdin`). */
+  stdin?: boolean;
+  /** With `stdin`: keep the container's stdin open when an attach client disconnects (`--leave-stdin-open`; CRI's stdin_once=false). */
+  leaveStdinOpen?: boolean;
   signal?: AbortSignal;
 }
 
@@ -142,6 +151,9 @@ export class Conmon {
     if (this.#options.logLevel) args.push('--log-level', this.#options.logLevel);
     if (options.logSizeMax !== undefined) args.push('--log-size-max', String(options.logSizeMax));
     if (options.timeoutSeconds !== undefined) args.push('--timeout', String(options.timeoutSeconds));
+    if (options.terminal) args.push('--terminal');
+    if (options.stdin) args.push('--stdin');
+    if (options.stdin && options.leaveStdinOpen) args.push('--leave-stdin-open');
     const argv = [this.binary, ...args];
     this.#options.logger?.debug('conmon create', { argv });
 

@@ -203,6 +203,9 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
           bundle: dir,
           logPath,
           ...(options.logPath === '' ? { logSizeMax: 1024 * 1024 } : {}),
+          terminal: spec.process?.terminal === true,
+          stdin: options.stdin === true,
+          leaveStdinOpen: options.stdinOnce !== true,
           ...(signal === undefined ? {} : { signal }),
         });
         const meta: ContainerMeta = {

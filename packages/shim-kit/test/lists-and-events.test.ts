@@ -80,8 +80,8 @@ describe('list filters, Stream* RPCs and container events', () => {
     expect(images.flatMap((m) => m.images.map((i) => i.repoTags[0]))).toEqual(['docker.io/library/busybox:latest']);
     expect((await cri.image.listImages({ filter: { image: { image: 'busybox' } } })).images).toHaveLength(1);
     expect((await cri.image.listImages({ filter: { image: { image: 'alpine' } } })).images).toHaveLength(0);
-    expect(await collect(cri.runtime.streamPodSandboxMetrics({}))).toEqual([]);
-    expect((await cri.runtime.listMetricDescriptors({})).descriptors).toEqual([]);
+    const metricChunks = await collect(cri.runtime.streamPodSandboxMetrics({}));
+    expect(metricChunks.map((m) => m.podSandboxMetrics.map((p) => p.podSandboxId))).toEqual([[a, b]]);
   });
 
   it('streams CREATED, STARTED, STOPPED and DELETED events with the pod and container statuses', async () => {

@@ -1,5 +1,6 @@
 import type { ListMetricDescriptorsRequest, ListMetricDescriptorsResponse } from '@shimkit/cri-types';
+import { metricDescriptors } from '../cri/metric-descriptors.js';
 import type { ShimHandler } from './handler.js';
 
-/** ListMetricDescriptors: shimkit offers no CRI metrics (kubelet then uses the stats RPCs). */
-export const listMetricDescriptors: ShimHandler<ListMetricDescriptorsRequest, ListMetricDescriptorsResponse> = async () => ({ descriptors: [] });
+/** ListMetricDescriptors: the cAdvisor-named metrics ListPodSandboxMetrics returns (kubelet reads them once, at start). */
+export const listMetricDescriptors: ShimHandler<ListMetricDescriptorsRequest, ListMetricDescriptorsResponse> = async () => ({ descriptors: metricDescriptors() });

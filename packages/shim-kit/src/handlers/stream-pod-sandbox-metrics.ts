@@ -1,5 +1,9 @@
 import type { StreamPodSandboxMetricsRequest, StreamPodSandboxMetricsResponse } from '@shimkit/cri-types';
+import { listPodSandboxMetrics } from '../cri/pod-metrics.js';
 import type { ShimStreamHandler } from './handler.js';
+import { chunks } from './support.js';
 
-/** StreamPodSandboxMetrics: no metrics are offered, so the stream ends at once. */
-export const streamPodSandboxMetrics: ShimStreamHandler<StreamPodSandboxMetricsRequest, StreamPodSandboxMetricsResponse> = async function* () {};
+/** StreamPodSandboxMetrics: ListPodSandboxMetrics in chunks. */
+export const streamPodSandboxMetrics: ShimStreamHandler<StreamPodSandboxMetricsRequest, StreamPodSandboxMetricsResponse> = async function* (shim, _request, ctx) {
+  for (const chunk of chunks(await listPodSandboxMetrics(shim, ctx.signal), shim.config.streamChunkSize)) yield { podSandboxMetrics: chunk };
+};

@@ -1,0 +1,7 @@
+export { acceptWebSocketRemoteCommand, WebSocketRemoteCommandSession, type WebSocketRemoteCommandOptions } from './websocket-remote-command.js';
+export { acceptWebSocketPortForward, WebSocketPortForwardSession, portsFromQuery, type WebSocketPortForwardOptions } from './websocket-port-forward.js';
+export { isWebSocketUpgrade, checkHandshake, type HandshakeRefusal } from './handshake.js';
+export {
+  REMOTE_COMMAND_PROTOCOLS, PORT_FORWARD_PROTOCOLS, NO_SUBPROTOCOL, RemoteCommandChannel, CLOSE_SIGNAL, negotiateProtocol, type ChannelProtocol,
+} from './channel-protocols.js';
+export { DEFAULT_MAX_PAYLOAD, type WebSocketTransportOptions } from './upgrade.js';

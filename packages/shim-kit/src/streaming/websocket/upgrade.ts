@@ -1,0 +1,60 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ShimError } from '../../errors.js';
+import type { ChannelProtocol } from './channel-protocols.js';
+import { refuseHandshake } from './handshake.js';
+
+/** Largest message accepted from a client by default (kubelet's Go library allows 32 MiB; clients send stdin in chunks of 32 KiB or less). */
+export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+
+/** Transport options shared by the WebSocket sessions. */
+export interface WebSocketTransportOptions {
+  /** Largest message accepted from the client, in bytes (default 1 MiB); a larger one closes the connection with 1009. */
+  maxPayload?: number;
+  /** Closes the connection when no data went either way for this long (kubelet's stream idle timeout; default: never). */
+  idleTimeoutMs?: number;
+  /** How long the handshake may take (default 30 s). */
+  handshakeTimeoutMs?: number;
+}
+
+/**
+ * Answers `101 Switching Protocols` with `protocol` on a request {@link checkHandshake} accepted and
+ * resolves with the open WebSocket. Rejects (and drops the socket) if the handshake fails or takes
+ * longer than `handshakeTimeoutMs`.
+ */
+export function upgradeToWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, protocol: ChannelProtocol, options: WebSocketTransportOptions): Promise<WebSocket> {
+  const server = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    perMessageDeflate: false,
+    maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
+    handleProtocols: () => protocol.name || false,
+  });
+  return new Promise<WebSocket>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: ShimError, destroy = true): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.off('close', onClose);
+      if (destroy) socket.destroy();
+      reject(error);
+    };
+    const onClose = (): void => fail(new ShimError('Unavailable', 'the connection closed during the WebSocket handshake'));
+    const timer = setTimeout(() => fail(new ShimError('DeadlineExceeded', `WebSocket handshake not done in ${options.handshakeTimeoutMs ?? 30_000} ms`)), options.handshakeTimeoutMs ?? 30_000);
+    socket.once('close', onClose);
+    // checkHandshake has vetted the request; this reports anything ws still refuses.
+    server.on('wsClientError', (error: Error) => {
+      refuseHandshake(socket, { status: 400, message: `bad WebSocket upgrade: ${error.message}` });
+      fail(new ShimError('InvalidArgument', `bad WebSocket upgrade: ${error.message}`, { cause: error }), false);
+    });
+    server.handleUpgrade(req, socket, head, (ws) => {
+      if (settled) return void ws.terminate();
+      settled = true;
+      clearTimeout(timer);
+      socket.off('close', onClose);
+      resolve(ws);
+    });
+  });
+}

@@ -38,6 +38,7 @@ import { streamPodSandboxMetrics } from './stream-pod-sandbox-metrics.js';
 import { streamPodSandboxStats } from './stream-pod-sandbox-stats.js';
 import { streamPodSandboxes } from './stream-pod-sandboxes.js';
 import { updateContainerResources } from './update-container-resources.js';
+import { updatePodSandboxResources } from './update-pod-sandbox-resources.js';
 import { updateRuntimeConfig } from './update-runtime-config.js';
 import { version } from './version.js';
 
@@ -69,8 +70,8 @@ function stream<Req, Res>(shim: ShimServices, handler: ShimStreamHandler<Req, Re
 }
 
 /**
- * The RuntimeService handlers of a shim. Attach, CheckpointContainer, CheckpointPod, RestorePod
- * and UpdatePodSandboxResources are left out and answer UNIMPLEMENTED.
+ * The RuntimeService handlers of a shim. Attach, CheckpointContainer, CheckpointPod and
+ * RestorePod are left out and answer UNIMPLEMENTED.
  */
 export function runtimeHandlers(shim: ShimServices): RuntimeServiceHandlers {
   return {
@@ -90,6 +91,7 @@ export function runtimeHandlers(shim: ShimServices): RuntimeServiceHandlers {
     listContainers: unary(shim, listContainers),
     containerStatus: unary(shim, containerStatus),
     updateContainerResources: unary(shim, updateContainerResources),
+    updatePodSandboxResources: unary(shim, updatePodSandboxResources),
     reopenContainerLog: unary(shim, reopenContainerLog),
     execSync: unary(shim, execSync),
     exec: unary(shim, exec),

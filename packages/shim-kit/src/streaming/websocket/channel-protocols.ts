@@ -50,15 +50,16 @@ export const PORT_FORWARD_PROTOCOLS: readonly ChannelProtocol[] = [
 export const NO_SUBPROTOCOL: ChannelProtocol = protocol('', 'binary', 'message');
 
 /**
- * The protocol to speak: as kubelet (and RFC 6455, where the client lists its protocols by
- * preference), the first offered one that is supported; {@link NO_SUBPROTOCOL} when nothing is offered;
- * undefined when nothing offered is supported.
+ * The subprotocol to speak: as kubelet (and RFC 6455, where the client lists its protocols by
+ * preference), the first offered one that is supported; `''` when nothing is offered (kubelet's
+ * default entry); undefined when nothing offered is supported.
  */
-export function negotiateProtocol(offered: readonly string[], supported: readonly ChannelProtocol[]): ChannelProtocol | undefined {
-  if (offered.length === 0) return NO_SUBPROTOCOL;
-  for (const name of offered) {
-    const match = supported.find((p) => p.name === name);
-    if (match !== undefined) return match;
-  }
-  return undefined;
+export function negotiateProtocol(offered: readonly string[], supported: readonly string[]): string | undefined {
+  if (offered.length === 0) return '';
+  return offered.find((name) => supported.includes(name));
+}
+
+/** The channel protocol named `name` among `protocols` ({@link NO_SUBPROTOCOL} for `''`). */
+export function channelProtocol(name: string, protocols: readonly ChannelProtocol[]): ChannelProtocol | undefined {
+  return name === '' ? NO_SUBPROTOCOL : protocols.find((p) => p.name === name);
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { negotiateProtocol, type ChannelProtocol } from './channel-protocols.js';
+import { negotiateProtocol } from './channel-protocols.js';
 
 /** A refused handshake: the HTTP answer to send instead of `101 Switching Protocols`. */
 export interface HandshakeRefusal {
@@ -16,14 +16,12 @@ export function isWebSocketUpgrade(req: IncomingMessage): boolean {
 
 // A 16-byte nonce in base64 (RFC 6455 section 4.1).
 const KEY = /^[A-Za-z0-9+/]{22}==$/;
-// An RFC 7230 token.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
  * Checks a WebSocket upgrade request (RFC 6455 section 4.2.1) and picks its subprotocol among
- * `supported` (see {@link negotiateProtocol}); a refusal names what was wrong.
+ * `supported` (see {@link negotiateProtocol}: `''` when the client offers none); a refusal names what was wrong.
  */
-export function checkHandshake(req: IncomingMessage, supported: readonly ChannelProtocol[]): { protocol: ChannelProtocol } | { refusal: HandshakeRefusal } {
+export function checkHandshake(req: IncomingMessage, supported: readonly string[]): { protocol: string } | { refusal: HandshakeRefusal } {
   const bad = (message: string, headers?: Record<string, string>): { refusal: HandshakeRefusal } => ({ refusal: { status: 400, message, ...(headers && { headers }) } });
   if (!isWebSocketUpgrade(req)) return bad(`not a WebSocket upgrade: Upgrade is ${JSON.stringify(req.headers.upgrade ?? '')}, expected "websocket"`);
   if (req.method !== 'GET') return bad(`a WebSocket upgrade must be a GET request, not ${req.method ?? ''}`);
@@ -31,13 +29,11 @@ export function checkHandshake(req: IncomingMessage, supported: readonly Channel
   if (key === undefined || !KEY.test(key)) return bad(`missing or invalid Sec-WebSocket-Key ${JSON.stringify(key ?? '')}: expected the base64 of 16 bytes`);
   const version = req.headers['sec-websocket-version'];
   if (version !== '13') return bad(`unsupported Sec-WebSocket-Version ${JSON.stringify(version ?? '')}: only 13 is served`, { 'Sec-WebSocket-Version': '13' });
+  // Names are not checked against RFC 7230's token syntax: client-go's `SPDY/3.1+portforward.k8s.io` is no token.
   const offered = headerTokens(req.headers['sec-websocket-protocol'], false);
-  const invalid = offered.find((p) => !TOKEN.test(p));
-  if (invalid !== undefined) return bad(`invalid subprotocol ${JSON.stringify(invalid)} in Sec-WebSocket-Protocol`);
-  if (new Set(offered).size !== offered.length) return bad('Sec-WebSocket-Protocol names a subprotocol twice');
   const protocol = negotiateProtocol(offered, supported);
   if (protocol === undefined) {
-    return { refusal: { status: 403, message: `unable to negotiate a subprotocol: client offered [${offered.join(', ')}], server supports [${supported.map((p) => p.name).join(', ')}]` } };
+    return { refusal: { status: 403, message: `unable to negotiate a subprotocol: client offered [${offered.join(', ')}], server supports [${supported.join(', ')}]` } };
   }
   return { protocol };
 }

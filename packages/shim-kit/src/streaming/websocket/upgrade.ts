@@ -2,7 +2,6 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ShimError } from '../../errors.js';
-import type { ChannelProtocol } from './channel-protocols.js';
 import { refuseHandshake } from './handshake.js';
 
 /** Largest message accepted from a client by default (kubelet's Go library allows 32 MiB; clients send stdin in chunks of 32 KiB or less). */
@@ -19,18 +18,21 @@ export interface WebSocketTransportOptions {
 }
 
 /**
- * Answers `101 Switching Protocols` with `protocol` on a request {@link checkHandshake} accepted and
+ * Answers `101 Switching Protocols` with subprotocol `protocol` (none for `''`) on a request {@link checkHandshake} accepted and
  * resolves with the open WebSocket. Rejects (and drops the socket) if the handshake fails or takes
  * longer than `handshakeTimeoutMs`.
  */
-export function upgradeToWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, protocol: ChannelProtocol, options: WebSocketTransportOptions): Promise<WebSocket> {
+export function upgradeToWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, protocol: string, options: WebSocketTransportOptions): Promise<WebSocket> {
   const server = new WebSocketServer({
     noServer: true,
     clientTracking: false,
     perMessageDeflate: false,
     maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
-    handleProtocols: () => protocol.name || false,
   });
+  // The subprotocol is chosen already; ws would refuse names that are no RFC 7230 token
+  // (`SPDY/3.1+portforward.k8s.io`), so it does not see the offer and the answer is added here.
+  delete req.headers['sec-websocket-protocol'];
+  if (protocol !== '') server.on('headers', (headers: string[]) => headers.push(`Sec-WebSocket-Protocol: ${protocol}`));
   return new Promise<WebSocket>((resolve, reject) => {
     let settled = false;
     const fail = (error: ShimError, destroy = true): void => {

@@ -3,9 +3,10 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { netnsPortForwarder, type PortForwarder } from '../port-forwarder.js';
-import { listenLocal } from '../spdy-test-client.test-helper.js';
+import { forwardOnce } from '../spdy-exec-client.test-helper.js';
+import { listenLocal, SpdyTestClient } from '../spdy-test-client.test-helper.js';
 import { acceptWebSocketPortForward, portsFromQuery, type WebSocketPortForwardOptions, type WebSocketPortForwardSession } from './websocket-port-forward.js';
-import { ChannelTestClient, rawRequest, upgradeHeaders, upgradeServer } from './websocket-test-client.test-helper.js';
+import { ChannelTestClient, rawRequest, rawWebSocket, upgradeHeaders, upgradeServer } from './websocket-test-client.test-helper.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -150,10 +151,28 @@ describe('acceptWebSocketPortForward', () => {
     expect(bad.body).toMatch(/unable to parse "http" in query parameter "port" as a port/);
     const spdyName = await rawRequest(server.baseUrl, upgradeHeaders({ 'Sec-WebSocket-Protocol': 'portforward.k8s.io, v5.channel.k8s.io' }), 'GET', '/portforward/x?port=80');
     expect(spdyName.status).toBe(403);
-    expect(spdyName.body).toBe('unable to negotiate a subprotocol: client offered [portforward.k8s.io, v5.channel.k8s.io], server supports [v4.channel.k8s.io, v4.base64.channel.k8s.io]\n');
+    expect(spdyName.body).toBe('unable to negotiate a subprotocol: client offered [portforward.k8s.io, v5.channel.k8s.io], server supports [v4.channel.k8s.io, v4.base64.channel.k8s.io, SPDY/3.1+portforward.k8s.io]\n');
     const notWs = await rawRequest(server.baseUrl, { Connection: 'Upgrade', Upgrade: 'SPDY/3.1' }, 'POST', '/portforward/x?port=80');
     expect(notWs.status).toBe(400);
     expect(server.sessions).toEqual([undefined, undefined, undefined, undefined]);
+  });
+});
+
+describe('acceptWebSocketPortForward over SPDY/3.1+portforward.k8s.io (client-go\'s WebSocket dialer)', () => {
+  it('serves portforward.k8s.io stream pairs on the SPDY session tunnelled in binary messages', async () => {
+    const echo = await echoServer();
+    const server = await serve();
+    const { stream, accepted } = await rawWebSocket(`${server.baseUrl}/portforward/x`, 'SPDY/3.1+portforward.k8s.io');
+    expect(accepted).toBe('SPDY/3.1+portforward.k8s.io');
+    expect(server.sessions[0]?.protocol).toBe('SPDY/3.1+portforward.k8s.io');
+    const spdy = SpdyTestClient.fromSocket(stream as unknown as Socket);
+    cleanups.push(() => spdy.close());
+    expect(await forwardOnce(spdy, { port: echo.port, requestId: 0, firstStreamId: 1, payload: 'through the tunnel' })).toEqual({ data: 'through the tunnel', error: '' });
+    const failed = await forwardOnce(spdy, { port: 1, requestId: 1, firstStreamId: 5, payload: 'x' });
+    expect(failed.error).toMatch(/^error forwarding port 1 to pod pod-1: connecting to port 1: /);
+    await server.sessions[0]?.close();
+    await server.sessions[0]?.closed;
+    await spdy.closed;
   });
 });
 

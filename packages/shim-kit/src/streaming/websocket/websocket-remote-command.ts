@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Writable, type Duplex } from 'node:stream';
 import type { RemoteCommandOptions, RemoteCommandSession, RemoteCommandStreams } from '../remote-command.js';
 import { ChannelConnection } from './channel-connection.js';
-import { REMOTE_COMMAND_PROTOCOLS, RemoteCommandChannel, type ChannelProtocol } from './channel-protocols.js';
+import { channelProtocol, REMOTE_COMMAND_PROTOCOLS, RemoteCommandChannel, type ChannelProtocol } from './channel-protocols.js';
 import { checkHandshake, refuseHandshake } from './handshake.js';
 import { upgradeToWebSocket, type WebSocketTransportOptions } from './upgrade.js';
 
@@ -28,9 +28,9 @@ const MAX_STATUS_BYTES = 64 * 1024;
  * `403`, both with a message naming what was wrong; then it returns undefined.
  */
 export function acceptWebSocketRemoteCommand(req: IncomingMessage, socket: Duplex, head: Buffer, options: WebSocketRemoteCommandOptions): RemoteCommandSession | undefined {
-  const checked = checkHandshake(req, REMOTE_COMMAND_PROTOCOLS);
+  const checked = checkHandshake(req, REMOTE_COMMAND_PROTOCOLS.map((p) => p.name));
   if ('refusal' in checked) return void refuseHandshake(socket, checked.refusal);
-  return new WebSocketRemoteCommandSession(req, socket, head, checked.protocol, options);
+  return new WebSocketRemoteCommandSession(req, socket, head, channelProtocol(checked.protocol, REMOTE_COMMAND_PROTOCOLS) as ChannelProtocol, options);
 }
 
 /** An exec or attach session over WebSocket; see {@link acceptWebSocketRemoteCommand}. */
@@ -41,7 +41,7 @@ export class WebSocketRemoteCommandSession implements RemoteCommandSession {
 
   constructor(req: IncomingMessage, socket: Duplex, head: Buffer, readonly protocol: ChannelProtocol, options: WebSocketRemoteCommandOptions) {
     const handshakeTimeoutMs = options.handshakeTimeoutMs ?? options.streamCreationTimeoutMs;
-    this.connection = upgradeToWebSocket(req, socket, head, protocol, { ...options, ...(handshakeTimeoutMs !== undefined && { handshakeTimeoutMs }) }).then((ws) => {
+    this.connection = upgradeToWebSocket(req, socket, head, protocol.name, { ...options, ...(handshakeTimeoutMs !== undefined && { handshakeTimeoutMs }) }).then((ws) => {
       const readable: number[] = [];
       if (options.stdin) readable.push(RemoteCommandChannel.stdin);
       if (options.tty) readable.push(RemoteCommandChannel.resize);

@@ -72,12 +72,12 @@ export class Runc {
   }
 
   /**
-   * Writes a process spec for `exec --process` (terminal off, cwd defaulted to `/`,
-   * oomScoreAdj clamped per `restrictOomScoreAdj`).
+   * Writes a process spec for `exec --process` (terminal off unless `process.terminal` is true,
+   * cwd defaulted to `/`, oomScoreAdj clamped per `restrictOomScoreAdj`).
    */
   async writeProcessFile(path: string, process: OciProcess, options: CallOptions = {}): Promise<void> {
     throwIfAborted(options.signal, 'write process file');
-    const spec: OciProcess = { ...process, cwd: process.cwd || '/', terminal: false };
+    const spec: OciProcess = { ...process, cwd: process.cwd || '/', terminal: process.terminal === true };
     if (process.oomScoreAdj !== undefined && (this.#options.restrictOomScoreAdj ?? true)) {
       this.#oomLimits ??= oomScoreLimits();
       spec.oomScoreAdj = clampOomScoreAdj(process.oomScoreAdj, await this.#oomLimits);

@@ -9,6 +9,8 @@ export { toUnixNs, type Clock } from './interfaces/clock.js';
 export type { Logger, LogFields } from './interfaces/logger.js';
 export {
   EXEC_SYNC_MAX_OUTPUT_BYTES,
+  type AttachOptions,
+  type AttachSession,
   type ContainerExit,
   type ContainerRuntimeState,
   type ContainerUsage,
@@ -24,6 +26,7 @@ export {
   type SandboxInfo,
   type SandboxNamespaces,
   type StopContainerOptions,
+  type TerminalSize,
 } from './interfaces/runtime-backend.js';
 export type { FilesystemUsageInfo, ImageBackend, ImageRecord, PreparedRootfs, RegistryAuth } from './interfaces/image-backend.js';
 export type { PodNetwork, PodNetworkAttachment, PodNetworkRequest, PodPortMapping } from './interfaces/pod-network.js';
@@ -87,4 +90,4 @@ export {
 } from './modules/images/index.js';
 export { StderrLogger, parseLogLevel, LOG_LEVELS, type LogLevel, type StderrLoggerOptions } from './cli/stderr-logger.js';
 export { loadShimConfigFile, parseShimConfigFile, type ShimConfigFile } from './cli/config-file.js';
-export { StreamingServer, type StreamingServerOptions, type ExecRunner, type PortForwarder } from './streaming/index.js';
+export { StreamingServer, type StreamingServerOptions, type ExecRunner, type AttachRunner, type PortForwarder } from './streaming/index.js';

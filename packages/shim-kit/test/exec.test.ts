@@ -1,6 +1,6 @@
 import { connect, type CriClient, type CriErrorCode } from '@shimkit/cri-types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runExec, upgradeRequest } from '../src/streaming/spdy-exec-client.test-helper.js';
+import { RemoteCommandClient, runExec, upgradeRequest } from '../src/streaming/spdy-exec-client.test-helper.js';
 import { startFakeShim, type FakeShim } from '../src/testing.js';
 import { containerConfig, podConfig } from './cri-fixtures.js';
 
@@ -52,9 +52,25 @@ describe('Exec over the streaming server (fake runtime)', () => {
     expect(await codeOf(cri.runtime.exec({ containerId, cmd: ['sh'] }))).toBe('InvalidArgument');
     expect(await codeOf(cri.runtime.exec({ containerId, cmd: [], stdout: true }))).toBe('InvalidArgument');
     expect(await codeOf(cri.runtime.exec({ containerId: '', cmd: ['sh'], stdout: true }))).toBe('InvalidArgument');
-    await expect(cri.runtime.exec({ containerId, cmd: ['sh'], tty: true, stdout: true, stderr: true })).rejects.toThrow(/tty and stderr/);
-    await expect(cri.runtime.exec({ containerId, cmd: ['sh'], tty: true, stdout: true })).rejects.toThrow(/tty/);
-    expect(await codeOf(cri.runtime.exec({ containerId, cmd: ['sh'], tty: true, stdout: true }))).toBe('Unimplemented');
+    await expect(cri.runtime.exec({ containerId, cmd: ['sh'], tty: true, stdout: true, stderr: true })).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringMatching(/tty and stderr/) });
+  });
+
+  it('runs a tty exec with one output stream and hands the client\'s terminal sizes to the backend', async () => {
+    fake.fakes.runtime.execResponder = () => ({ stdout: Buffer.from('out '), stderr: Buffer.from('err'), exitCode: 0 });
+    await cri.runtime.startContainer({ containerId });
+    const { url } = await cri.runtime.exec({ containerId, cmd: ['sh'], tty: true, stdin: true, stdout: true });
+    const session = await RemoteCommandClient.open(url, ['stdin', 'stdout', 'resize']);
+    try {
+      await session.resize(120, 40);
+      await session.resize(80, 24);
+      await new Promise((r) => setTimeout(r, 50));
+      await session.write('', true);
+      expect(await session.readAll('stdout')).toBe('out err');
+      expect(await session.status()).toEqual({ metadata: {}, status: 'Success' });
+    } finally {
+      session.close();
+    }
+    expect(fake.fakes.runtime.container(containerId)?.terminalSizes).toEqual([{ width: 120, height: 40 }, { width: 80, height: 24 }]);
   });
 
   it('answers Unimplemented when the shim runs no streaming server', async () => {

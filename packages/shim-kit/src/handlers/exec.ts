@@ -5,7 +5,7 @@ import { findContainer } from './support.js';
 
 /**
  * Exec: checks the request as kubelet does and answers with a single-use URL of the shim's
- * streaming server, where the client's SPDY connection runs the command (non-tty only for now).
+ * streaming server, where the client's connection runs the command.
  */
 export const exec: ShimHandler<ExecRequest, ExecResponse> = async (shim, request) => {
   if (request.containerId === '') throw new ShimError('InvalidArgument', 'containerId is required');
@@ -14,10 +14,9 @@ export const exec: ShimHandler<ExecRequest, ExecResponse> = async (shim, request
   if (!request.stdin && !request.stdout && !request.stderr) throw new ShimError('InvalidArgument', 'at least one of stdin, stdout and stderr must be set');
   const record = findContainer(shim, request.containerId);
   if (record.state !== 'running') throw new ShimError('FailedPrecondition', `container "${record.id}" is ${record.state}, not running`);
-  if (request.tty) throw new ShimError('Unimplemented', 'exec with a tty is not supported yet; ask for tty=false');
   if (shim.streaming === undefined) throw new ShimError('Unimplemented', 'this shim runs no streaming server (createShim streaming: false)');
   if (!shim.runtime.exec) throw new ShimError('Unimplemented', 'the runtime backend cannot exec with streams');
   return shim.streaming.requestExec({
-    containerId: record.id, cmd: request.cmd, stdin: request.stdin, stdout: request.stdout, stderr: request.stderr,
+    containerId: record.id, cmd: request.cmd, tty: request.tty, stdin: request.stdin, stdout: request.stdout, stderr: request.stderr,
   });
 };

@@ -1,6 +1,7 @@
 import type { CriCallContext, ImageServiceHandlers, RuntimeServiceHandlers } from '@shimkit/cri-types';
 import { toCriError } from '../errors.js';
 import type { ShimServices } from '../shim/shim-services.js';
+import { attach } from './attach.js';
 import { containerStats } from './container-stats.js';
 import { containerStatus } from './container-status.js';
 import { createContainer } from './create-container.js';
@@ -70,8 +71,8 @@ function stream<Req, Res>(shim: ShimServices, handler: ShimStreamHandler<Req, Re
 }
 
 /**
- * The RuntimeService handlers of a shim. Attach, CheckpointContainer, CheckpointPod and
- * RestorePod are left out and answer UNIMPLEMENTED.
+ * The RuntimeService handlers of a shim. CheckpointContainer, CheckpointPod and RestorePod
+ * are left out and answer UNIMPLEMENTED.
  */
 export function runtimeHandlers(shim: ShimServices): RuntimeServiceHandlers {
   return {
@@ -95,6 +96,7 @@ export function runtimeHandlers(shim: ShimServices): RuntimeServiceHandlers {
     reopenContainerLog: unary(shim, reopenContainerLog),
     execSync: unary(shim, execSync),
     exec: unary(shim, exec),
+    attach: unary(shim, attach),
     portForward: unary(shim, portForward),
     containerStats: unary(shim, containerStats),
     listContainerStats: unary(shim, listContainerStats),

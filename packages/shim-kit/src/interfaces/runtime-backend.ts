@@ -82,11 +82,17 @@ export interface ExecSyncResult {
   timedOut: boolean;
 }
 
+/** A terminal's size in character cells. */
+export interface TerminalSize {
+  width: number;
+  height: number;
+}
+
 /** Options of {@link RuntimeBackend.exec}. */
 export interface ExecOptions extends OperationOptions {
   /** Command and arguments. */
   cmd: string[];
-  /** Run on a terminal (backends may refuse with `Unimplemented`). */
+  /** Run on a terminal: its output comes on `stdout` (no `stderr`). Backends may refuse with `Unimplemented`. */
   tty: boolean;
   /** Which of the process's streams the caller wants as pipes; the others are discarded. */
   stdin: boolean;
@@ -104,6 +110,34 @@ export interface ExecProcess {
   readonly exited: Promise<number>;
   /** Kills the command (SIGKILL); idempotent. */
   kill(): void;
+  /** Sets the size of the command's terminal (tty execs). */
+  resize?(size: TerminalSize): void;
+}
+
+/** Options of {@link RuntimeBackend.attach}. */
+export interface AttachOptions extends OperationOptions {
+  /** Which of the container's streams the caller wants; the container's stdin exists only when it was created with `stdin`. */
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+}
+
+/** A connection to the stdio of a running container (CRI Attach). */
+export interface AttachSession {
+  /**
+   * Writes to the container's stdin. Ending it closes the container's stdin when the container was
+   * created with `stdinOnce`; otherwise the stdin stays open for the next attach.
+   */
+  readonly stdin: Writable | null;
+  /** The container's output from now on (a tty container's output comes on `stdout`). */
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  /** Resolves when the connection ended: the container exited or {@link detach} was called. */
+  readonly ended: Promise<void>;
+  /** Leaves the container running and ends the connection; idempotent. */
+  detach(): void;
+  /** Sets the size of the container's terminal (tty containers). */
+  resize?(size: TerminalSize): void;
 }
 
 /** The runtime's view of a container. */
@@ -199,6 +233,8 @@ export interface RuntimeBackend {
    * server); optional: without it the Exec RPC answers `Unimplemented`.
    */
   exec?(id: string, options: ExecOptions): Promise<ExecProcess>;
+  /** Connects to the stdio of a running container; optional: without it the Attach RPC answers `Unimplemented`. */
+  attach?(id: string, options: AttachOptions): Promise<AttachSession>;
   /** Changes the cgroup limits of a container. */
   updateResources(id: string, resources: Resources, options?: OperationOptions): Promise<void>;
   /** Current resource usage. */

@@ -5,6 +5,7 @@ import { ShimError } from '../errors.js';
 import { EXEC_SYNC_MAX_OUTPUT_BYTES } from '../interfaces/runtime-backend.js';
 import { hasCapSysResource, ownOomScoreAdj } from '../cri/oom-score.js';
 import { imageHandlers, runtimeHandlers } from '../handlers/index.js';
+import { backendAttachRunner } from '../streaming/attach-runner.js';
 import { backendExecRunner } from '../streaming/backend-exec-runner.js';
 import { netnsPortForwarder } from '../streaming/port-forwarder.js';
 import { StreamingServer } from '../streaming/streaming-server.js';
@@ -40,7 +41,7 @@ export interface CreateShimOptions {
   /** Default: true unless this process has CAP_SYS_RESOURCE. */
   restrictOomScoreAdj?: boolean;
   /**
-   * Where the streaming server for Exec and PortForward listens: host default `127.0.0.1`,
+   * Where the streaming server for Exec, Attach and PortForward listens: host default `127.0.0.1`,
    * port default 0 (a free one). `false`: no streaming server, those RPCs answer Unimplemented.
    */
   streaming?: { host?: string; port?: number } | false;
@@ -136,6 +137,7 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
     if (options.streaming !== false) {
       services.streaming = await StreamingServer.start({
         exec: backendExecRunner(services.runtime),
+        attach: backendAttachRunner(services.runtime),
         portForward: netnsPortForwarder(),
         ...(options.streaming?.host === undefined ? {} : { host: options.streaming.host }),
         ...(options.streaming?.port === undefined ? {} : { port: options.streaming.port }),

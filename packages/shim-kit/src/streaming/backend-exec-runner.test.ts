@@ -25,7 +25,7 @@ describe('backendExecRunner', () => {
     const stdin = new PassThrough();
     const stdout = new PassThrough();
     const out = collect(stdout);
-    const run = backendExecRunner(fake)({ containerId, cmd: ['cat'], stdin: true, stdout: true, stderr: false }, { stdin, stdout }, new AbortController().signal);
+    const run = backendExecRunner(fake)({ containerId, cmd: ['cat'], tty: false, stdin: true, stdout: true, stderr: false }, { stdin, stdout }, new AbortController().signal);
     stdin.end('relayed');
     expect(await run).toBe(0);
     expect(await out).toBe('relayed');
@@ -37,7 +37,7 @@ describe('backendExecRunner', () => {
     const containerId = await runningContainer(fake);
     const aborter = new AbortController();
     const stdin = new PassThrough(); // never ended: cat would wait forever
-    const run = backendExecRunner(fake)({ containerId, cmd: ['cat'], stdin: true, stdout: false, stderr: false }, { stdin }, aborter.signal);
+    const run = backendExecRunner(fake)({ containerId, cmd: ['cat'], tty: false, stdin: true, stdout: false, stderr: false }, { stdin }, aborter.signal);
     await new Promise((r) => setTimeout(r, 20));
     aborter.abort();
     expect(await run).toBe(137);
@@ -46,7 +46,7 @@ describe('backendExecRunner', () => {
   it('rejects with Unimplemented for a backend without exec, and passes the backend\'s NotFound on', async () => {
     const fake = new FakeRuntimeBackend();
     const bare = { ...fake, exec: undefined } as unknown as RuntimeBackend;
-    const request = { containerId: 'c1', cmd: ['true'], stdin: false, stdout: true, stderr: false };
+    const request = { containerId: 'c1', cmd: ['true'], tty: false, stdin: false, stdout: true, stderr: false };
     const error = await backendExecRunner(bare)(request, {}, new AbortController().signal).catch((e: unknown) => e);
     expect(isShimError(error, 'Unimplemented')).toBe(true);
     const missing = await backendExecRunner(fake)(request, {}, new AbortController().signal).catch((e: unknown) => e);

@@ -11,7 +11,7 @@ export function backendExecRunner(backend: RuntimeBackend): ExecRunner {
   return async (request, streams, signal) => {
     if (!backend.exec) throw new ShimError('Unimplemented', 'the runtime backend cannot exec with streams');
     const child = await backend.exec(request.containerId, {
-      cmd: [...request.cmd], tty: false, stdin: request.stdin, stdout: request.stdout, stderr: request.stderr, signal,
+      cmd: [...request.cmd], tty: request.tty, stdin: request.stdin, stdout: request.stdout, stderr: request.stderr, signal,
     });
     return relayExec(child, streams, signal);
   };

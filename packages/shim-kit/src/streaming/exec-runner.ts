@@ -3,20 +3,24 @@ import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { relayExec } from './relay-exec.js';
 
-/** What a client asked to run, as CRI's ExecRequest carries it (non-tty only for now). */
+/** What a client asked to run, as CRI's ExecRequest carries it. */
 export interface ExecRequest {
   containerId: string;
   cmd: readonly string[];
+  /** On a terminal: its output comes on stdout, the client sends sizes on `resize`. */
+  tty: boolean;
   stdin: boolean;
   stdout: boolean;
   stderr: boolean;
 }
 
-/** The client's streams for one exec; absent when the request did not ask for them. */
+/** The client's streams for one exec or attach; absent when the request did not ask for them. */
 export interface ExecStreams {
   stdin?: Readable;
   stdout?: Writable;
   stderr?: Writable;
+  /** Terminal sizes as JSON objects (tty only); read with `readTerminalSizes`. */
+  resize?: Readable;
 }
 
 /**
@@ -27,7 +31,7 @@ export type ExecRunner = (request: ExecRequest, streams: ExecStreams, signal: Ab
 
 /**
  * An {@link ExecRunner} that runs a local process, with the argv `toArgv` builds for the request
- * (e.g. `runc exec <id> <cmd...>`). Killed with SIGKILL if the client goes away.
+ * (e.g. `runc exec <id> <cmd...>`), with pipes (no terminal). Killed with SIGKILL if the client goes away.
  * An exit by signal reports 128 + the signal number, as shells do.
  */
 export function processExecRunner(toArgv: (request: ExecRequest) => readonly string[]): ExecRunner {

@@ -10,6 +10,11 @@ export { processExecRunner, type ExecRequest, type ExecRunner, type ExecStreams 
 export { exitStatus, internalErrorStatus, type ExecStatus } from './exec-status.js';
 export { StreamingServer, EXEC_PROTOCOL_V4, PORT_FORWARD_PROTOCOL_V1, type StreamingServerOptions } from './streaming-server.js';
 export { backendExecRunner } from './backend-exec-runner.js';
+export { backendAttachRunner, type AttachRequest, type AttachRunner } from './attach-runner.js';
+export { acceptSpdyRemoteCommand } from './spdy-remote-command.js';
+export type { RemoteCommandOptions, RemoteCommandSession, RemoteCommandStreams, TerminalSize } from './remote-command.js';
+export { readTerminalSizes } from './terminal-sizes.js';
+export { pipeOutput } from './pipe-output.js';
 export { relayExec } from './relay-exec.js';
 export { netnsPortForwarder, relayScriptPath, type NetnsPortForwarderOptions, type PortForwarder, type PortForwardTarget } from './port-forwarder.js';
 export { servePortForward, type PortForwardSessionOptions } from './port-forward-session.js';

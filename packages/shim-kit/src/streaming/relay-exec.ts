@@ -1,6 +1,7 @@
-import type { Readable, Writable } from 'node:stream';
 import type { ExecProcess } from '../interfaces/runtime-backend.js';
 import type { ExecStreams } from './exec-runner.js';
+import { pipeOutput } from './pipe-output.js';
+import { readTerminalSizes } from './terminal-sizes.js';
 
 /** Pipes `streams` to and from `child`; resolves with its exit code once it exited and its output was written. */
 export async function relayExec(child: ExecProcess, streams: ExecStreams, signal: AbortSignal): Promise<number> {
@@ -11,17 +12,8 @@ export async function relayExec(child: ExecProcess, streams: ExecStreams, signal
     child.stdin.on('error', () => undefined); // the command may exit without reading its input
     streams.stdin.pipe(child.stdin);
   }
-  const outputs: Array<Promise<void>> = [];
-  const forward = (from: Readable | null, to: Writable | undefined): void => {
-    if (!from || !to) return;
-    outputs.push(new Promise<void>((done) => {
-      from.pipe(to);
-      to.once('finish', done);
-      to.once('close', done);
-    }));
-  };
-  forward(child.stdout, streams.stdout);
-  forward(child.stderr, streams.stderr);
+  if (streams.resize && child.resize) readTerminalSizes(streams.resize, (size) => child.resize?.(size));
+  const outputs = [pipeOutput(child.stdout, streams.stdout), pipeOutput(child.stderr, streams.stderr)];
   try {
     const code = await child.exited;
     if (streams.stdin && child.stdin) streams.stdin.unpipe(child.stdin);

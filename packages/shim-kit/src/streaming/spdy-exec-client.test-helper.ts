@@ -112,3 +112,83 @@ export async function forwardOnce(client: SpdyTestClient, options: { port: numbe
   const [data, error] = await Promise.all([client.readStream(dataId), client.readStream(errorId)]);
   return { data: data.toString(), error: error.toString() };
 }
+
+/** An exec or attach session over v4.channel.k8s.io driven step by step, as kubectl does with `-i` (and `-t`). */
+export class RemoteCommandClient {
+  private readonly received = new Map<number, string>();
+
+  private constructor(
+    readonly client: SpdyTestClient,
+    private readonly ids: Readonly<Record<string, number>>,
+  ) {}
+
+  /** Opens the error stream and the streams named in `streams` (stdin, stdout, stderr, resize). */
+  static async open(url: string, streams: ReadonlyArray<'stdin' | 'stdout' | 'stderr' | 'resize'>): Promise<RemoteCommandClient> {
+    const client = await spdySession(url);
+    const ids: Record<string, number> = { error: 1 };
+    streams.forEach((name, i) => (ids[name] = 3 + 2 * i));
+    await client.send(...Object.entries(ids).map(([name, id]) => openStream(id, { streamtype: name })));
+    return new RemoteCommandClient(client, ids);
+  }
+
+  private id(name: string): number {
+    const id = this.ids[name];
+    if (id === undefined) throw new Error(`stream ${name} was not opened`);
+    return id;
+  }
+
+  /** Sends bytes on stdin; `fin` closes it. */
+  async write(data: string, fin = false): Promise<void> {
+    await this.client.send({ kind: 'DATA', streamId: this.id('stdin'), flags: fin ? SpdyFlag.FIN : 0, data: Buffer.from(data) });
+  }
+
+  /** Sends a terminal size on the resize stream. */
+  async resize(width: number, height: number): Promise<void> {
+    await this.client.send({ kind: 'DATA', streamId: this.id('resize'), flags: 0, data: Buffer.from(JSON.stringify({ Width: width, Height: height })) });
+  }
+
+  /** Reads `stream` until what arrived on it so far contains `text` (at most 10 s); returns all of it. */
+  async readUntil(stream: 'stdout' | 'stderr', text: string): Promise<string> {
+    const id = this.id(stream);
+    while (!(this.received.get(id) ?? '').includes(text)) {
+      const f = await this.client.waitFor((x) => x.kind === 'DATA' && x.streamId === id);
+      if (f.kind === 'DATA') this.received.set(id, (this.received.get(id) ?? '') + f.data.toString());
+    }
+    return this.received.get(id) ?? '';
+  }
+
+  /**
+   * Sends `input` every 100 ms until `stream` shows `text` (at most `attempts` times): for what
+   * reaches a terminal asynchronously, such as a new size. Returns what arrived.
+   */
+  async askUntil(input: string, stream: 'stdout' | 'stderr', text: string, attempts = 50): Promise<string> {
+    const id = this.id(stream);
+    for (let i = 0; i < attempts && !(this.received.get(id) ?? '').includes(text); i++) {
+      await this.write(input);
+      await new Promise((r) => setTimeout(r, 100));
+      for (let f = this.take(id); f !== undefined; f = this.take(id)) this.received.set(id, (this.received.get(id) ?? '') + f.toString());
+    }
+    return this.received.get(id) ?? '';
+  }
+
+  private take(id: number): Buffer | undefined {
+    const i = this.client.frames.findIndex((f) => f.kind === 'DATA' && f.streamId === id);
+    const f = i < 0 ? undefined : this.client.frames.splice(i, 1)[0];
+    return f?.kind === 'DATA' ? f.data : undefined;
+  }
+
+  /** Everything `stream` carries until its end (including what {@link readUntil} already read). */
+  async readAll(stream: 'stdout' | 'stderr'): Promise<string> {
+    const id = this.id(stream);
+    return (this.received.get(id) ?? '') + (await this.client.readStream(id)).toString();
+  }
+
+  /** The metav1.Status on the error stream, once the session is over. */
+  async status(): Promise<ExecOutcome['status']> {
+    return JSON.parse((await this.client.readStream(1)).toString()) as ExecOutcome['status'];
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

@@ -27,7 +27,7 @@ async function start(options: Partial<StreamingServerOptions> = {}): Promise<Str
 }
 
 function execRequest(cmd: string[], streams: Partial<ExecRequest> = {}): ExecRequest {
-  return { containerId: 'c1', cmd, stdin: false, stdout: true, stderr: false, ...streams };
+  return { containerId: 'c1', cmd, tty: false, stdin: false, stdout: true, stderr: false, ...streams };
 }
 
 /** Sends the upgrade request kubelet's proxy would send and reads the HTTP response head. */
@@ -143,7 +143,52 @@ describe('StreamingServer (non-tty exec over SPDY, v4.channel.k8s.io)', () => {
         return isShimError(e, 'InvalidArgument');
       }
     });
+    expect(() => server.requestExec(execRequest(['/bin/true'], { tty: true, stderr: true }))).toThrow(/tty exec has no stderr/);
+    expect(() => server.requestAttach({ containerId: 'c1', stdin: false, stdout: true, stderr: false, tty: false, stdinOnce: false })).toThrow(/no attach runner/);
     server.requestExec(execRequest(['/bin/true']));
-    expect(() => server.requestExec(execRequest(['/bin/true']))).toThrow(/1 exec requests are already waiting/);
+    expect(() => server.requestExec(execRequest(['/bin/true']))).toThrow(/1 streaming requests are already waiting/);
+  });
+
+  it('waits for the resize stream of a tty exec and passes the sizes on', async () => {
+    const sizes: unknown[] = [];
+    const server = await start({
+      exec: async (_request, streams) => {
+        await new Promise<void>((resolve) => {
+          streams.resize?.setEncoding('utf8');
+          streams.resize?.on('data', (text: string) => sizes.push(JSON.parse(text)));
+          streams.resize?.once('end', resolve);
+        });
+        streams.stdout?.end('done');
+        return 0;
+      },
+    });
+    const client = await spdyClient(server.requestExec(execRequest(['sh'], { tty: true })).url);
+    await client.send(open(1, 'error'), open(3, 'stdout'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sizes).toEqual([]); // not started: the resize stream is missing
+    await client.send(open(5, 'resize'), { kind: 'DATA', streamId: 5, flags: SpdyFlag.FIN, data: Buffer.from('{"Width":90,"Height":20}') });
+    expect((await client.readStream(3)).toString()).toBe('done');
+    expect(sizes).toEqual([{ Width: 90, Height: 20 }]);
+  });
+
+  it('serves attach URLs with the attach runner and reports Success when the session ends', async () => {
+    const attached: unknown[] = [];
+    const server = await start({
+      attach: async (request, streams) => {
+        attached.push(request);
+        streams.stdout?.end('from the container');
+      },
+    });
+    const request = { containerId: 'c1', stdin: false, stdout: true, stderr: false, tty: false, stdinOnce: false };
+    const { url } = server.requestAttach(request);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/attach\/[A-Za-z0-9_-]+$/);
+    const wrongKind = await upgrade(url.replace('/attach/', '/exec/'));
+    expect(wrongKind.status).toBe(404); // the token is for an attach, and is used up by this try
+    const { url: second } = server.requestAttach(request);
+    const client = await spdyClient(second);
+    await client.send(open(1, 'error'), open(3, 'stdout'));
+    expect((await client.readStream(3)).toString()).toBe('from the container');
+    expect(JSON.parse((await client.readStream(1)).toString())).toEqual({ metadata: {}, status: 'Success' });
+    expect(attached).toEqual([request]);
   });
 });

@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ShimError } from '../errors.js';
-import type { ExecRequest, ExecRunner } from './exec-runner.js';
+import type { AttachRequest, AttachRunner } from './attach-runner.js';
+import type { ExecRequest, ExecRunner, ExecStreams } from './exec-runner.js';
 import { exitStatus, internalErrorStatus, type ExecStatus } from './exec-status.js';
-import { SpdyConnection } from './spdy-connection.js';
-import type { SpdyStream } from './spdy-stream.js';
 import type { PortForwarder, PortForwardTarget } from './port-forwarder.js';
 import { servePortForward } from './port-forward-session.js';
+import type { RemoteCommandOptions, RemoteCommandSession } from './remote-command.js';
+import { acceptSpdyRemoteCommand } from './spdy-remote-command.js';
 
 /** The remote-command protocol this server speaks (the exit status comes as a metav1.Status on the error stream). */
 export const EXEC_PROTOCOL_V4 = 'v4.channel.k8s.io';
@@ -18,6 +19,8 @@ export const PORT_FORWARD_PROTOCOL_V1 = 'portforward.k8s.io';
 export interface StreamingServerOptions {
   /** Runs the commands of exec requests. */
   exec: ExecRunner;
+  /** Connects attach requests to their container; without it `requestAttach` throws Unimplemented. */
+  attach?: AttachRunner;
   /** Opens the connections of port-forward requests; without it `requestPortForward` throws Unimplemented. */
   portForward?: PortForwarder;
   /** Address to listen on (default 127.0.0.1); port 0 picks a free one. */
@@ -33,16 +36,23 @@ export interface StreamingServerOptions {
   now?: () => number;
 }
 
-type Pending = { kind: 'exec'; request: ExecRequest; expiresAt: number } | { kind: 'portforward'; target: PortForwardTarget; expiresAt: number };
+type Pending = { expiresAt: number } & (
+  | { kind: 'exec'; request: ExecRequest }
+  | { kind: 'attach'; request: AttachRequest }
+  | { kind: 'portforward'; target: PortForwardTarget }
+);
+
+type Closable = { closed: Promise<void>; close(): Promise<void> };
 
 /**
- * kubelet's CRI streaming server for the runtime side: `requestExec` answers the Exec RPC with a
- * single-use URL; the client (kubelet's proxy) upgrades a request to that URL to SPDY/3.1 and opens
- * its streams, and the command runs with them. Only non-tty exec over SPDY is served so far.
+ * kubelet's CRI streaming server for the runtime side: `requestExec`, `requestAttach` and
+ * `requestPortForward` answer their RPCs with a single-use URL; the client (kubelet's proxy,
+ * crictl) upgrades a request to that URL to SPDY/3.1 and opens its streams, and the command
+ * runs, the container is attached to or the ports are forwarded with them.
  */
 export class StreamingServer {
   private readonly pending = new Map<string, Pending>();
-  private readonly connections = new Set<SpdyConnection>();
+  private readonly connections = new Set<Closable>();
   private readonly now: () => number;
 
   private constructor(
@@ -79,27 +89,33 @@ export class StreamingServer {
   requestExec(request: ExecRequest): { url: string } {
     if (request.cmd.length === 0) throw new ShimError('InvalidArgument', 'exec command is empty');
     if (!request.stdout && !request.stderr && !request.stdin) throw new ShimError('InvalidArgument', 'exec needs at least one of stdin, stdout and stderr');
-    const token = this.reserve('exec');
-    this.pending.set(token, { kind: 'exec', request: { ...request, cmd: [...request.cmd] }, expiresAt: this.now() + (this.options.requestTtlMs ?? 60_000) });
-    return { url: `${this.baseUrl}/exec/${token}` };
+    if (request.tty && request.stderr) throw new ShimError('InvalidArgument', 'a tty exec has no stderr: its terminal has one output stream');
+    return this.register({ kind: 'exec', request: { ...request, cmd: [...request.cmd] } });
+  }
+
+  /** Registers an attach and returns the single-use URL the client must open (the AttachResponse url). */
+  requestAttach(request: AttachRequest): { url: string } {
+    if (this.options.attach === undefined) throw new ShimError('Unimplemented', 'this streaming server has no attach runner');
+    if (!request.stdout && !request.stderr && !request.stdin) throw new ShimError('InvalidArgument', 'attach needs at least one of stdin, stdout and stderr');
+    return this.register({ kind: 'attach', request: { ...request } });
   }
 
   /** Registers a port forward into a pod and returns the single-use URL the client must open (the PortForwardResponse url). */
   requestPortForward(target: PortForwardTarget): { url: string } {
     if (this.options.portForward === undefined) throw new ShimError('Unimplemented', 'this streaming server has no port forwarder');
-    const token = this.reserve('port-forward');
-    this.pending.set(token, { kind: 'portforward', target: { ...target }, expiresAt: this.now() + (this.options.requestTtlMs ?? 60_000) });
-    return { url: `${this.baseUrl}/portforward/${token}` };
+    return this.register({ kind: 'portforward', target: { ...target } });
   }
 
-  private reserve(kind: string): string {
+  private register(entry: { kind: 'exec'; request: ExecRequest } | { kind: 'attach'; request: AttachRequest } | { kind: 'portforward'; target: PortForwardTarget }): { url: string } {
     this.prune();
     const max = this.options.maxPendingRequests ?? 1000;
-    if (this.pending.size >= max) throw new ShimError('ResourceExhausted', `${max} ${kind} requests are already waiting for their client`);
-    return randomBytes(8).toString('base64url');
+    if (this.pending.size >= max) throw new ShimError('ResourceExhausted', `${max} streaming requests are already waiting for their client`);
+    const token = randomBytes(8).toString('base64url');
+    this.pending.set(token, { ...entry, expiresAt: this.now() + (this.options.requestTtlMs ?? 60_000) });
+    return { url: `${this.baseUrl}/${entry.kind}/${token}` };
   }
 
-  /** Number of exec URLs not used yet (expired ones excluded). */
+  /** Number of request URLs not used yet (expired ones excluded). */
   get pendingRequests(): number {
     this.prune();
     return this.pending.size;
@@ -125,12 +141,12 @@ export class StreamingServer {
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => undefined);
-    const match = /^\/(exec|portforward)\/([A-Za-z0-9_-]+)$/.exec(new URL(req.url ?? '/', 'http://x').pathname);
+    const match = /^\/(exec|attach|portforward)\/([A-Za-z0-9_-]+)$/.exec(new URL(req.url ?? '/', 'http://x').pathname);
     const token = match?.[2];
     const entry = token === undefined ? undefined : this.pending.get(token);
     if (token !== undefined) this.pending.delete(token); // single use, even when the handshake fails
     if (entry === undefined || entry.expiresAt <= this.now() || entry.kind !== match?.[1]) return refuse(socket, 404, 'Not Found', `unknown or expired ${match?.[1] ?? 'streaming'} request`);
-    const protocol = entry.kind === 'exec' ? EXEC_PROTOCOL_V4 : PORT_FORWARD_PROTOCOL_V1;
+    const protocol = entry.kind === 'portforward' ? PORT_FORWARD_PROTOCOL_V1 : EXEC_PROTOCOL_V4;
     if ((req.headers.upgrade ?? '').toLowerCase() !== 'spdy/3.1') {
       return refuse(socket, 400, 'Bad Request', `unsupported upgrade "${req.headers.upgrade ?? ''}", only SPDY/3.1 is served`);
     }
@@ -140,64 +156,54 @@ export class StreamingServer {
     }
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`);
     if (head.length > 0) socket.unshift(head);
-    if (entry.kind === 'exec') return this.serveExec(entry.request, socket);
-    const connection = servePortForward(socket, {
-      target: entry.target,
-      forward: this.options.portForward as PortForwarder,
-      pairTimeoutMs: this.options.streamCreationTimeoutMs ?? 30_000,
-    });
+    if (entry.kind === 'portforward') {
+      return this.track(servePortForward(socket, {
+        target: entry.target,
+        forward: this.options.portForward as PortForwarder,
+        pairTimeoutMs: this.options.streamCreationTimeoutMs ?? 30_000,
+      }));
+    }
+    const session = acceptSpdyRemoteCommand(socket, { ...streamsOf(entry.request), streamCreationTimeoutMs: this.options.streamCreationTimeoutMs ?? 30_000 });
+    this.track(session);
+    void this.serveRemoteCommand(session, (streams, signal) => (entry.kind === 'exec'
+      ? this.options.exec(entry.request, streams, signal).then(exitStatus)
+      : (this.options.attach as AttachRunner)(entry.request, streams, signal).then(() => exitStatus(0))));
+  }
+
+  private track(connection: Closable): void {
     this.connections.add(connection);
     void connection.closed.then(() => this.connections.delete(connection));
   }
 
-  private serveExec(request: ExecRequest, socket: Duplex): void {
-    const expected = new Set<string>(['error']);
-    if (request.stdin) expected.add('stdin');
-    if (request.stdout) expected.add('stdout');
-    if (request.stderr) expected.add('stderr');
-    const streams = new Map<string, SpdyStream>();
-    let started = false;
-    const connection = new SpdyConnection(socket, {
-      onStream: (stream) => {
-        const type = stream.header('streamtype') ?? '';
-        if (started || !expected.has(type) || streams.has(type)) return void stream.destroy();
-        streams.set(type, stream);
-        if (streams.size === expected.size) {
-          started = true;
-          clearTimeout(timer);
-          void this.runExec(request, streams, connection);
-        }
-      },
-    });
-    this.connections.add(connection);
-    void connection.closed.then(() => {
-      clearTimeout(timer);
-      this.connections.delete(connection);
-    });
-    const timer = setTimeout(() => void connection.close(), this.options.streamCreationTimeoutMs ?? 30_000);
-  }
-
-  private async runExec(request: ExecRequest, streams: Map<string, SpdyStream>, connection: SpdyConnection): Promise<void> {
+  /** Runs an exec or attach once the client opened its streams, then reports the status on the error stream and closes. */
+  private async serveRemoteCommand(session: RemoteCommandSession, run: (streams: ExecStreams, signal: AbortSignal) => Promise<ExecStatus>): Promise<void> {
+    let streams;
+    try {
+      streams = await session.streams;
+    } catch {
+      return session.close(); // the client did not open its streams in time, or went away
+    }
     const aborter = new AbortController();
-    void connection.closed.then(() => aborter.abort());
-    const stdin = streams.get('stdin');
-    const stdout = streams.get('stdout');
-    const stderr = streams.get('stderr');
+    void session.closed.then(() => aborter.abort());
+    const { error, ...stdio } = streams;
     let status: ExecStatus;
     try {
-      status = exitStatus(await this.options.exec(request, { ...(stdin && { stdin }), ...(stdout && { stdout }), ...(stderr && { stderr }) }, aborter.signal));
+      status = await run(stdio, aborter.signal);
     } catch (e) {
       status = internalErrorStatus((e as Error).message);
     }
-    const errorStream = streams.get('error') as SpdyStream;
-    if (!errorStream.destroyed) {
+    if (!error.destroyed) {
       await new Promise<void>((resolve) => {
-        errorStream.once('close', () => resolve());
-        errorStream.end(JSON.stringify(status), () => resolve());
+        error.once('close', () => resolve());
+        error.end(JSON.stringify(status), () => resolve());
       });
     }
-    await connection.close();
+    await session.close();
   }
+}
+
+function streamsOf(request: ExecRequest | AttachRequest): RemoteCommandOptions {
+  return { stdin: request.stdin, stdout: request.stdout, stderr: request.stderr, tty: request.tty };
 }
 
 function refuse(socket: Duplex, code: number, text: string, message: string): void {

@@ -6,6 +6,8 @@ import { sandboxNeedsNetnsAtStart } from '../cri/sandbox-netns.js';
 import { ShimError } from '../errors.js';
 import type { OperationOptions } from '../interfaces/operation-options.js';
 import type {
+  AttachOptions,
+  AttachSession,
   ContainerExit,
   ContainerRuntimeState,
   ContainerUsage,
@@ -19,6 +21,7 @@ import type {
   RuntimeBackendInfo,
   SandboxInfo,
   StopContainerOptions,
+  TerminalSize,
 } from '../interfaces/runtime-backend.js';
 import { EXEC_SYNC_MAX_OUTPUT_BYTES } from '../interfaces/runtime-backend.js';
 import { CallRecorder } from './call-recorder.js';
@@ -26,7 +29,7 @@ import { CallRecorder } from './call-recorder.js';
 /** Methods of {@link FakeRuntimeBackend} that record calls and accept injected errors. */
 export type FakeRuntimeMethod =
   | 'runSandbox' | 'stopSandbox' | 'removeSandbox' | 'sandboxState' | 'createContainer' | 'startContainer' | 'stopContainer'
-  | 'removeContainer' | 'containerState' | 'execSync' | 'exec' | 'updateResources' | 'stats' | 'reopenContainerLog' | 'info';
+  | 'removeContainer' | 'containerState' | 'execSync' | 'exec' | 'attach' | 'updateResources' | 'stats' | 'reopenContainerLog' | 'info';
 
 /** A sandbox the fake runs. */
 export interface FakeSandbox {
@@ -53,6 +56,22 @@ export interface FakeContainer {
   oomKilled: boolean;
   resources: Resources;
   logReopens: number;
+  /** Created with stdin / stdin_once (what Attach may use). */
+  stdin: boolean;
+  stdinOnce: boolean;
+  /** What attached clients wrote to the container's stdin. */
+  stdinReceived: string;
+  /** An attached client closed the stdin of a stdin_once container. */
+  stdinClosed: boolean;
+  /** Sizes tty execs and attaches set, in order. */
+  terminalSizes: TerminalSize[];
+}
+
+/** The container side of one fake attach. */
+interface FakeAttachment {
+  stdout: PassThrough;
+  stderr: PassThrough;
+  end: () => void;
 }
 
 /** A scripted exit: the container ends by itself this long after it starts. */
@@ -117,6 +136,7 @@ export class FakeRuntimeBackend extends CallRecorder<FakeRuntimeMethod> implemen
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #stats = new Map<string, Omit<ContainerUsage, 'timestamp'>>();
   readonly #ignoreStop = new Set<string>();
+  readonly #attachments = new Map<string, Set<FakeAttachment>>();
   #info: RuntimeBackendInfo = structuredClone(DEFAULT_INFO);
   #nextPid = 1000;
   /** How ExecSync answers (default: `echo` prints its arguments, everything else exits 0). */
@@ -178,6 +198,12 @@ export class FakeRuntimeBackend extends CallRecorder<FakeRuntimeMethod> implemen
   /** The container keeps running after its stop signal, so StopContainer has to SIGKILL it (exit 137). */
   ignoreStopSignal(idOrName: string): void {
     this.#ignoreStop.add(idOrName);
+  }
+
+  /** Writes output as the container would: every attached client with that stream gets it. */
+  writeOutput(id: string, stream: 'stdout' | 'stderr', data: string | Buffer): void {
+    this.#mustGet(id);
+    for (const a of this.#attachments.get(id) ?? []) a[stream].write(data);
   }
 
   /** Usage `stats` reports for a container (default: small made-up numbers). */
@@ -247,6 +273,11 @@ export class FakeRuntimeBackend extends CallRecorder<FakeRuntimeMethod> implemen
       oomKilled: false,
       resources: structuredClone(options.spec.linux?.resources ?? {}),
       logReopens: 0,
+      stdin: options.stdin === true,
+      stdinOnce: options.stdinOnce === true,
+      stdinReceived: '',
+      stdinClosed: false,
+      terminalSizes: [],
     });
   }
 
@@ -327,16 +358,16 @@ export class FakeRuntimeBackend extends CallRecorder<FakeRuntimeMethod> implemen
 
   /**
    * Streaming exec: reads all of stdin (when asked for), then answers with `execResponder`
-   * (given the stdin bytes) on the stdout/stderr pipes; `kill()` ends it with 137.
+   * (given the stdin bytes) on the stdout/stderr pipes; `kill()` ends it with 137. A tty exec
+   * answers stdout and stderr both on stdout and records the sizes it is given.
    */
   async exec(id: string, options: ExecOptions): Promise<ExecProcess> {
     this.enter('exec', [id, { cmd: options.cmd, tty: options.tty, stdin: options.stdin, stdout: options.stdout, stderr: options.stderr }], options.signal);
     const c = this.#mustGet(id);
     if (c.status !== 'running') throw new ShimError('FailedPrecondition', `container ${id} is not running`);
-    if (options.tty) throw new ShimError('Unimplemented', 'the fake runtime has no tty exec');
     const stdin = options.stdin ? new PassThrough() : null;
     const stdout = options.stdout ? new PassThrough() : null;
-    const stderr = options.stderr ? new PassThrough() : null;
+    const stderr = options.stderr && !options.tty ? new PassThrough() : null;
     let killed!: (code: number) => void;
     const kill = new Promise<number>((resolve) => (killed = resolve));
     const input = stdin === null ? Promise.resolve(undefined) : new Promise<Buffer>((resolve) => {
@@ -346,15 +377,56 @@ export class FakeRuntimeBackend extends CallRecorder<FakeRuntimeMethod> implemen
     });
     const run = async (): Promise<number> => {
       const result = await this.execResponder(structuredClone(c), [...options.cmd], await input);
-      stdout?.end(result.stdout ?? Buffer.alloc(0));
-      stderr?.end(result.stderr ?? Buffer.alloc(0));
+      const [out, err] = [result.stdout ?? Buffer.alloc(0), result.stderr ?? Buffer.alloc(0)];
+      stdout?.end(options.tty ? Buffer.concat([out, err]) : out);
+      stderr?.end(err);
       return result.exitCode ?? 0;
     };
     const exited = Promise.race([run(), kill]).finally(() => {
       stdout?.end();
       stderr?.end();
     });
-    return { stdin, stdout, stderr, exited, kill: () => killed(137) };
+    const resize = (size: TerminalSize): void => void c.terminalSizes.push({ ...size });
+    return { stdin, stdout, stderr, exited, kill: () => killed(137), ...(options.tty ? { resize } : {}) };
+  }
+
+  /**
+   * Attach: the client gets what {@link writeOutput} writes from now on; what it writes to stdin
+   * collects in `stdinReceived` (ending it sets `stdinClosed` for a stdin_once container). The
+   * session ends when the container exits or on `detach()`.
+   */
+  async attach(id: string, options: AttachOptions): Promise<AttachSession> {
+    this.enter('attach', [id, { stdin: options.stdin, stdout: options.stdout, stderr: options.stderr }], options.signal);
+    const c = this.#mustGet(id);
+    if (c.status !== 'running') throw new ShimError('FailedPrecondition', `container ${id} is not running`);
+    const attachments = this.#attachments.get(id) ?? new Set<FakeAttachment>();
+    this.#attachments.set(id, attachments);
+    let end!: () => void;
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    const attachment: FakeAttachment = { stdout: new PassThrough(), stderr: new PassThrough(), end: () => end() };
+    attachments.add(attachment);
+    void ended.then(() => {
+      attachments.delete(attachment);
+      attachment.stdout.end();
+      attachment.stderr.end();
+    });
+    let stdin: PassThrough | null = null;
+    if (options.stdin && c.stdin) {
+      stdin = new PassThrough();
+      stdin.setEncoding('utf8');
+      stdin.on('data', (text: string) => void (c.stdinReceived += text));
+      stdin.once('end', () => void (c.stdinClosed ||= c.stdinOnce));
+    }
+    if (!options.stdout) attachment.stdout.resume();
+    if (!options.stderr) attachment.stderr.resume();
+    return {
+      stdin,
+      stdout: options.stdout ? attachment.stdout : null,
+      stderr: options.stderr ? attachment.stderr : null,
+      ended,
+      detach: () => attachment.end(),
+      resize: (size) => void c.terminalSizes.push({ ...size }),
+    };
   }
 
   async updateResources(id: string, resources: Resources, options: OperationOptions = {}): Promise<void> {
@@ -397,6 +469,7 @@ export class FakeRuntimeBackend extends CallRecorder<FakeRuntimeMethod> implemen
     c.exitedAt = new Date();
     c.oomKilled = oomKilled;
     const exit: ContainerExit = { id: c.id, exitCode, exitedAt: c.exitedAt, oomKilled };
+    for (const a of this.#attachments.get(c.id) ?? []) a.end();
     for (const listener of this.#listeners) listener(exit);
   }
 }

@@ -1,8 +1,8 @@
 import { createServer, type AddressInfo } from 'node:net';
-import type { CriClient } from '@shimkit/cri-types';
+import { ContainerState, type CriClient } from '@shimkit/cri-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Shim } from '../../src/shim/create-shim.js';
-import { forwardOnce, openStream, runExec, spdySession, upgradeRequest } from '../../src/streaming/spdy-exec-client.test-helper.js';
+import { forwardOnce, openStream, RemoteCommandClient, runExec, spdySession, upgradeRequest } from '../../src/streaming/spdy-exec-client.test-helper.js';
 import { E2eBed, EMPTY_LEFTOVERS } from './e2e-bed.js';
 
 let bed: E2eBed;
@@ -111,6 +111,124 @@ describe('streaming RPCs on the default modules (real runc) over gRPC', () => {
         client.close();
       }
       await expect(cri.runtime.portForward({ podSandboxId: 'nope' })).rejects.toMatchObject({ code: 'NotFound' });
+    } finally {
+      await pod.remove();
+    }
+  });
+
+  it('Exec with a tty runs the command on a terminal: CRLF output, exit status, resize reaches the container\'s terminal', async () => {
+    const pod = await runPod('exec-tty');
+    try {
+      // what critest checks: a tty exec of `echo hello` prints exactly hello CR LF
+      const hello = await cri.runtime.exec({ containerId: pod.containerId, cmd: ['echo', 'hello'], tty: true, stdin: true, stdout: true });
+      const session = await RemoteCommandClient.open(hello.url, ['stdin', 'stdout', 'resize']);
+      try {
+        expect(await session.readAll('stdout')).toBe('hello\r\n');
+        expect(await session.status()).toEqual({ metadata: {}, status: 'Success' });
+      } finally {
+        session.close();
+      }
+
+      const shell = await cri.runtime.exec({ containerId: pod.containerId, cmd: ['sh', '-c', 'test -t 0 && while read line; do [ "$line" = bye ] && exit 7; stty size; done'], tty: true, stdin: true, stdout: true });
+      const tty = await RemoteCommandClient.open(shell.url, ['stdin', 'stdout', 'resize']);
+      try {
+        await tty.resize(101, 33);
+        // the size reaches the terminal asynchronously (stty, then runc's SIGWINCH): ask until it shows
+        expect(await tty.askUntil('\n', 'stdout', '33 101')).toContain('33 101\r\n');
+        await tty.write('bye\n');
+        await tty.readAll('stdout');
+        expect(await tty.status()).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '7' }] } });
+      } finally {
+        tty.close();
+      }
+    } finally {
+      await pod.remove();
+    }
+  });
+
+  it('Attach relays stdin, stdout and stderr of a running container; closing stdin detaches, unless the container has stdin_once', async () => {
+    const pod = await runPod('attach', bed.container('shell', { command: ['sh'], stdin: true }));
+    try {
+      const { url } = await cri.runtime.attach({ containerId: pod.containerId, stdin: true, stdout: true, stderr: true });
+      const session = await RemoteCommandClient.open(url, ['stdin', 'stdout', 'stderr']);
+      try {
+        await session.write('echo hello\n');
+        expect(await session.readUntil('stdout', 'hello\n')).toBe('hello\n');
+        await session.write('echo oops >&2\n');
+        expect(await session.readUntil('stderr', 'oops\n')).toBe('oops\n');
+        await session.write('', true);
+        expect(await session.status()).toEqual({ metadata: {}, status: 'Success' });
+      } finally {
+        session.close();
+      }
+      // detached: the shell still runs and its output went to the log as well
+      expect((await cri.runtime.containerStatus({ containerId: pod.containerId })).status?.state).toBe(ContainerState.CONTAINER_RUNNING);
+      const again = await cri.runtime.attach({ containerId: pod.containerId, stdin: true, stdout: true });
+      const second = await RemoteCommandClient.open(again.url, ['stdin', 'stdout']);
+      try {
+        await second.write('echo again\n');
+        expect(await second.readUntil('stdout', 'again\n')).toBe('again\n');
+      } finally {
+        second.close();
+      }
+    } finally {
+      await pod.remove();
+    }
+
+    const once = await runPod('attach-once', bed.container('cat', { command: ['cat'], stdin: true, stdinOnce: true }));
+    try {
+      const { url } = await cri.runtime.attach({ containerId: once.containerId, stdin: true, stdout: true });
+      const session = await RemoteCommandClient.open(url, ['stdin', 'stdout']);
+      try {
+        await session.write('ping\n', true);
+        expect(await session.readAll('stdout')).toBe('ping\n');
+        expect(await session.status()).toEqual({ metadata: {}, status: 'Success' });
+      } finally {
+        session.close();
+      }
+      // conmon closed cat's stdin: cat ended
+      for (let i = 0; i < 50 && (await cri.runtime.containerStatus({ containerId: once.containerId })).status?.state !== ContainerState.CONTAINER_EXITED; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect((await cri.runtime.containerStatus({ containerId: once.containerId })).status).toMatchObject({ state: ContainerState.CONTAINER_EXITED, exitCode: 0 });
+    } finally {
+      await once.remove();
+    }
+  });
+
+  it('Attach to a tty container: one output stream, resize through conmon, the session ends when the container exits', async () => {
+    const pod = await runPod('attach-tty', bed.container('tty', { command: ['sh'], stdin: true, tty: true }));
+    try {
+      const { url } = await cri.runtime.attach({ containerId: pod.containerId, stdin: true, stdout: true, tty: true });
+      const session = await RemoteCommandClient.open(url, ['stdin', 'stdout', 'resize']);
+      try {
+        await session.resize(88, 21);
+        expect(await session.askUntil('stty size\n', 'stdout', '21 88')).toContain('21 88\r\n');
+        await session.write('exit 3\n');
+        await session.readAll('stdout');
+        expect(await session.status()).toEqual({ metadata: {}, status: 'Success' });
+      } finally {
+        session.close();
+      }
+      for (let i = 0; i < 50 && (await cri.runtime.containerStatus({ containerId: pod.containerId })).status?.state !== ContainerState.CONTAINER_EXITED; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect((await cri.runtime.containerStatus({ containerId: pod.containerId })).status).toMatchObject({ state: ContainerState.CONTAINER_EXITED, exitCode: 3 });
+    } finally {
+      await pod.remove();
+    }
+  });
+
+  it('Attach refuses what cannot work, with the code kubelet expects', async () => {
+    const pod = await runPod('attach-bad');
+    try {
+      const { containerId } = pod;
+      await expect(cri.runtime.attach({ containerId: 'nope', stdout: true })).rejects.toMatchObject({ code: 'NotFound' });
+      await expect(cri.runtime.attach({ containerId, stdin: true, stdout: true })).rejects.toMatchObject({ code: 'FailedPrecondition', message: expect.stringContaining('not created with stdin') });
+      await expect(cri.runtime.attach({ containerId, stdout: true, tty: true })).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('tty') });
+      await expect(cri.runtime.attach({ containerId })).rejects.toMatchObject({ code: 'InvalidArgument' });
+      await cri.runtime.stopContainer({ containerId, timeout: 0n });
+      await expect(cri.runtime.attach({ containerId, stdout: true })).rejects.toMatchObject({ code: 'FailedPrecondition' });
     } finally {
       await pod.remove();
     }

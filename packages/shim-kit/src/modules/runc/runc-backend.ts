@@ -1,5 +1,4 @@
-import { constants as fsConstants } from 'node:fs';
-import { access, mkdir, open, readdir, rm } from 'node:fs/promises';
+import { access, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Conmon, Runc, isRuncError, readCgroupStats, type ExitWatcher } from '@shimkit/runc-driver';
 import type { PodSandboxConfig } from '@shimkit/cri-types';
@@ -11,6 +10,8 @@ import type { Logger } from '../../interfaces/logger.js';
 import type { OperationOptions } from '../../interfaces/operation-options.js';
 import {
   EXEC_SYNC_MAX_OUTPUT_BYTES,
+  type AttachOptions,
+  type AttachSession,
   type ContainerExit,
   type ContainerRuntimeState,
   type ContainerUsage,
@@ -27,6 +28,8 @@ import {
 } from '../../interfaces/runtime-backend.js';
 import { execTemplate, readExecTemplate, readMeta, removeBundle, writeBundle, writeMeta, type ContainerMeta, type ExecTemplate } from './bundle.js';
 import { usageFromStats } from './cgroup-stats.js';
+import { attachConmon } from './conmon-attach.js';
+import { CONMON_REOPEN_LOG, writeConmonControl } from './conmon-control.js';
 import type { InfraImageSource } from './infra-container.js';
 import { probeRuntimes } from './runtime-info.js';
 import { toShimError } from './runc-errors.js';
@@ -336,13 +339,22 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     }
   }
 
-  /** Starts `runc exec` of the container as a child with pipes (non-tty; tty answers Unimplemented). */
+  /** Starts `runc exec` of the container as a child: with pipes, or on a terminal for a tty exec. */
   async exec(id: string, options: ExecOptions): Promise<ExecProcess> {
     const c = await this.#container(id);
     c.exec ??= await readExecTemplate(c.dir);
     if (c.exec === undefined) throw new ShimError('Internal', `container ${id}: its bundle has no process to exec from`);
     if (await this.#exitOf(c)) throw new ShimError('FailedPrecondition', `container ${id} is not running`);
     return startRuncExec(this.#runtime(c.meta.handler).runc, id, { ...c.exec, args: options.cmd }, options);
+  }
+
+  /** Attaches through the container's conmon (its attach socket and control fifo in the bundle). */
+  async attach(id: string, options: AttachOptions): Promise<AttachSession> {
+    const c = await this.#container(id);
+    if (await this.#exitOf(c)) throw new ShimError('FailedPrecondition', `container ${id} is not running`);
+    return attachConmon(id, { bundle: c.dir, attachSocket: join(c.dir, 'attach') }, options, (e) => {
+      this.#options.logger?.warn('resizing a terminal failed', { id, error: String(e) });
+    });
   }
 
   async updateResources(id: string, resources: Resources, options: OperationOptions = {}): Promise<void> {
@@ -368,24 +380,17 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
   }
 
   /**
-   * Asks the container's conmon to reopen its log file (a `2 0 0` line on its control fifo);
+   * Asks the container's conmon to reopen its log file (a message on its control fifo);
    * resolves once the file exists again.
    */
   async reopenContainerLog(id: string, options: OperationOptions = {}): Promise<void> {
     const c = await this.#container(id);
     if (c.meta.logPath === '') return;
     if (await this.#exitOf(c)) throw new ShimError('FailedPrecondition', `container ${id} is not running`);
-    let fifo;
     try {
-      fifo = await open(join(c.dir, 'ctl'), fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+      await writeConmonControl(c.dir, { type: CONMON_REOPEN_LOG }, 'reopen the log');
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new ShimError(code === 'ENXIO' || code === 'ENOENT' ? 'FailedPrecondition' : 'Internal', `container ${id}: cannot reach its conmon to reopen the log: ${String(e)}`, { cause: e });
-    }
-    try {
-      await fifo.write('2 0 0\n');
-    } finally {
-      await fifo.close();
+      throw new ShimError((e as ShimError).code, `container ${id}: ${(e as Error).message}`, { cause: e });
     }
     const ok = await waitFor(() => exists(c.meta.logPath), { timeoutMs: 5000, ...options });
     if (!ok) throw new ShimError('Internal', `container ${id}: conmon did not reopen ${c.meta.logPath}`);

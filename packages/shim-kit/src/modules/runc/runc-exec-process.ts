@@ -5,20 +5,27 @@ import { constants } from 'node:os';
 import type { OciProcess, Runc } from '@shimkit/runc-driver';
 import { ShimError } from '../../errors.js';
 import type { ExecOptions, ExecProcess } from '../../interfaces/runtime-backend.js';
+import { ttyResizer } from './tty-resizer.js';
 
 /**
- * Starts `runc exec` of container `id` as a child of this process with pipes for the streams
- * asked for (non-tty). `kill()` SIGKILLs the exec'd process (its pid from runc's pid file) and runc.
+ * Starts `runc exec` of container `id` as a child of this process. Without a tty it gets pipes for
+ * the streams asked for. With a tty, runc runs in the foreground on a terminal `script` (util-linux,
+ * always on Debian) opens for it: runc then makes the container's terminal itself and relays it to
+ * its own, since Node can neither open a pty nor take runc's console socket fd. The output of a
+ * tty exec comes on stdout. `kill()` SIGKILLs the exec'd process (its pid from runc's pid file) and runc.
  */
 export async function startRuncExec(runc: Runc, id: string, process: OciProcess, options: ExecOptions): Promise<ExecProcess> {
-  if (options.tty) throw new ShimError('Unimplemented', 'exec with a tty is not supported yet; ask for tty=false');
   if (options.cmd.length === 0) throw new ShimError('InvalidArgument', 'exec: cmd is empty');
   options.signal?.throwIfAborted();
   const [processFile, pidFile] = await Promise.all([runc.tempPath('process.json'), runc.tempPath('pid')]);
-  await runc.writeProcessFile(processFile, { ...process, args: options.cmd, terminal: false });
-  const child = spawn(runc.binary, [...runc.globalArgs(), 'exec', '--process', processFile, '--pid-file', pidFile, id], {
-    stdio: [options.stdin ? 'pipe' : 'ignore', options.stdout ? 'pipe' : 'ignore', options.stderr ? 'pipe' : 'ignore'],
-  });
+  await runc.writeProcessFile(processFile, { ...process, args: options.cmd, terminal: options.tty });
+  const argv = [runc.binary, ...runc.globalArgs(), 'exec', '--process', processFile, '--pid-file', pidFile, id];
+  const child = options.tty
+    ? spawn('script', ['--quiet', '--return', '--echo', 'never', '--command', `exec ${argv.map(shellQuote).join(' ')}`, '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+      env: { ...globalThis.process.env, SHELL: '/bin/sh' },
+    })
+    : spawn(argv[0] as string, argv.slice(1), { stdio: [options.stdin ? 'pipe' : 'ignore', options.stdout ? 'pipe' : 'ignore', options.stderr ? 'pipe' : 'ignore'] });
   const exited = new Promise<number>((resolve, reject) => {
     child.once('error', (e) => reject(new ShimError('Internal', `exec in container ${id}: ${e.message}`, { cause: e })));
     child.once('exit', (code, sig) => resolve(code ?? 128 + (sig === null ? 0 : constants.signals[sig])));
@@ -36,7 +43,13 @@ export async function startRuncExec(runc: Runc, id: string, process: OciProcess,
     }
     child.kill('SIGKILL');
   };
-  return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exited, kill };
+  if (!options.tty) return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exited, kill };
+  // a terminal without input stays open (as a real one would), so the stdin pipe is kept even when unwanted
+  return { stdin: options.stdin ? child.stdin : null, stdout: child.stdout, stderr: null, exited, kill, resize: ttyResizer(child) };
+}
+
+function shellQuote(arg: string): string {
+  return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
 function safeRead(path: string): string {

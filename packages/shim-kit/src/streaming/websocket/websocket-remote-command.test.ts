@@ -164,8 +164,8 @@ describe('acceptWebSocketRemoteCommand', () => {
     expect(c.messages[0]).toEqual({ channel: S.error, data: Buffer.alloc(0), binary: true }); // neither stdout nor stderr: the error channel
     const streams = await session.streams;
     streams.error.end(JSON.stringify(internalErrorStatus('boom')));
-    await new Promise((r) => streams.error.once('finish', r));
-    await session.close();
+    await session.close(); // sends the status first, without waiting for 'finish' here
+    await c.closed;
     expect(c.received(S.error).toString()).toBe('Internal error occurred: boom');
   });
 

@@ -38,6 +38,7 @@ export class WebSocketRemoteCommandSession implements RemoteCommandSession {
   readonly streams: Promise<RemoteCommandStreams>;
   readonly closed: Promise<void>;
   private readonly connection: Promise<ChannelConnection>;
+  private errorStream: Writable | undefined;
 
   constructor(req: IncomingMessage, socket: Duplex, head: Buffer, readonly protocol: ChannelProtocol, options: WebSocketRemoteCommandOptions) {
     const handshakeTimeoutMs = options.handshakeTimeoutMs ?? options.streamCreationTimeoutMs;
@@ -47,14 +48,33 @@ export class WebSocketRemoteCommandSession implements RemoteCommandSession {
       if (options.tty) readable.push(RemoteCommandChannel.resize);
       return new ChannelConnection(ws, { protocol, channels: 5, readable, ...(options.idleTimeoutMs !== undefined && { idleTimeoutMs: options.idleTimeoutMs }) });
     });
-    this.streams = this.connection.then((connection) => openStreams(connection, protocol, options));
+    this.streams = this.connection.then((connection) => {
+      const streams = openStreams(connection, protocol, options);
+      this.errorStream = streams.error;
+      return streams;
+    });
     this.streams.catch(() => undefined); // a failed handshake is reported to whoever awaits `streams`
     this.closed = this.connection.then((c) => c.closed, () => undefined);
   }
 
-  /** Ends the connection (a normal close frame; dropped if the client does not answer within 5 s). Idempotent. */
+  /**
+   * Ends the connection (a normal close frame; dropped if the client does not answer within 5 s),
+   * after the status if the error stream is ended but not sent yet. Idempotent.
+   */
   async close(): Promise<void> {
     const connection = await this.connection.catch(() => undefined);
+    const error = this.errorStream;
+    if (error !== undefined && error.writableEnded && !error.writableFinished && !error.destroyed) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 5000);
+        const done = (): void => {
+          clearTimeout(timer);
+          resolve();
+        };
+        error.once('finish', done);
+        error.once('close', done);
+      });
+    }
     await connection?.close();
   }
 

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Readable, type Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { isShimError } from '../../errors.js';
 import { processExecRunner } from '../exec-runner.js';
 import { exitStatus, internalErrorStatus } from '../exec-status.js';
 import type { RemoteCommandOptions, RemoteCommandSession, RemoteCommandStreams } from '../remote-command.js';
@@ -278,6 +279,24 @@ describe('acceptWebSocketRemoteCommand', () => {
     const session = await server.next();
     expect((await c.closed).code).toBe(1001);
     await session.closed;
+  });
+
+  it('rejects streams (and resolves closed) when the connection is gone before the handshake completes', async () => {
+    const sessions: RemoteCommandSession[] = [];
+    const server = await upgradeServer((req, socket, head) => {
+      socket.destroy(); // the client is gone by the time the request is dispatched
+      const session = acceptWebSocketRemoteCommand(req, socket, head, { stdin: false, stdout: true, stderr: false, tty: false });
+      if (session) sessions.push(session);
+    });
+    cleanups.push(() => server.close());
+    const ws = new WebSocket(`${server.baseUrl}/exec/x`, ['v5.channel.k8s.io']);
+    ws.on('error', () => undefined);
+    await new Promise((r) => ws.once('close', r));
+    expect(sessions).toHaveLength(1);
+    const session = sessions[0] as RemoteCommandSession;
+    await expect(session.streams).rejects.toSatisfy((e: unknown) => isShimError(e, 'Unavailable') && /closed during the WebSocket handshake/.test((e as Error).message));
+    await session.closed;
+    await session.close();
   });
 
   it('does not buffer without bound: stdout writes wait for a slow client, stdin pauses the socket while nobody reads it', async () => {

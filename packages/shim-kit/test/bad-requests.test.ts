@@ -63,15 +63,17 @@ describe('bad requests get the gRPC code kubelet expects', () => {
     expect(await create('env', {})).toBe('OK');
   });
 
-  it('NotFound for unknown ids and images; Remove* succeed for what is already gone', async () => {
+  it('NotFound for unknown ids and images; Stop* and Remove* succeed for what is already gone (they are idempotent)', async () => {
     expect(await codeOf(cri.runtime.podSandboxStatus({ podSandboxId: 'nope' }))).toBe('NotFound');
-    expect(await codeOf(cri.runtime.stopPodSandbox({ podSandboxId: 'nope' }))).toBe('NotFound');
+    expect(await codeOf(cri.runtime.stopPodSandbox({ podSandboxId: 'nope' }))).toBe('OK');
+    expect(await codeOf(cri.runtime.stopPodSandbox({ podSandboxId: '' }))).toBe('InvalidArgument');
     expect(await codeOf(cri.runtime.removePodSandbox({ podSandboxId: 'nope' }))).toBe('OK');
+    expect(await codeOf(cri.runtime.stopContainer({ containerId: 'nope' }))).toBe('OK');
+    expect(await codeOf(cri.runtime.stopContainer({ containerId: '' }))).toBe('InvalidArgument');
     expect(await codeOf(cri.runtime.createContainer({ podSandboxId: 'nope', config: containerConfig('c') }))).toBe('NotFound');
     for (const call of [
       cri.runtime.containerStatus({ containerId: 'nope' }),
       cri.runtime.startContainer({ containerId: 'nope' }),
-      cri.runtime.stopContainer({ containerId: 'nope' }),
       cri.runtime.execSync({ containerId: 'nope', cmd: ['true'] }),
       cri.runtime.containerStats({ containerId: 'nope' }),
       cri.runtime.updateContainerResources({ containerId: 'nope' }),
@@ -109,7 +111,6 @@ describe('bad requests get the gRPC code kubelet expects', () => {
   });
 
   it('Unimplemented only for what the backend cannot do', async () => {
-    expect(await codeOf(cri.runtime.attach({ containerId: 'x' }))).toBe('Unimplemented');
     expect(await codeOf(cri.runtime.checkpointContainer({ containerId: 'x' }))).toBe('Unimplemented');
     // A backend without reopenContainerLog, swapped in with one module:
     const runtime = new FakeRuntimeBackend({ supportsLogReopen: false });

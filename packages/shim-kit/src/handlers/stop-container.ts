@@ -1,11 +1,15 @@
 import type { StopContainerRequest, StopContainerResponse } from '@shimkit/cri-types';
 import { stopAndRecord } from '../cri/stop-and-record.js';
 import type { ShimHandler } from './handler.js';
-import { findContainer } from './support.js';
+import { requiredString } from './support.js';
 
-/** StopContainer: the stop signal, `timeout` seconds, then SIGKILL; idempotent for an exited container. */
+/**
+ * StopContainer: the stop signal, `timeout` seconds, then SIGKILL. Idempotent as the CRI asks: an
+ * exited container, and one that is gone (unknown id), answer success.
+ */
 export const stopContainer: ShimHandler<StopContainerRequest, StopContainerResponse> = async (shim, request, ctx) => {
-  const record = findContainer(shim, request.containerId);
+  const record = shim.containers.get(requiredString(request.containerId, 'container id'));
+  if (record === undefined) return {};
   const timeoutSeconds = request.timeout < 0n ? 0 : Number(request.timeout);
   await stopAndRecord(shim, record, { timeoutSeconds, signal: ctx.signal });
   return {};

@@ -78,6 +78,10 @@ describe('a shim on the default modules (runc + conmon, image-store, CNI) over g
     );
     expect((await status(containerId))?.state).toBe(ContainerState.CONTAINER_RUNNING);
     expect(await exec(containerId, ['cat', '/etc/hostname'])).toBe('web\n');
+    // `crictl inspect` reads the pid from the verbose info: it is the container's init process
+    const info = JSON.parse((await cri.runtime.containerStatus({ containerId, verbose: true })).info.info ?? '{}') as { sandboxID: string; pid: number; config: { metadata: { name: string } } };
+    expect(info).toMatchObject({ sandboxID: podSandboxId, config: { metadata: { name: 'app' } } });
+    expect(await readFile(`/proc/${info.pid}/cmdline`, 'utf8')).toMatch(/^sh\0-c\0/);
     const resolv = (await exec(containerId, ['cat', '/etc/resolv.conf'])).split('\n');
     expect(resolv).toEqual(expect.arrayContaining(['nameserver 10.96.0.10', 'search e2e.svc.cluster.local svc.cluster.local', 'options ndots:5']));
     expect(await exec(containerId, ['ip', '-4', 'addr', 'show', 'eth0'])).toContain(`inet ${ip}/24`);

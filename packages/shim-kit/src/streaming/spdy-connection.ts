@@ -45,6 +45,8 @@ export class SpdyConnection implements SpdyStreamOwner {
   private readonly windowWaiters: Array<() => void> = [];
   private writeChain: Promise<void> = Promise.resolve();
   private pumping = false;
+  /** Bytes arrived while a pump was awaiting (several 'data' events in one tick): pump again. */
+  private pumpAgain = false;
   private lastStreamId = 0;
   private goingAway = false;
   private sessionSendWindow = SPDY_INITIAL_WINDOW;
@@ -178,12 +180,15 @@ export class SpdyConnection implements SpdyStreamOwner {
   }
 
   private async pump(): Promise<void> {
-    if (this.pumping) return;
+    if (this.pumping) return void (this.pumpAgain = true);
     this.pumping = true;
     try {
-      for (let frame = await this.decoder.next(); frame !== undefined && !this.isClosed; frame = await this.decoder.next()) {
-        this.handle(frame);
-      }
+      do {
+        this.pumpAgain = false;
+        for (let frame = await this.decoder.next(); frame !== undefined && !this.isClosed; frame = await this.decoder.next()) {
+          this.handle(frame);
+        }
+      } while (this.pumpAgain && !this.isClosed);
     } catch (e) {
       this.failure ??= e as Error;
       await this.goAway(SpdyGoAwayStatus.PROTOCOL_ERROR);

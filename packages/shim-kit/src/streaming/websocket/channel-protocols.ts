@@ -46,6 +46,14 @@ export const PORT_FORWARD_PROTOCOLS: readonly ChannelProtocol[] = [
   protocol('v4.base64.channel.k8s.io', 'base64', 'status'),
 ];
 
+/**
+ * The subprotocol of client-go's WebSocket port-forward dialer (`NewSPDYOverWebsocketDialer`, used
+ * by `kubectl port-forward` and `crictl port-forward --transport websocket`): the SPDY/3.1 session
+ * of `portforward.k8s.io` carried as the bytes of binary WebSocket messages (the API server
+ * tunnels it so; kubelet's CRI streaming server does not serve it).
+ */
+export const SPDY_TUNNEL_PORT_FORWARD_PROTOCOL = 'SPDY/3.1+portforward.k8s.io';
+
 /** The protocol a client without `Sec-WebSocket-Protocol` gets (kubelet's `""` entry: binary channels). */
 export const NO_SUBPROTOCOL: ChannelProtocol = protocol('', 'binary', 'message');
 

@@ -3,10 +3,11 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { PortForwarder, PortForwardTarget } from '../port-forwarder.js';
 import { ChannelConnection } from './channel-connection.js';
-import { channelProtocol, PORT_FORWARD_PROTOCOLS, type ChannelProtocol } from './channel-protocols.js';
+import { channelProtocol, PORT_FORWARD_PROTOCOLS, SPDY_TUNNEL_PORT_FORWARD_PROTOCOL, type ChannelProtocol } from './channel-protocols.js';
 import { checkHandshake, refuseHandshake } from './handshake.js';
-import { serveTunnelledPortForward, SPDY_TUNNEL_PORT_FORWARD_PROTOCOL } from './spdy-tunnel.js';
-import { upgradeToWebSocket, type WebSocketTransportOptions } from './upgrade.js';
+import { serveTunnelledPortForward } from './spdy-tunnel.js';
+import type { WebSocketTransportOptions } from './transport-options.js';
+import { upgradeToWebSocket } from './upgrade.js';
 
 /** Options of {@link acceptWebSocketPortForward}. */
 export interface WebSocketPortForwardOptions extends WebSocketTransportOptions {
@@ -62,6 +63,7 @@ export class WebSocketPortForwardSession {
   /** Resolves when the connection is gone (every port done, or closed by either side). */
   readonly closed: Promise<void>;
 
+  /** @internal Made by {@link acceptWebSocketPortForward}. */
   constructor(
     private readonly serving: Promise<Serving>,
     /** The negotiated subprotocol (`''` when the client offered none). */

@@ -4,7 +4,8 @@ import type { RemoteCommandOptions, RemoteCommandSession, RemoteCommandStreams }
 import { ChannelConnection } from './channel-connection.js';
 import { channelProtocol, REMOTE_COMMAND_PROTOCOLS, RemoteCommandChannel, type ChannelProtocol } from './channel-protocols.js';
 import { checkHandshake, refuseHandshake } from './handshake.js';
-import { upgradeToWebSocket, type WebSocketTransportOptions } from './upgrade.js';
+import type { WebSocketTransportOptions } from './transport-options.js';
+import { upgradeToWebSocket } from './upgrade.js';
 
 /** Options of {@link acceptWebSocketRemoteCommand}: the streams the CRI request asked for, and transport limits. */
 export interface WebSocketRemoteCommandOptions extends RemoteCommandOptions, WebSocketTransportOptions {
@@ -40,6 +41,7 @@ export class WebSocketRemoteCommandSession implements RemoteCommandSession {
   private readonly connection: Promise<ChannelConnection>;
   private errorStream: Writable | undefined;
 
+  /** @internal Made by {@link acceptWebSocketRemoteCommand}. */
   constructor(req: IncomingMessage, socket: Duplex, head: Buffer, readonly protocol: ChannelProtocol, options: WebSocketRemoteCommandOptions) {
     const handshakeTimeoutMs = options.handshakeTimeoutMs ?? options.streamCreationTimeoutMs;
     this.connection = upgradeToWebSocket(req, socket, head, protocol.name, { ...options, ...(handshakeTimeoutMs !== undefined && { handshakeTimeoutMs }) }).then((ws) => {

@@ -12,14 +12,17 @@ import { acceptWebSocketRemoteCommand } from './websocket-remote-command.js';
 
 // kubectl (client-go) is an independent client: `exec` speaks v5.channel.k8s.io over WebSocket,
 // `port-forward` SPDY/3.1+portforward.k8s.io. A fake API server hands its upgrades to our functions.
-const kubectl = ((): string | undefined => {
+function runs(file: string, args: string[]): boolean {
   try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore', timeout: 20_000 });
-    return 'kubectl';
+    execFileSync(file, args, { stdio: 'ignore', timeout: 20_000 });
+    return true;
   } catch {
-    return undefined;
+    return false;
   }
-})();
+}
+const kubectl = runs('kubectl', ['version', '--client']) ? 'kubectl' : undefined;
+// util-linux script(1) gives kubectl the terminal `exec -t` needs.
+const hasScript = runs('script', ['-qec', 'true', '/dev/null']);
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -64,6 +67,13 @@ async function fakeApiServer(): Promise<string> {
     cleanups.push(() => session.close());
     void (async () => {
       const streams = await session.streams;
+      if (request.tty) {
+        // A terminal session: report the first terminal size the client sends.
+        const size = await new Promise<string>((resolve) => streams.resize?.once('data', (d: Buffer) => resolve(d.toString())));
+        await new Promise((r) => streams.stdout?.write(`size ${size}\r\n`, r));
+        streams.error.end(JSON.stringify(exitStatus(0)));
+        return session.close();
+      }
       const aborter = new AbortController();
       void session.closed.then(() => aborter.abort());
       const cmd = url.searchParams.getAll('command');
@@ -107,6 +117,19 @@ describe.skipIf(kubectl === undefined)('with kubectl as the client', () => {
     expect(result.code).toBe(3);
     const ok = await runKubectl(server, ['exec', 'p', '--', '/bin/echo', 'fine'], '');
     expect(ok).toEqual({ code: 0, stdout: 'fine\n', stderr: '' });
+  });
+
+  it.skipIf(!hasScript)('kubectl exec -t over v5.channel.k8s.io sends the terminal size on the resize channel', async () => {
+    const server = await fakeApiServer();
+    // script(1) gives kubectl a terminal of 33 rows and 101 columns.
+    const line = `stty rows 33 cols 101; KUBECONFIG=/nonexistent/kubeconfig ${kubectl as string} --server=${server} exec -it p -- sh`;
+    const child = spawn('script', ['-qec', line, '/dev/null'], { timeout: 30_000 });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise((resolve) => child.once('close', resolve));
+    expect(out).toContain('size {"Width":101,"Height":33}');
+    expect(code).toBe(0);
   });
 
   it('kubectl port-forward over SPDY/3.1+portforward.k8s.io to a TCP echo server', async () => {

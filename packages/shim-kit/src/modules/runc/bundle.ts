@@ -1,6 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RuntimeSpec } from '@shimkit/oci-spec';
+import type { Resources, RuntimeSpec } from '@shimkit/oci-spec';
 import { readJsonFile, writeJsonFile } from './json-file.js';
 
 /** What the backend remembers about a container, in `<bundle>/meta.json` (read back after a restart). */
@@ -10,11 +10,23 @@ export interface ContainerMeta {
   /** Runtime handler ('' = default) the container runs with. */
   handler: string;
   logPath: string;
-  /** Host pid of the container's init process. */
-  pid: number;
-  conmonPid: number;
+  /** Host pid of the container's init process; unset until StartContainer created it in the runtime. */
+  pid?: number;
+  conmonPid?: number;
+  /** How conmon is to run the container; StartContainer launches it (containerd, too, creates the runtime's container in Start). */
+  launch?: ConmonLaunch;
   createdAt: string;
   startedAt?: string;
+}
+
+/** What conmon needs to create a container, kept from CreateContainer to StartContainer. */
+export interface ConmonLaunch {
+  /** The log file conmon writes (a private one when kubelet gave no log path). */
+  logPath: string;
+  logSizeMax?: number;
+  terminal: boolean;
+  stdin: boolean;
+  leaveStdinOpen: boolean;
 }
 
 /** The parts of the container's process an exec inherits (env, cwd, user, capabilities ...). */
@@ -44,6 +56,26 @@ export async function writeBundle(dir: string, spec: RuntimeSpec, rootfs: string
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const config: RuntimeSpec = { ...spec, ociVersion: capOciVersion(spec.ociVersion, options.maxOciVersion), root: { ...spec.root, path: rootfs } };
   await writeFile(join(dir, 'config.json'), JSON.stringify(config), { mode: 0o600 });
+}
+
+/**
+ * Merges `resources` into the bundle's `linux.resources` (one level deep: `memory`, `cpu` ...
+ * keep the fields not given), for a container the runtime has not created yet.
+ */
+export async function updateBundleResources(dir: string, resources: Resources): Promise<void> {
+  const path = join(dir, 'config.json');
+  const spec = await readJsonFile<RuntimeSpec>(path);
+  if (spec === undefined) throw new Error(`${path} is missing`);
+  const current: Record<string, unknown> = { ...spec.linux?.resources };
+  for (const [key, value] of Object.entries(resources)) {
+    const before = current[key];
+    current[key] = isPlainObject(value) && isPlainObject(before) ? { ...before, ...value } : value;
+  }
+  await writeFile(path, JSON.stringify({ ...spec, linux: { ...spec.linux, resources: current } }), { mode: 0o600 });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The exec template of a bundle's config.json (after a restart, when only the disk knows it). */

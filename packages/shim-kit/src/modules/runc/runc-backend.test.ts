@@ -123,14 +123,29 @@ describe('RuncConmonBackend containers', () => {
     );
   });
 
-  it('fails a create whose command does not exist, leaving nothing behind', async () => {
+  it('fails the start of a container whose command does not exist, leaving no runtime container or conmon; remove takes the bundle', async () => {
     await setUp();
     const id = bed.id('ctr');
-    const error = await backend.createContainer({ id, sandboxId: sandbox.id, spec: bed.spec(id, sandbox, ['/no/such/binary']), rootfs: bed.rootfs, logPath: join(bed.logs, `${id}.log`) }).catch((e: unknown) => e);
+    // CreateContainer only writes the bundle; the runtime's container is made by StartContainer
+    await backend.createContainer({ id, sandboxId: sandbox.id, spec: bed.spec(id, sandbox, ['/no/such/binary']), rootfs: bed.rootfs, logPath: join(bed.logs, `${id}.log`) });
+    expect((await backend.containerState(id)).status).toBe('created');
+    const error = await backend.startContainer(id).catch((e: unknown) => e);
     expect(isShimError(error)).toBe(true);
     expect((error as Error).message).toMatch(/no\/such\/binary|no such file/i);
+    expect((await bed.leftovers()).containers).not.toContain(id);
+    await backend.removeContainer(id);
     await expect(stat(backend.layout.container(id))).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(backend.containerState(id)).rejects.toSatisfy((e: unknown) => isShimError(e, 'NotFound'));
+  });
+
+  it('applies resource updates made before the start to the container it starts', async () => {
+    await setUp();
+    const c = await run(['sleep', '3600'], { start: false });
+    await backend.updateResources(c.id, { memory: { limit: 64 * 1024 * 1024 } });
+    await backend.startContainer(c.id);
+    const { pid } = await backend.containerState(c.id);
+    const cgroup = (await readFile(`/proc/${pid}/cgroup`, 'utf8')).split('\n').find((l) => /:memory:/.test(l))?.split(':')[2] ?? '';
+    expect(await readFile(join('/sys/fs/cgroup/memory', cgroup, 'memory.limit_in_bytes'), 'utf8')).toBe(`${64 * 1024 * 1024}\n`);
   });
 
   it('stops and removes containers that were created but never started; a cancelled create leaves nothing', async () => {
@@ -212,6 +227,7 @@ describe('RuncConmonBackend containers', () => {
     await setUp();
     const running = await run(['sleep', '3600']);
     const quitter = await run(['sh', '-c', 'sleep 0.5; echo bye; exit 5']);
+    const pending = await run(['sh', '-c', 'echo late start'], { start: false });
     await backend.close();
     // the quitter exits while no backend watches
     await vi.waitFor(() => stat(join(backend.layout.exitDir, quitter.id)), { timeout: 10_000, interval: 50 });
@@ -227,6 +243,11 @@ describe('RuncConmonBackend containers', () => {
     expect(await backend.sandboxState(sandbox.id)).toBe('ready');
     await backend.stopContainer(running.id, { timeoutSeconds: 0 });
     expect((await exitOf(running.id)).exitCode).toBe(137);
+    // created before the restart, started after it
+    expect((await backend.containerState(pending.id)).status).toBe('created');
+    await backend.startContainer(pending.id);
+    expect((await exitOf(pending.id)).exitCode).toBe(0);
+    expect((await logLines(pending.logPath)).map((l) => l.split(' ').slice(1).join(' '))).toEqual(['stdout F late start']);
   });
 
   it('reports runc as ready, and not ready with a reason when a binary is missing', async () => {

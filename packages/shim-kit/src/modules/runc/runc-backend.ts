@@ -26,7 +26,9 @@ import {
   type SandboxInfo,
   type StopContainerOptions,
 } from '../../interfaces/runtime-backend.js';
-import { execTemplate, readExecTemplate, readMeta, removeBundle, writeBundle, writeMeta, type ContainerMeta, type ExecTemplate } from './bundle.js';
+import {
+  execTemplate, readExecTemplate, readMeta, removeBundle, updateBundleResources, writeBundle, writeMeta, type ConmonLaunch, type ContainerMeta, type ExecTemplate,
+} from './bundle.js';
 import { usageFromStats } from './cgroup-stats.js';
 import { attachConmon } from './conmon-attach.js';
 import { CONMON_REOPEN_LOG, writeConmonControl } from './conmon-control.js';
@@ -84,6 +86,8 @@ interface LiveContainer {
   meta: ContainerMeta;
   dir: string;
   exec?: ExecTemplate;
+  /** conmon is creating it in the runtime (StartContainer). */
+  launching?: Promise<void> | undefined;
 }
 
 // After SIGKILL (and after runc delete --force) a container is gone within milliseconds;
@@ -201,32 +205,17 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
       // conmon writes a k8s-file log; with no log path the output goes to a small file it rotates
       const logPath = options.logPath === '' ? join(dir, 'discarded.log') : options.logPath;
       await mkdir(dirname(logPath), { recursive: true });
-      try {
-        const created = await runtime.conmon.create(id, {
-          bundle: dir,
-          logPath,
-          ...(options.logPath === '' ? { logSizeMax: 1024 * 1024 } : {}),
-          terminal: spec.process?.terminal === true,
-          stdin: options.stdin === true,
-          leaveStdinOpen: options.stdinOnce !== true,
-          ...(signal === undefined ? {} : { signal }),
-        });
-        const meta: ContainerMeta = {
-          id,
-          sandboxId,
-          handler,
-          logPath: options.logPath,
-          pid: created.pid,
-          conmonPid: created.conmonPid,
-          createdAt: new Date().toISOString(),
-        };
-        await writeMeta(dir, meta);
-        this.#containers.set(id, { meta, dir, exec: execTemplate(spec) });
-      } catch (e) {
-        // a container of that id the runtime already had is not ours to delete
-        if (!isRuncError(e, 'ALREADY_EXISTS')) await runtime.runc.delete(id, { force: true }).catch(() => undefined);
-        throw toShimError(e, `creating container ${id}`);
-      }
+      const launch: ConmonLaunch = {
+        logPath,
+        ...(options.logPath === '' ? { logSizeMax: 1024 * 1024 } : {}),
+        terminal: spec.process?.terminal === true,
+        stdin: options.stdin === true,
+        leaveStdinOpen: options.stdinOnce !== true,
+      };
+      const meta: ContainerMeta = { id, sandboxId, handler, logPath: options.logPath, launch, createdAt: new Date().toISOString() };
+      if (signal?.aborted) throw new ShimError('Cancelled', `creating container ${id}: cancelled`, { cause: signal.reason });
+      await writeMeta(dir, meta);
+      this.#containers.set(id, { meta, dir, exec: execTemplate(spec) });
     } catch (e) {
       if (wroteBundle) await removeBundle(dir).catch(() => undefined);
       throw e;
@@ -235,8 +224,18 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     }
   }
 
+  /**
+   * Starts a container: conmon creates it in the runtime first (`runc create`, the container's
+   * init waits), then `runc start`. Like containerd, the runtime's container is made here rather
+   * than in CreateContainer, which only writes the bundle.
+   */
   async startContainer(id: string, options: OperationOptions = {}): Promise<{ startedAt: Date; pid?: number }> {
     const c = await this.#container(id);
+    if (c.meta.pid === undefined) {
+      if (await this.#exitOf(c)) throw new ShimError('FailedPrecondition', `container ${id} was stopped before it started`);
+      c.launching ??= this.#launch(c, options.signal).finally(() => (c.launching = undefined));
+      await c.launching;
+    }
     try {
       await this.#runtime(c.meta.handler).runc.start(id, options);
     } catch (e) {
@@ -252,6 +251,11 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     const c = await this.#container(id);
     const { runc } = this.#runtime(c.meta.handler);
     if (await this.#exitOf(c)) return;
+    if (c.meta.pid === undefined) {
+      // nothing runs yet: it ends as a container killed before it started would
+      await c.launching?.catch(() => undefined);
+      if (c.meta.pid === undefined) return void this.#record(c, { exitCode: 137, exitedAt: new Date(), oomKilled: false });
+    }
     const callerSignal = options.signal;
     const within = (ms: number): AbortSignal => (callerSignal === undefined ? AbortSignal.timeout(ms) : AbortSignal.any([callerSignal, AbortSignal.timeout(ms)]));
     if (options.timeoutSeconds > 0 && (await this.#kill(c, options.stopSignal ?? 'SIGTERM', options))) {
@@ -285,9 +289,10 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
       if (!isRuncError(e, 'NOT_FOUND')) throw toShimError(e, `removing container ${id}`);
     }
     // let conmon record the exit and go away before its directory does
-    if (processAlive(c.meta.conmonPid, 'conmon')) {
+    const { conmonPid } = c.meta;
+    if (conmonPid !== undefined && processAlive(conmonPid, 'conmon')) {
       await this.#waitExit(c, AbortSignal.timeout(KILL_WAIT_MS)).catch(() => undefined);
-      await waitFor(() => !processAlive(c.meta.conmonPid, 'conmon'), { timeoutMs: 2000, intervalMs: 2 });
+      await waitFor(() => !processAlive(conmonPid, 'conmon'), { timeoutMs: 2000, intervalMs: 2 });
     }
     this.#containers.delete(id);
     this.#exits.delete(id);
@@ -301,6 +306,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     const base = { pid: c.meta.pid, ...(c.meta.startedAt === undefined ? {} : { startedAt: new Date(c.meta.startedAt) }) };
     const exit = await this.#exitOf(c);
     if (exit) return { ...base, status: 'exited', exitCode: exit.exitCode, exitedAt: exit.exitedAt, oomKilled: exit.oomKilled };
+    if (c.meta.pid === undefined) return { status: 'created' };
     let status: string;
     try {
       status = (await this.#runtime(c.meta.handler).runc.state(id, options)).status;
@@ -359,6 +365,13 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
 
   async updateResources(id: string, resources: Resources, options: OperationOptions = {}): Promise<void> {
     const c = await this.#container(id);
+    await c.launching?.catch(() => undefined);
+    if (c.meta.pid === undefined) {
+      options.signal?.throwIfAborted();
+      return updateBundleResources(c.dir, resources).catch((e: unknown) => {
+        throw new ShimError('Internal', `updating the resources of container ${id} in its bundle: ${String(e)}`, { cause: e });
+      });
+    }
     try {
       await this.#runtime(c.meta.handler).runc.update(id, resources, options);
     } catch (e) {
@@ -372,7 +385,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     const timestamp = new Date();
     if (c.meta.startedAt === undefined || (await this.#exitOf(c))) return { timestamp };
     try {
-      return usageFromStats(await readCgroupStats(c.meta.pid), timestamp);
+      return usageFromStats(await readCgroupStats(c.meta.pid ?? 0), timestamp);
     } catch (e) {
       if (isRuncError(e, 'NOT_FOUND')) return { timestamp };
       throw toShimError(e, `stats of container ${id}`);
@@ -385,7 +398,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
    */
   async reopenContainerLog(id: string, options: OperationOptions = {}): Promise<void> {
     const c = await this.#container(id);
-    if (c.meta.logPath === '') return;
+    if (c.meta.logPath === '' || c.meta.pid === undefined) return; // no conmon writes it yet
     if (await this.#exitOf(c)) throw new ShimError('FailedPrecondition', `container ${id} is not running`);
     try {
       await writeConmonControl(c.dir, { type: CONMON_REOPEN_LOG }, 'reopen the log');
@@ -519,9 +532,30 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     if (c === undefined || this.#exits.has(id)) return;
     const oomKilled = await this.#runtime(c.meta.handler).conmon.oomKilled(join(c.dir, 'conmon'));
     if (this.#exits.has(id) || !this.#containers.has(id)) return;
-    const exit: ContainerExit = { id, exitCode: status.exitCode, exitedAt: status.exitedAt, oomKilled };
-    this.#exits.set(id, exit);
+    this.#record(c, { ...status, oomKilled });
+  }
+
+  #record(c: LiveContainer, status: Omit<ContainerExit, 'id'>): void {
+    const exit: ContainerExit = { id: c.meta.id, ...status };
+    this.#exits.set(exit.id, exit);
     for (const listener of [...this.#listeners]) this.#tell(listener, exit);
+  }
+
+  /** conmon creates the container in the runtime (it runs `runc create`); the pids go to the meta file. */
+  async #launch(c: LiveContainer, signal: AbortSignal | undefined): Promise<void> {
+    const { id } = c.meta;
+    const runtime = this.#runtime(c.meta.handler);
+    const launch = c.meta.launch;
+    if (launch === undefined) throw new ShimError('Internal', `container ${id}: its meta file says nothing of how to start conmon`);
+    try {
+      const created = await runtime.conmon.create(id, { bundle: c.dir, ...launch, ...(signal === undefined ? {} : { signal }) });
+      c.meta = { ...c.meta, pid: created.pid, conmonPid: created.conmonPid };
+      await writeMeta(c.dir, c.meta);
+    } catch (e) {
+      // a container of that id the runtime already had is not ours to delete
+      if (!isRuncError(e, 'ALREADY_EXISTS')) await runtime.runc.delete(id, { force: true }).catch(() => undefined);
+      throw toShimError(e, `creating container ${id} in the runtime`);
+    }
   }
 
   #tell(listener: (exit: ContainerExit) => void, exit: ContainerExit): void {

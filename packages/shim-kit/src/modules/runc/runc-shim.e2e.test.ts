@@ -149,7 +149,9 @@ describe('a shim on the runc + conmon backend (CRI over gRPC)', () => {
       expect(await status(finisher)).toMatchObject({ state: ContainerState.CONTAINER_EXITED, exitCode: 0, reason: 'Completed' });
       expect((await logLines(join(bed.logs, uid, 'finisher.log'))).map((l) => l.split(' ').slice(1).join(' '))).toEqual(['stdout F bye']);
 
-      expect(await inRunc(neverStarted)).toBe(true);
+      // CreateContainer writes the bundle only: StartContainer makes the runtime's container
+      expect(await inRunc(neverStarted)).toBe(false);
+      expect(await status(neverStarted)).toMatchObject({ state: ContainerState.CONTAINER_CREATED });
       expect(await inRunc(running)).toBe(true);
       for (const id of [stopped, finisher, neverStarted, running]) {
         await cri.runtime.removeContainer({ containerId: id });

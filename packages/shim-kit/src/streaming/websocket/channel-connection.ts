@@ -111,6 +111,10 @@ export class ChannelConnection {
     }
   }
 
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   private onMessage(data: RawData, _isBinary: boolean): void {
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     this.idleTimer?.refresh();

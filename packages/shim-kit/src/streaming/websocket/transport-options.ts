@@ -5,7 +5,7 @@ export const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 export interface WebSocketTransportOptions {
   /** Largest message accepted from the client, in bytes (default 1 MiB); a larger one closes the connection with 1009. */
   maxPayload?: number;
-  /** Closes the connection when no data went either way for this long (kubelet's stream idle timeout; default: never). */
+  /** Closes the connection when no data went either way for this long (kubelet's stream idle timeout; default: never). Channel protocols only: the SPDY tunnel has its own pings. */
   idleTimeoutMs?: number;
   /** How long the handshake may take (default 30 s). */
   handshakeTimeoutMs?: number;

@@ -11,8 +11,9 @@ import { ttyResizer } from './tty-resizer.js';
  * Starts `runc exec` of container `id` as a child of this process. Without a tty it gets pipes for
  * the streams asked for. With a tty, runc runs in the foreground on a terminal `script` (util-linux,
  * always on Debian) opens for it: runc then makes the container's terminal itself and relays it to
- * its own, since Node can neither open a pty nor take runc's console socket fd. The output of a
- * tty exec comes on stdout. `kill()` SIGKILLs the exec'd process (its pid from runc's pid file) and runc.
+ * its own, since Node can neither open a pty nor take runc's console socket fd. That outer terminal
+ * is made raw before runc starts (runc does so too, but the command's first output may come
+ * earlier and would get a second CR). The output of a tty exec comes on stdout. `kill()` SIGKILLs the exec'd process (its pid from runc's pid file) and runc.
  */
 export async function startRuncExec(runc: Runc, id: string, process: OciProcess, options: ExecOptions): Promise<ExecProcess> {
   if (options.cmd.length === 0) throw new ShimError('InvalidArgument', 'exec: cmd is empty');
@@ -21,7 +22,7 @@ export async function startRuncExec(runc: Runc, id: string, process: OciProcess,
   await runc.writeProcessFile(processFile, { ...process, args: options.cmd, terminal: options.tty });
   const argv = [runc.binary, ...runc.globalArgs(), 'exec', '--process', processFile, '--pid-file', pidFile, id];
   const child = options.tty
-    ? spawn('script', ['--quiet', '--return', '--echo', 'never', '--command', `exec ${argv.map(shellQuote).join(' ')}`, '/dev/null'], {
+    ? spawn('script', ['--quiet', '--return', '--echo', 'never', '--command', `stty raw -echo && exec ${argv.map(shellQuote).join(' ')}`, '/dev/null'], {
       stdio: ['pipe', 'pipe', 'ignore'],
       env: { ...globalThis.process.env, SHELL: '/bin/sh' },
     })

@@ -6,7 +6,8 @@ import { findSandbox } from './support.js';
 /**
  * PortForward: answers with a single-use URL of the shim's streaming server, where the client's
  * `portforward.k8s.io` streams reach 127.0.0.1:<port> inside the pod's network namespace (on the
- * host for a host-network pod). The ports come with each stream, as kubelet sends them.
+ * host for a host-network pod). Over SPDY the ports come with each stream; a WebSocket client
+ * gets the request's ports, as kubelet does.
  */
 export const portForward: ShimHandler<PortForwardRequest, PortForwardResponse> = async (shim, request) => {
   if (request.podSandboxId === '') throw new ShimError('InvalidArgument', 'podSandboxId is required');
@@ -19,5 +20,5 @@ export const portForward: ShimHandler<PortForwardRequest, PortForwardResponse> =
   return shim.streaming.requestPortForward({
     podSandboxId: record.id,
     ...(record.netnsPath === undefined ? {} : { netnsPath: record.netnsPath }),
-  });
+  }, request.port);
 };

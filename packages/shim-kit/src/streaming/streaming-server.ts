@@ -9,6 +9,7 @@ import type { PortForwarder, PortForwardTarget } from './port-forwarder.js';
 import { servePortForward } from './port-forward-session.js';
 import type { RemoteCommandOptions, RemoteCommandSession } from './remote-command.js';
 import { acceptSpdyRemoteCommand } from './spdy-remote-command.js';
+import { acceptWebSocketPortForward, acceptWebSocketRemoteCommand, isWebSocketUpgrade } from './websocket/index.js';
 
 /** The remote-command protocol this server speaks (the exit status comes as a metav1.Status on the error stream). */
 export const EXEC_PROTOCOL_V4 = 'v4.channel.k8s.io';
@@ -39,16 +40,18 @@ export interface StreamingServerOptions {
 type Pending = { expiresAt: number } & (
   | { kind: 'exec'; request: ExecRequest }
   | { kind: 'attach'; request: AttachRequest }
-  | { kind: 'portforward'; target: PortForwardTarget }
+  | { kind: 'portforward'; target: PortForwardTarget; ports: readonly number[] }
 );
 
 type Closable = { closed: Promise<void>; close(): Promise<void> };
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /**
  * kubelet's CRI streaming server for the runtime side: `requestExec`, `requestAttach` and
  * `requestPortForward` answer their RPCs with a single-use URL; the client (kubelet's proxy,
- * crictl) upgrades a request to that URL to SPDY/3.1 and opens its streams, and the command
- * runs, the container is attached to or the ports are forwarded with them.
+ * crictl) upgrades a request to that URL to SPDY/3.1 or to a WebSocket (kubelet's channel
+ * protocols) and opens its streams, and the command runs, the container is attached to or the
+ * ports are forwarded with them.
  */
 export class StreamingServer {
   private readonly pending = new Map<string, Pending>();
@@ -68,7 +71,7 @@ export class StreamingServer {
   static async start(options: StreamingServerOptions, signal?: AbortSignal): Promise<StreamingServer> {
     signal?.throwIfAborted();
     const server = createServer((_req, res) => {
-      res.writeHead(400, { 'content-type': 'text/plain' }).end('this endpoint needs an Upgrade: SPDY/3.1 request\n');
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('this endpoint needs an Upgrade: SPDY/3.1 or websocket request\n');
     });
     const host = options.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
@@ -100,13 +103,17 @@ export class StreamingServer {
     return this.register({ kind: 'attach', request: { ...request } });
   }
 
-  /** Registers a port forward into a pod and returns the single-use URL the client must open (the PortForwardResponse url). */
-  requestPortForward(target: PortForwardTarget): { url: string } {
+  /**
+   * Registers a port forward into a pod and returns the single-use URL the client must open (the
+   * PortForwardResponse url). `ports` (the request's) are what a WebSocket client gets; over SPDY
+   * each stream names its port.
+   */
+  requestPortForward(target: PortForwardTarget, ports: readonly number[] = []): { url: string } {
     if (this.options.portForward === undefined) throw new ShimError('Unimplemented', 'this streaming server has no port forwarder');
-    return this.register({ kind: 'portforward', target: { ...target } });
+    return this.register({ kind: 'portforward', target: { ...target }, ports: [...ports] });
   }
 
-  private register(entry: { kind: 'exec'; request: ExecRequest } | { kind: 'attach'; request: AttachRequest } | { kind: 'portforward'; target: PortForwardTarget }): { url: string } {
+  private register(entry: DistributiveOmit<Pending, 'expiresAt'>): { url: string } {
     this.prune();
     const max = this.options.maxPendingRequests ?? 1000;
     if (this.pending.size >= max) throw new ShimError('ResourceExhausted', `${max} streaming requests are already waiting for their client`);
@@ -146,9 +153,10 @@ export class StreamingServer {
     const entry = token === undefined ? undefined : this.pending.get(token);
     if (token !== undefined) this.pending.delete(token); // single use, even when the handshake fails
     if (entry === undefined || entry.expiresAt <= this.now() || entry.kind !== match?.[1]) return refuse(socket, 404, 'Not Found', `unknown or expired ${match?.[1] ?? 'streaming'} request`);
+    if (isWebSocketUpgrade(req)) return this.serveWebSocket(entry, req, socket, head);
     const protocol = entry.kind === 'portforward' ? PORT_FORWARD_PROTOCOL_V1 : EXEC_PROTOCOL_V4;
     if ((req.headers.upgrade ?? '').toLowerCase() !== 'spdy/3.1') {
-      return refuse(socket, 400, 'Bad Request', `unsupported upgrade "${req.headers.upgrade ?? ''}", only SPDY/3.1 is served`);
+      return refuse(socket, 400, 'Bad Request', `unsupported upgrade "${req.headers.upgrade ?? ''}", only SPDY/3.1 and websocket are served`);
     }
     const offered = (req.headers['x-stream-protocol-version'] ?? '').toString().split(',').map((p) => p.trim()).filter((p) => p !== '');
     if (!offered.includes(protocol)) {
@@ -157,17 +165,36 @@ export class StreamingServer {
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`);
     if (head.length > 0) socket.unshift(head);
     if (entry.kind === 'portforward') {
-      return this.track(servePortForward(socket, {
-        target: entry.target,
-        forward: this.options.portForward as PortForwarder,
-        pairTimeoutMs: this.options.streamCreationTimeoutMs ?? 30_000,
-      }));
+      return this.track(servePortForward(socket, { target: entry.target, forward: this.options.portForward as PortForwarder, pairTimeoutMs: this.streamCreationTimeoutMs }));
     }
-    const session = acceptSpdyRemoteCommand(socket, { ...streamsOf(entry.request), streamCreationTimeoutMs: this.options.streamCreationTimeoutMs ?? 30_000 });
+    const session = acceptSpdyRemoteCommand(socket, { ...streamsOf(entry.request), streamCreationTimeoutMs: this.streamCreationTimeoutMs });
     this.track(session);
-    void this.serveRemoteCommand(session, (streams, signal) => (entry.kind === 'exec'
-      ? this.options.exec(entry.request, streams, signal).then(exitStatus)
-      : (this.options.attach as AttachRunner)(entry.request, streams, signal).then(() => exitStatus(0))));
+    void this.serveRemoteCommand(session, this.runner(entry));
+  }
+
+  /** The same requests over WebSocket: kubelet's channel protocols (and client-go's SPDY tunnel for port forward). */
+  private serveWebSocket(entry: Pending, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const streamCreationTimeoutMs = this.streamCreationTimeoutMs;
+    if (entry.kind === 'portforward') {
+      const forward = this.options.portForward as PortForwarder;
+      const session = acceptWebSocketPortForward(req, socket, head, { target: entry.target, forward, ports: entry.ports, streamCreationTimeoutMs });
+      if (session !== undefined) this.track(session);
+      return;
+    }
+    const session = acceptWebSocketRemoteCommand(req, socket, head, { ...streamsOf(entry.request), streamCreationTimeoutMs });
+    if (session === undefined) return;
+    this.track(session);
+    void this.serveRemoteCommand(session, this.runner(entry));
+  }
+
+  private get streamCreationTimeoutMs(): number {
+    return this.options.streamCreationTimeoutMs ?? 30_000;
+  }
+
+  /** What runs an exec or attach entry once its streams are open, as the status to report. */
+  private runner(entry: Extract<Pending, { kind: 'exec' | 'attach' }>): (streams: ExecStreams, signal: AbortSignal) => Promise<ExecStatus> {
+    if (entry.kind === 'exec') return (streams, signal) => this.options.exec(entry.request, streams, signal).then(exitStatus);
+    return (streams, signal) => (this.options.attach as AttachRunner)(entry.request, streams, signal).then(() => exitStatus(0));
   }
 
   private track(connection: Closable): void {

@@ -3,6 +3,7 @@ import { ContainerState, type CriClient } from '@shimkit/cri-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Shim } from '../../src/shim/create-shim.js';
 import { forwardOnce, openStream, RemoteCommandClient, runExec, spdySession, upgradeRequest } from '../../src/streaming/spdy-exec-client.test-helper.js';
+import { ChannelTestClient } from '../../src/streaming/websocket/websocket-test-client.test-helper.js';
 import { E2eBed, EMPTY_LEFTOVERS } from './e2e-bed.js';
 
 let bed: E2eBed;
@@ -229,6 +230,68 @@ describe('streaming RPCs on the default modules (real runc) over gRPC', () => {
       await expect(cri.runtime.attach({ containerId })).rejects.toMatchObject({ code: 'InvalidArgument' });
       await cri.runtime.stopContainer({ containerId, timeout: 0n });
       await expect(cri.runtime.attach({ containerId, stdout: true })).rejects.toMatchObject({ code: 'FailedPrecondition' });
+    } finally {
+      await pod.remove();
+    }
+  });
+
+  it('serves the same requests over WebSocket (kubelet\'s channel protocols): exec with v5 and a tty, attach, port forward', async () => {
+    const serve = 'mkdir -p /www && echo ws-pod > /www/index.html && httpd -p 127.0.0.1:8080 -h /www; exec sh';
+    const pod = await runPod('ws', bed.container('ws', { command: ['sh', '-c', serve], stdin: true }));
+    const ws = (url: string): string => url.replace(/^http:/, 'ws:');
+    try {
+      // non-tty exec over v5: stdin half-closed with the close signal, exit status on channel 3
+      const { url } = await cri.runtime.exec({ containerId: pod.containerId, cmd: ['sh', '-c', 'cat; echo err >&2; exit 4'], stdin: true, stdout: true, stderr: true });
+      const exec = await ChannelTestClient.connect(ws(url), ['v5.channel.k8s.io']);
+      exec.send(0, 'over websocket\n');
+      exec.ws.send(Buffer.of(255, 0));
+      await exec.closed;
+      expect(exec.received(1).toString()).toBe('over websocket\n');
+      expect(exec.received(2).toString()).toBe('err\n');
+      expect(JSON.parse(exec.received(3).toString())).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '4' }] } });
+
+      // tty exec over v4 base64: one output stream, sizes on channel 4
+      const tty = await cri.runtime.exec({ containerId: pod.containerId, cmd: ['sh', '-c', 'while read line; do stty size; done'], tty: true, stdin: true, stdout: true });
+      const term = await ChannelTestClient.connect(ws(tty.url), ['v4.base64.channel.k8s.io'], 'base64');
+      try {
+        term.send(4, JSON.stringify({ Width: 72, Height: 19 }));
+        const deadline = Date.now() + 10_000;
+        while (!term.received(1).toString().includes('19 72') && Date.now() < deadline) {
+          term.send(0, '\n');
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(term.received(1).toString()).toContain('19 72\r\n');
+      } finally {
+        term.ws.close();
+        await term.closed;
+      }
+
+      // attach over v4: the container's shell reads what we send
+      const attach = await cri.runtime.attach({ containerId: pod.containerId, stdin: true, stdout: true, stderr: true });
+      const attached = await ChannelTestClient.connect(ws(attach.url), ['v4.channel.k8s.io']);
+      try {
+        attached.send(0, 'echo attached-over-ws\n');
+        await attached.until(() => attached.received(1).toString().includes('attached-over-ws\n'), 'attach output');
+      } finally {
+        attached.ws.close();
+        await attached.closed;
+      }
+
+      // port forward over v4: data channel 0 and error channel 1 each start with the port (uint16 LE)
+      let page = '';
+      // httpd may still be starting: a few tries, each on a new URL
+      for (let i = 0; i < 20 && !page.includes('ws-pod'); i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 200));
+        const { url: pfUrl } = await cri.runtime.portForward({ podSandboxId: pod.podSandboxId, port: [8080] });
+        const client = await ChannelTestClient.connect(ws(pfUrl), ['v4.channel.k8s.io']);
+        await client.until(() => client.bytes(0) >= 2 && client.bytes(1) >= 2, 'port headers');
+        expect([...client.received(0).subarray(0, 2)]).toEqual([8080 & 0xff, 8080 >> 8]);
+        client.send(0, 'GET /index.html HTTP/1.0\r\n\r\n');
+        await client.closed;
+        page = client.received(0).subarray(2).toString();
+      }
+      expect(page).toMatch(/^HTTP\/1\.[01] 200 OK\r\n/);
+      expect(page).toContain('ws-pod\n');
     } finally {
       await pod.remove();
     }

@@ -1,0 +1,179 @@
+// kubectl (client-go) as the streaming client of a real shim: a fake API server answers the few
+// GETs kubectl makes and, as kubelet does, asks the shim for an Exec/PortForward URL over CRI and
+// proxies the client's upgrade to it byte for byte. kubectl 1.30+ speaks WebSocket for exec
+// (v5.channel.k8s.io) and SPDY tunnelled in WebSocket for port-forward.
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { CriClient } from '@shimkit/cri-types';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Shim } from '../../src/shim/create-shim.js';
+import { E2eBed, EMPTY_LEFTOVERS } from './e2e-bed.js';
+
+function runs(file: string, args: string[]): boolean {
+  try {
+    execFileSync(file, args, { stdio: 'ignore', timeout: 20_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const hasKubectl = runs('kubectl', ['version', '--client']);
+
+let bed: E2eBed;
+let shim: Shim;
+let cri: CriClient;
+let api: { url: string; close(): Promise<void> };
+let pod: { podSandboxId: string; containerId: string };
+
+const json = (res: ServerResponse, body: unknown, code = 200): void => void res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+
+/** The discovery and pod GETs of kubectl exec/port-forward, and the upgrades proxied to the shim's streaming server. */
+async function fakeApiServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Duplex>();
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path === '/version') return json(res, { major: '1', minor: '32', gitVersion: 'v1.32.0' });
+    if (path === '/api') return json(res, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] });
+    if (path === '/apis') return json(res, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
+    if (path === '/api/v1') {
+      const sub = (name: string, kind: string) => ({ name, singularName: '', namespaced: true, kind, verbs: ['create', 'get'] });
+      return json(res, { kind: 'APIResourceList', groupVersion: 'v1', resources: [{ name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get'] }, sub('pods/exec', 'PodExecOptions'), sub('pods/portforward', 'PodPortForwardOptions')] });
+    }
+    if (path === '/api/v1/namespaces/default/pods/p') {
+      return json(res, { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'p', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'busybox' }] }, status: { phase: 'Running' } });
+    }
+    json(res, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404 }, 404);
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.once('close', () => sockets.delete(socket));
+    void proxy(req, socket, head).catch((e: unknown) => socket.end(`HTTP/1.1 500 Internal Server Error\r\nContent-Length: ${String(e).length}\r\n\r\n${String(e)}`));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no address');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** Asks the shim for the streaming URL of this request, then relays the upgrade to it unchanged (kubelet's redirect-less proxy). */
+async function proxy(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://x');
+  const flag = (name: string): boolean => ['1', 'true'].includes(url.searchParams.get(name) ?? '');
+  const target = url.pathname.endsWith('/portforward')
+    ? await cri.runtime.portForward({ podSandboxId: pod.podSandboxId, port: url.searchParams.getAll('ports').map(Number) })
+    : await cri.runtime.exec({ containerId: pod.containerId, cmd: url.searchParams.getAll('command'), stdin: flag('stdin'), stdout: flag('stdout'), stderr: flag('stderr'), tty: flag('tty') });
+  const to = new URL(target.url);
+  const upstream: Socket = connect({ host: to.hostname, port: Number(to.port) });
+  upstream.on('error', () => socket.destroy());
+  const headers: string[] = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] as string;
+    headers.push(`${name}: ${name.toLowerCase() === 'host' ? to.host : (req.rawHeaders[i + 1] as string)}`);
+  }
+  upstream.write(`${req.method ?? 'GET'} ${to.pathname} HTTP/1.1\r\n${headers.join('\r\n')}\r\n\r\n`);
+  if (head.length > 0) upstream.write(head);
+  socket.pipe(upstream).pipe(socket);
+  socket.once('close', () => upstream.destroy());
+  upstream.once('close', () => socket.destroy());
+}
+
+function kubectl(args: string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn('kubectl', [`--server=${api.url}`, ...args], { env: { ...process.env, KUBECONFIG: '/nonexistent/kubeconfig' }, timeout: 30_000 });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.end(stdin);
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe.skipIf(!hasKubectl)('kubectl exec and port-forward through a real shim (runc, conmon, CNI)', () => {
+  beforeAll(async () => {
+    bed = await E2eBed.start();
+    ({ shim, cri } = await bed.startShim());
+    await cri.image.pullImage({ image: { image: bed.images.busybox.reference } });
+    const config = bed.pod('kubectl');
+    const { podSandboxId } = await cri.runtime.runPodSandbox({ config });
+    const serve = 'mkdir -p /www && echo served-in-the-pod > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www';
+    const { containerId } = await cri.runtime.createContainer({ podSandboxId, sandboxConfig: config, config: bed.container('c', { command: ['sh', '-c', serve] }) });
+    await cri.runtime.startContainer({ containerId });
+    pod = { podSandboxId, containerId };
+    api = await fakeApiServer();
+  });
+  afterAll(async () => {
+    try {
+      await api?.close();
+      if (pod !== undefined) {
+        await cri.runtime.stopPodSandbox({ podSandboxId: pod.podSandboxId });
+        await cri.runtime.removePodSandbox({ podSandboxId: pod.podSandboxId });
+      }
+      await cri?.close();
+      await shim?.close();
+      expect(await bed.leftovers()).toEqual(EMPTY_LEFTOVERS);
+    } finally {
+      await bed?.destroy();
+    }
+  });
+
+  it('kubectl exec -i: stdin to its end, stdout, stderr and the exit code of a command in the container', async () => {
+    const result = await kubectl(['exec', '-i', 'p', '--', 'sh', '-c', 'cat; cat /etc/hostname; echo to-stderr >&2; exit 3'], 'from kubectl\n');
+    expect(result.stdout).toBe('from kubectl\nkubectl\n');
+    expect(result.stderr).toContain('to-stderr\n');
+    expect(result.stderr).toContain('command terminated with exit code 3');
+    expect(result.code).toBe(3);
+    expect(await kubectl(['exec', 'p', '--', 'echo', 'fine'])).toEqual({ code: 0, stdout: 'fine\n', stderr: '' });
+  });
+
+  it.skipIf(!runs('script', ['-qec', 'true', '/dev/null']))('kubectl exec -it: the command gets a terminal of kubectl\'s size', async () => {
+    // script(1) gives kubectl a terminal of 33 rows and 101 columns
+    const line = `stty rows 33 cols 101; KUBECONFIG=/nonexistent/kubeconfig kubectl --server=${api.url} exec -it p -- sh -c 'sleep 0.5; tty; stty size'`;
+    const child = spawn('script', ['-qec', line, '/dev/null'], { timeout: 30_000 });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdin.end();
+    const code = await new Promise((resolve) => child.once('close', resolve));
+    expect(out).toMatch(/\/dev\/pts\/\d+\r\n/);
+    expect(out).toContain('33 101\r\n');
+    expect(code).toBe(0);
+  });
+
+  it('kubectl port-forward reaches 127.0.0.1:8080 inside the pod\'s network namespace', async () => {
+    const child = spawn('kubectl', [`--server=${api.url}`, 'port-forward', 'pod/p', ':8080'], { env: { ...process.env, KUBECONFIG: '/nonexistent/kubeconfig' } });
+    try {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      for (let i = 0; i < 200 && !/Forwarding from 127\.0\.0\.1:\d+/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+      const local = Number(/Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+      expect(local, out).toBeGreaterThan(0);
+      let page = '';
+      for (let i = 0; i < 20 && !page.includes('served-in-the-pod'); i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 200));
+        page = await new Promise<string>((resolve) => {
+          const socket = connect({ host: '127.0.0.1', port: local });
+          let got = '';
+          socket.on('data', (d: Buffer) => (got += d.toString()));
+          socket.on('error', () => resolve(got));
+          socket.on('close', () => resolve(got));
+          socket.setTimeout(10_000, () => socket.destroy());
+          socket.write('GET /index.html HTTP/1.0\r\n\r\n');
+        });
+      }
+      expect(page).toMatch(/^HTTP\/1\.[01] 200 OK\r\n/);
+      expect(page).toContain('served-in-the-pod\n');
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('close', r));
+    }
+  });
+});

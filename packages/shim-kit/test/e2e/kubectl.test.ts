@@ -6,7 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { CriClient } from '@shimkit/cri-types';
+import { ContainerState, type CriClient } from '@shimkit/cri-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Shim } from '../../src/shim/create-shim.js';
 import { E2eBed, EMPTY_LEFTOVERS } from './e2e-bed.js';
@@ -25,7 +25,7 @@ let bed: E2eBed;
 let shim: Shim;
 let cri: CriClient;
 let api: { url: string; close(): Promise<void> };
-let pod: { podSandboxId: string; containerId: string };
+let pod: { podSandboxId: string; containerId: string; shellId: string };
 
 const json = (res: ServerResponse, body: unknown, code = 200): void => void res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 
@@ -39,10 +39,11 @@ async function fakeApiServer(): Promise<{ url: string; close(): Promise<void> }>
     if (path === '/apis') return json(res, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
     if (path === '/api/v1') {
       const sub = (name: string, kind: string) => ({ name, singularName: '', namespaced: true, kind, verbs: ['create', 'get'] });
-      return json(res, { kind: 'APIResourceList', groupVersion: 'v1', resources: [{ name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get'] }, sub('pods/exec', 'PodExecOptions'), sub('pods/portforward', 'PodPortForwardOptions')] });
+      return json(res, { kind: 'APIResourceList', groupVersion: 'v1', resources: [{ name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get'] }, sub('pods/exec', 'PodExecOptions'), sub('pods/attach', 'PodAttachOptions'), sub('pods/portforward', 'PodPortForwardOptions')] });
     }
     if (path === '/api/v1/namespaces/default/pods/p') {
-      return json(res, { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'p', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'busybox' }] }, status: { phase: 'Running' } });
+      const containers = [{ name: 'c', image: 'busybox' }, { name: 'shell', image: 'busybox', stdin: true, stdinOnce: true }];
+      return json(res, { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'p', namespace: 'default' }, spec: { containers }, status: { phase: 'Running' } });
     }
     json(res, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404 }, 404);
   });
@@ -69,9 +70,13 @@ async function fakeApiServer(): Promise<{ url: string; close(): Promise<void> }>
 async function proxy(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://x');
   const flag = (name: string): boolean => ['1', 'true'].includes(url.searchParams.get(name) ?? '');
+  const streams = { stdin: flag('stdin'), stdout: flag('stdout'), stderr: flag('stderr'), tty: flag('tty') };
+  const containerId = url.searchParams.get('container') === 'shell' ? pod.shellId : pod.containerId;
   const target = url.pathname.endsWith('/portforward')
     ? await cri.runtime.portForward({ podSandboxId: pod.podSandboxId, port: url.searchParams.getAll('ports').map(Number) })
-    : await cri.runtime.exec({ containerId: pod.containerId, cmd: url.searchParams.getAll('command'), stdin: flag('stdin'), stdout: flag('stdout'), stderr: flag('stderr'), tty: flag('tty') });
+    : url.pathname.endsWith('/attach')
+      ? await cri.runtime.attach({ containerId, ...streams })
+      : await cri.runtime.exec({ containerId, cmd: url.searchParams.getAll('command'), ...streams });
   const to = new URL(target.url);
   const upstream: Socket = connect({ host: to.hostname, port: Number(to.port) });
   upstream.on('error', () => socket.destroy());
@@ -97,7 +102,7 @@ function kubectl(args: string[], stdin = ''): Promise<{ code: number | null; std
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-describe.skipIf(!hasKubectl)('kubectl exec and port-forward through a real shim (runc, conmon, CNI)', () => {
+describe.skipIf(!hasKubectl)('kubectl exec, attach and port-forward through a real shim (runc, conmon, CNI)', () => {
   beforeAll(async () => {
     bed = await E2eBed.start();
     ({ shim, cri } = await bed.startShim());
@@ -107,7 +112,9 @@ describe.skipIf(!hasKubectl)('kubectl exec and port-forward through a real shim 
     const serve = 'mkdir -p /www && echo served-in-the-pod > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www';
     const { containerId } = await cri.runtime.createContainer({ podSandboxId, sandboxConfig: config, config: bed.container('c', { command: ['sh', '-c', serve] }) });
     await cri.runtime.startContainer({ containerId });
-    pod = { podSandboxId, containerId };
+    const shell = await cri.runtime.createContainer({ podSandboxId, sandboxConfig: config, config: bed.container('shell', { command: ['sh'], stdin: true, stdinOnce: true }) });
+    await cri.runtime.startContainer({ containerId: shell.containerId });
+    pod = { podSandboxId, containerId, shellId: shell.containerId };
     api = await fakeApiServer();
   });
   afterAll(async () => {
@@ -126,17 +133,17 @@ describe.skipIf(!hasKubectl)('kubectl exec and port-forward through a real shim 
   });
 
   it('kubectl exec -i: stdin to its end, stdout, stderr and the exit code of a command in the container', async () => {
-    const result = await kubectl(['exec', '-i', 'p', '--', 'sh', '-c', 'cat; cat /etc/hostname; echo to-stderr >&2; exit 3'], 'from kubectl\n');
+    const result = await kubectl(['exec', '-i', 'p', '-c', 'c', '--', 'sh', '-c', 'cat; cat /etc/hostname; echo to-stderr >&2; exit 3'], 'from kubectl\n');
     expect(result.stdout).toBe('from kubectl\nkubectl\n');
     expect(result.stderr).toContain('to-stderr\n');
     expect(result.stderr).toContain('command terminated with exit code 3');
     expect(result.code).toBe(3);
-    expect(await kubectl(['exec', 'p', '--', 'echo', 'fine'])).toEqual({ code: 0, stdout: 'fine\n', stderr: '' });
+    expect(await kubectl(['exec', 'p', '-c', 'c', '--', 'echo', 'fine'])).toEqual({ code: 0, stdout: 'fine\n', stderr: '' });
   });
 
   it.skipIf(!runs('script', ['-qec', 'true', '/dev/null']))('kubectl exec -it: the command gets a terminal of kubectl\'s size', async () => {
     // script(1) gives kubectl a terminal of 33 rows and 101 columns
-    const line = `stty rows 33 cols 101; KUBECONFIG=/nonexistent/kubeconfig kubectl --server=${api.url} exec -it p -- sh -c 'sleep 0.5; tty; stty size'`;
+    const line = `stty rows 33 cols 101; KUBECONFIG=/nonexistent/kubeconfig kubectl --server=${api.url} exec -it p -c c -- sh -c 'sleep 0.5; tty; stty size'`;
     const child = spawn('script', ['-qec', line, '/dev/null'], { timeout: 30_000 });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -145,6 +152,13 @@ describe.skipIf(!hasKubectl)('kubectl exec and port-forward through a real shim 
     expect(out).toMatch(/\/dev\/pts\/\d+\r\n/);
     expect(out).toContain('33 101\r\n');
     expect(code).toBe(0);
+  });
+
+  it('kubectl attach -i: the container\'s shell reads kubectl\'s input; its end closes the stdin_once container\'s stdin', async () => {
+    const result = await kubectl(['attach', '-i', 'p', '-c', 'shell'], 'echo attached-by-kubectl\nexit 5\n');
+    expect(result.stdout).toContain('attached-by-kubectl\n');
+    for (let i = 0; i < 50 && (await cri.runtime.containerStatus({ containerId: pod.shellId })).status?.exitCode !== 5; i++) await new Promise((r) => setTimeout(r, 100));
+    expect((await cri.runtime.containerStatus({ containerId: pod.shellId })).status).toMatchObject({ state: ContainerState.CONTAINER_EXITED, exitCode: 5 });
   });
 
   it('kubectl port-forward reaches 127.0.0.1:8080 inside the pod\'s network namespace', async () => {

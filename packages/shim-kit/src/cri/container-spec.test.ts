@@ -2,11 +2,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContainerConfig, MountPropagation, NamespaceMode, PodSandboxConfig, SecurityProfile_ProfileType, type DeepPartial } from '@shimkit/cri-types';
-import { DEFAULT_CAPABILITIES, LINUX_CAPABILITIES, type ImageConfig } from '@shimkit/oci-spec';
+import { DEFAULT_CAPABILITIES, type ImageConfig } from '@shimkit/oci-spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageRecord } from '../interfaces/image-backend.js';
 import type { SandboxRecord } from '../interfaces/sandbox-record.js';
 import { containerSpec, type ContainerSpecInput } from './container-spec.js';
+import { hostAppArmorEnabled } from './host-apparmor.js';
+import { hostCapabilities } from './host-capabilities.js';
 
 const image: ImageRecord = {
   id: 'sha256:' + '1'.repeat(64),
@@ -113,14 +115,15 @@ describe('containerSpec', () => {
     expect(await caps(['NET_ADMIN'], ['KILL'])).toEqual(expect.arrayContaining(['CAP_NET_ADMIN']));
     expect(await caps(['NET_ADMIN'], ['KILL'])).not.toContain('CAP_KILL');
     expect(await caps(['CHOWN'], ['ALL'])).toEqual(['CAP_CHOWN']);
-    expect((await caps(['ALL'], []))?.length).toBe(LINUX_CAPABILITIES.length);
+    expect((await caps(['ALL'], []))?.sort()).toEqual((await hostCapabilities()).sort());
   });
 
   it('makes privileged containers only in privileged sandboxes', async () => {
     await expect(containerSpec(input({ linux: { securityContext: { privileged: true } } }))).rejects.toMatchObject({ code: 'InvalidArgument' });
     const priv = sandbox({ linux: { securityContext: { privileged: true } } });
     const spec = await containerSpec(input({ linux: { securityContext: { privileged: true, seccomp: { profileType: SecurityProfile_ProfileType.RuntimeDefault } } } }, { sandbox: priv }));
-    expect(spec.process?.capabilities?.bounding?.length).toBe(LINUX_CAPABILITIES.length);
+    expect(spec.process?.capabilities?.bounding?.sort()).toEqual((await hostCapabilities()).sort());
+    expect(spec.process?.apparmorProfile).toBe((await hostAppArmorEnabled()) ? 'unconfined' : undefined);
     expect(spec.linux?.seccomp).toBeUndefined();
     expect(spec.linux?.maskedPaths).toBeUndefined();
   });

@@ -7,6 +7,7 @@ import { applyDevices, applyMounts } from './container-mounts.js';
 import { decodeEnv } from './decode-env.js';
 import { ociResources } from './linux-resources.js';
 import { effectiveOomScoreAdj } from './oom-score.js';
+import { requestedUser, supplementaryGroups } from './container-user.js';
 import { applySecurityContext } from './security-context.js';
 
 /** What {@link containerSpec} builds a runtime spec from. */
@@ -20,16 +21,6 @@ export interface ContainerSpecInput {
   oom: { restrict: boolean; floor: number };
   cgroupDriver: 'systemd' | 'cgroupfs';
   signal?: AbortSignal;
-}
-
-/** The user string (`uid`, `name`, `uid:gid`) the security context asks for, or undefined for the image's. */
-function userOverride(config: ContainerConfig, image: ImageRecord): string | undefined {
-  const sc = config.linux?.securityContext;
-  const group = sc?.runAsGroup?.value;
-  let user = sc?.runAsUser !== undefined ? sc.runAsUser.value.toString() : sc?.runAsUsername || undefined;
-  if (user === undefined && group !== undefined) user = (image.config.config?.User ?? '').split(':')[0] || '0';
-  if (user === undefined) return undefined;
-  return group === undefined ? user : `${user}:${group}`;
 }
 
 function joinSandboxNamespaces(builder: RuntimeSpecBuilder, input: ContainerSpecInput): void {
@@ -63,7 +54,8 @@ function cgroupsPath(input: ContainerSpecInput): string {
 
 /**
  * The runtime spec of a CRI container: the image config with the request's command, args,
- * env (bytes decoded as UTF-8), working dir and user; the sandbox's namespaces and mounts;
+ * env (bytes decoded as UTF-8), working dir and user (supplementary groups per the
+ * security context's policy); the sandbox's namespaces and mounts;
  * volume mounts and devices; resources (oom_score_adj clamped when restricted); the security
  * context; validated. Bad requests throw `ShimError('InvalidArgument')` saying what is wrong.
  */
@@ -72,7 +64,7 @@ export async function containerSpec(input: ContainerSpecInput): Promise<RuntimeS
   try {
     const env = decodeEnv(config.envs);
     if (sandbox.config.hostname !== '') env.unshift(`HOSTNAME=${sandbox.config.hostname}`);
-    const user = userOverride(config, input.image);
+    const user = requestedUser(config);
     const base = await specFromImage(input.image.config, {
       rootfs: input.rootfs,
       rootPath: input.rootfs,
@@ -86,11 +78,18 @@ export async function containerSpec(input: ContainerSpecInput): Promise<RuntimeS
     });
     const builder = new RuntimeSpecBuilder(base);
     const sc = config.linux?.securityContext;
-    const groups = sc?.supplementalGroups.map(Number) ?? [];
-    if (groups.length > 0) {
+    const resolved = base.process?.user;
+    if (resolved !== undefined) {
+      const additionalGids = await supplementaryGroups({
+        uid: resolved.uid,
+        gid: resolved.gid,
+        userSpec: user ?? input.image.config.config?.User ?? '',
+        rootfs: input.rootfs,
+        config,
+        ...(input.signal === undefined ? {} : { signal: input.signal }),
+      });
       builder.update((spec) => {
-        const u = spec.process?.user;
-        if (u !== undefined) u.additionalGids = [...new Set([...(u.additionalGids ?? []), ...groups])];
+        if (spec.process !== undefined) spec.process.user = { ...resolved, additionalGids };
       });
     }
     builder.setRoot(input.rootfs, { readonly: sc?.readonlyRootfs ?? false });

@@ -4,13 +4,17 @@ import {
   type LinuxContainerSecurityContext,
   type SecurityProfile,
 } from '@shimkit/cri-types';
-import { DEFAULT_CAPABILITIES, LINUX_CAPABILITIES, normalizeCapability, type RuntimeSpecBuilder, type Seccomp } from '@shimkit/oci-spec';
+import { DEFAULT_CAPABILITIES, normalizeCapability, type RuntimeSpecBuilder, type Seccomp } from '@shimkit/oci-spec';
 import { ShimError } from '../errors.js';
 import { defaultSeccompProfile } from './default-seccomp.js';
+import { hostAppArmorEnabled } from './host-apparmor.js';
+import { hostCapabilities } from './host-capabilities.js';
 
 /**
  * Applies a container's security context: privileged mode, capabilities (default set, then
  * add/drop with `ALL`), no_new_privs, masked and read-only paths, seccomp and AppArmor.
+ * `ALL` and privileged mean every capability the shim itself holds; AppArmor profiles are set
+ * only when the host enforces AppArmor (a Localhost profile without it is `InvalidArgument`).
  */
 export async function applySecurityContext(
   builder: RuntimeSpecBuilder,
@@ -20,22 +24,25 @@ export async function applySecurityContext(
   builder.setNoNewPrivileges(sc?.noNewPrivs ?? false);
   if (sc?.privileged === true) {
     if (!options.sandboxPrivileged) throw new ShimError('InvalidArgument', 'a privileged container needs a privileged pod sandbox');
-    builder.setPrivileged();
+    builder.setPrivileged().setCapabilities(await hostCapabilities());
+    if (!(await hostAppArmorEnabled())) builder.update((spec) => void delete spec.process?.apparmorProfile);
     return;
   }
-  applyCapabilities(builder, sc);
+  applyCapabilities(builder, sc, await hostCapabilities());
   if (sc !== undefined && sc.maskedPaths.length > 0) builder.setMaskedPaths(sc.maskedPaths);
   if (sc !== undefined && sc.readonlyPaths.length > 0) builder.setReadonlyPaths(sc.readonlyPaths);
   builder.setSeccomp(await seccompProfile(sc, options.signal));
   const apparmor = profileOf(sc?.apparmor, sc?.apparmorProfile ?? '');
-  if (apparmor.type === SecurityProfile_ProfileType.Localhost) builder.setSecurityLabels({ apparmorProfile: apparmor.ref });
+  if (apparmor.type !== SecurityProfile_ProfileType.Localhost) return;
+  if (!(await hostAppArmorEnabled())) throw new ShimError('InvalidArgument', `AppArmor profile ${JSON.stringify(apparmor.ref)} requested, but AppArmor is not enabled on this host`);
+  builder.setSecurityLabels({ apparmorProfile: apparmor.ref });
 }
 
-function applyCapabilities(builder: RuntimeSpecBuilder, sc: LinuxContainerSecurityContext | undefined): void {
+function applyCapabilities(builder: RuntimeSpecBuilder, sc: LinuxContainerSecurityContext | undefined, all: readonly string[]): void {
   const add = sc?.capabilities?.addCapabilities ?? [];
   const drop = sc?.capabilities?.dropCapabilities ?? [];
   const isAll = (c: string): boolean => normalizeCapability(c) === 'CAP_ALL';
-  builder.setCapabilities(add.some(isAll) ? LINUX_CAPABILITIES : DEFAULT_CAPABILITIES);
+  builder.setCapabilities(add.some(isAll) ? all : DEFAULT_CAPABILITIES);
   if (drop.some(isAll)) builder.setCapabilities([]);
   try {
     builder.addCapabilities(add.filter((c) => !isAll(c)));

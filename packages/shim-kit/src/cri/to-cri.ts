@@ -102,5 +102,13 @@ export function toContainerStatus(record: ContainerRecord): DeepPartial<Containe
     logPath: record.logPath,
     resources: record.config.linux?.resources === undefined ? undefined : { linux: record.config.linux.resources },
     stopSignal: record.config.stopSignal,
+    user: containerUser(record),
   };
+}
+
+/** The identity of a container's processes as ContainerStatus reports it (`user.linux`), when known. */
+function containerUser(record: ContainerRecord): DeepPartial<ContainerStatus['user']> {
+  if (record.user === undefined) return undefined;
+  const { uid, gid, additionalGids } = record.user;
+  return { linux: { uid: BigInt(uid), gid: BigInt(gid), supplementalGroups: additionalGids.map(BigInt) } };
 }

@@ -56,6 +56,7 @@ export const createContainer: ShimHandler<CreateContainerRequest, CreateContaine
           logPath,
           rootfs: rootfs.path,
           stopSignal: stopSignalOf(config, image),
+          ...(spec.process?.user === undefined ? {} : { user: { uid: spec.process.user.uid, gid: spec.process.user.gid, additionalGids: spec.process.user.additionalGids ?? [] } }),
           config,
         });
       } catch (e) {

@@ -1,7 +1,11 @@
 import type { StatusRequest, StatusResponse } from '@shimkit/cri-types';
 import type { ShimHandler } from './handler.js';
 
-/** Status: RuntimeReady from the backend, NetworkReady from the PodNetwork, and the runtime handlers with their features. */
+/**
+ * Status: RuntimeReady from the backend, NetworkReady from the PodNetwork, and the runtime handlers
+ * with their features. `supplemental_groups_policy` is true: CreateContainer applies Merge and Strict
+ * and ContainerStatus reports the resulting `user`.
+ */
 export const status: ShimHandler<StatusRequest, StatusResponse> = async (shim, request, ctx) => {
   const [runtime, network] = await Promise.all([shim.runtime.info({ signal: ctx.signal }), shim.network.status({ signal: ctx.signal })]);
   return {
@@ -15,7 +19,7 @@ export const status: ShimHandler<StatusRequest, StatusResponse> = async (shim, r
       name: h.name,
       features: { recursiveReadOnlyMounts: h.recursiveReadOnlyMounts, userNamespaces: h.userNamespaces },
     })),
-    features: { supplementalGroupsPolicy: false, userNamespacesHostNetwork: false, mountOptions: true },
+    features: { supplementalGroupsPolicy: true, userNamespacesHostNetwork: false, mountOptions: true },
     info: request.verbose ? { runtime: JSON.stringify({ name: runtime.name, version: runtime.version, cgroupDriver: runtime.cgroupDriver }) } : {},
   };
 };

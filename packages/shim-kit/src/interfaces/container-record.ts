@@ -26,6 +26,8 @@ export interface ContainerRecord {
   rootfs: string;
   /** Signal StopContainer sends first (`SIGTERM`, or the request's or image's stop signal). */
   stopSignal: string;
+  /** The uid, gid and supplementary groups its processes run with (from its runtime spec); absent in records from before this was kept. */
+  user?: { uid: number; gid: number; additionalGids: number[] };
   config: ContainerConfig;
 }
 

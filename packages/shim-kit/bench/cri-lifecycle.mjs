@@ -19,6 +19,20 @@ import { RuncReference } from './runc-reference.mjs';
 import { profileRpcs } from './profile.mjs';
 import { median, ms, p90, table } from './stats.mjs';
 
+if (process.argv.slice(2).some((a) => a === '--help' || a === '-h')) {
+  console.log('usage: node bench/cri-lifecycle.mjs   (settings in the environment)\n'
+    + '  BENCH_N=15        lifecycles per runtime\n'
+    + '  BENCH_PODS=100    pods for the List and RSS phase\n'
+    + '  BENCH_BATCH=10    pods made at a time\n'
+    + '  BENCH_PHASE_S=300 time budget of each phase, seconds\n'
+    + '  BENCH_PROFILE=1   split shimkit\'s RPCs by the child processes it runs');
+  process.exit(0);
+}
+if (process.argv.length > 2) {
+  console.error(`unknown arguments: ${process.argv.slice(2).join(' ')} (try --help; settings go in the environment)`);
+  process.exit(2);
+}
+
 const N = Number(process.env.BENCH_N ?? 15);
 const PODS = Number(process.env.BENCH_PODS ?? 100);
 const BATCH = Number(process.env.BENCH_BATCH ?? 10);

@@ -11,7 +11,8 @@ const propagationOption: Record<number, string> = {
 
 /**
  * Adds kubelet's volume mounts as recursive bind mounts (read-only, recursive read-only and
- * propagation as asked). A non-private propagation makes the root propagation match, as
+ * propagation as asked; recursive read-only only on a read-only, private mount, as kubelet and
+ * containerd require). A non-private propagation makes the root propagation match, as
  * runc needs a shared or slave root for it.
  */
 export function applyMounts(builder: RuntimeSpecBuilder, mounts: readonly CriMount[]): void {
@@ -22,9 +23,11 @@ export function applyMounts(builder: RuntimeSpecBuilder, mounts: readonly CriMou
     if (!m.hostPath.startsWith('/')) throw new ShimError('InvalidArgument', `mounts[${i}].host_path must be absolute, got ${JSON.stringify(m.hostPath)}`);
     const propagation = propagationOption[m.propagation];
     if (propagation === undefined) throw new ShimError('InvalidArgument', `mounts[${i}].propagation ${m.propagation} is unknown`);
+    if (m.recursiveReadOnly && !m.readonly) throw new ShimError('InvalidArgument', `mounts[${i}]: recursive_read_only needs readonly`);
+    if (m.recursiveReadOnly && propagation !== 'rprivate') throw new ShimError('InvalidArgument', `mounts[${i}]: recursive_read_only needs PROPAGATION_PRIVATE`);
     if (propagation === 'rshared') rootPropagation = 'rshared';
     else if (propagation === 'rslave' && rootPropagation === undefined) rootPropagation = 'rslave';
-    const options = ['rbind', m.readonly || m.recursiveReadOnly ? 'ro' : 'rw', propagation, ...m.mountOptions];
+    const options = ['rbind', m.readonly ? 'ro' : 'rw', propagation, ...m.mountOptions];
     if (m.recursiveReadOnly) options.push('rro');
     builder.addMount({ destination: m.containerPath, type: 'bind', source: m.hostPath, options });
   }

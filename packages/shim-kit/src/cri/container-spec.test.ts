@@ -159,6 +159,9 @@ describe('containerSpec', () => {
     await expect(containerSpec(input({ envs: [{ key: 'X', value: Buffer.from([0xc3]) }] }))).rejects.toThrow(/X is not valid UTF-8/);
     await expect(containerSpec(input({ mounts: [{ containerPath: '/x', hostPath: 'rel' }] }))).rejects.toThrow(/mounts\[0\]\.host_path must be absolute/);
     await expect(containerSpec(input({ linux: { securityContext: { runAsUsername: 'nobody' } } }))).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(containerSpec(input({ linux: { securityContext: { runAsGroup: { value: 5n } } } }))).rejects.toThrow(/run_as_group is set without run_as_user/);
+    await expect(containerSpec(input({ mounts: [{ containerPath: '/x', hostPath: '/tmp', recursiveReadOnly: true }] }))).rejects.toThrow(/mounts\[0\]: recursive_read_only needs readonly/);
+    await expect(containerSpec(input({ mounts: [{ containerPath: '/x', hostPath: '/tmp', readonly: true, recursiveReadOnly: true, propagation: MountPropagation.PROPAGATION_BIDIRECTIONAL }] }))).rejects.toThrow(/needs PROPAGATION_PRIVATE/);
     const noCmd = { ...image, config: { ...image.config, config: {} } } as ImageRecord;
     await expect(containerSpec(input({}, { image: noCmd }))).rejects.toThrow(/no command/);
   });

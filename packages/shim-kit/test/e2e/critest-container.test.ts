@@ -247,6 +247,22 @@ describe('critest Container Mount Readonly', () => {
   });
 });
 
+describe('container resources as kubelet sends them, read back from the cgroup', () => {
+  it('applies cpu shares, quota and period, the memory limit and oom_score_adj at creation', async () => {
+    const pod = await runPod();
+    const c = await startRunning(pod, 'resources', {
+      linux: { resources: { cpuShares: 512n, cpuPeriod: 100_000n, cpuQuota: 50_000n, memoryLimitInBytes: 64n << 20n, memorySwapLimitInBytes: 64n << 20n, oomScoreAdj: 500n } },
+    });
+    const cgroup = (controller: string, file: string): Promise<string> => readFile(join('/sys/fs/cgroup', controller, bed.cgroupParent, c, file), 'utf8').then((v) => v.trim());
+    expect(await cgroup('cpu', 'cpu.shares')).toBe('512');
+    expect(await cgroup('cpu', 'cpu.cfs_period_us')).toBe('100000');
+    expect(await cgroup('cpu', 'cpu.cfs_quota_us')).toBe('50000');
+    expect(await cgroup('memory', 'memory.limit_in_bytes')).toBe(String(64 << 20));
+    expect((await execOk(c, ['cat', '/proc/1/oom_score_adj'])).trim()).toBe('500');
+    expect((await cri.runtime.containerStatus({ containerId: c })).status?.resources?.linux).toMatchObject({ cpuShares: 512n, cpuQuota: 50_000n, memoryLimitInBytes: 64n << 20n });
+  });
+});
+
 describe('critest Container OOM', () => {
   it('should terminate with exitCode 137 and reason OOMKilled', async () => {
     const pod = await runPod({ linux: { securityContext: { privileged: true } } });

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { connect, type CriClient, type DeepPartial, type PodSandboxConfig, type ContainerConfig } from '@shimkit/cri-types';
 import { startRegistry, type Registry } from '@shimkit/test-bed';
 import { pushTestImages, type TestImages } from '@shimkit/test-images';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { createShim, type Shim } from '../../src/shim/create-shim.js';
 import { isolatedBridgePlugin } from '../../src/modules/cni/test-network.test-helper.js';
 import type { DefaultModulesOptions } from '../../src/shim/default-modules.js';
@@ -200,3 +201,36 @@ export async function logLines(path: string): Promise<string[]> {
 }
 
 export const EMPTY_LEFTOVERS: E2eLeftovers = { runcContainers: [], conmons: [], processes: [], mounts: [], netns: [], bridgePorts: [], iptables: [] };
+
+/** What {@link useE2eShim} hands a test file. */
+export interface E2eShim {
+  bed: E2eBed;
+  shim: Shim;
+  cri: CriClient;
+}
+
+/**
+ * One test file's world: before all its tests, a bed, an in-process shim on the default modules
+ * and a client, with busybox pulled (`ready` gets them); after all, the client and shim are
+ * closed, nothing may be left behind, and the bed is destroyed. Call it at the top of the file.
+ */
+export function useE2eShim(ready: (world: E2eShim) => void): void {
+  let world: Partial<E2eShim> = {};
+  beforeAll(async () => {
+    const bed = await E2eBed.start();
+    world = { bed };
+    const { shim, cri } = await bed.startShim();
+    world = { bed, shim, cri };
+    await cri.image.pullImage({ image: { image: bed.images.busybox.reference } });
+    ready({ bed, shim, cri });
+  }, 120_000);
+  afterAll(async () => {
+    try {
+      await world.cri?.close();
+      await world.shim?.close();
+      if (world.bed) expect(await world.bed.leftovers()).toEqual(EMPTY_LEFTOVERS);
+    } finally {
+      await world.bed?.destroy();
+    }
+  });
+}

@@ -8,8 +8,7 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ContainerState, type CriClient } from '@shimkit/cri-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Shim } from '../../src/shim/create-shim.js';
-import { E2eBed, EMPTY_LEFTOVERS } from './e2e-bed.js';
+import { useE2eShim, type E2eBed } from './e2e-bed.js';
 
 function runs(file: string, args: string[]): boolean {
   try {
@@ -22,7 +21,6 @@ function runs(file: string, args: string[]): boolean {
 const hasKubectl = runs('kubectl', ['version', '--client']);
 
 let bed: E2eBed;
-let shim: Shim;
 let cri: CriClient;
 let api: { url: string; close(): Promise<void> };
 let pod: { podSandboxId: string; containerId: string; shellId: string };
@@ -103,10 +101,8 @@ function kubectl(args: string[], stdin = ''): Promise<{ code: number | null; std
 }
 
 describe.skipIf(!hasKubectl)('kubectl exec, attach and port-forward through a real shim (runc, conmon, CNI)', () => {
+  useE2eShim((world) => ({ bed, cri } = world));
   beforeAll(async () => {
-    bed = await E2eBed.start();
-    ({ shim, cri } = await bed.startShim());
-    await cri.image.pullImage({ image: { image: bed.images.busybox.reference } });
     const config = bed.pod('kubectl');
     const { podSandboxId } = await cri.runtime.runPodSandbox({ config });
     const serve = 'mkdir -p /www && echo served-in-the-pod > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www';
@@ -118,17 +114,10 @@ describe.skipIf(!hasKubectl)('kubectl exec, attach and port-forward through a re
     api = await fakeApiServer();
   });
   afterAll(async () => {
-    try {
-      await api?.close();
-      if (pod !== undefined) {
-        await cri.runtime.stopPodSandbox({ podSandboxId: pod.podSandboxId });
-        await cri.runtime.removePodSandbox({ podSandboxId: pod.podSandboxId });
-      }
-      await cri?.close();
-      await shim?.close();
-      expect(await bed.leftovers()).toEqual(EMPTY_LEFTOVERS);
-    } finally {
-      await bed?.destroy();
+    await api?.close();
+    if (pod !== undefined) {
+      await cri.runtime.stopPodSandbox({ podSandboxId: pod.podSandboxId });
+      await cri.runtime.removePodSandbox({ podSandboxId: pod.podSandboxId });
     }
   });
 

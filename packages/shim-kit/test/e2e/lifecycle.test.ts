@@ -2,28 +2,14 @@ import { readFile, rename, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ContainerEventType, ContainerState, NamespaceMode, PodSandboxState, type ContainerEventResponse, type CriClient } from '@shimkit/cri-types';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Shim } from '../../src/shim/create-shim.js';
-import { E2eBed, EMPTY_LEFTOVERS, logLines } from './e2e-bed.js';
+import { EMPTY_LEFTOVERS, logLines, useE2eShim, type E2eBed } from './e2e-bed.js';
 
 let bed: E2eBed;
 let shim: Shim;
 let cri: CriClient;
-
-beforeAll(async () => {
-  bed = await E2eBed.start();
-  ({ shim, cri } = await bed.startShim());
-  await cri.image.pullImage({ image: { image: bed.images.busybox.reference } });
-});
-afterAll(async () => {
-  try {
-    await cri?.close();
-    await shim?.close();
-    expect(await bed.leftovers()).toEqual(EMPTY_LEFTOVERS);
-  } finally {
-    await bed?.destroy();
-  }
-});
+useE2eShim((world) => ({ bed, shim, cri } = world));
 
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 const exec = async (containerId: string, cmd: string[]): Promise<string> => {

@@ -1,27 +1,11 @@
 import { MetricType, type CriClient, type Metric } from '@shimkit/cri-types';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseNetDev } from '../../src/cri/net-dev.js';
-import type { Shim } from '../../src/shim/create-shim.js';
-import { E2eBed, EMPTY_LEFTOVERS } from './e2e-bed.js';
+import { useE2eShim, type E2eBed } from './e2e-bed.js';
 
 let bed: E2eBed;
-let shim: Shim;
 let cri: CriClient;
-
-beforeAll(async () => {
-  bed = await E2eBed.start();
-  ({ shim, cri } = await bed.startShim());
-  await cri.image.pullImage({ image: { image: bed.images.busybox.reference } });
-});
-afterAll(async () => {
-  try {
-    await cri?.close();
-    await shim?.close();
-    expect(await bed.leftovers()).toEqual(EMPTY_LEFTOVERS);
-  } finally {
-    await bed?.destroy();
-  }
-});
+useE2eShim((world) => ({ bed, cri } = world));
 
 const exec = async (containerId: string, cmd: string[]): Promise<string> => Buffer.from((await cri.runtime.execSync({ containerId, cmd, timeout: 10n })).stdout).toString('utf8');
 const eth0 = async (containerId: string) => parseNetDev(await exec(containerId, ['cat', '/proc/net/dev'])).find((i) => i.name === 'eth0');

@@ -1,29 +1,13 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { ContainerState, type CriClient } from '@shimkit/cri-types';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Shim } from '../../src/shim/create-shim.js';
+import { describe, expect, it } from 'vitest';
 import { forwardOnce, openStream, RemoteCommandClient, runExec, spdySession, upgradeRequest } from '../../src/streaming/spdy-exec-client.test-helper.js';
 import { ChannelTestClient } from '../../src/streaming/websocket/websocket-test-client.test-helper.js';
-import { E2eBed, EMPTY_LEFTOVERS } from './e2e-bed.js';
+import { useE2eShim, type E2eBed } from './e2e-bed.js';
 
 let bed: E2eBed;
-let shim: Shim;
 let cri: CriClient;
-
-beforeAll(async () => {
-  bed = await E2eBed.start();
-  ({ shim, cri } = await bed.startShim());
-  await cri.image.pullImage({ image: { image: bed.images.busybox.reference } });
-});
-afterAll(async () => {
-  try {
-    await cri?.close();
-    await shim?.close();
-    expect(await bed.leftovers()).toEqual(EMPTY_LEFTOVERS);
-  } finally {
-    await bed?.destroy();
-  }
-});
+useE2eShim((world) => ({ bed, cri } = world));
 
 async function runPod(name: string, container = bed.container('main')): Promise<{ podSandboxId: string; containerId: string; remove(): Promise<void> }> {
   const config = bed.pod(name);

@@ -128,6 +128,14 @@ describe('containerSpec', () => {
     expect(spec.linux?.maskedPaths).toBeUndefined();
   });
 
+  it('sets an AppArmor profile only on hosts that enforce AppArmor', async () => {
+    const localhost = input({ linux: { securityContext: { apparmor: { profileType: SecurityProfile_ProfileType.Localhost, localhostRef: 'my-profile' } } } });
+    if (await hostAppArmorEnabled()) expect((await containerSpec(localhost)).process?.apparmorProfile).toBe('my-profile');
+    else await expect(containerSpec(localhost)).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringMatching(/AppArmor is not enabled/) });
+    const runtimeDefault = input({ linux: { securityContext: { apparmor: { profileType: SecurityProfile_ProfileType.RuntimeDefault } } } });
+    expect((await containerSpec(runtimeDefault)).process?.apparmorProfile).toBeUndefined();
+  });
+
   it('applies seccomp (RuntimeDefault, Unconfined, Localhost), no_new_privs, read-only rootfs and masked paths', async () => {
     const sc = (securityContext: DeepPartial<NonNullable<ContainerConfig['linux']>['securityContext']>) => input({ linux: { securityContext } });
     const def = await containerSpec(sc({ seccomp: { profileType: SecurityProfile_ProfileType.RuntimeDefault }, noNewPrivs: true, readonlyRootfs: true }));

@@ -2,48 +2,27 @@
 // GETs kubectl makes and, as kubelet does, asks the shim for an Exec/PortForward URL over CRI and
 // proxies the client's upgrade to it byte for byte. kubectl 1.30+ speaks WebSocket for exec
 // (v5.channel.k8s.io) and SPDY tunnelled in WebSocket for port-forward.
-import { execFileSync, spawn } from 'node:child_process';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { spawn } from 'node:child_process';
+import { createServer, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ContainerState, type CriClient } from '@shimkit/cri-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answerKubectlGet, hasKubectl, hasScript, onTerminal, runKubectl, spawnKubectl } from '../../src/streaming/websocket/kubectl.test-helper.js';
 import { useE2eShim, type E2eBed } from './e2e-bed.js';
 
-function runs(file: string, args: string[]): boolean {
-  try {
-    execFileSync(file, args, { stdio: 'ignore', timeout: 20_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const hasKubectl = runs('kubectl', ['version', '--client']);
 
 let bed: E2eBed;
 let cri: CriClient;
 let api: { url: string; close(): Promise<void> };
 let pod: { podSandboxId: string; containerId: string; shellId: string };
 
-const json = (res: ServerResponse, body: unknown, code = 200): void => void res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-
-/** The discovery and pod GETs of kubectl exec/port-forward, and the upgrades proxied to the shim's streaming server. */
+/** The GETs kubectl makes before it streams, and the upgrades proxied to the shim's streaming server. */
 async function fakeApiServer(): Promise<{ url: string; close(): Promise<void> }> {
   const sockets = new Set<Duplex>();
+  const containers = [{ name: 'c', image: 'busybox' }, { name: 'shell', image: 'busybox', stdin: true, stdinOnce: true }];
   const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path === '/version') return json(res, { major: '1', minor: '32', gitVersion: 'v1.32.0' });
-    if (path === '/api') return json(res, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] });
-    if (path === '/apis') return json(res, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
-    if (path === '/api/v1') {
-      const sub = (name: string, kind: string) => ({ name, singularName: '', namespaced: true, kind, verbs: ['create', 'get'] });
-      return json(res, { kind: 'APIResourceList', groupVersion: 'v1', resources: [{ name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get'] }, sub('pods/exec', 'PodExecOptions'), sub('pods/attach', 'PodAttachOptions'), sub('pods/portforward', 'PodPortForwardOptions')] });
-    }
-    if (path === '/api/v1/namespaces/default/pods/p') {
-      const containers = [{ name: 'c', image: 'busybox' }, { name: 'shell', image: 'busybox', stdin: true, stdinOnce: true }];
-      return json(res, { kind: 'Pod', apiVersion: 'v1', metadata: { name: 'p', namespace: 'default' }, spec: { containers }, status: { phase: 'Running' } });
-    }
-    json(res, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 404 }, 404);
+    if (!answerKubectlGet(new URL(req.url ?? '/', 'http://x').pathname, res, containers)) res.writeHead(404).end();
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     sockets.add(socket);
@@ -90,15 +69,7 @@ async function proxy(req: IncomingMessage, socket: Duplex, head: Buffer): Promis
   upstream.once('close', () => socket.destroy());
 }
 
-function kubectl(args: string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn('kubectl', [`--server=${api.url}`, ...args], { env: { ...process.env, KUBECONFIG: '/nonexistent/kubeconfig' }, timeout: 30_000 });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdin.end(stdin);
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
+const kubectl = (args: string[], stdin = ''): ReturnType<typeof runKubectl> => runKubectl(api.url, args, stdin);
 
 describe.skipIf(!hasKubectl)('kubectl exec, attach and port-forward through a real shim (runc, conmon, CNI)', () => {
   useE2eShim((world) => ({ bed, cri } = world));
@@ -130,10 +101,8 @@ describe.skipIf(!hasKubectl)('kubectl exec, attach and port-forward through a re
     expect(await kubectl(['exec', 'p', '-c', 'c', '--', 'echo', 'fine'])).toEqual({ code: 0, stdout: 'fine\n', stderr: '' });
   });
 
-  it.skipIf(!runs('script', ['-qec', 'true', '/dev/null']))('kubectl exec -it: the command gets a terminal of kubectl\'s size', async () => {
-    // script(1) gives kubectl a terminal of 33 rows and 101 columns
-    const line = `stty rows 33 cols 101; KUBECONFIG=/nonexistent/kubeconfig kubectl --server=${api.url} exec -it p -c c -- sh -c 'sleep 0.5; tty; stty size'`;
-    const child = spawn('script', ['-qec', line, '/dev/null'], { timeout: 30_000 });
+  it.skipIf(!hasScript)('kubectl exec -it: the command gets a terminal of kubectl\'s size', async () => {
+    const child = spawn('script', onTerminal(api.url, "exec -it p -c c -- sh -c 'sleep 0.5; tty; stty size'", { rows: 33, cols: 101 }), { timeout: 30_000 });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stdin.end();
@@ -151,7 +120,7 @@ describe.skipIf(!hasKubectl)('kubectl exec, attach and port-forward through a re
   });
 
   it('kubectl port-forward reaches 127.0.0.1:8080 inside the pod\'s network namespace', async () => {
-    const child = spawn('kubectl', [`--server=${api.url}`, 'port-forward', 'pod/p', ':8080'], { env: { ...process.env, KUBECONFIG: '/nonexistent/kubeconfig' } });
+    const child = spawnKubectl(api.url, ['port-forward', 'pod/p', ':8080']);
     try {
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -1,24 +1,15 @@
-import { connect, type CriClient, type DeepPartial, type ContainerConfig } from '@shimkit/cri-types';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ContainerConfig, CriClient, DeepPartial } from '@shimkit/cri-types';
+import { describe, expect, it } from 'vitest';
 import { RemoteCommandClient } from '../src/streaming/spdy-exec-client.test-helper.js';
-import { startFakeShim, type FakeShim } from '../src/testing.js';
-import { containerConfig, podConfig } from './cri-fixtures.js';
+import type { FakeShim } from '../src/testing.js';
+import { containerConfig, podConfig, useFakePod } from './cri-fixtures.js';
 
 describe('Attach over the streaming server (fake runtime)', () => {
   let fake: FakeShim;
   let cri: CriClient;
   const pod = podConfig('attach');
   let podSandboxId: string;
-  beforeEach(async () => {
-    fake = await startFakeShim();
-    cri = await connect(fake.endpoint);
-    await cri.image.pullImage({ image: { image: 'busybox' } });
-    podSandboxId = (await cri.runtime.runPodSandbox({ config: pod })).podSandboxId;
-  });
-  afterEach(async () => {
-    await cri.close();
-    await fake.close();
-  });
+  useFakePod(pod, (world) => ({ fake, cri, podSandboxId } = world));
 
   async function running(name: string, extra: DeepPartial<ContainerConfig> = {}): Promise<string> {
     const { containerId } = await cri.runtime.createContainer({ podSandboxId, sandboxConfig: pod, config: { ...containerConfig(name), ...extra } });

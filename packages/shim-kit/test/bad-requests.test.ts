@@ -1,10 +1,10 @@
 import { connect, type CriClient, type CriErrorCode } from '@shimkit/cri-types';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ShimError } from '../src/errors.js';
 import { provide } from '../src/shim/modules.js';
 import { Tokens } from '../src/tokens.js';
 import { FakeRuntimeBackend, startFakeShim, type FakeShim } from '../src/testing.js';
-import { containerConfig, podConfig } from './cri-fixtures.js';
+import { containerConfig, podConfig, useFakePod } from './cri-fixtures.js';
 
 async function codeOf(p: Promise<unknown>): Promise<CriErrorCode | 'OK'> {
   try {
@@ -20,16 +20,7 @@ describe('bad requests get the gRPC code kubelet expects', () => {
   let cri: CriClient;
   let podSandboxId: string;
   const pod = podConfig('bad');
-  beforeEach(async () => {
-    fake = await startFakeShim();
-    cri = await connect(fake.endpoint);
-    await cri.image.pullImage({ image: { image: 'busybox' } });
-    podSandboxId = (await cri.runtime.runPodSandbox({ config: pod })).podSandboxId;
-  });
-  afterEach(async () => {
-    await cri.close();
-    await fake.close();
-  });
+  useFakePod(pod, (world) => ({ fake, cri, podSandboxId } = world));
 
   it('InvalidArgument for missing config, metadata, name, image, ids and commands, naming the field', async () => {
     await expect(cri.runtime.runPodSandbox({})).rejects.toThrow(/config is required/);

@@ -1,4 +1,6 @@
-import type { ContainerConfig, DeepPartial, PodSandboxConfig } from '@shimkit/cri-types';
+import { connect, type ContainerConfig, type CriClient, type DeepPartial, type PodSandboxConfig } from '@shimkit/cri-types';
+import { afterEach, beforeEach } from 'vitest';
+import { startFakeShim, type FakeShim } from '../src/testing.js';
 
 /** A pod config as kubelet sends it. */
 export function podConfig(name: string, extra: DeepPartial<PodSandboxConfig> = {}): DeepPartial<PodSandboxConfig> {
@@ -22,4 +24,31 @@ export function containerConfig(name: string, extra: DeepPartial<ContainerConfig
     labels: { container: name },
     ...extra,
   };
+}
+
+/** What {@link useFakePod} hands each test. */
+export interface FakePodWorld {
+  fake: FakeShim;
+  cri: CriClient;
+  podSandboxId: string;
+}
+
+/**
+ * Before each test of the file: a shim on fakes, a client, busybox pulled and `pod` running
+ * (`ready` gets them); after each, the client and shim are closed.
+ */
+export function useFakePod(pod: DeepPartial<PodSandboxConfig>, ready: (world: FakePodWorld) => void): void {
+  let world: Partial<FakePodWorld> = {};
+  beforeEach(async () => {
+    const fake = await startFakeShim();
+    const cri = await connect(fake.endpoint);
+    world = { fake, cri };
+    await cri.image.pullImage({ image: { image: 'busybox' } });
+    const { podSandboxId } = await cri.runtime.runPodSandbox({ config: pod });
+    ready({ fake, cri, podSandboxId });
+  });
+  afterEach(async () => {
+    await world.cri?.close();
+    await world.fake?.close();
+  });
 }

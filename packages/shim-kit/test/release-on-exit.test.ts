@@ -4,24 +4,15 @@ import { join } from 'node:path';
 import { connect, ContainerState, type CriClient } from '@shimkit/cri-types';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createShim, type Shim } from '../src/shim/create-shim.js';
-import { createFakes, startFakeShim, type Fakes, type FakeShim } from '../src/testing.js';
-import { containerConfig, podConfig } from './cri-fixtures.js';
+import { createFakes, type Fakes, type FakeShim } from '../src/testing.js';
+import { containerConfig, podConfig, useFakePod } from './cri-fixtures.js';
 
 describe('an exited container is deleted in the runtime and its rootfs released when the exit is recorded (fake backends)', () => {
   let fake: FakeShim;
   let cri: CriClient;
   let podSandboxId: string;
   const pod = podConfig('release', { logDirectory: '/var/log/pods/release' });
-  beforeEach(async () => {
-    fake = await startFakeShim();
-    cri = await connect(fake.endpoint);
-    await cri.image.pullImage({ image: { image: 'busybox' } });
-    podSandboxId = (await cri.runtime.runPodSandbox({ config: pod })).podSandboxId;
-  });
-  afterEach(async () => {
-    await cri.close();
-    await fake.close();
-  });
+  useFakePod(pod, (world) => ({ fake, cri, podSandboxId } = world));
   const create = async (name: string, start = true): Promise<string> => {
     const { containerId } = await cri.runtime.createContainer({ podSandboxId, sandboxConfig: pod, config: containerConfig(name, { logPath: `${name}.log` }) });
     if (start) await cri.runtime.startContainer({ containerId });

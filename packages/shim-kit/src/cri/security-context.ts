@@ -12,7 +12,8 @@ import { hostCapabilities } from './host-capabilities.js';
 
 /**
  * Applies a container's security context: privileged mode, capabilities (default set, then
- * add/drop with `ALL`), no_new_privs, masked and read-only paths, seccomp and AppArmor.
+ * add/drop with `ALL`), no_new_privs, masked and read-only paths, seccomp (RuntimeDefault
+ * allowing what the granted capabilities unlock) and AppArmor.
  * `ALL` and privileged mean every capability the shim itself holds; AppArmor profiles are set
  * only when the host enforces AppArmor (a Localhost profile without it is `InvalidArgument`).
  */
@@ -31,7 +32,9 @@ export async function applySecurityContext(
   applyCapabilities(builder, sc, await hostCapabilities());
   if (sc !== undefined && sc.maskedPaths.length > 0) builder.setMaskedPaths(sc.maskedPaths);
   if (sc !== undefined && sc.readonlyPaths.length > 0) builder.setReadonlyPaths(sc.readonlyPaths);
-  builder.setSeccomp(await seccompProfile(sc, options.signal));
+  let bounding: readonly string[] = [];
+  builder.update((spec) => void (bounding = spec.process?.capabilities?.bounding ?? []));
+  builder.setSeccomp(await seccompProfile(sc, bounding, options.signal));
   const apparmor = profileOf(sc?.apparmor, sc?.apparmorProfile ?? '');
   if (apparmor.type !== SecurityProfile_ProfileType.Localhost) return;
   if (!(await hostAppArmorEnabled())) throw new ShimError('InvalidArgument', `AppArmor profile ${JSON.stringify(apparmor.ref)} requested, but AppArmor is not enabled on this host`);
@@ -60,9 +63,13 @@ function profileOf(profile: SecurityProfile | undefined, legacy: string): { type
   return { type: undefined, ref: '' };
 }
 
-async function seccompProfile(sc: LinuxContainerSecurityContext | undefined, signal: AbortSignal | undefined): Promise<Seccomp | undefined> {
+async function seccompProfile(
+  sc: LinuxContainerSecurityContext | undefined,
+  capabilities: readonly string[],
+  signal: AbortSignal | undefined,
+): Promise<Seccomp | undefined> {
   const { type, ref } = profileOf(sc?.seccomp, sc?.seccompProfilePath ?? '');
-  if (type === SecurityProfile_ProfileType.RuntimeDefault) return defaultSeccompProfile();
+  if (type === SecurityProfile_ProfileType.RuntimeDefault) return defaultSeccompProfile(capabilities);
   if (type !== SecurityProfile_ProfileType.Localhost) return undefined;
   if (!ref.startsWith('/')) throw new ShimError('InvalidArgument', `seccomp localhost profile must be an absolute path, got ${JSON.stringify(ref)}`);
   let text: string;

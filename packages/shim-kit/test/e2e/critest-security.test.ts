@@ -329,11 +329,16 @@ describe('critest Security Context: SeccompProfilePath', () => {
     expect(await hostname(privileged)).toBe(0);
   });
 
-  it('RuntimeDefault blocks unshare and keeps sethostname behind CAP_SYS_ADMIN', async () => {
+  it('RuntimeDefault blocks unshare and keeps sethostname behind CAP_SYS_ADMIN; CAP_SYS_ADMIN unlocks both', async () => {
     const pod = await runPod();
     const c = await startRunning(pod, 'default', { linux: { securityContext: { seccomp: { profileType: SecurityProfile_ProfileType.RuntimeDefault } } } });
     expect((await execIn(c, ['unshare', '-U', 'true'])).exitCode).not.toBe(0);
     expect((await execIn(c, ['hostname', 'other'])).exitCode).not.toBe(0);
+    // with CAP_SYS_ADMIN, RuntimeDefault lets through what the capability allows (as Docker's and containerd's profiles do)
+    const admin = await startRunning(pod, 'default-admin', { linux: { securityContext: { capabilities: { addCapabilities: ['SYS_ADMIN'] }, seccomp: { profileType: SecurityProfile_ProfileType.RuntimeDefault } } } });
+    expect(await execOk(admin, ['grep', 'Seccomp:', '/proc/self/status'])).toMatch(/Seccomp:\s+2/);
+    expect((await execIn(admin, ['unshare', '-m', 'true'])).exitCode).toBe(0);
+    expect((await execIn(admin, ['hostname', 'other'])).exitCode).toBe(0);
   });
 });
 

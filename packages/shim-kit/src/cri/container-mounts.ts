@@ -38,7 +38,7 @@ export function applyMounts(builder: RuntimeSpecBuilder, mounts: readonly CriMou
 }
 
 /** Linux dev_t split into major and minor (glibc's encoding). */
-function splitDev(rdev: number): { major: number; minor: number } {
+export function splitDev(rdev: number): { major: number; minor: number } {
   const dev = BigInt(rdev);
   const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
   const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));

@@ -9,12 +9,14 @@ import { ShimError } from '../errors.js';
 import { defaultSeccompProfile } from './default-seccomp.js';
 import { hostAppArmorEnabled } from './host-apparmor.js';
 import { hostCapabilities } from './host-capabilities.js';
+import { hostDevices } from './host-devices.js';
 
 /**
  * Applies a container's security context: privileged mode, capabilities (default set, then
  * add/drop with `ALL`), no_new_privs, masked and read-only paths, seccomp (RuntimeDefault
  * allowing what the granted capabilities unlock) and AppArmor.
- * `ALL` and privileged mean every capability the shim itself holds; AppArmor profiles are set
+ * `ALL` and privileged mean every capability the shim itself holds, and a privileged container
+ * gets the host's devices (as with containerd's defaults); AppArmor profiles are set
  * only when the host enforces AppArmor (a Localhost profile without it is `InvalidArgument`).
  */
 export async function applySecurityContext(
@@ -26,6 +28,8 @@ export async function applySecurityContext(
   if (sc?.privileged === true) {
     if (!options.sandboxPrivileged) throw new ShimError('InvalidArgument', 'a privileged container needs a privileged pod sandbox');
     builder.setPrivileged().setCapabilities(await hostCapabilities());
+    // every device is already allowed in the device cgroup; the nodes must exist too
+    for (const device of await hostDevices(options.signal === undefined ? {} : { signal: options.signal })) builder.addDevice(device, { allow: false });
     if (!(await hostAppArmorEnabled())) builder.update((spec) => void delete spec.process?.apparmorProfile);
     return;
   }

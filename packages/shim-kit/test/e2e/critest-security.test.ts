@@ -4,6 +4,7 @@
 // replaced by busybox doing the same thing (nginx: a shell writing its pid; ipcs: /proc/sysvipc/shm;
 // the nonewprivs image: /proc/self/status) and by an image built here for SupplementalGroupsPolicy.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -217,13 +218,20 @@ describe('critest Security Context: bucket', () => {
     expect(await runToExit(pod, 'ro', { command: cmd, linux: { securityContext: { readonlyRootfs: true } } })).toEqual(['stderr F touch: test.go: Read-only file system']);
   });
 
-  it('runtime should support Privileged is true and false (brctl addbr)', async () => {
+  it('runtime should support Privileged is true and false (brctl addbr; host devices)', async () => {
     const privileged = await runPod({ linux: { securityContext: { privileged: true } } });
     const yes = await startRunning(privileged, 'privileged', { linux: { securityContext: { privileged: true } } });
     expect((await execIn(yes, ['brctl', 'addbr', 'foobar'])).exitCode).toBe(0);
     const plain = await runPod({ linux: { securityContext: { privileged: false } } });
     const no = await startRunning(plain, 'unprivileged', { linux: { securityContext: { privileged: false } } });
     expect((await execIn(no, ['brctl', 'addbr', 'foobar'])).exitCode).not.toBe(0);
+    // a privileged container also gets the host's devices (containerd's default), others only the standard ones
+    const hostOnly = ['fuse', 'loop-control', 'kvm', 'autofs'].map((d) => `/dev/${d}`).filter((d) => existsSync(d));
+    expect(hostOnly).not.toEqual([]);
+    for (const device of hostOnly) {
+      expect((await execIn(yes, ['test', '-c', device])).exitCode, device).toBe(0);
+      expect((await execIn(no, ['test', '-e', device])).exitCode, device).not.toBe(0);
+    }
   });
 
   it('runtime should support adding and dropping capabilities, and adding and dropping ALL', async () => {

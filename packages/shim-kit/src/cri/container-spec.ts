@@ -3,6 +3,7 @@ import { isOciSpecError, RuntimeSpecBuilder, specFromImage, type RuntimeSpec } f
 import { ShimError, isShimError } from '../errors.js';
 import type { ImageRecord } from '../interfaces/image-backend.js';
 import type { SandboxRecord } from '../interfaces/sandbox-record.js';
+import { cgroupsPath } from './cgroups-path.js';
 import { applyDevices, applyMounts } from './container-mounts.js';
 import { decodeEnv } from './decode-env.js';
 import { ociResources } from './linux-resources.js';
@@ -46,11 +47,6 @@ function joinSandboxNamespaces(builder: RuntimeSpecBuilder, input: ContainerSpec
   }
 }
 
-function cgroupsPath(input: ContainerSpecInput): string {
-  const parent = input.sandbox.config.linux?.cgroupParent ?? '';
-  if (input.cgroupDriver === 'systemd') return `${parent || 'system.slice'}:shimkit:${input.id}`;
-  return `${parent || '/shimkit'}/${input.id}`;
-}
 
 /**
  * The runtime spec of a CRI container: the image config with the request's command, args,
@@ -104,7 +100,7 @@ export async function containerSpec(input: ContainerSpecInput): Promise<RuntimeS
     const resources = config.linux?.resources;
     builder.setResources(ociResources(resources));
     if (resources !== undefined) builder.setOomScoreAdj(effectiveOomScoreAdj(Number(resources.oomScoreAdj), input.oom));
-    builder.setCgroupsPath(cgroupsPath(input));
+    builder.setCgroupsPath(cgroupsPath(input.cgroupDriver, sandbox.config.linux?.cgroupParent ?? '', input.id));
     builder.setAnnotations({
       ...config.annotations,
       'io.kubernetes.cri.container-type': 'container',

@@ -136,7 +136,7 @@ describe('critest Security Context: NamespaceOption', () => {
     const pod = await runPod({ linux: { securityContext: { namespaceOptions: ns } } });
     // nginx in critest: a process whose pid file holds its host pid
     const server = await startRunning(pod, 'server', { command: ['sh', '-c', 'echo $$ > /tmp/server.pid; exec sleep 1000'], linux: { securityContext: { namespaceOptions: ns } } });
-    await vi.waitFor(async () => expect(await execOk(server, ['cat', '/tmp/server.pid'])).toMatch(/^\d+\n$/));
+    await vi.waitFor(async () => expect(await execOk(server, ['cat', '/tmp/server.pid'])).toMatch(/^\d+\n$/), { timeout: 10_000 });
     const serverPid = (await execOk(server, ['cat', '/tmp/server.pid'])).trim();
     const client = await startRunning(pod, 'client', { command: ['sh', '-c', 'sleep 1000'], linux: { securityContext: { namespaceOptions: ns } } });
     expect((await execOk(client, ['pidof', 'sleep'])).trim().split(' ')).toContain(serverPid);
@@ -290,7 +290,7 @@ describe('critest Security Context: SupplementalGroupsPolicy', () => {
         linux: { securityContext: { runAsUser: { value: 1000n }, supplementalGroups: [1234n], supplementalGroupsPolicy: policy } },
       });
       const expected = `${groups.join(' ')}\n`;
-      await vi.waitFor(async () => expect(await logLines(join(pod.config.logDirectory as string, `${name}.log`))).toEqual([`stdout F ${expected.trim()}`]));
+      await vi.waitFor(async () => expect(await logLines(join(pod.config.logDirectory as string, `${name}.log`))).toEqual([`stdout F ${expected.trim()}`]), { timeout: 10_000 });
       expect(await execOk(containerId, ['id', '-G'])).toBe(expected);
       const user = (await cri.runtime.containerStatus({ containerId })).status?.user;
       const sorted = [...(user?.linux?.supplementalGroups ?? [])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));

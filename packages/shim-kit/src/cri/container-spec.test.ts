@@ -118,6 +118,15 @@ describe('containerSpec', () => {
     expect((await caps(['ALL'], []))?.sort()).toEqual((await hostCapabilities()).sort());
   });
 
+  it('adds ambient capabilities to every set, inheritable and ambient included', async () => {
+    const spec = await containerSpec(input({ linux: { securityContext: { capabilities: { dropCapabilities: ['NET_BIND_SERVICE'], addAmbientCapabilities: ['net_bind_service'] } } } }));
+    const caps = spec.process?.capabilities;
+    for (const set of [caps?.bounding, caps?.effective, caps?.permitted, caps?.inheritable, caps?.ambient]) expect(set).toContain('CAP_NET_BIND_SERVICE');
+    expect(caps?.ambient).toEqual(['CAP_NET_BIND_SERVICE']);
+    expect((await containerSpec(input({}))).process?.capabilities?.ambient ?? []).toEqual([]);
+    await expect(containerSpec(input({ linux: { securityContext: { capabilities: { addAmbientCapabilities: ['ALL'] } } } }))).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringMatching(/add_ambient_capabilities: unknown capabilities CAP_ALL/) });
+  });
+
   it('makes privileged containers only in privileged sandboxes', async () => {
     await expect(containerSpec(input({ linux: { securityContext: { privileged: true } } }))).rejects.toMatchObject({ code: 'InvalidArgument' });
     const priv = sandbox({ linux: { securityContext: { privileged: true } } });

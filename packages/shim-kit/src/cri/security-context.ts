@@ -4,7 +4,7 @@ import {
   type LinuxContainerSecurityContext,
   type SecurityProfile,
 } from '@shimkit/cri-types';
-import { DEFAULT_CAPABILITIES, normalizeCapability, type RuntimeSpecBuilder, type Seccomp } from '@shimkit/oci-spec';
+import { DEFAULT_CAPABILITIES, isKnownCapability, normalizeCapability, type RuntimeSpecBuilder, type Seccomp } from '@shimkit/oci-spec';
 import { ShimError } from '../errors.js';
 import { defaultSeccompProfile } from './default-seccomp.js';
 import { hostAppArmorEnabled } from './host-apparmor.js';
@@ -13,7 +13,7 @@ import { hostDevices } from './host-devices.js';
 
 /**
  * Applies a container's security context: privileged mode, capabilities (default set, then
- * add/drop with `ALL`), no_new_privs, masked and read-only paths, seccomp (RuntimeDefault
+ * add/drop with `ALL`, then ambient ones), no_new_privs, masked and read-only paths, seccomp (RuntimeDefault
  * allowing what the granted capabilities unlock) and AppArmor.
  * `ALL` and privileged mean every capability the shim itself holds, and a privileged container
  * gets the host's devices (as with containerd's defaults); AppArmor profiles are set
@@ -57,6 +57,26 @@ function applyCapabilities(builder: RuntimeSpecBuilder, sc: LinuxContainerSecuri
   } catch (e) {
     throw new ShimError('InvalidArgument', (e as Error).message, { cause: e });
   }
+  applyAmbientCapabilities(builder, sc?.capabilities?.addAmbientCapabilities ?? []);
+}
+
+/**
+ * Ambient capabilities (`add_ambient_capabilities`): kept across the execve of a non-root
+ * process, so they go into every set, inheritable and ambient included (after the drops: asking
+ * for one explicitly wins).
+ */
+function applyAmbientCapabilities(builder: RuntimeSpecBuilder, requested: readonly string[]): void {
+  if (requested.length === 0) return;
+  const names = requested.map(normalizeCapability);
+  const bad = names.filter((n) => !isKnownCapability(n));
+  if (bad.length > 0) throw new ShimError('InvalidArgument', `add_ambient_capabilities: unknown capabilities ${bad.join(', ')} (ALL is not allowed here)`);
+  builder.addCapabilities(names);
+  builder.update((spec) => {
+    const caps = spec.process?.capabilities;
+    if (caps === undefined) return;
+    caps.inheritable = [...new Set([...(caps.inheritable ?? []), ...names])];
+    caps.ambient = [...new Set([...(caps.ambient ?? []), ...names])];
+  });
 }
 
 /** A profile from the structured field, or from the deprecated path string (`runtime/default`, `unconfined`, `localhost/<path>`). */

@@ -257,6 +257,17 @@ describe('critest Security Context: bucket', () => {
     expect(noneStatus.stdout).toMatch(/CapBnd:\s0000000000000000/);
   });
 
+  it('keeps ambient capabilities for a non-root process', async () => {
+    const pod = await runPod();
+    const c = await startRunning(pod, 'ambient', { linux: { securityContext: { runAsUser: { value: 1000n }, capabilities: { addAmbientCapabilities: ['NET_BIND_SERVICE'] } } } });
+    const status = await execOk(c, ['cat', '/proc/self/status']);
+    const mask = (field: string) => BigInt(`0x${/^(\w+):\s+([0-9a-f]+)$/m.exec(status.split('\n').find((l) => l.startsWith(`${field}:`)) ?? '')?.[2] ?? '0'}`);
+    const netBindService = 1n << 10n;
+    expect([mask('CapAmb'), mask('CapEff') & netBindService]).toEqual([netBindService, netBindService]);
+    const plain = await startRunning(pod, 'no-ambient', { linux: { securityContext: { runAsUser: { value: 1000n } } } });
+    expect(await execOk(plain, ['grep', 'CapEff:', '/proc/self/status'])).toMatch(/CapEff:\s+0000000000000000/);
+  });
+
   it('runtime should support MaskedPaths and ReadonlyPaths', async () => {
     const pod = await runPod();
     const masked = await startRunning(pod, 'masked', { linux: { securityContext: { maskedPaths: ['/bin/ls'] } } });

@@ -233,6 +233,18 @@ describe('critest Container Mount Readonly', () => {
     expect(text(top.stderr)).toContain('Read-only file system');
   });
 
+  it('should support recursive readonly mounts (the submount is read-only too; runc 1.1 with mount_setattr)', async () => {
+    const pod = await runPod({ linux: { securityContext: { privileged: true } } });
+    const hostPath = await hostDir('rro');
+    const tmpfs = join(hostPath, 'tmpfs');
+    await mkdir(tmpfs);
+    await run('mount', ['-t', 'tmpfs', 'none', tmpfs]);
+    cleanups.push(() => run('umount', ['-l', tmpfs]));
+    const c = await create(pod, 'test-rro-mount', { command: PAUSE_CMD, mounts: [{ hostPath, containerPath: '/mnt', readonly: true, recursiveReadOnly: true, selinuxRelabel: true }] });
+    await cri.runtime.startContainer({ containerId: c });
+    await execOk(c, ['sh', '-c', 'touch /mnt/tmpfs/foo 2>&1 | grep -q "Read-only file system"']);
+  });
+
   it('rejects recursive read-only mounts that are not read-only or propagate', async () => {
     const pod = await runPod({ linux: { securityContext: { privileged: true } } });
     const hostPath = await hostDir('rro');

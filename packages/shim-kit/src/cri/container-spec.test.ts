@@ -138,9 +138,9 @@ describe('containerSpec', () => {
   });
 
   it('sets an AppArmor profile only on hosts that enforce AppArmor', async () => {
-    const localhost = input({ linux: { securityContext: { apparmor: { profileType: SecurityProfile_ProfileType.Localhost, localhostRef: 'my-profile' } } } });
-    if (await hostAppArmorEnabled()) expect((await containerSpec(localhost)).process?.apparmorProfile).toBe('my-profile');
-    else await expect(containerSpec(localhost)).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringMatching(/AppArmor is not enabled/) });
+    const localhost = input({ linux: { securityContext: { apparmor: { profileType: SecurityProfile_ProfileType.Localhost, localhostRef: 'localhost/my-profile' } } } });
+    const why = (await hostAppArmorEnabled()) ? /AppArmor profile "my-profile" is not loaded/ : /AppArmor is not enabled/;
+    await expect(containerSpec(localhost)).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringMatching(why) });
     const runtimeDefault = input({ linux: { securityContext: { apparmor: { profileType: SecurityProfile_ProfileType.RuntimeDefault } } } });
     expect((await containerSpec(runtimeDefault)).process?.apparmorProfile).toBeUndefined();
   });

@@ -7,7 +7,7 @@ import {
 import { DEFAULT_CAPABILITIES, isKnownCapability, normalizeCapability, type RuntimeSpecBuilder, type Seccomp } from '@shimkit/oci-spec';
 import { ShimError } from '../errors.js';
 import { defaultSeccompProfile } from './default-seccomp.js';
-import { hostAppArmorEnabled } from './host-apparmor.js';
+import { appArmorProfileLoaded, appArmorProfileName, hostAppArmorEnabled } from './host-apparmor.js';
 import { hostCapabilities } from './host-capabilities.js';
 import { hostDevices } from './host-devices.js';
 
@@ -17,7 +17,8 @@ import { hostDevices } from './host-devices.js';
  * allowing what the granted capabilities unlock) and AppArmor.
  * `ALL` and privileged mean every capability the shim itself holds, and a privileged container
  * gets the host's devices (as with containerd's defaults); AppArmor profiles are set
- * only when the host enforces AppArmor (a Localhost profile without it is `InvalidArgument`).
+ * only when the host enforces AppArmor (a Localhost profile, `localhost/` prefix or not, must be
+ * loaded; without AppArmor or when not loaded it is `InvalidArgument`).
  */
 export async function applySecurityContext(
   builder: RuntimeSpecBuilder,
@@ -41,8 +42,12 @@ export async function applySecurityContext(
   builder.setSeccomp(await seccompProfile(sc, bounding, options.signal));
   const apparmor = profileOf(sc?.apparmor, sc?.apparmorProfile ?? '');
   if (apparmor.type !== SecurityProfile_ProfileType.Localhost) return;
-  if (!(await hostAppArmorEnabled())) throw new ShimError('InvalidArgument', `AppArmor profile ${JSON.stringify(apparmor.ref)} requested, but AppArmor is not enabled on this host`);
-  builder.setSecurityLabels({ apparmorProfile: apparmor.ref });
+  const name = appArmorProfileName(apparmor.ref);
+  if (!(await hostAppArmorEnabled())) throw new ShimError('InvalidArgument', `AppArmor profile ${JSON.stringify(name)} requested, but AppArmor is not enabled on this host`);
+  if (!(await appArmorProfileLoaded(name, options.signal === undefined ? {} : { signal: options.signal }))) {
+    throw new ShimError('InvalidArgument', `AppArmor profile ${JSON.stringify(name)} is not loaded on this host`);
+  }
+  builder.setSecurityLabels({ apparmorProfile: name });
 }
 
 function applyCapabilities(builder: RuntimeSpecBuilder, sc: LinuxContainerSecurityContext | undefined, all: readonly string[]): void {

@@ -13,25 +13,23 @@ import { hostDevices } from './host-devices.js';
 
 /**
  * Applies a container's security context: privileged mode, capabilities (default set, then
- * add/drop with `ALL`, then ambient ones), no_new_privs, masked and read-only paths, seccomp (RuntimeDefault
- * allowing what the granted capabilities unlock) and AppArmor.
+ * add/drop with `ALL`, then ambient ones), no_new_privs, masked and read-only paths, seccomp
+ * (RuntimeDefault allowing what the granted capabilities unlock) and AppArmor.
  * `ALL` and privileged mean every capability the shim itself holds, and a privileged container
- * gets the host's devices (as with containerd's defaults); AppArmor profiles are set
- * only when the host enforces AppArmor (a Localhost profile, `localhost/` prefix or not, must be
- * loaded; without AppArmor or when not loaded it is `InvalidArgument`).
+ * gets the host's devices (as with containerd's defaults). AppArmor profiles are set only when
+ * the host enforces AppArmor; a Localhost profile (`localhost/` prefix or not) must be loaded,
+ * else it is `InvalidArgument`.
  */
 export async function applySecurityContext(
   builder: RuntimeSpecBuilder,
   sc: LinuxContainerSecurityContext | undefined,
   options: { sandboxPrivileged: boolean; signal?: AbortSignal },
 ): Promise<void> {
+  const signal = options.signal === undefined ? {} : { signal: options.signal };
   builder.setNoNewPrivileges(sc?.noNewPrivs ?? false);
   if (sc?.privileged === true) {
     if (!options.sandboxPrivileged) throw new ShimError('InvalidArgument', 'a privileged container needs a privileged pod sandbox');
-    builder.setPrivileged().setCapabilities(await hostCapabilities());
-    // every device is already allowed in the device cgroup; the nodes must exist too
-    for (const device of await hostDevices(options.signal === undefined ? {} : { signal: options.signal })) builder.addDevice(device, { allow: false });
-    if (!(await hostAppArmorEnabled())) builder.update((spec) => void delete spec.process?.apparmorProfile);
+    await applyPrivileged(builder, signal);
     return;
   }
   applyCapabilities(builder, sc, await hostCapabilities());
@@ -40,13 +38,21 @@ export async function applySecurityContext(
   let bounding: readonly string[] = [];
   builder.update((spec) => void (bounding = spec.process?.capabilities?.bounding ?? []));
   builder.setSeccomp(await seccompProfile(sc, bounding, options.signal));
-  const apparmor = profileOf(sc?.apparmor, sc?.apparmorProfile ?? '');
-  if (apparmor.type !== SecurityProfile_ProfileType.Localhost) return;
-  const name = appArmorProfileName(apparmor.ref);
+  await applyAppArmor(builder, profileOf(sc?.apparmor, sc?.apparmorProfile ?? ''), signal);
+}
+
+async function applyPrivileged(builder: RuntimeSpecBuilder, signal: { signal?: AbortSignal }): Promise<void> {
+  builder.setPrivileged().setCapabilities(await hostCapabilities());
+  // every device is already allowed in the device cgroup; the nodes must exist too
+  for (const device of await hostDevices(signal)) builder.addDevice(device, { allow: false });
+  if (!(await hostAppArmorEnabled())) builder.update((spec) => void delete spec.process?.apparmorProfile);
+}
+
+async function applyAppArmor(builder: RuntimeSpecBuilder, profile: ReturnType<typeof profileOf>, signal: { signal?: AbortSignal }): Promise<void> {
+  if (profile.type !== SecurityProfile_ProfileType.Localhost) return;
+  const name = appArmorProfileName(profile.ref);
   if (!(await hostAppArmorEnabled())) throw new ShimError('InvalidArgument', `AppArmor profile ${JSON.stringify(name)} requested, but AppArmor is not enabled on this host`);
-  if (!(await appArmorProfileLoaded(name, options.signal === undefined ? {} : { signal: options.signal }))) {
-    throw new ShimError('InvalidArgument', `AppArmor profile ${JSON.stringify(name)} is not loaded on this host`);
-  }
+  if (!(await appArmorProfileLoaded(name, signal))) throw new ShimError('InvalidArgument', `AppArmor profile ${JSON.stringify(name)} is not loaded on this host`);
   builder.setSecurityLabels({ apparmorProfile: name });
 }
 

@@ -4,6 +4,7 @@ import { NamespaceMode, type PodSandboxConfig } from '@shimkit/cri-types';
 import { RuntimeSpecBuilder, specFromImage, type RuntimeSpec } from '@shimkit/oci-spec';
 import type { Conmon, ExitWatcher, Runc } from '@shimkit/runc-driver';
 import { isRuncError } from '@shimkit/runc-driver';
+import { cgroupsPath } from '../../cri/cgroups-path.js';
 import { ShimError } from '../../errors.js';
 import type { ImageBackend } from '../../interfaces/image-backend.js';
 import type { SandboxNamespaces } from '../../interfaces/runtime-backend.js';
@@ -55,8 +56,7 @@ export async function infraSpec(input: {
   }
   if (ns.ipc !== undefined) b.joinNamespace('ipc', ns.ipc);
   else b.removeNamespace('ipc');
-  const parent = input.config.linux?.cgroupParent ?? '';
-  b.setCgroupsPath(input.cgroupDriver === 'systemd' ? `${parent || 'system.slice'}:shimkit:${input.id}` : `${parent || '/shimkit'}/${input.id}`);
+  b.setCgroupsPath(cgroupsPath(input.cgroupDriver, input.config.linux?.cgroupParent ?? '', input.id));
   b.setOomScoreAdj(input.oomScoreAdj);
   b.setAnnotations({ 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.cri.sandbox-id': input.id });
   return b.build({ validate: true });

@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
+import { release } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { Runc } from '@shimkit/runc-driver';
 import type { RuntimeBackendInfo } from '../../interfaces/runtime-backend.js';
@@ -12,10 +13,23 @@ async function onPath(binary: string): Promise<boolean> {
   return false;
 }
 
+const atLeast = (version: string, major: number, minor: number): boolean => {
+  const [a = 0, b = 0] = version.split(/[.-]/).map((p) => Number.parseInt(p, 10) || 0);
+  return a > major || (a === major && b >= minor);
+};
+
+/**
+ * Whether a runtime makes `rro` mounts read-only all the way down: runc does from 1.1, with
+ * the kernel's mount_setattr (Linux 5.12); crun 1.8 does not know the option.
+ */
+function recursiveReadOnly(name: string, version: string): boolean {
+  return name === 'runc' && atLeast(version, 1, 1) && atLeast(release(), 5, 12);
+}
+
 /**
  * What the backend reports about itself, probed once: the default runtime's name and
- * version (`--version`), the handlers, and readiness (not ready, with the reason, when a
- * runtime binary or conmon is missing).
+ * version (`--version`), the handlers (with recursive read-only mount support), and readiness
+ * (not ready, with the reason, when a runtime binary or conmon is missing).
  */
 export async function probeRuntimes(input: {
   runtimes: readonly { name: string; runc: Runc }[];
@@ -28,10 +42,12 @@ export async function probeRuntimes(input: {
   let name = primary?.runc.binary ?? 'runc';
   let version = 'unknown';
   const problems: string[] = [];
-  for (const r of input.runtimes) {
+  for (const [i, r] of input.runtimes.entries()) {
     try {
       const v = await r.runc.version();
       if (r === primary) [name, version] = [v.name || name, v.version];
+      const handler = handlers[i];
+      if (handler) handler.recursiveReadOnlyMounts = recursiveReadOnly(v.name, v.version);
     } catch (e) {
       problems.push(`runtime ${r.runc.binary} (handler "${r.name}") does not run: ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -1,4 +1,7 @@
-/** Every Linux capability name the runtime-spec accepts (`CAP_` prefix, as in `capabilities(7)`). */
+/**
+ * Every Linux capability name the runtime-spec accepts (`CAP_` prefix, as in `capabilities(7)`),
+ * in the order of their bit numbers in linux/capability.h (index = bit).
+ */
 export const LINUX_CAPABILITIES: readonly string[] = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL',
   'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE',

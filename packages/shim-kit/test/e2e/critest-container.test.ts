@@ -7,38 +7,20 @@ import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ContainerState, MountPropagation, type ContainerConfig, type CriClient, type DeepPartial, type PodSandboxConfig } from '@shimkit/cri-types';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Shim } from '../../src/shim/create-shim.js';
-import { E2eBed, EMPTY_LEFTOVERS } from './e2e-bed.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { removePodsAfterEach, useE2eShim, type E2eBed } from './e2e-bed.js';
 
 const run = promisify(execFile);
 
 let bed: E2eBed;
-let shim: Shim;
 let cri: CriClient;
 const pods: string[] = [];
 const cleanups: (() => Promise<unknown>)[] = [];
 
-beforeAll(async () => {
-  bed = await E2eBed.start();
-  ({ shim, cri } = await bed.startShim());
-  await cri.image.pullImage({ image: { image: bed.images.busybox.reference } });
-}, 120_000);
+useE2eShim((world) => ({ bed, cri } = world));
+removePodsAfterEach(pods, () => cri);
 afterEach(async () => {
-  for (const podSandboxId of pods.splice(0)) {
-    await cri.runtime.stopPodSandbox({ podSandboxId });
-    await cri.runtime.removePodSandbox({ podSandboxId });
-  }
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-afterAll(async () => {
-  try {
-    await cri?.close();
-    await shim?.close();
-    expect(await bed.leftovers()).toEqual(EMPTY_LEFTOVERS);
-  } finally {
-    await bed?.destroy();
-  }
 });
 
 const PAUSE_CMD = ['sh', '-c', 'top'];

@@ -7,12 +7,10 @@ import { join } from 'node:path';
 import type { CriClient } from '@shimkit/cri-types';
 import { ImageStore } from '@shimkit/image-store';
 import { createBusyboxRootfs } from '@shimkit/test-bed';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Shim } from '../../src/shim/create-shim.js';
-import { E2eBed, EMPTY_LEFTOVERS } from './e2e-bed.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useE2eShim, type E2eBed } from './e2e-bed.js';
 
 let bed: E2eBed;
-let shim: Shim;
 let cri: CriClient;
 /** References by what they test. */
 const refs: Record<string, string> = {};
@@ -45,20 +43,8 @@ async function pushImages(): Promise<void> {
   }
 }
 
-beforeAll(async () => {
-  bed = await E2eBed.start();
-  ({ shim, cri } = await bed.startShim());
-  await pushImages();
-}, 120_000);
-afterAll(async () => {
-  try {
-    await cri?.close();
-    await shim?.close();
-    expect(await bed.leftovers()).toEqual(EMPTY_LEFTOVERS);
-  } finally {
-    await bed?.destroy();
-  }
-});
+useE2eShim((world) => ({ bed, cri } = world));
+beforeAll(() => pushImages(), 120_000);
 
 const status = async (image: string) => (await cri.image.imageStatus({ image: { image } })).image;
 

@@ -22,14 +22,12 @@ import {
 } from '@shimkit/cri-types';
 import { ImageStore } from '@shimkit/image-store';
 import { createBusyboxRootfs } from '@shimkit/test-bed';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Shim } from '../../src/shim/create-shim.js';
-import { E2eBed, EMPTY_LEFTOVERS, logLines } from './e2e-bed.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { logLines, removePodsAfterEach, useE2eShim, type E2eBed } from './e2e-bed.js';
 
 const run = promisify(execFile);
 
 let bed: E2eBed;
-let shim: Shim;
 let cri: CriClient;
 let profileDir: string;
 /** An image whose default user (1000) is listed in /etc/group as a member of group 50000, as critest's test-image-predefined-group. */
@@ -58,32 +56,18 @@ async function pushGroupImage(): Promise<string> {
   }
 }
 
+useE2eShim((world) => ({ bed, cri } = world));
+removePodsAfterEach(pods, () => cri);
 beforeAll(async () => {
-  bed = await E2eBed.start();
-  ({ shim, cri } = await bed.startShim());
   groupImage = await pushGroupImage();
-  await cri.image.pullImage({ image: { image: bed.images.busybox.reference } });
   await cri.image.pullImage({ image: { image: groupImage } });
   profileDir = await mkdtemp(join(tmpdir(), 'shimkit-critest-seccomp-'));
   // critest's profiles: no architectures, SCMP_ACT_ERRNO without errnoRet.
   await writeFile(join(profileDir, 'block-host-name.json'), JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['sethostname'], action: 'SCMP_ACT_ERRNO' }] }));
   await writeFile(join(profileDir, 'block-chmod.json'), JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['chmod', 'fchmodat'], action: 'SCMP_ACT_ERRNO' }] }));
 }, 120_000);
-afterEach(async () => {
-  for (const podSandboxId of pods.splice(0)) {
-    await cri.runtime.stopPodSandbox({ podSandboxId });
-    await cri.runtime.removePodSandbox({ podSandboxId });
-  }
-});
 afterAll(async () => {
-  try {
-    await cri?.close();
-    await shim?.close();
-    expect(await bed.leftovers()).toEqual(EMPTY_LEFTOVERS);
-  } finally {
-    if (profileDir !== undefined) await rm(profileDir, { recursive: true, force: true });
-    await bed?.destroy();
-  }
+  if (profileDir !== undefined) await rm(profileDir, { recursive: true, force: true });
 });
 
 const PAUSE_CMD = ['sh', '-c', 'top'];

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { connect, type CriClient, type DeepPartial, type PodSandboxConfig, type ContainerConfig } from '@shimkit/cri-types';
 import { startRegistry, type Registry } from '@shimkit/test-bed';
 import { pushTestImages, type TestImages } from '@shimkit/test-images';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { createShim, type Shim } from '../../src/shim/create-shim.js';
 import { isolatedBridgePlugin } from '../../src/modules/cni/test-network.test-helper.js';
 import type { DefaultModulesOptions } from '../../src/shim/default-modules.js';
@@ -231,6 +231,16 @@ export function useE2eShim(ready: (world: E2eShim) => void): void {
       if (world.bed) expect(await world.bed.leftovers()).toEqual(EMPTY_LEFTOVERS);
     } finally {
       await world.bed?.destroy();
+    }
+  });
+}
+
+/** After each test, stops and removes the pods the test pushed to `pods`. */
+export function removePodsAfterEach(pods: string[], cri: () => CriClient): void {
+  afterEach(async () => {
+    for (const podSandboxId of pods.splice(0)) {
+      await cri().runtime.stopPodSandbox({ podSandboxId });
+      await cri().runtime.removePodSandbox({ podSandboxId });
     }
   });
 }

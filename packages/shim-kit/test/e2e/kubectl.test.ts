@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ContainerState, type CriClient } from '@shimkit/cri-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerKubectlGet, hasKubectl, hasScript, onTerminal, runKubectl, spawnKubectl } from '../../src/streaming/websocket/kubectl.test-helper.js';
+import { answerKubectlGet, forwardedPort, hasKubectl, hasScript, onTerminal, runKubectl, spawnKubectl } from '../../src/streaming/websocket/kubectl.test-helper.js';
 import { useE2eShim, type E2eBed } from './e2e-bed.js';
 
 
@@ -122,12 +122,7 @@ describe.skipIf(!hasKubectl)('kubectl exec, attach and port-forward through a re
   it('kubectl port-forward reaches 127.0.0.1:8080 inside the pod\'s network namespace', async () => {
     const child = spawnKubectl(api.url, ['port-forward', 'pod/p', ':8080']);
     try {
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      for (let i = 0; i < 200 && !/Forwarding from 127\.0\.0\.1:\d+/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
-      const local = Number(/Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
-      expect(local, out).toBeGreaterThan(0);
+      const local = await forwardedPort(child);
       let page = '';
       for (let i = 0; i < 20 && !page.includes('served-in-the-pod'); i++) {
         if (i > 0) await new Promise((r) => setTimeout(r, 200));

@@ -7,7 +7,7 @@ import { processExecRunner } from '../exec-runner.js';
 import { exitStatus, internalErrorStatus } from '../exec-status.js';
 import { netnsPortForwarder } from '../port-forwarder.js';
 import { listenLocal } from '../spdy-test-client.test-helper.js';
-import { answerKubectlGet, hasKubectl, hasScript, onTerminal, runKubectl, spawnKubectl } from './kubectl.test-helper.js';
+import { answerKubectlGet, forwardedPort, hasKubectl, hasScript, onTerminal, runKubectl, spawnKubectl } from './kubectl.test-helper.js';
 import { acceptWebSocketPortForward } from './websocket-port-forward.js';
 import { acceptWebSocketRemoteCommand } from './websocket-remote-command.js';
 
@@ -103,19 +103,14 @@ describe.skipIf(!hasKubectl)('with kubectl as the client', () => {
     cleanups.push(() => {
       child.kill('SIGKILL');
     });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    for (let i = 0; i < 200 && !/Forwarding from 127\.0\.0\.1:\d+/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
-    const local = Number(/Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
-    expect(local, out).toBeGreaterThan(0);
+    const local = await forwardedPort(child);
     for (const text of ['first connection', 'second connection']) {
       const socket: Socket = connect({ host: '127.0.0.1', port: local });
       socket.on('error', () => undefined);
       socket.write(text);
       let got = '';
       await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`no echo; kubectl said ${out}`)), 10_000);
+        const t = setTimeout(() => reject(new Error(`no echo of ${text} through port ${local}`)), 10_000);
         socket.on('data', (d: Buffer) => {
           got += d.toString();
           if (got === text) {

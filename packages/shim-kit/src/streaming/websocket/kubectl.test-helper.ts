@@ -75,3 +75,14 @@ export function answerKubectlGet(path: string, res: ServerResponse, containers: 
       return false;
   }
 }
+
+/** The local port a `kubectl port-forward` child listens on, once it says so (at most 10 s); rejects with its output otherwise. */
+export async function forwardedPort(child: ChildProcessWithoutNullStreams): Promise<number> {
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  for (let i = 0; i < 200 && !/Forwarding from 127\.0\.0\.1:\d+/.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+  const port = Number(/Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+  if (!(port > 0)) throw new Error(`kubectl port-forward did not start: ${out}`);
+  return port;
+}

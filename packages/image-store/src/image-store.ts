@@ -320,6 +320,11 @@ export class ImageStore implements AsyncDisposable {
     return this.snapshots.createRootfs(id, record.chainIds, options);
   }
 
+  /** What container `id` wrote to its rootfs (bytes and inodes); undefined when it has none. */
+  async rootfsUsage(id: string, options: { signal?: AbortSignal } = {}): Promise<FsUsage | undefined> {
+    return this.snapshots.rootfsUsage(id, options);
+  }
+
   /** Unmounts and deletes a container rootfs; false when there was none. */
   async removeRootfs(id: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     return this.snapshots.removeRootfs(id, options);

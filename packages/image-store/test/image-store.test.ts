@@ -55,7 +55,15 @@ describe.each(['overlay', 'copy'] as const)('ImageStore with the %s snapshotter 
     const rootfs = await store.createRootfs(`c-${process.pid}`, images.busybox.reference);
     try {
       expect(existsSync(join(rootfs.path, 'bin', 'busybox'))).toBe(true);
+      const before = await store.rootfsUsage(`c-${process.pid}`);
       writeFileSync(join(rootfs.path, 'written-by-container'), 'x');
+      writeFileSync(join(rootfs.path, 'a-megabyte'), Buffer.alloc(1024 * 1024, 1));
+      // only what the container wrote counts, not the image's layers
+      const after = await store.rootfsUsage(`c-${process.pid}`);
+      expect((after?.usedBytes ?? 0) - (before?.usedBytes ?? 0)).toBeGreaterThanOrEqual(1024 * 1024);
+      expect((after?.inodesUsed ?? 0) - (before?.inodesUsed ?? 0)).toBe(2);
+      if (snapshotter === 'overlay') expect(after?.usedBytes).toBeLessThan(2 * 1024 * 1024);
+      expect(await store.rootfsUsage('no-such-container')).toBeUndefined();
       if (snapshotter === 'overlay') {
         expect(await isMountPoint(rootfs.path)).toBe(true);
         expect(readFileSync(join(root, 'containers', `c-${process.pid}`, 'upper', 'written-by-container'), 'utf8')).toBe('x');

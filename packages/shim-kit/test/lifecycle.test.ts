@@ -70,8 +70,12 @@ describe('pod and container lifecycle over the CRI socket (fake backends)', () =
     expect(exec.stdout.toString()).toBe('hello\n');
     expect(exec.exitCode).toBe(0);
 
+    images.setRootfsUsage(containerId, { usedBytes: 3n * 1024n * 1024n, inodesUsed: 7n });
     const stats = await cri.runtime.containerStats({ containerId });
     expect(stats.stats?.cpu?.usageCoreNanoSeconds?.value).toBeGreaterThan(0n);
+    // the writable layer: what the container wrote to its rootfs (kubelet's ephemeral storage)
+    expect(stats.stats?.writableLayer).toMatchObject({ usedBytes: { value: 3n * 1024n * 1024n }, inodesUsed: { value: 7n } });
+    expect(stats.stats?.writableLayer?.fsId?.mountpoint).not.toBe('');
     const podStats = await cri.runtime.podSandboxStats({ podSandboxId });
     expect(podStats.stats?.linux?.containers).toHaveLength(1);
 

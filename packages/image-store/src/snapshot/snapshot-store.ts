@@ -6,6 +6,7 @@ import type { Digest } from '@shimkit/oci-spec';
 import { digestHex, tryParseDigest } from '@shimkit/oci-spec';
 import { writeFileAtomic } from '../content/atomic-write.js';
 import { ImageStoreError, isImageStoreError, throwIfAborted } from '../errors.js';
+import { measureUsage, type FsUsage } from '../images/fs-usage.js';
 import { mountOverlay, overlaySupported, unmount } from './mount.js';
 
 /** How layers are stacked into a container rootfs. */
@@ -217,6 +218,16 @@ export class SnapshotStore {
       if (r !== undefined) out.push(r);
     }
     return out;
+  }
+
+  /**
+   * The disk use of what a container wrote: its upper dir (overlay), or its whole private copy
+   * (copy snapshotter); undefined when there is no such rootfs.
+   */
+  async rootfsUsage(id: string, options: { signal?: AbortSignal } = {}): Promise<FsUsage | undefined> {
+    const rootfs = await this.getRootfs(id, options);
+    if (rootfs === undefined) return undefined;
+    return measureUsage(rootfs.kind === 'copy' ? rootfs.path : join(this.containerDir(id), 'upper'), options);
   }
 
   /** Unmounts and deletes a rootfs (its upper dir too); true when it existed. */

@@ -2,18 +2,21 @@ import type { ContainerStats, DeepPartial, LinuxPodSandboxStats, PodSandboxStats
 import { isShimError } from '../errors.js';
 import { toUnixNs } from '../interfaces/clock.js';
 import type { ContainerRecord } from '../interfaces/container-record.js';
+import type { FilesystemUsageInfo } from '../interfaces/image-backend.js';
 import type { ContainerUsage } from '../interfaces/runtime-backend.js';
 import type { SandboxRecord } from '../interfaces/sandbox-record.js';
 import type { ShimServices } from '../shim/shim-services.js';
 
 const value = (v: bigint | undefined): { value: bigint } | undefined => (v === undefined ? undefined : { value: v });
 
-function usageStats(record: ContainerRecord, usage: ContainerUsage | undefined, now: bigint): DeepPartial<ContainerStats> {
+function usageStats(record: ContainerRecord, usage: ContainerUsage | undefined, layer: FilesystemUsageInfo | undefined, now: bigint): DeepPartial<ContainerStats> {
   const attributes = { id: record.id, metadata: record.config.metadata, labels: record.config.labels, annotations: record.config.annotations };
-  if (usage === undefined) return { attributes };
+  const writableLayer = layer === undefined ? undefined : { timestamp: now, fsId: { mountpoint: layer.mountpoint }, usedBytes: { value: layer.usedBytes }, inodesUsed: { value: layer.inodesUsed } };
+  if (usage === undefined) return { attributes, ...(writableLayer && { writableLayer }) };
   const timestamp = toUnixNs(usage.timestamp) || now;
   return {
     attributes,
+    ...(writableLayer && { writableLayer }),
     cpu: { timestamp, usageCoreNanoSeconds: value(usage.cpuUsageCoreNanoSeconds) },
     memory: {
       timestamp,
@@ -27,17 +30,22 @@ function usageStats(record: ContainerRecord, usage: ContainerUsage | undefined, 
   };
 }
 
-/** Stats of one container: usage from the backend while it runs, attributes only otherwise. */
+/**
+ * Stats of one container: cpu and memory from the backend while it runs, the writable layer
+ * (what it wrote to its rootfs, kubelet's ephemeral-storage accounting) while it has a rootfs.
+ */
 export async function containerStats(shim: ShimServices, record: ContainerRecord, signal?: AbortSignal): Promise<DeepPartial<ContainerStats>> {
-  let usage: ContainerUsage | undefined;
-  if (record.state === 'running') {
-    try {
-      usage = await shim.runtime.stats(record.id, signal === undefined ? {} : { signal });
-    } catch (e) {
-      if (!isShimError(e, 'NotFound')) throw e;
-    }
-  }
-  return usageStats(record, usage, shim.clock.nowNs());
+  const options = signal === undefined ? {} : { signal };
+  const [usage, layer] = await Promise.all([
+    record.state === 'running' ? shim.runtime.stats(record.id, options).catch(unlessNotFound) : undefined,
+    shim.images.rootfsUsage?.(record.id, options).catch(unlessNotFound),
+  ]);
+  return usageStats(record, usage, layer, shim.clock.nowNs());
+}
+
+function unlessNotFound(e: unknown): undefined {
+  if (isShimError(e, 'NotFound')) return undefined;
+  throw e;
 }
 
 const sum = (values: (bigint | undefined)[]): bigint | undefined =>

@@ -60,5 +60,10 @@ export interface ImageBackend {
   prepareRootfs(containerId: string, imageId: string, options?: OperationOptions): Promise<PreparedRootfs>;
   /** Releases (unmounts, deletes) a container's root filesystem; idempotent. */
   releaseRootfs(containerId: string, options?: OperationOptions): Promise<void>;
+  /**
+   * What the container wrote to its root filesystem (its writable layer): `mountpoint` names the
+   * directory measured. Undefined when it has none. Optional: ContainerStats then has no writable layer.
+   */
+  rootfsUsage?(containerId: string, options?: OperationOptions): Promise<FilesystemUsageInfo | undefined>;
   close(): Promise<void>;
 }

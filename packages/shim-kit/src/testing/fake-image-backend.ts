@@ -8,7 +8,7 @@ import type { OperationOptions } from '../interfaces/operation-options.js';
 import { CallRecorder } from './call-recorder.js';
 
 /** Methods of {@link FakeImageBackend} that record calls and accept injected errors. */
-export type FakeImageMethod = 'pull' | 'status' | 'list' | 'remove' | 'fsInfo' | 'prepareRootfs' | 'releaseRootfs';
+export type FakeImageMethod = 'pull' | 'status' | 'list' | 'remove' | 'fsInfo' | 'prepareRootfs' | 'releaseRootfs' | 'rootfsUsage';
 
 /** An image the fake registry serves. */
 export interface FakeRemoteImage {
@@ -54,6 +54,7 @@ export class FakeImageBackend extends CallRecorder<FakeImageMethod> implements I
   readonly #remote = new Map<string, FakeRemoteImage>();
   readonly #images = new Map<string, ImageRecord>();
   readonly #rootfs = new Map<string, { imageId: string; path: string }>();
+  readonly #usage = new Map<string, { usedBytes: bigint; inodesUsed: bigint }>();
   readonly #options: FakeImageBackendOptions;
 
   constructor(options: FakeImageBackendOptions = {}) {
@@ -159,6 +160,22 @@ export class FakeImageBackend extends CallRecorder<FakeImageMethod> implements I
     if (prepared === undefined) return;
     if (this.#options.rootfsDir !== undefined) await rm(prepared.path, { recursive: true, force: true });
     this.#rootfs.delete(containerId);
+  }
+
+  /**
+   * The writable-layer usage of a prepared rootfs: what {@link setRootfsUsage} set (default 4096
+   * bytes, 1 inode), measured at the rootfs path; undefined for a container without one.
+   */
+  async rootfsUsage(containerId: string, options: OperationOptions = {}): Promise<FilesystemUsageInfo | undefined> {
+    this.enter('rootfsUsage', [containerId], options.signal);
+    const prepared = this.#rootfs.get(containerId);
+    if (prepared === undefined) return undefined;
+    return { mountpoint: prepared.path, usedBytes: 4096n, inodesUsed: 1n, ...this.#usage.get(containerId) };
+  }
+
+  /** Sets what {@link rootfsUsage} reports for a container. */
+  setRootfsUsage(containerId: string, usage: { usedBytes: bigint; inodesUsed: bigint }): void {
+    this.#usage.set(containerId, { ...usage });
   }
 
   async close(): Promise<void> {}

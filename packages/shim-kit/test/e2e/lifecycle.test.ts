@@ -137,8 +137,15 @@ describe('a shim on the default modules (runc + conmon, image-store, CNI) over g
     expect(timedOut).toMatchObject({ code: 'DeadlineExceeded' });
     expect(Date.now() - t0).toBeLessThan(10_000);
 
+    const before = (await cri.runtime.containerStats({ containerId })).stats?.writableLayer;
+    await exec(containerId, ['dd', 'if=/dev/zero', 'of=/written', 'bs=1024', 'count=2048']);
     const stats = (await cri.runtime.containerStats({ containerId })).stats;
     expect(stats?.attributes?.id).toBe(containerId);
+    // the writable layer counts what the container wrote (2 MiB, one more inode), not the image
+    const grew = (stats?.writableLayer?.usedBytes?.value ?? 0n) - (before?.usedBytes?.value ?? 0n);
+    expect(grew).toBeGreaterThanOrEqual(2n * 1024n * 1024n);
+    expect(stats?.writableLayer?.usedBytes?.value).toBeLessThan(4n * 1024n * 1024n);
+    expect((stats?.writableLayer?.inodesUsed?.value ?? 0n) - (before?.inodesUsed?.value ?? 0n)).toBe(1n);
     expect(stats?.memory?.workingSetBytes?.value ?? 0n).toBeGreaterThan(0n);
     expect(stats?.cpu?.usageCoreNanoSeconds?.value ?? 0n).toBeGreaterThan(0n);
     const listed = (await cri.runtime.listContainerStats({ filter: { podSandboxId } })).stats;

@@ -181,6 +181,17 @@ export class ImageStoreBackend implements ImageBackend, AsyncDisposable {
     }
   }
 
+  /** What the container wrote: its upper dir (overlay) or its private copy, measured now. */
+  async rootfsUsage(containerId: string, options: OperationOptions = {}): Promise<FilesystemUsageInfo | undefined> {
+    const store = await this.store(options);
+    try {
+      const usage = await store.rootfsUsage(containerId, options.signal === undefined ? {} : { signal: options.signal });
+      return usage === undefined ? undefined : { mountpoint: usage.mountpoint, usedBytes: BigInt(usage.usedBytes), inodesUsed: BigInt(usage.inodesUsed) };
+    } catch (e) {
+      throw shimErrorOf(e, `measuring the rootfs of container ${containerId}`);
+    }
+  }
+
   /** Unmounts and deletes a container's rootfs and upper dir; nothing to do when it is gone. */
   async releaseRootfs(containerId: string, options: OperationOptions = {}): Promise<void> {
     const store = await this.store(options);

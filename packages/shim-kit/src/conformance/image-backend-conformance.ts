@@ -35,12 +35,19 @@ export function imageBackendConformance(name: string, harness: ImageBackendHarne
       expect(fs.images.length).toBeGreaterThan(0);
     });
 
-    it('prepares and releases container root filesystems (release is idempotent)', async () => {
+    it('prepares and releases container root filesystems (release is idempotent); reports their writable layer if it can', async () => {
       const image = await images.pull(harness.pullableRef);
-      const rootfs = await images.prepareRootfs(`ctr-${process.pid}`, image.id);
+      const id = `ctr-${process.pid}`;
+      const rootfs = await images.prepareRootfs(id, image.id);
       expect(rootfs.path.startsWith('/')).toBe(true);
-      await images.releaseRootfs(`ctr-${process.pid}`);
-      await images.releaseRootfs(`ctr-${process.pid}`);
+      if (images.rootfsUsage) {
+        const usage = await images.rootfsUsage(id);
+        expect(usage?.mountpoint.startsWith('/')).toBe(true);
+        expect(usage?.inodesUsed).toBeTypeOf('bigint');
+      }
+      await images.releaseRootfs(id);
+      await images.releaseRootfs(id);
+      if (images.rootfsUsage) expect(await images.rootfsUsage(id)).toBeUndefined();
     });
 
     it('answers undefined for a missing image and removes idempotently', async () => {

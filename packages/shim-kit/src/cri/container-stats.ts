@@ -6,6 +6,8 @@ import type { FilesystemUsageInfo } from '../interfaces/image-backend.js';
 import type { ContainerUsage } from '../interfaces/runtime-backend.js';
 import type { SandboxRecord } from '../interfaces/sandbox-record.js';
 import type { ShimServices } from '../shim/shim-services.js';
+import { readNetDev, type InterfaceCounters } from './net-dev.js';
+import { processesInNetns } from './netns-processes.js';
 
 const value = (v: bigint | undefined): { value: bigint } | undefined => (v === undefined ? undefined : { value: v });
 
@@ -51,18 +53,35 @@ function unlessNotFound(e: unknown): undefined {
 const sum = (values: (bigint | undefined)[]): bigint | undefined =>
   values.some((v) => v !== undefined) ? values.reduce<bigint>((a, v) => a + (v ?? 0n), 0n) : undefined;
 
-/** Stats of a sandbox: its containers' stats and their CPU and memory summed. */
+/**
+ * Stats of a sandbox: its containers' stats, their CPU and memory summed, and the traffic of the
+ * pod's network interfaces (`eth0` as the default one, kubelet's name) while a process is in its
+ * network namespace.
+ */
 export async function sandboxStats(shim: ShimServices, sandbox: SandboxRecord, signal?: AbortSignal): Promise<DeepPartial<PodSandboxStats>> {
   const records = shim.containers.list().filter((c) => c.sandboxId === sandbox.id);
-  const containers = await Promise.all(records.map((c) => containerStats(shim, c, signal)));
+  const [containers, interfaces] = await Promise.all([Promise.all(records.map((c) => containerStats(shim, c, signal))), podInterfaces(sandbox)]);
   const timestamp = shim.clock.nowNs();
   const linux: DeepPartial<LinuxPodSandboxStats> = {
     containers,
     cpu: { timestamp, usageCoreNanoSeconds: value(sum(containers.map((c) => c.cpu?.usageCoreNanoSeconds?.value as bigint | undefined))) },
     memory: { timestamp, workingSetBytes: value(sum(containers.map((c) => c.memory?.workingSetBytes?.value as bigint | undefined))) },
   };
+  if (interfaces !== undefined && interfaces.length > 0) {
+    const usage = interfaces.map((i) => ({ name: i.name, rxBytes: { value: i.rxBytes }, rxErrors: { value: i.rxErrors }, txBytes: { value: i.txBytes }, txErrors: { value: i.txErrors } }));
+    linux.network = { timestamp, defaultInterface: usage.find((i) => i.name === 'eth0') ?? usage[0], interfaces: usage };
+  }
   return {
     attributes: { id: sandbox.id, metadata: sandbox.config.metadata, labels: sandbox.config.labels, annotations: sandbox.config.annotations },
     linux,
   };
+}
+
+/** The pod's network interfaces (not `lo`), read through a process in its network namespace; undefined when there is none. */
+async function podInterfaces(sandbox: SandboxRecord): Promise<InterfaceCounters[] | undefined> {
+  const netns = sandbox.netnsPath;
+  if (sandbox.state !== 'ready' || netns === undefined || sandbox.networkTornDown) return undefined;
+  const hints = sandbox.info.pid === undefined ? undefined : new Map([[netns, sandbox.info.pid]]);
+  const pid = (await processesInNetns([netns], hints)).get(netns);
+  return pid === undefined ? undefined : readNetDev(pid);
 }

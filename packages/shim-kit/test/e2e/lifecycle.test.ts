@@ -150,6 +150,13 @@ describe('a shim on the default modules (runc + conmon, image-store, CNI) over g
     expect(stats?.cpu?.usageCoreNanoSeconds?.value ?? 0n).toBeGreaterThan(0n);
     const listed = (await cri.runtime.listContainerStats({ filter: { podSandboxId } })).stats;
     expect(listed.map((s) => s.attributes?.id)).toEqual([containerId]);
+    // the pod's traffic: eth0 in its network namespace, counters as the container sees them
+    const network = (await cri.runtime.podSandboxStats({ podSandboxId })).stats?.linux?.network;
+    expect(network?.defaultInterface?.name).toBe('eth0');
+    expect(network?.interfaces.map((i) => i.name)).toEqual(['eth0']);
+    const seen = (await exec(containerId, ['cat', '/proc/net/dev'])).split('\n').find((l) => l.trim().startsWith('eth0:'))?.split(':')[1]?.trim().split(/\s+/) ?? [];
+    expect(BigInt(seen[0] ?? -1)).toBeGreaterThanOrEqual(network?.defaultInterface?.rxBytes?.value ?? 0n);
+    expect(BigInt(seen[8] ?? -1)).toBeGreaterThanOrEqual(network?.defaultInterface?.txBytes?.value ?? 0n);
 
     await cri.runtime.updateContainerResources({ containerId, linux: { memoryLimitInBytes: 96n << 20n, cpuShares: 256n } });
     const cgroup = (controller: string, file: string): Promise<string> =>

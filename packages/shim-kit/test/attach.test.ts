@@ -2,7 +2,7 @@ import type { ContainerConfig, CriClient, DeepPartial } from '@shimkit/cri-types
 import { describe, expect, it } from 'vitest';
 import { RemoteCommandClient } from '../src/streaming/spdy-exec-client.test-helper.js';
 import type { FakeShim } from '../src/testing.js';
-import { containerConfig, podConfig, useFakePod } from './cri-fixtures.js';
+import { codeOf, containerConfig, podConfig, useFakePod } from './cri-fixtures.js';
 
 describe('Attach over the streaming server (fake runtime)', () => {
   let fake: FakeShim;
@@ -58,14 +58,13 @@ describe('Attach over the streaming server (fake runtime)', () => {
 
   it('checks the request against the container, with the codes kubelet expects', async () => {
     const plain = await running('plain');
-    const code = async (p: Promise<unknown>): Promise<string> => p.then(() => 'OK', (e: { code: string }) => e.code);
-    expect(await code(cri.runtime.attach({ containerId: 'nope', stdout: true }))).toBe('NotFound');
-    expect(await code(cri.runtime.attach({ containerId: '', stdout: true }))).toBe('InvalidArgument');
-    expect(await code(cri.runtime.attach({ containerId: plain }))).toBe('InvalidArgument');
+    expect(await codeOf(cri.runtime.attach({ containerId: 'nope', stdout: true }))).toBe('NotFound');
+    expect(await codeOf(cri.runtime.attach({ containerId: '', stdout: true }))).toBe('InvalidArgument');
+    expect(await codeOf(cri.runtime.attach({ containerId: plain }))).toBe('InvalidArgument');
     await expect(cri.runtime.attach({ containerId: plain, stdin: true, stdout: true })).rejects.toMatchObject({ code: 'FailedPrecondition', message: expect.stringContaining('not created with stdin') });
     await expect(cri.runtime.attach({ containerId: plain, stdout: true, tty: true })).rejects.toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('tty=true') });
     await cri.runtime.stopContainer({ containerId: plain, timeout: 0n });
-    expect(await code(cri.runtime.attach({ containerId: plain, stdout: true }))).toBe('FailedPrecondition');
+    expect(await codeOf(cri.runtime.attach({ containerId: plain, stdout: true }))).toBe('FailedPrecondition');
     expect(fake.fakes.runtime.callsTo('attach')).toEqual([]);
   });
 });

@@ -1,19 +1,10 @@
-import { connect, type CriClient, type CriErrorCode } from '@shimkit/cri-types';
+import { connect, type CriClient } from '@shimkit/cri-types';
 import { describe, expect, it } from 'vitest';
 import { ShimError } from '../src/errors.js';
 import { provide } from '../src/shim/modules.js';
 import { Tokens } from '../src/tokens.js';
 import { FakeRuntimeBackend, startFakeShim, type FakeShim } from '../src/testing.js';
-import { containerConfig, podConfig, useFakePod } from './cri-fixtures.js';
-
-async function codeOf(p: Promise<unknown>): Promise<CriErrorCode | 'OK'> {
-  try {
-    await p;
-    return 'OK';
-  } catch (e) {
-    return (e as { code: CriErrorCode }).code;
-  }
-}
+import { codeOf, containerConfig, podConfig, useFakePod } from './cri-fixtures.js';
 
 describe('bad requests get the gRPC code kubelet expects', () => {
   let fake: FakeShim;

@@ -1,4 +1,4 @@
-import { connect, type ContainerConfig, type CriClient, type DeepPartial, type PodSandboxConfig } from '@shimkit/cri-types';
+import { connect, type ContainerConfig, type CriClient, type CriErrorCode, type DeepPartial, type PodSandboxConfig } from '@shimkit/cri-types';
 import { afterEach, beforeEach } from 'vitest';
 import { startFakeShim, type FakeShim } from '../src/testing.js';
 
@@ -26,29 +26,52 @@ export function containerConfig(name: string, extra: DeepPartial<ContainerConfig
   };
 }
 
-/** What {@link useFakePod} hands each test. */
-export interface FakePodWorld {
+/** What {@link useFakeShim} hands each test. */
+export interface FakeShimWorld {
   fake: FakeShim;
   cri: CriClient;
+}
+
+/** What {@link useFakePod} hands each test. */
+export interface FakePodWorld extends FakeShimWorld {
   podSandboxId: string;
 }
 
 /**
- * Before each test of the file: a shim on fakes, a client, busybox pulled and `pod` running
- * (`ready` gets them); after each, the client and shim are closed.
+ * Before each test of the file: a shim on fakes, a client and busybox pulled (`ready` gets
+ * them); after each, the client and shim are closed.
  */
-export function useFakePod(pod: DeepPartial<PodSandboxConfig>, ready: (world: FakePodWorld) => void): void {
-  let world: Partial<FakePodWorld> = {};
+export function useFakeShim(ready: (world: FakeShimWorld) => void): void {
+  let world: Partial<FakeShimWorld> = {};
   beforeEach(async () => {
     const fake = await startFakeShim();
     const cri = await connect(fake.endpoint);
     world = { fake, cri };
     await cri.image.pullImage({ image: { image: 'busybox' } });
-    const { podSandboxId } = await cri.runtime.runPodSandbox({ config: pod });
-    ready({ fake, cri, podSandboxId });
+    ready({ fake, cri });
   });
   afterEach(async () => {
     await world.cri?.close();
     await world.fake?.close();
   });
+}
+
+/** {@link useFakeShim}, and `pod` running before each test. */
+export function useFakePod(pod: DeepPartial<PodSandboxConfig>, ready: (world: FakePodWorld) => void): void {
+  let shim!: FakeShimWorld;
+  useFakeShim((world) => (shim = world));
+  beforeEach(async () => {
+    const { podSandboxId } = await shim.cri.runtime.runPodSandbox({ config: pod });
+    ready({ ...shim, podSandboxId });
+  });
+}
+
+/** The gRPC code a CRI call failed with, or `OK`. */
+export async function codeOf(p: Promise<unknown>): Promise<CriErrorCode | 'OK'> {
+  try {
+    await p;
+    return 'OK';
+  } catch (e) {
+    return (e as { code: CriErrorCode }).code;
+  }
 }

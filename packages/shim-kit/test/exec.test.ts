@@ -1,17 +1,8 @@
-import { connect, type CriClient, type CriErrorCode } from '@shimkit/cri-types';
+import { connect, type CriClient } from '@shimkit/cri-types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RemoteCommandClient, runExec, upgradeRequest } from '../src/streaming/spdy-exec-client.test-helper.js';
 import { startFakeShim, type FakeShim } from '../src/testing.js';
-import { containerConfig, podConfig } from './cri-fixtures.js';
-
-async function codeOf(p: Promise<unknown>): Promise<CriErrorCode | 'OK'> {
-  try {
-    await p;
-    return 'OK';
-  } catch (e) {
-    return (e as { code: CriErrorCode }).code;
-  }
-}
+import { codeOf, containerConfig, podConfig } from './cri-fixtures.js';
 
 describe('Exec over the streaming server (fake runtime)', () => {
   let fake: FakeShim;

@@ -1,20 +1,10 @@
-import { connect, type CriClient } from '@shimkit/cri-types';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeShim, type FakeShim } from '../src/testing.js';
-import { containerConfig, podConfig } from './cri-fixtures.js';
+import type { CriClient } from '@shimkit/cri-types';
+import { describe, expect, it } from 'vitest';
+import { containerConfig, podConfig, useFakeShim } from './cri-fixtures.js';
 
 describe('list filters take a unique id prefix, as containerd does (fake backends)', () => {
-  let fake: FakeShim;
   let cri: CriClient;
-  beforeEach(async () => {
-    fake = await startFakeShim();
-    cri = await connect(fake.endpoint);
-    await cri.image.pullImage({ image: { image: 'busybox' } });
-  });
-  afterEach(async () => {
-    await cri.close();
-    await fake.close();
-  });
+  useFakeShim((world) => ({ cri } = world));
 
   it('ListPodSandbox, ListContainers and ListContainerStats resolve a prefix naming one record; others match nothing', async () => {
     const pods = [podConfig('one'), podConfig('two')];

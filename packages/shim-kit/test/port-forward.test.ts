@@ -1,18 +1,9 @@
 import { createServer, type Server } from 'node:net';
-import { connect, NamespaceMode, type CriClient, type CriErrorCode } from '@shimkit/cri-types';
+import { connect, NamespaceMode, type CriClient } from '@shimkit/cri-types';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { forwardOnce, spdySession, upgradeRequest } from '../src/streaming/spdy-exec-client.test-helper.js';
 import { startFakeShim, type FakeShim } from '../src/testing.js';
-import { podConfig } from './cri-fixtures.js';
-
-async function codeOf(p: Promise<unknown>): Promise<CriErrorCode | 'OK'> {
-  try {
-    await p;
-    return 'OK';
-  } catch (e) {
-    return (e as { code: CriErrorCode }).code;
-  }
-}
+import { codeOf, podConfig } from './cri-fixtures.js';
 
 /** A TCP server on 127.0.0.1 answering `echo:<what it read>` once the client half-closes. */
 async function echoServer(): Promise<{ server: Server; port: number }> {

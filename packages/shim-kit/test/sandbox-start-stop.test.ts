@@ -1,21 +1,13 @@
-import { connect, NamespaceMode, type CriClient } from '@shimkit/cri-types';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { NamespaceMode, type CriClient } from '@shimkit/cri-types';
+import { describe, expect, it, vi } from 'vitest';
 import { ShimError } from '../src/errors.js';
-import { startFakeShim, type FakeShim } from '../src/testing.js';
-import { containerConfig, podConfig } from './cri-fixtures.js';
+import type { FakeShim } from '../src/testing.js';
+import { containerConfig, podConfig, useFakeShim } from './cri-fixtures.js';
 
 describe('RunPodSandbox and StopPodSandbox run the sandbox and the network side by side (fake backends)', () => {
   let fake: FakeShim;
   let cri: CriClient;
-  beforeEach(async () => {
-    fake = await startFakeShim();
-    cri = await connect(fake.endpoint);
-    await cri.image.pullImage({ image: { image: 'busybox' } });
-  });
-  afterEach(async () => {
-    await cri.close();
-    await fake.close();
-  });
+  useFakeShim((world) => ({ fake, cri } = world));
 
   const netnsArgOfRunSandbox = (id: string): unknown =>
     (fake.fakes.runtime.callsTo('runSandbox').find((c) => (c.args[0] as { id: string }).id === id)?.args[0] as { netnsPath?: string } | undefined)?.netnsPath;

@@ -24,6 +24,7 @@ import { ImageStore } from '@shimkit/image-store';
 import { createBusyboxRootfs } from '@shimkit/test-bed';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { logLines, removePodsAfterEach, useE2eShim, type E2eBed } from './e2e-bed.js';
+import { codeOf } from '../cri-fixtures.js';
 
 const run = promisify(execFile);
 
@@ -112,7 +113,6 @@ async function execOk(containerId: string, cmd: string[]): Promise<string> {
   return r.stdout;
 }
 
-const code = (p: Promise<unknown>): Promise<unknown> => p.then(() => 'OK', (e: { code?: string }) => e.code);
 
 describe('critest Security Context: NamespaceOption', () => {
   it('runtime should support HostPID', async () => {
@@ -190,7 +190,7 @@ describe('critest Security Context: bucket', () => {
 
   it('runtime should return error if RunAsGroup is set without RunAsUser', async () => {
     const pod = await runPod();
-    const failed = code(create(pod, 'group-only', { command: ['sh', '-c', 'echo $(id -u):$(id -g)'], linux: { securityContext: { runAsGroup: { value: 1002n } } } }));
+    const failed = codeOf(create(pod, 'group-only', { command: ['sh', '-c', 'echo $(id -u):$(id -g)'], linux: { securityContext: { runAsGroup: { value: 1002n } } } }));
     expect(await failed).toBe('InvalidArgument');
     expect((await cri.runtime.listContainers({ filter: { podSandboxId: pod.podSandboxId } })).containers).toEqual([]);
   });

@@ -5,6 +5,7 @@ import { ContainerEventType, ContainerState, NamespaceMode, PodSandboxState, typ
 import { describe, expect, it, vi } from 'vitest';
 import type { Shim } from '../../src/shim/create-shim.js';
 import { EMPTY_LEFTOVERS, logLines, useE2eShim, type E2eBed } from './e2e-bed.js';
+import { codeOf } from '../cri-fixtures.js';
 
 let bed: E2eBed;
 let shim: Shim;
@@ -212,23 +213,22 @@ describe('a shim on the default modules (runc + conmon, image-store, CNI) over g
   });
 
   it('answers bad requests with NotFound, AlreadyExists and InvalidArgument', async () => {
-    const code = (p: Promise<unknown>): Promise<unknown> => p.then(() => 'OK', (e: { code?: string }) => e.code);
-    expect(await code(cri.runtime.containerStatus({ containerId: 'nope' }))).toBe('NotFound');
-    expect(await code(cri.runtime.podSandboxStatus({ podSandboxId: 'nope' }))).toBe('NotFound');
-    expect(await code(cri.runtime.startContainer({ containerId: 'nope' }))).toBe('NotFound');
-    expect(await code(cri.runtime.execSync({ containerId: 'nope', cmd: ['true'], timeout: 1n }))).toBe('NotFound');
-    expect(await code(cri.runtime.runPodSandbox({ config: { hostname: 'x' } }))).toBe('InvalidArgument');
-    expect(await code(cri.image.pullImage({ image: { image: `${bed.registry.host}/no-such-image:1` } }))).toBe('NotFound');
-    expect(await code(cri.image.pullImage({ image: { image: 'Bad Name!' } }))).toBe('InvalidArgument');
+    expect(await codeOf(cri.runtime.containerStatus({ containerId: 'nope' }))).toBe('NotFound');
+    expect(await codeOf(cri.runtime.podSandboxStatus({ podSandboxId: 'nope' }))).toBe('NotFound');
+    expect(await codeOf(cri.runtime.startContainer({ containerId: 'nope' }))).toBe('NotFound');
+    expect(await codeOf(cri.runtime.execSync({ containerId: 'nope', cmd: ['true'], timeout: 1n }))).toBe('NotFound');
+    expect(await codeOf(cri.runtime.runPodSandbox({ config: { hostname: 'x' } }))).toBe('InvalidArgument');
+    expect(await codeOf(cri.image.pullImage({ image: { image: `${bed.registry.host}/no-such-image:1` } }))).toBe('NotFound');
+    expect(await codeOf(cri.image.pullImage({ image: { image: 'Bad Name!' } }))).toBe('InvalidArgument');
 
     const { podSandboxId, config } = await runPod('dup');
     try {
-      expect(await code(cri.runtime.runPodSandbox({ config }))).toBe('AlreadyExists');
+      expect(await codeOf(cri.runtime.runPodSandbox({ config }))).toBe('AlreadyExists');
       const { containerId } = await cri.runtime.createContainer({ podSandboxId, sandboxConfig: config, config: bed.container('c') });
-      expect(await code(cri.runtime.createContainer({ podSandboxId, sandboxConfig: config, config: bed.container('c') }))).toBe('AlreadyExists');
-      expect(await code(cri.runtime.createContainer({ podSandboxId, sandboxConfig: config, config: { image: { image: bed.images.busybox.reference } } }))).toBe('InvalidArgument');
-      expect(await code(cri.runtime.createContainer({ podSandboxId, sandboxConfig: config, config: bed.container('d', { image: { image: `${bed.registry.host}/not-pulled:1` } }) }))).toBe('NotFound');
-      expect(await code(cri.runtime.createContainer({ podSandboxId: 'nope', sandboxConfig: config, config: bed.container('e') }))).toBe('NotFound');
+      expect(await codeOf(cri.runtime.createContainer({ podSandboxId, sandboxConfig: config, config: bed.container('c') }))).toBe('AlreadyExists');
+      expect(await codeOf(cri.runtime.createContainer({ podSandboxId, sandboxConfig: config, config: { image: { image: bed.images.busybox.reference } } }))).toBe('InvalidArgument');
+      expect(await codeOf(cri.runtime.createContainer({ podSandboxId, sandboxConfig: config, config: bed.container('d', { image: { image: `${bed.registry.host}/not-pulled:1` } }) }))).toBe('NotFound');
+      expect(await codeOf(cri.runtime.createContainer({ podSandboxId: 'nope', sandboxConfig: config, config: bed.container('e') }))).toBe('NotFound');
       await cri.runtime.removeContainer({ containerId });
     } finally {
       await removePod(podSandboxId);

@@ -38,7 +38,7 @@ export async function attachConmon(id: string, endpoints: ConmonEndpoints, optio
     ended: connection.ended,
     detach: () => connection.close(),
     resize: (size: TerminalSize) => {
-      writeConmonControl(endpoints.bundle, { type: CONMON_RESIZE, height: size.height, width: size.width }, 'resize its terminal').catch(onResizeError);
+      writeConmonControl(endpoints.bundle, { type: CONMON_RESIZE, height: size.height, width: size.width }, `resize the terminal of container ${id}`).catch(onResizeError);
     },
   };
 }

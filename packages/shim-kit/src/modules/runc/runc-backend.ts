@@ -400,11 +400,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     const c = await this.#container(id);
     if (c.meta.logPath === '' || c.meta.pid === undefined) return; // no conmon writes it yet
     if (await this.#exitOf(c)) throw new ShimError('FailedPrecondition', `container ${id} is not running`);
-    try {
-      await writeConmonControl(c.dir, { type: CONMON_REOPEN_LOG }, 'reopen the log');
-    } catch (e) {
-      throw new ShimError((e as ShimError).code, `container ${id}: ${(e as Error).message}`, { cause: e });
-    }
+    await writeConmonControl(c.dir, { type: CONMON_REOPEN_LOG }, `reopen the log of container ${id}`);
     const ok = await waitFor(() => exists(c.meta.logPath), { timeoutMs: 5000, ...options });
     if (!ok) throw new ShimError('Internal', `container ${id}: conmon did not reopen ${c.meta.logPath}`);
   }

@@ -6,8 +6,7 @@ import type { FilesystemUsageInfo } from '../interfaces/image-backend.js';
 import type { ContainerUsage } from '../interfaces/runtime-backend.js';
 import type { SandboxRecord } from '../interfaces/sandbox-record.js';
 import type { ShimServices } from '../shim/shim-services.js';
-import { readNetDev, type InterfaceCounters } from './net-dev.js';
-import { processesInNetns } from './netns-processes.js';
+import { podInterfaces } from './pod-interfaces.js';
 
 const value = (v: bigint | undefined): { value: bigint } | undefined => (v === undefined ? undefined : { value: v });
 
@@ -60,7 +59,8 @@ const sum = (values: (bigint | undefined)[]): bigint | undefined =>
  */
 export async function sandboxStats(shim: ShimServices, sandbox: SandboxRecord, signal?: AbortSignal): Promise<DeepPartial<PodSandboxStats>> {
   const records = shim.containers.list().filter((c) => c.sandboxId === sandbox.id);
-  const [containers, interfaces] = await Promise.all([Promise.all(records.map((c) => containerStats(shim, c, signal))), podInterfaces(sandbox)]);
+  const [containers, byPod] = await Promise.all([Promise.all(records.map((c) => containerStats(shim, c, signal))), podInterfaces([sandbox])]);
+  const interfaces = byPod.get(sandbox.id);
   const timestamp = shim.clock.nowNs();
   const linux: DeepPartial<LinuxPodSandboxStats> = {
     containers,
@@ -77,11 +77,3 @@ export async function sandboxStats(shim: ShimServices, sandbox: SandboxRecord, s
   };
 }
 
-/** The pod's network interfaces (not `lo`), read through a process in its network namespace; undefined when there is none. */
-async function podInterfaces(sandbox: SandboxRecord): Promise<InterfaceCounters[] | undefined> {
-  const netns = sandbox.netnsPath;
-  if (sandbox.state !== 'ready' || netns === undefined || sandbox.networkTornDown) return undefined;
-  const hints = sandbox.info.pid === undefined ? undefined : new Map([[netns, sandbox.info.pid]]);
-  const pid = (await processesInNetns([netns], hints)).get(netns);
-  return pid === undefined ? undefined : readNetDev(pid);
-}

@@ -6,8 +6,8 @@ import type { ContainerUsage } from '../interfaces/runtime-backend.js';
 import type { SandboxRecord } from '../interfaces/sandbox-record.js';
 import type { ShimServices } from '../shim/shim-services.js';
 import { CONTAINER_METRICS, NETWORK_METRICS, type ShimMetric } from './metric-descriptors.js';
-import { readNetDev, type InterfaceCounters } from './net-dev.js';
-import { processesInNetns } from './netns-processes.js';
+import type { InterfaceCounters } from './net-dev.js';
+import { podInterfaces } from './pod-interfaces.js';
 
 const NS_PER_SECOND = 1_000_000_000n;
 const MAX_UINT64 = (1n << 64n) - 1n;
@@ -91,12 +91,6 @@ async function usageOf(shim: ShimServices, record: ContainerRecord, signal: Abor
   }
 }
 
-/** The pod's own network counters, through a process in its network namespace; undefined when there is none. */
-async function podInterfaces(sandbox: SandboxRecord, pids: ReadonlyMap<string, number>): Promise<InterfaceCounters[] | undefined> {
-  const pid = sandbox.netnsPath === undefined ? undefined : pids.get(sandbox.netnsPath);
-  return pid === undefined ? undefined : readNetDev(pid);
-}
-
 /**
  * ListPodSandboxMetrics: for every pod that is ready or still runs a container, the metrics of
  * its running containers (see {@link containerMetrics}) and its network counters per interface
@@ -107,17 +101,14 @@ export async function listPodSandboxMetrics(shim: ShimServices, signal?: AbortSi
   const running = new Map<string, ContainerRecord[]>();
   for (const c of shim.containers.list()) if (c.state === 'running') running.set(c.sandboxId, [...(running.get(c.sandboxId) ?? []), c]);
   const sandboxes = shim.sandboxes.list().filter((s) => s.state === 'ready' || running.has(s.id));
-  const networked = sandboxes.filter((s) => s.state === 'ready' && s.netnsPath !== undefined && !s.networkTornDown);
-  const hints = new Map(networked.flatMap((s) => (s.info.pid === undefined || s.netnsPath === undefined ? [] : [[s.netnsPath, s.info.pid] as const])));
-  const [pids, usages] = await Promise.all([
-    networked.length === 0 ? new Map<string, number>() : processesInNetns(networked.map((s) => s.netnsPath ?? ''), hints),
+  const [interfaces, usages] = await Promise.all([
+    podInterfaces(sandboxes),
     Promise.all(sandboxes.map((s) => Promise.all((running.get(s.id) ?? []).map(async (c) => [c, await usageOf(shim, c, signal)] as const)))),
   ]);
-  const interfaces = await Promise.all(sandboxes.map((s) => podInterfaces(s, pids)));
   const now = shim.clock.nowNs();
   return sandboxes.map((sandbox, i) => ({
     podSandboxId: sandbox.id,
-    metrics: networkMetrics(sandbox, interfaces[i] ?? [], now),
+    metrics: networkMetrics(sandbox, interfaces.get(sandbox.id) ?? [], now),
     containerMetrics: (usages[i] ?? []).flatMap(([record, usage]) => (usage === undefined ? [] : [containerMetrics(record, sandbox, usage)])),
   }));
 }

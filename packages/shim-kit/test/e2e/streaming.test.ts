@@ -1,5 +1,5 @@
 import { createServer, type AddressInfo } from 'node:net';
-import { ContainerState, type CriClient } from '@shimkit/cri-types';
+import { ContainerState, type ContainerStatus, type CriClient } from '@shimkit/cri-types';
 import { describe, expect, it } from 'vitest';
 import { forwardOnce, openStream, RemoteCommandClient, runExec, spdySession, upgradeRequest } from '../../src/streaming/spdy-exec-client.test-helper.js';
 import { ChannelTestClient } from '../../src/streaming/websocket/websocket-test-client.test-helper.js';
@@ -24,6 +24,16 @@ async function runPod(name: string, container = bed.container('main')): Promise<
     await remove();
     throw e;
   }
+}
+
+/** The container's status once it exited (polled for at most 5 s), or its last status. */
+async function exitedStatus(containerId: string): Promise<ContainerStatus | undefined> {
+  let status = (await cri.runtime.containerStatus({ containerId })).status;
+  for (let i = 0; i < 50 && status?.state !== ContainerState.CONTAINER_EXITED; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    status = (await cri.runtime.containerStatus({ containerId })).status;
+  }
+  return status;
 }
 
 describe('streaming RPCs on the default modules (real runc) over gRPC', () => {
@@ -172,10 +182,7 @@ describe('streaming RPCs on the default modules (real runc) over gRPC', () => {
         session.close();
       }
       // conmon closed cat's stdin: cat ended
-      for (let i = 0; i < 50 && (await cri.runtime.containerStatus({ containerId: once.containerId })).status?.state !== ContainerState.CONTAINER_EXITED; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      expect((await cri.runtime.containerStatus({ containerId: once.containerId })).status).toMatchObject({ state: ContainerState.CONTAINER_EXITED, exitCode: 0 });
+      expect(await exitedStatus(once.containerId)).toMatchObject({ state: ContainerState.CONTAINER_EXITED, exitCode: 0 });
     } finally {
       await once.remove();
     }
@@ -195,10 +202,7 @@ describe('streaming RPCs on the default modules (real runc) over gRPC', () => {
       } finally {
         session.close();
       }
-      for (let i = 0; i < 50 && (await cri.runtime.containerStatus({ containerId: pod.containerId })).status?.state !== ContainerState.CONTAINER_EXITED; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      expect((await cri.runtime.containerStatus({ containerId: pod.containerId })).status).toMatchObject({ state: ContainerState.CONTAINER_EXITED, exitCode: 3 });
+      expect(await exitedStatus(pod.containerId)).toMatchObject({ state: ContainerState.CONTAINER_EXITED, exitCode: 3 });
     } finally {
       await pod.remove();
     }

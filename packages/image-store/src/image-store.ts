@@ -78,6 +78,15 @@ export class ImageStore implements AsyncDisposable {
   private static async openLocked(options: ImageStoreOptions, unlock: () => Promise<void>): Promise<ImageStore> {
     const content = await ContentStore.open(join(options.root, 'content'), { signal: options.signal });
     const snapshots = await SnapshotStore.open(options.root, { kind: options.snapshotter, signal: options.signal });
+    try {
+      return await ImageStore.load(options, content, snapshots, unlock);
+    } catch (e) {
+      snapshots.close();
+      throw e;
+    }
+  }
+
+  private static async load(options: ImageStoreOptions, content: ContentStore, snapshots: SnapshotStore, unlock: () => Promise<void>): Promise<ImageStore> {
     const registry = options.registry instanceof RegistryClient ? options.registry : new RegistryClient(options.registry);
     const store = new ImageStore(options.root, content, snapshots, registry, options, unlock);
     // Scratch directories of archive imports/exports that a crash left behind.
@@ -366,6 +375,7 @@ export class ImageStore implements AsyncDisposable {
     await Promise.allSettled([...this.active]);
     await this.saving.catch(() => undefined);
     if (!(this.options.registry instanceof RegistryClient)) await this.registry.close();
+    this.snapshots.close();
     await this.unlock();
   }
 

@@ -7,7 +7,7 @@ import { digestHex, tryParseDigest } from '@shimkit/oci-spec';
 import { writeFileAtomic } from '../content/atomic-write.js';
 import { ImageStoreError, isImageStoreError, throwIfAborted } from '../errors.js';
 import { measureUsage, type FsUsage } from '../images/fs-usage.js';
-import { mountOverlay, overlaySupported, unmount } from './mount.js';
+import { Mounts, overlaySupported } from './mount.js';
 
 /** How layers are stacked into a container rootfs. */
 export type SnapshotterKind =
@@ -59,7 +59,7 @@ async function exists(path: string): Promise<boolean> {
 export class SnapshotStore {
   private readonly creating = new Map<string, Promise<void>>();
 
-  private constructor(readonly root: string, readonly kind: SnapshotterKind) {}
+  private constructor(readonly root: string, readonly kind: SnapshotterKind, private readonly mounts: Mounts) {}
 
   static async open(root: string, options: { kind?: SnapshotterKind | 'auto'; signal?: AbortSignal } = {}): Promise<SnapshotStore> {
     throwIfAborted(options.signal);
@@ -75,9 +75,15 @@ export class SnapshotStore {
     if (recorded !== undefined && kind !== 'auto' && kind !== recorded) {
       throw new ImageStoreError('INVALID_ARGUMENT', `${root} holds ${recorded} snapshots; it cannot be opened as ${kind}`);
     }
-    if (kind === 'auto') kind = recorded ?? ((await overlaySupported(join(root, 'snapshots'))) ? 'overlay' : 'copy');
-    if (recorded === undefined) await writeFileAtomic(kindFile, kind);
-    return new SnapshotStore(root, kind);
+    const mounts = new Mounts();
+    try {
+      if (kind === 'auto') kind = recorded ?? ((await overlaySupported(join(root, 'snapshots'), mounts)) ? 'overlay' : 'copy');
+      if (recorded === undefined) await writeFileAtomic(kindFile, kind);
+    } catch (e) {
+      mounts.close();
+      throw e;
+    }
+    return new SnapshotStore(root, kind, mounts);
   }
 
   private snapshotDir(chainId: Digest): string {
@@ -171,15 +177,20 @@ export class SnapshotStore {
    */
   async createRootfs(id: string, chain: readonly Digest[], options: { signal?: AbortSignal } = {}): Promise<Rootfs> {
     const dir = this.containerDir(id);
-    for (const c of chain) if (!(await this.has(c))) throw new ImageStoreError('NOT_FOUND', `snapshot ${c} for rootfs ${id} does not exist`);
-    const existing = await this.getRootfs(id);
-    if (existing !== undefined && existing.chainIds.join() !== chain.join()) {
-      throw new ImageStoreError('INVALID_ARGUMENT', `rootfs ${id} already exists on other layers`);
+    const present = await Promise.all(chain.map((c) => this.has(c)));
+    const missing = chain.find((_, i) => !present[i]);
+    if (missing !== undefined) throw new ImageStoreError('NOT_FOUND', `snapshot ${missing} for rootfs ${id} does not exist`);
+    // A directory made just now holds no rootfs and no mount yet.
+    const fresh = (await mkdir(dir, { recursive: true })) !== undefined;
+    if (!fresh) {
+      const existing = await this.getRootfs(id);
+      if (existing !== undefined && existing.chainIds.join() !== chain.join()) {
+        throw new ImageStoreError('INVALID_ARGUMENT', `rootfs ${id} already exists on other layers`);
+      }
     }
-    await mkdir(dir, { recursive: true });
     const meta: Omit<Rootfs, 'path'> = { id, chainIds: [...chain], kind: this.kind };
-    await writeFileAtomic(join(dir, 'rootfs.json'), JSON.stringify(meta));
     if (this.kind === 'copy') {
+      await writeFileAtomic(join(dir, 'rootfs.json'), JSON.stringify(meta));
       const path = join(dir, 'rootfs');
       if (!(await exists(path))) {
         const top = chain[chain.length - 1];
@@ -189,11 +200,15 @@ export class SnapshotStore {
       return { ...meta, path };
     }
     const path = join(dir, 'merged');
-    for (const d of ['upper', 'work', 'merged', 'empty']) await mkdir(join(dir, d), { recursive: true });
-    if (!(await isMountPoint(path))) {
+    const mounted = async (): Promise<void> => {
+      await Promise.all(['upper', 'work', 'merged', 'empty'].map((d) => mkdir(join(dir, d), { recursive: true })));
+      if (!fresh && (await isMountPoint(path))) return;
       const lowerDirs = chain.length === 0 ? [join(dir, 'empty')] : [...chain].reverse().map((c) => this.path(c));
-      await mountOverlay(path, { lowerDirs, upperDir: join(dir, 'upper'), workDir: join(dir, 'work'), signal: options.signal });
-    }
+      await this.mounts.mountOverlay(path, { lowerDirs, upperDir: join(dir, 'upper'), workDir: join(dir, 'work'), signal: options.signal });
+    };
+    // The record is made durable while the directories are made and mounted; both end before any error is thrown.
+    const results = await Promise.allSettled([writeFileAtomic(join(dir, 'rootfs.json'), JSON.stringify(meta)), mounted()]);
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
     return { ...meta, path };
   }
 
@@ -236,7 +251,7 @@ export class SnapshotStore {
     const dir = this.containerDir(id);
     if (!(await exists(dir))) return false;
     const merged = join(dir, 'merged');
-    if (await isMountPoint(merged)) await unmount(merged);
+    if (await isMountPoint(merged)) await this.mounts.unmount(merged);
     try {
       await rm(dir, { recursive: true, force: true });
     } catch (e) {
@@ -244,6 +259,11 @@ export class SnapshotStore {
       throw new ImageStoreError('STORE_IO', `cannot remove rootfs ${id}: ${(e as Error).message}`, { cause: e });
     }
     return true;
+  }
+
+  /** Ends the mount helper process; rootfs mounts stay. */
+  close(): void {
+    this.mounts.close();
   }
 
   /** Chain ids pinned by container rootfs directories. */

@@ -8,7 +8,7 @@ import { applyDevices, applyMounts } from './container-mounts.js';
 import { decodeEnv } from './decode-env.js';
 import { ociResources } from './linux-resources.js';
 import { effectiveOomScoreAdj } from './oom-score.js';
-import { requestedUser, supplementaryGroups } from './container-user.js';
+import { readUserDatabases, requestedUser, supplementaryGroups } from './container-user.js';
 import { applySecurityContext } from './security-context.js';
 
 /** What {@link containerSpec} builds a runtime spec from. */
@@ -61,9 +61,10 @@ export async function containerSpec(input: ContainerSpecInput): Promise<RuntimeS
     const env = decodeEnv(config.envs);
     if (sandbox.config.hostname !== '') env.unshift(`HOSTNAME=${sandbox.config.hostname}`);
     const user = requestedUser(config);
+    const databases = await readUserDatabases(input.rootfs, input.signal);
     const base = await specFromImage(input.image.config, {
-      rootfs: input.rootfs,
       rootPath: input.rootfs,
+      userDatabases: databases,
       ...(config.command.length > 0 ? { command: config.command } : {}),
       ...(config.args.length > 0 ? { args: config.args } : {}),
       env,
@@ -76,13 +77,12 @@ export async function containerSpec(input: ContainerSpecInput): Promise<RuntimeS
     const sc = config.linux?.securityContext;
     const resolved = base.process?.user;
     if (resolved !== undefined) {
-      const additionalGids = await supplementaryGroups({
+      const additionalGids = supplementaryGroups({
         uid: resolved.uid,
         gid: resolved.gid,
         userSpec: user ?? input.image.config.config?.User ?? '',
-        rootfs: input.rootfs,
+        databases,
         config,
-        ...(input.signal === undefined ? {} : { signal: input.signal }),
       });
       builder.update((spec) => {
         if (spec.process !== undefined) spec.process.user = { ...resolved, additionalGids };

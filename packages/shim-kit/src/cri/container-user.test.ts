@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContainerConfig, SupplementalGroupsPolicy, type DeepPartial } from '@shimkit/cri-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestedUser, supplementaryGroups } from './container-user.js';
+import { readUserDatabases, requestedUser, supplementaryGroups } from './container-user.js';
 
 const config = (securityContext: DeepPartial<NonNullable<ContainerConfig['linux']>['securityContext']>): ContainerConfig =>
   ContainerConfig.fromPartial({ metadata: { name: 'c' }, linux: { securityContext } });
@@ -36,7 +36,7 @@ describe('supplementaryGroups', () => {
     await rm(rootfs, { recursive: true, force: true });
   });
 
-  const groups = (userSpec: string, uid: number, gid: number, sc: Parameters<typeof config>[0]) => supplementaryGroups({ uid, gid, userSpec, rootfs, config: config(sc) });
+  const groups = async (userSpec: string, uid: number, gid: number, sc: Parameters<typeof config>[0]) => supplementaryGroups({ uid, gid, userSpec, databases: await readUserDatabases(rootfs), config: config(sc) });
 
   it('Merge (the default): primary gid, the image memberships of the uid or name, then the requested groups', async () => {
     expect(await groups('1000', 1000, 1000, { supplementalGroups: [1234n] })).toEqual([1000, 50000, 1234]);
@@ -51,6 +51,8 @@ describe('supplementaryGroups', () => {
   });
 
   it('treats missing user databases as empty', async () => {
-    expect(await supplementaryGroups({ uid: 1, gid: 2, userSpec: '1', rootfs: join(rootfs, 'missing'), config: config({ supplementalGroups: [3n] }) })).toEqual([2, 3]);
+    const databases = await readUserDatabases(join(rootfs, 'missing'));
+    expect(databases).toEqual({});
+    expect(supplementaryGroups({ uid: 1, gid: 2, userSpec: '1', databases, config: config({ supplementalGroups: [3n] }) })).toEqual([2, 3]);
   });
 });

@@ -1,5 +1,5 @@
 import { SupplementalGroupsPolicy, type ContainerConfig } from '@shimkit/cri-types';
-import { parseGroup, parseId, parsePasswd, readFileInRoot } from '@shimkit/oci-spec';
+import { parseGroup, parseId, parsePasswd, readFileInRoot, type UserDatabases } from '@shimkit/oci-spec';
 import { ShimError } from '../errors.js';
 
 /**
@@ -25,10 +25,16 @@ export interface SupplementaryGroupsInput {
   gid: number;
   /** The user string the uid came from (`''`, `uid`, `name`, with `:group` or not). */
   userSpec: string;
-  /** Host path of the container's root filesystem (its /etc/passwd and /etc/group are read). */
-  rootfs: string;
+  /** The image's /etc/passwd and /etc/group. */
+  databases: UserDatabases;
   config: ContainerConfig;
-  signal?: AbortSignal;
+}
+
+/** The /etc/passwd and /etc/group of a root filesystem (read at once; symlinks stay inside it), where they exist. */
+export async function readUserDatabases(rootfs: string, signal?: AbortSignal): Promise<UserDatabases> {
+  const options = signal === undefined ? {} : { signal };
+  const [passwd, group] = await Promise.all([readFileInRoot(rootfs, '/etc/passwd', options), readFileInRoot(rootfs, '/etc/group', options)]);
+  return { ...(passwd === undefined ? {} : { passwd }), ...(group === undefined ? {} : { group }) };
 }
 
 /**
@@ -37,18 +43,17 @@ export interface SupplementaryGroupsInput {
  * image's /etc/group names the user (by name, or the /etc/passwd name of its uid); then the
  * security context's supplemental groups. `Strict` leaves the image's memberships out.
  */
-export async function supplementaryGroups(input: SupplementaryGroupsInput): Promise<number[]> {
+export function supplementaryGroups(input: SupplementaryGroupsInput): number[] {
   const sc = input.config.linux?.securityContext;
   const requested = (sc?.supplementalGroups ?? []).map(Number);
   const fromImage: number[] = [];
   if ((sc?.supplementalGroupsPolicy ?? SupplementalGroupsPolicy.Merge) === SupplementalGroupsPolicy.Merge) {
-    const read = (path: string) => readFileInRoot(input.rootfs, path, input.signal === undefined ? {} : { signal: input.signal });
     const userPart = input.userSpec.trim().split(':')[0] ?? '';
     let name: string | undefined = userPart !== '' && parseId(userPart) === undefined ? userPart : undefined;
-    name ??= parsePasswd((await read('/etc/passwd')) ?? '').find((p) => p.uid === input.uid)?.name;
+    name ??= parsePasswd(input.databases.passwd ?? '').find((p) => p.uid === input.uid)?.name;
     if (name !== undefined) {
       const member = name;
-      for (const group of parseGroup((await read('/etc/group')) ?? '')) if (group.members.includes(member)) fromImage.push(group.gid);
+      for (const group of parseGroup(input.databases.group ?? '')) if (group.members.includes(member)) fromImage.push(group.gid);
     }
   }
   return [...new Set([input.gid, ...fromImage, ...requested])];

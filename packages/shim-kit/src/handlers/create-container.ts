@@ -3,6 +3,7 @@ import { ContainerEventType, type CreateContainerRequest, type CreateContainerRe
 import { containerSpec } from '../cri/container-spec.js';
 import { stopSignalOf } from '../cri/stop-signal.js';
 import { ShimError } from '../errors.js';
+import type { ContainerRecord } from '../interfaces/container-record.js';
 import type { ShimHandler } from './handler.js';
 import { findSandbox, names, newId, publishContainerEvent, required, requiredString } from './support.js';
 
@@ -38,30 +39,35 @@ export const createContainer: ShimHandler<CreateContainerRequest, CreateContaine
         cgroupDriver: info.cgroupDriver,
         signal: ctx.signal,
       });
-      await shim.runtime.createContainer({ id, sandboxId: sandbox.id, spec, rootfs: rootfs.path, logPath, stdin: config.stdin, stdinOnce: config.stdinOnce, signal: ctx.signal });
-      try {
-        await shim.containers.add({
-          id,
-          name,
-          sandboxId: sandbox.id,
-          state: 'created',
-          createdAt: shim.clock.nowNs(),
-          startedAt: 0n,
-          finishedAt: 0n,
-          exitCode: 0,
-          reason: '',
-          message: '',
-          imageName,
-          imageId: image.id,
-          logPath,
-          rootfs: rootfs.path,
-          stopSignal: stopSignalOf(config, image),
-          ...(spec.process?.user === undefined ? {} : { user: { uid: spec.process.user.uid, gid: spec.process.user.gid, additionalGids: spec.process.user.additionalGids ?? [] } }),
-          config,
-        });
-      } catch (e) {
-        await shim.runtime.removeContainer(id).catch(() => undefined);
-        throw e;
+      const record: ContainerRecord = {
+        id,
+        name,
+        sandboxId: sandbox.id,
+        state: 'created',
+        createdAt: shim.clock.nowNs(),
+        startedAt: 0n,
+        finishedAt: 0n,
+        exitCode: 0,
+        reason: '',
+        message: '',
+        imageName,
+        imageId: image.id,
+        logPath,
+        rootfs: rootfs.path,
+        stopSignal: stopSignalOf(config, image),
+        ...(spec.process?.user === undefined ? {} : { user: { uid: spec.process.user.uid, gid: spec.process.user.gid, additionalGids: spec.process.user.additionalGids ?? [] } }),
+        config,
+      };
+      // The two writes are independent (after a crash, a record whose container the runtime
+      // does not know is reconciled as exited), so they run together.
+      const [created, stored] = await Promise.allSettled([
+        shim.runtime.createContainer({ id, sandboxId: sandbox.id, spec, rootfs: rootfs.path, logPath, stdin: config.stdin, stdinOnce: config.stdinOnce, signal: ctx.signal }),
+        shim.containers.add(record),
+      ]);
+      if (created.status === 'rejected' || stored.status === 'rejected') {
+        if (created.status === 'fulfilled') await shim.runtime.removeContainer(id).catch(() => undefined);
+        if (stored.status === 'fulfilled') await shim.containers.delete(id).catch(() => undefined);
+        throw created.status === 'rejected' ? created.reason : (stored as PromiseRejectedResult).reason;
       }
     } catch (e) {
       await shim.images.releaseRootfs(id).catch((err: unknown) => shim.logger.warn('releasing a rootfs failed', { containerId: id, error: String(err) }));

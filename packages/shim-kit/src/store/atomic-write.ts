@@ -7,9 +7,11 @@ export const TEMP_PREFIX = '.tmp-';
 
 /**
  * Writes a file so that readers (and a reboot) see either the old content or the new one:
- * a temp file in the same directory, fsync, rename over the target, fsync of the directory.
+ * a temp file in the same directory, fsync, rename over the target, then (with `syncDir`, which
+ * a new file needs to survive a power loss) fsync of the directory. Without it, a power loss
+ * before the file system's next journal commit may bring the old content back, never a torn one.
  */
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
+export async function writeFileAtomic(path: string, data: string, options: { syncDir: boolean } = { syncDir: true }): Promise<void> {
   const dir = dirname(path);
   const temp = join(dir, `${TEMP_PREFIX}${basename(path)}-${process.pid}-${randomBytes(4).toString('hex')}`);
   const file = await open(temp, 'wx', 0o600);
@@ -28,7 +30,7 @@ export async function writeFileAtomic(path: string, data: string): Promise<void>
     await unlink(temp).catch(() => undefined);
     throw e;
   }
-  await syncDir(dir);
+  if (options.syncDir) await syncDir(dir);
 }
 
 /** fsyncs a directory so a rename or unlink in it survives a crash. */

@@ -24,7 +24,8 @@ export interface DiskRecordStoreOptions {
 
 /**
  * Records in memory, each also written to `<dir>/<id>.json` atomically (temp file, fsync,
- * rename, directory fsync) before a write resolves. `load()` reads them back; a file that
+ * rename; a directory fsync for a new record) before a write resolves. An update's rename
+ * becomes durable with the file system's next journal commit, as containerd's status files do. `load()` reads them back; a file that
  * cannot be parsed is renamed to `<id>.json.corrupt` and reported to the logger, and temp
  * files of an interrupted write are removed.
  */
@@ -45,8 +46,8 @@ export class DiskRecordStore<T extends StoredRecord> extends MemoryRecordStore<T
     return this.#dir;
   }
 
-  protected override async persist(record: T): Promise<void> {
-    await writeFileAtomic(this.#file(record.id), encodeJson({ version: FORMAT_VERSION, record }));
+  protected override async persist(record: T, _options: OperationOptions, isNew: boolean): Promise<void> {
+    await writeFileAtomic(this.#file(record.id), encodeJson({ version: FORMAT_VERSION, record }), { syncDir: isNew });
   }
 
   protected override async unpersist(record: T): Promise<void> {

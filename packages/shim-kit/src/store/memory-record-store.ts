@@ -75,7 +75,7 @@ export class MemoryRecordStore<T extends StoredRecord> implements RecordStore<T>
     this.#records.set(stored.id, stored);
     return this.#serialize(stored.id, async () => {
       try {
-        await this.persist(stored, options);
+        await this.persist(stored, options, true);
       } catch (e) {
         this.#records.delete(stored.id);
         this.#names.delete(stored.name);
@@ -92,7 +92,7 @@ export class MemoryRecordStore<T extends StoredRecord> implements RecordStore<T>
       if (next.id !== id || next.name !== current.name) {
         throw new ShimError('InvalidArgument', `${this.#kind} ${id}: an update must not change id or name`);
       }
-      await this.persist(next, options);
+      await this.persist(next, options, false);
       this.#records.set(id, next);
       return next;
     });
@@ -113,8 +113,8 @@ export class MemoryRecordStore<T extends StoredRecord> implements RecordStore<T>
     await Promise.allSettled([...this.#queues.values()]);
   }
 
-  /** Makes a new or changed record durable. */
-  protected async persist(_record: T, _options: OperationOptions): Promise<void> {}
+  /** Makes a new (`isNew`) or changed record durable. */
+  protected async persist(_record: T, _options: OperationOptions, _isNew: boolean): Promise<void> {}
 
   /** Forgets a deleted record durably. */
   protected async unpersist(_record: T, _options: OperationOptions): Promise<void> {}

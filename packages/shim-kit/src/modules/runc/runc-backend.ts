@@ -88,6 +88,8 @@ interface LiveContainer {
   exec?: ExecTemplate;
   /** conmon is creating it in the runtime (StartContainer). */
   launching?: Promise<void> | undefined;
+  /** The newest write of `meta` to disk. */
+  saving?: Promise<void> | undefined;
 }
 
 // After SIGKILL (and after runc delete --force) a container is gone within milliseconds;
@@ -243,7 +245,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     }
     const startedAt = new Date();
     c.meta = { ...c.meta, startedAt: startedAt.toISOString() };
-    await writeMeta(c.dir, c.meta);
+    await this.#saveMeta(c);
     return { startedAt, pid: c.meta.pid };
   }
 
@@ -538,6 +540,13 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
   }
 
   /** conmon creates the container in the runtime (it runs `runc create`); the pids go to the meta file. */
+  /** Writes `c.meta` as it is when the write before it (if any) has ended, so the newest meta lands last. */
+  #saveMeta(c: LiveContainer): Promise<void> {
+    const write = (c.saving ?? Promise.resolve()).catch(() => undefined).then(() => writeMeta(c.dir, c.meta));
+    c.saving = write;
+    return write;
+  }
+
   async #launch(c: LiveContainer, signal: AbortSignal | undefined): Promise<void> {
     const { id } = c.meta;
     const runtime = this.#runtime(c.meta.handler);
@@ -546,7 +555,8 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     try {
       const created = await runtime.conmon.create(id, { bundle: c.dir, ...launch, ...(signal === undefined ? {} : { signal }) });
       c.meta = { ...c.meta, pid: created.pid, conmonPid: created.conmonPid };
-      await writeMeta(c.dir, c.meta);
+      // Written while runc starts the container; startContainer's own write of the meta follows it.
+      this.#saveMeta(c).catch((e: unknown) => this.#options.logger?.warn('writing container meta failed', { containerId: id, error: String(e) }));
     } catch (e) {
       // a container of that id the runtime already had is not ours to delete
       if (!isRuncError(e, 'ALREADY_EXISTS')) await runtime.runc.delete(id, { force: true }).catch(() => undefined);

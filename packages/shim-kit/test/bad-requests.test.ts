@@ -1,7 +1,9 @@
 import { connect, type CriClient } from '@shimkit/cri-types';
 import { describe, expect, it } from 'vitest';
 import { ShimError } from '../src/errors.js';
+import type { ContainerRecord } from '../src/interfaces/container-record.js';
 import { provide } from '../src/shim/modules.js';
+import { MemoryContainerStore } from '../src/store/stores.js';
 import { Tokens } from '../src/tokens.js';
 import { FakeRuntimeBackend, startFakeShim, type FakeShim } from '../src/testing.js';
 import { codeOf, containerConfig, podConfig, useFakePod } from './cri-fixtures.js';
@@ -107,6 +109,26 @@ describe('bad requests get the gRPC code kubelet expects', () => {
     await expect(client.runtime.reopenContainerLog({ containerId })).rejects.toMatchObject({ code: 'Unimplemented', message: expect.stringContaining('cannot reopen') });
   });
 
+  it('a container record that cannot be stored undoes the runtime container and the rootfs', async () => {
+    class FullDisk extends MemoryContainerStore {
+      override add(_record: ContainerRecord): Promise<void> {
+        return Promise.reject(new ShimError('ResourceExhausted', 'no space left for the record'));
+      }
+    }
+    await using other = await startFakeShim({ modules: [provide(Tokens.ContainerStore, new FullDisk())] });
+    await using client = await connect(other.endpoint);
+    await client.image.pullImage({ image: { image: 'busybox' } });
+    const id = (await client.runtime.runPodSandbox({ config: pod })).podSandboxId;
+    await expect(client.runtime.createContainer({ podSandboxId: id, sandboxConfig: pod, config: containerConfig('c') })).rejects.toMatchObject({
+      code: 'ResourceExhausted',
+      message: expect.stringContaining('no space left'),
+    });
+    expect(other.fakes.runtime.callsTo('createContainer')).toHaveLength(1);
+    expect(other.fakes.runtime.containers()).toEqual([]);
+    expect(other.fakes.images.preparedRootfs().size).toBe(0);
+    expect((await client.runtime.listContainers({})).containers).toEqual([]);
+  });
+
   it('backend failures keep their code and undo what was done; teardown failures never fail Stop or Remove', async () => {
     const { runtime, network, images } = fake.fakes;
     runtime.failNext('runSandbox', new ShimError('Unavailable', 'runc is missing'));
@@ -117,6 +139,7 @@ describe('bad requests get the gRPC code kubelet expects', () => {
     runtime.failNext('createContainer', new Error('boom'));
     expect(await codeOf(cri.runtime.createContainer({ podSandboxId, sandboxConfig: pod, config: containerConfig('c') }))).toBe('Unknown');
     expect(images.preparedRootfs().size).toBe(0);
+    expect((await cri.runtime.listContainers({})).containers).toEqual([]);
     expect(await codeOf(cri.runtime.createContainer({ podSandboxId, sandboxConfig: pod, config: containerConfig('c') }))).toBe('OK');
 
     images.failNext('list', new ShimError('Unavailable', 'image store is locked'));

@@ -118,20 +118,25 @@ export class Conmon {
     const { signal } = options;
     if (signal?.aborted) throw new RuncError('ABORTED', `conmon create ${id}: aborted before start`, { cause: signal.reason });
     const bundle = resolve(options.bundle);
-    try {
-      await access(join(bundle, 'config.json'));
-    } catch (err) {
-      throw new RuncError('BUNDLE_NOT_FOUND', `conmon create ${id}: bundle ${bundle} has no config.json`, { cause: err });
-    }
     const persistDir = resolve(options.persistDir ?? join(bundle, 'conmon'));
     const pidFile = resolve(options.containerPidFile ?? join(persistDir, 'pid'));
     const conmonPidFile = resolve(options.conmonPidFile ?? join(persistDir, 'conmon.pid'));
     const logPath = resolve(options.logPath);
-    await Promise.all([this.exitDir, this.socketDir, persistDir].map((d) => mkdir(d, { recursive: true })));
+    const hasConfig = access(join(bundle, 'config.json')).then(
+      () => undefined,
+      (err: unknown) => new RuncError('BUNDLE_NOT_FOUND', `conmon create ${id}: bundle ${bundle} has no config.json`, { cause: err }),
+    );
     // conmon wants an absolute runtime path
-    const runtime = await findExecutable(this.runc.binary);
+    const [missingConfig, runtime, runtimeLog] = await Promise.all([
+      hasConfig,
+      findExecutable(this.runc.binary),
+      this.runc.tempPath('log'),
+      ...[this.exitDir, this.socketDir].map((d) => mkdir(d, { recursive: true })),
+    ]);
+    if (missingConfig !== undefined) throw missingConfig;
     if (runtime === undefined) throw new RuncError('BINARY_NOT_FOUND', `conmon create ${id}: runtime binary not found or not executable: ${this.runc.binary}`);
-    const runtimeLog = await this.runc.tempPath('log');
+    // only now: by default it is a directory in the bundle
+    await mkdir(persistDir, { recursive: true });
 
     const args = [
       '--api-version', '1',

@@ -51,4 +51,7 @@ export { applyLayer } from './layer/apply-layer.js';
 export type { ApplyLayerOptions, ApplyLayerResult, WhiteoutMode } from './layer/apply-layer.js';
 export { chainIds } from './snapshot/chain-id.js';
 export { isMountPoint, SnapshotStore } from './snapshot/snapshot-store.js';
+export { Mounter } from './snapshot/mount.js';
+export type { MountRequest } from './snapshot/mount.js';
+export { MountCallError, MountHelper } from './snapshot/mount-helper.js';
 export type { Rootfs, SnapshotFillContext, SnapshotterKind } from './snapshot/snapshot-store.js';

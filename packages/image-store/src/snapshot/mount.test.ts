@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MountHelper } from './mount-helper.js';
-import { Mounts } from './mount.js';
+import { Mounter } from './mount.js';
 import { isMountPoint } from './snapshot-store.js';
 
 let dir: string;
-let mounts: Mounts;
+let mounter: Mounter;
 
 async function overlayDirs(): Promise<{ target: string; options: { lowerDirs: string[]; upperDir: string; workDir: string } }> {
   for (const d of ['lower', 'upper', 'work', 'merged']) await mkdir(join(dir, d));
@@ -24,26 +24,40 @@ function helperPids(): number[] {
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mount-test-'));
-  mounts = new Mounts();
+  mounter = new Mounter();
 });
 
 afterEach(async () => {
   if (await isMountPoint(join(dir, 'merged'))) execFileSync('umount', ['-l', join(dir, 'merged')]);
-  mounts.close();
+  mounter.close();
   await rm(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(process.getuid?.() !== 0)('Mounts (overlay through the mount helper)', () => {
+describe.skipIf(process.getuid?.() !== 0)('Mounter (overlay through the mount helper)', () => {
   it('mounts an overlay with the lower files visible, and unmounts it', async () => {
-    expect(mounts.helper.available).toBe(true);
+    expect(mounter.helper.available).toBe(true);
     const { target, options } = await overlayDirs();
-    await mounts.mountOverlay(target, options);
+    await mounter.mountOverlay(target, options);
     expect(await isMountPoint(target)).toBe(true);
     expect(await readFile(join(target, 'file'), 'utf8')).toBe('from the lower dir');
     await writeFile(join(target, 'new'), 'x');
     expect(await readFile(join(dir, 'upper', 'new'), 'utf8')).toBe('x');
-    await mounts.unmount(target);
+    await mounter.unmount(target);
     expect(await isMountPoint(target)).toBe(false);
+  });
+
+  it('mounts with flag options, by system call or by mount(8)', async () => {
+    for (const m of [mounter, new Mounter(new MountHelper('/nonexistent/perl'))]) {
+      const target = join(dir, 'merged');
+      await mkdir(target, { recursive: true });
+      await m.mount({ source: 'shm', target, fstype: 'tmpfs', flags: ['nosuid', 'nodev', 'noexec'], data: 'mode=750,size=1024k' });
+      const line = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').find((l) => l.split(' ')[4] === target) ?? '';
+      expect(line.split(' ')[5]).toMatch(/nosuid,nodev,noexec/);
+      expect(line).toMatch(/ tmpfs shm rw,size=1024k,mode=750/);
+      await m.unmount(target);
+      expect(await isMountPoint(target)).toBe(false);
+      m.close();
+    }
   });
 
   it('answers many calls in flight in order', async () => {
@@ -53,26 +67,26 @@ describe.skipIf(process.getuid?.() !== 0)('Mounts (overlay through the mount hel
       await mkdir(t);
       targets.push(t);
     }
-    await Promise.all(targets.map((t) => mounts.helper.mount('tmpfs', t, 'tmpfs', 0, 'size=1m')));
+    await Promise.all(targets.map((t) => mounter.helper.mount('tmpfs', t, 'tmpfs', 0, 'size=1m')));
     for (const t of targets) expect(await isMountPoint(t)).toBe(true);
-    const results = await Promise.allSettled([...targets.map((t) => mounts.helper.unmount(t)), mounts.helper.unmount(join(dir, 'missing'))]);
+    const results = await Promise.allSettled([...targets.map((t) => mounter.helper.unmount(t)), mounter.helper.unmount(join(dir, 'missing'))]);
     expect(results.map((r) => r.status)).toEqual([...targets.map(() => 'fulfilled'), 'rejected']);
     for (const t of targets) expect(await isMountPoint(t)).toBe(false);
   });
 
   it('names the target and the kernel error when a mount fails', async () => {
     const { options } = await overlayDirs();
-    await expect(mounts.mountOverlay(join(dir, 'no-such-dir'), options)).rejects.toThrow(/mount overlay on .*no-such-dir: No such file or directory/);
-    await expect(mounts.mountOverlay(join(dir, 'merged'), { ...options, lowerDirs: [join(dir, 'gone')] })).rejects.toMatchObject({ code: 'STORE_IO' });
+    await expect(mounter.mountOverlay(join(dir, 'no-such-dir'), options)).rejects.toThrow(/mount overlay on .*no-such-dir: No such file or directory/);
+    await expect(mounter.mountOverlay(join(dir, 'merged'), { ...options, lowerDirs: [join(dir, 'gone')] })).rejects.toMatchObject({ code: 'STORE_IO' });
   });
 
   it('unmounts quietly what is not mounted, and lazily what is busy', async () => {
     const { target, options } = await overlayDirs();
-    await mounts.unmount(target);
-    await mounts.mountOverlay(target, options);
+    await mounter.unmount(target);
+    await mounter.mountOverlay(target, options);
     const busy = spawnSync('sh', ['-c', `cd ${target} && (sleep 30 >/dev/null 2>&1 & echo $!)`], { encoding: 'utf8' }).stdout.trim();
     try {
-      await mounts.unmount(target);
+      await mounter.unmount(target);
       expect(await isMountPoint(target)).toBe(false);
     } finally {
       process.kill(Number(busy), 'SIGKILL');
@@ -81,28 +95,28 @@ describe.skipIf(process.getuid?.() !== 0)('Mounts (overlay through the mount hel
 
   it('starts a new helper when the old one died, and ends it on close', async () => {
     const { target, options } = await overlayDirs();
-    await mounts.mountOverlay(target, options);
+    await mounter.mountOverlay(target, options);
     const [pid] = helperPids();
     expect(pid).toBeDefined();
     process.kill(pid as number, 'SIGKILL');
     await new Promise((r) => setTimeout(r, 50));
-    await mounts.unmount(target);
+    await mounter.unmount(target);
     expect(await isMountPoint(target)).toBe(false);
     expect(helperPids()).toHaveLength(1);
-    mounts.close();
+    mounter.close();
     for (let i = 0; i < 50 && helperPids().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(helperPids()).toEqual([]);
   });
 
   it('uses mount(8) and umount(8) when the helper cannot run', async () => {
-    mounts = new Mounts(new MountHelper('/nonexistent/perl'));
+    mounter = new Mounter(new MountHelper('/nonexistent/perl'));
     const { target, options } = await overlayDirs();
-    await mounts.mountOverlay(target, options);
-    expect(mounts.helper.available).toBe(false);
+    await mounter.mountOverlay(target, options);
+    expect(mounter.helper.available).toBe(false);
     expect(await isMountPoint(target)).toBe(true);
-    await mounts.unmount(target);
+    await mounter.unmount(target);
     expect(await isMountPoint(target)).toBe(false);
-    await expect(mounts.mountOverlay(join(dir, 'no-such-dir'), options)).rejects.toThrow(/mount -t overlay .*no-such-dir/);
+    await expect(mounter.mountOverlay(join(dir, 'no-such-dir'), options)).rejects.toThrow(/mount -t overlay .*no-such-dir/);
   });
 
   it('does not keep an idle process alive', () => {

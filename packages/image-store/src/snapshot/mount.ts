@@ -17,21 +17,44 @@ function run(file: string, args: string[], signal?: AbortSignal): Promise<void> 
   });
 }
 
+/** mount(2) flags by the option names mount(8) takes for them. */
+const MOUNT_FLAGS = { ro: 1, nosuid: 2, nodev: 4, noexec: 8 } as const;
+
+/** What {@link Mounter.mount} mounts. */
+export interface MountRequest {
+  source: string;
+  target: string;
+  fstype: string;
+  /** Flag options (`ro`, `nosuid`, `nodev`, `noexec`). */
+  flags?: readonly (keyof typeof MOUNT_FLAGS)[];
+  /** File-system options, comma-separated (`size=64m`, `lowerdir=...`). */
+  data?: string;
+  signal?: AbortSignal;
+}
+
 /**
- * Overlay mounts and unmounts: system calls through a MountHelper when it can run, else
- * mount(8) and umount(8). A helper that fails (rather than the kernel refusing the call) is
- * replaced by the tools for that call.
+ * Mounts and unmounts: system calls through a MountHelper when it can run, else mount(8) and
+ * umount(8). A helper that fails (rather than the kernel refusing the call) is replaced by
+ * the tools for that call. Errors are ImageStoreErrors (`STORE_IO`) naming the target.
  */
-export class Mounts {
+export class Mounter {
   constructor(readonly helper = new MountHelper()) {}
+
+  async mount(request: MountRequest): Promise<void> {
+    const flags = request.flags ?? [];
+    const data = request.data ?? '';
+    const done = await this.#helped(() => this.helper.mount(request.source, request.target, request.fstype, flags.reduce((bits, f) => bits | MOUNT_FLAGS[f], 0), data));
+    if (done) return;
+    const options = [...flags, ...(data === '' ? [] : [data])].join(',');
+    await run('mount', ['-t', request.fstype, ...(options === '' ? [] : ['-o', options]), request.source, request.target], request.signal);
+  }
 
   /** Mounts an overlay at `target`; `lowerDirs` topmost first. */
   async mountOverlay(target: string, options: { lowerDirs: string[]; upperDir: string; workDir: string; signal?: AbortSignal }): Promise<void> {
     const data = `lowerdir=${options.lowerDirs.join(':')},upperdir=${options.upperDir},workdir=${options.workDir}`;
     // The kernel takes mount options in one page.
     if (data.length > 4000) throw new ImageStoreError('STORE_IO', `overlay mount options for ${target} exceed one page (${options.lowerDirs.length} layers)`);
-    const done = await this.#helped(() => this.helper.mount('overlay', target, 'overlay', 0, data));
-    if (!done) await run('mount', ['-t', 'overlay', 'overlay', '-o', data, target], options.signal);
+    await this.mount({ source: 'overlay', target, fstype: 'overlay', data, ...(options.signal === undefined ? {} : { signal: options.signal }) });
   }
 
   /** Unmounts `target`; falls back to a lazy unmount when it is busy; nothing to do when it is not mounted. */
@@ -55,7 +78,7 @@ export class Mounts {
     }
   }
 
-  /** Ends the helper process. */
+  /** Ends the helper process (a later call starts a new one). */
   close(): void {
     this.helper.close();
   }
@@ -74,13 +97,13 @@ export class Mounts {
 }
 
 /** True when this process can mount overlayfs (root, kernel support) with a directory under `base`. */
-export async function overlaySupported(base: string, mounts: Mounts): Promise<boolean> {
+export async function overlaySupported(base: string, mounter: Mounter): Promise<boolean> {
   await mkdir(base, { recursive: true });
   const dir = await mkdtemp(join(base, '.overlay-probe-'));
   try {
     for (const d of ['lower', 'upper', 'work', 'merged']) await mkdir(join(dir, d));
-    await mounts.mountOverlay(join(dir, 'merged'), { lowerDirs: [join(dir, 'lower')], upperDir: join(dir, 'upper'), workDir: join(dir, 'work') });
-    await mounts.unmount(join(dir, 'merged'));
+    await mounter.mountOverlay(join(dir, 'merged'), { lowerDirs: [join(dir, 'lower')], upperDir: join(dir, 'upper'), workDir: join(dir, 'work') });
+    await mounter.unmount(join(dir, 'merged'));
     return true;
   } catch {
     return false;

@@ -7,7 +7,7 @@ import { digestHex, tryParseDigest } from '@shimkit/oci-spec';
 import { writeFileAtomic } from '../content/atomic-write.js';
 import { ImageStoreError, isImageStoreError, throwIfAborted } from '../errors.js';
 import { measureUsage, type FsUsage } from '../images/fs-usage.js';
-import { Mounts, overlaySupported } from './mount.js';
+import { Mounter, overlaySupported } from './mount.js';
 
 /** How layers are stacked into a container rootfs. */
 export type SnapshotterKind =
@@ -59,7 +59,7 @@ async function exists(path: string): Promise<boolean> {
 export class SnapshotStore {
   private readonly creating = new Map<string, Promise<void>>();
 
-  private constructor(readonly root: string, readonly kind: SnapshotterKind, private readonly mounts: Mounts) {}
+  private constructor(readonly root: string, readonly kind: SnapshotterKind, private readonly mounter: Mounter) {}
 
   static async open(root: string, options: { kind?: SnapshotterKind | 'auto'; signal?: AbortSignal } = {}): Promise<SnapshotStore> {
     throwIfAborted(options.signal);
@@ -75,15 +75,15 @@ export class SnapshotStore {
     if (recorded !== undefined && kind !== 'auto' && kind !== recorded) {
       throw new ImageStoreError('INVALID_ARGUMENT', `${root} holds ${recorded} snapshots; it cannot be opened as ${kind}`);
     }
-    const mounts = new Mounts();
+    const mounter = new Mounter();
     try {
-      if (kind === 'auto') kind = recorded ?? ((await overlaySupported(join(root, 'snapshots'), mounts)) ? 'overlay' : 'copy');
+      if (kind === 'auto') kind = recorded ?? ((await overlaySupported(join(root, 'snapshots'), mounter)) ? 'overlay' : 'copy');
       if (recorded === undefined) await writeFileAtomic(kindFile, kind);
     } catch (e) {
-      mounts.close();
+      mounter.close();
       throw e;
     }
-    return new SnapshotStore(root, kind, mounts);
+    return new SnapshotStore(root, kind, mounter);
   }
 
   private snapshotDir(chainId: Digest): string {
@@ -204,7 +204,7 @@ export class SnapshotStore {
       await Promise.all(['upper', 'work', 'merged', 'empty'].map((d) => mkdir(join(dir, d), { recursive: true })));
       if (!fresh && (await isMountPoint(path))) return;
       const lowerDirs = chain.length === 0 ? [join(dir, 'empty')] : [...chain].reverse().map((c) => this.path(c));
-      await this.mounts.mountOverlay(path, { lowerDirs, upperDir: join(dir, 'upper'), workDir: join(dir, 'work'), signal: options.signal });
+      await this.mounter.mountOverlay(path, { lowerDirs, upperDir: join(dir, 'upper'), workDir: join(dir, 'work'), signal: options.signal });
     };
     // The record is made durable while the directories are made and mounted; both end before any error is thrown.
     const results = await Promise.allSettled([writeFileAtomic(join(dir, 'rootfs.json'), JSON.stringify(meta)), mounted()]);
@@ -251,7 +251,7 @@ export class SnapshotStore {
     const dir = this.containerDir(id);
     if (!(await exists(dir))) return false;
     const merged = join(dir, 'merged');
-    if (await isMountPoint(merged)) await this.mounts.unmount(merged);
+    if (await isMountPoint(merged)) await this.mounter.unmount(merged);
     try {
       await rm(dir, { recursive: true, force: true });
     } catch (e) {
@@ -261,9 +261,9 @@ export class SnapshotStore {
     return true;
   }
 
-  /** Ends the mount helper process; rootfs mounts stay. */
+  /** Ends the mount helper process; rootfs mounter stay. */
   close(): void {
-    this.mounts.close();
+    this.mounter.close();
   }
 
   /** Chain ids pinned by container rootfs directories. */

@@ -437,6 +437,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     this.#closed = true;
     await this.#ready.catch(() => undefined);
     this.#listeners.clear();
+    this.#sandboxes.close();
     await this.#watcher.close();
     for (const r of this.#runtimes.values()) {
       await r.conmon.close();

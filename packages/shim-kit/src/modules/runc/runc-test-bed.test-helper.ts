@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PodSandboxConfig } from '@shimkit/cri-types';
+import { Mounter } from '@shimkit/image-store';
 import { RuntimeSpecBuilder, defaultLinuxSpec, type RuntimeSpec } from '@shimkit/oci-spec';
 import { createBusyboxRootfs } from '@shimkit/test-bed';
 import type { PreparedRootfs } from '../../interfaces/image-backend.js';
@@ -161,7 +162,9 @@ export async function createRuncTestBed(name: string): Promise<RuncTestBed> {
           // gone
         }
       }
-      await unmountUnder(dir).catch(() => undefined);
+      const mounter = new Mounter();
+      await unmountUnder(dir, mounter).catch(() => undefined);
+      mounter.close();
       await removeCgroups(cgroupParent);
       await rm(dir, { recursive: true, force: true });
     },

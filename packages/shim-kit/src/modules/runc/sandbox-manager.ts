@@ -2,6 +2,7 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
 import { NamespaceMode } from '@shimkit/cri-types';
+import { Mounter } from '@shimkit/image-store';
 import { ShimError } from '../../errors.js';
 import type { OperationOptions } from '../../interfaces/operation-options.js';
 import type { RunSandboxOptions, SandboxInfo } from '../../interfaces/runtime-backend.js';
@@ -52,6 +53,8 @@ export class SandboxManager {
   readonly #handlers: readonly string[];
   readonly #sandboxes = new Map<string, SandboxMeta>();
   readonly #busy = new Set<string>();
+  /** Mounts and unmounts the pods' /dev/shm and namespace pins. */
+  readonly #mounter = new Mounter();
 
   readonly #infra: InfraSupport;
 
@@ -60,6 +63,11 @@ export class SandboxManager {
     this.#infra = options.infra;
     this.#shmSize = options.shmSizeBytes ?? DEFAULT_SHM_SIZE_BYTES;
     this.#handlers = options.handlers;
+  }
+
+  /** Ends the mount helper; the pods' mounts stay. */
+  close(): void {
+    this.#mounter.close();
   }
 
   /** Reads the sandboxes an earlier instance left. */
@@ -124,7 +132,7 @@ export class SandboxManager {
       await stopInfra(this.#infra.runtime(meta.handler), id, { dir, conmonPid: meta.infra.conmonPid, ...options });
       meta.infra.stopped = true;
     }
-    await unmountUnder(dir, options);
+    await unmountUnder(dir, this.#mounter);
     if (meta !== undefined && !meta.stopped) {
       meta.stopped = true;
       await writeJsonFile(join(dir, META), meta);
@@ -140,7 +148,7 @@ export class SandboxManager {
       await this.stop(id, options);
       await this.#infra.source?.images.releaseRootfs(id, options);
     }
-    await this.#destroy(dir, options);
+    await this.#destroy(dir);
     this.#sandboxes.delete(id);
   }
 
@@ -168,7 +176,7 @@ export class SandboxManager {
     if (!how.hostIpc) {
       shm = join(dir, 'shm');
       await mkdir(shm);
-      await mountShm(shm, this.#shmSize, signalOption);
+      await mountShm(shm, this.#shmSize, this.#mounter, signalOption);
     }
     const pins = await pinNamespaces(dir, {
       ipc: !how.hostIpc,
@@ -214,10 +222,9 @@ export class SandboxManager {
     return startInfra(this.#infra.runtime(options.runtimeHandler), options.id, { dir, spec, rootfs: rootfs.path, ...signalOption });
   }
 
-  async #destroy(dir: string, options: OperationOptions = {}): Promise<void> {
-    await unmountUnder(dir, options);
-    // never recurse into something still mounted (that would empty a tmpfs or fail on a pin)
-    if ((await mountsUnder(dir)).length > 0) throw new ShimError('Internal', `cannot remove ${dir}: still mounted`);
+  async #destroy(dir: string): Promise<void> {
+    // never recurse into something still mounted (that would empty a tmpfs or fail on a pin): unmountUnder throws then
+    await unmountUnder(dir, this.#mounter);
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,7 @@
 import { readFile, statfs, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
+import type { Mounter } from '@shimkit/image-store';
+import { ShimError } from '../../errors.js';
 import type { PodSysctl } from './pod-sysctls.js';
 import { runTool } from './run-tool.js';
 
@@ -92,20 +94,25 @@ export async function mountsUnder(dir: string): Promise<string[]> {
 }
 
 /** Unmounts everything mounted at or below `dir` (pins, the shm tmpfs); nothing mounted is fine. */
-export async function unmountUnder(dir: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-  // a path can carry stacked mounts: a few rounds, then a lazy unmount
+export async function unmountUnder(dir: string, mounter: Mounter): Promise<void> {
+  // a path can carry stacked mounts (each unmount takes the top one): a few rounds
   for (let round = 0; round < 4; round++) {
     const points = await mountsUnder(dir);
     if (points.length === 0) return;
-    const args = round < 3 ? points : ['--lazy', ...points];
-    await runTool('umount', args, { what: `unmounting under ${dir}`, ...(options.signal === undefined ? {} : { signal: options.signal }) }).catch((e: unknown) => {
-      if (round === 3) throw e;
-    });
+    for (const point of points) await mounter.unmount(point);
   }
+  const left = await mountsUnder(dir);
+  if (left.length > 0) throw new ShimError('Internal', `cannot remove ${dir}: still mounted at ${left.join(', ')}`);
 }
 
 /** Mounts the pod's /dev/shm: a tmpfs of `sizeBytes` at `path`. */
-export async function mountShm(path: string, sizeBytes: number, options: { signal?: AbortSignal } = {}): Promise<void> {
-  const opts = `nosuid,nodev,noexec,mode=1777,size=${Math.floor(sizeBytes / 1024)}k`;
-  await runTool('mount', ['-t', 'tmpfs', '-o', opts, 'shm', path], { what: 'mounting the pod /dev/shm', ...(options.signal === undefined ? {} : { signal: options.signal }) });
+export async function mountShm(path: string, sizeBytes: number, mounter: Mounter, options: { signal?: AbortSignal } = {}): Promise<void> {
+  await mounter.mount({
+    source: 'shm',
+    target: path,
+    fstype: 'tmpfs',
+    flags: ['nosuid', 'nodev', 'noexec'],
+    data: `mode=1777,size=${Math.floor(sizeBytes / 1024)}k`,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
 }

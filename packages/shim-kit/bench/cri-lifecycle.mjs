@@ -3,7 +3,7 @@
 // Per-RPC medians/p90 over N pod+container lifecycles (alternating runtimes), List* with 1
 // and with 100 pods, RSS idle and with 100 pods, and bare runc for reference.
 //   npm run bench            (needs a build; root `npm run bench` builds)
-//   BENCH_N=15 BENCH_PODS=100 BENCH_BATCH=10 BENCH_PHASE_S=300 npm run bench
+//   BENCH_N=30 BENCH_PODS=100 BENCH_BATCH=10 BENCH_PHASE_S=300 npm run bench
 import { spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
@@ -21,7 +21,7 @@ import { median, ms, p90, table } from './stats.mjs';
 
 if (process.argv.slice(2).some((a) => a === '--help' || a === '-h')) {
   console.log('usage: node bench/cri-lifecycle.mjs   (settings in the environment)\n'
-    + '  BENCH_N=15        lifecycles per runtime\n'
+    + '  BENCH_N=30        lifecycles per runtime\n'
     + '  BENCH_PODS=100    pods for the List and RSS phase\n'
     + '  BENCH_BATCH=10    pods made at a time\n'
     + '  BENCH_PHASE_S=300 time budget of each phase, seconds\n'
@@ -33,7 +33,7 @@ if (process.argv.length > 2) {
   process.exit(2);
 }
 
-const N = Number(process.env.BENCH_N ?? 15);
+const N = Number(process.env.BENCH_N ?? 30);
 const PODS = Number(process.env.BENCH_PODS ?? 100);
 const BATCH = Number(process.env.BENCH_BATCH ?? 10);
 const PHASE_MS = Number(process.env.BENCH_PHASE_S ?? 300) * 1000;

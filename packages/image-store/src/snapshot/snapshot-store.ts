@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest } from '@shimkit/oci-spec';
 import { digestHex, tryParseDigest } from '@shimkit/oci-spec';
-import { writeFileAtomic } from '../content/atomic-write.js';
+import { writeFileAtomic, writeNewFileSynced } from '../content/atomic-write.js';
 import { ImageStoreError, isImageStoreError, throwIfAborted } from '../errors.js';
 import { measureUsage, type FsUsage } from '../images/fs-usage.js';
 import { Mounter, overlaySupported } from './mount.js';
@@ -206,8 +206,11 @@ export class SnapshotStore {
       const lowerDirs = chain.length === 0 ? [join(dir, 'empty')] : [...chain].reverse().map((c) => this.path(c));
       await this.mounter.mountOverlay(path, { lowerDirs, upperDir: join(dir, 'upper'), workDir: join(dir, 'work'), signal: options.signal });
     };
+    // In a fresh directory there is no old record to keep, so no temp file and rename are needed.
+    const record = join(dir, 'rootfs.json');
+    const saved = fresh ? writeNewFileSynced(record, (fh) => fh.writeFile(JSON.stringify(meta))) : writeFileAtomic(record, JSON.stringify(meta));
     // The record is made durable while the directories are made and mounted; both end before any error is thrown.
-    const results = await Promise.allSettled([writeFileAtomic(join(dir, 'rootfs.json'), JSON.stringify(meta)), mounted()]);
+    const results = await Promise.allSettled([saved, mounted()]);
     for (const r of results) if (r.status === 'rejected') throw r.reason;
     return { ...meta, path };
   }
@@ -261,7 +264,7 @@ export class SnapshotStore {
     return true;
   }
 
-  /** Ends the mount helper process; rootfs mounter stay. */
+  /** Ends the mount helper process; rootfs mounts stay. */
   close(): void {
     this.mounter.close();
   }

@@ -88,7 +88,7 @@ interface LiveContainer {
   exec?: ExecTemplate;
   /** conmon is creating it in the runtime (StartContainer). */
   launching?: Promise<void> | undefined;
-  /** The newest write of `meta` to disk. */
+  /** The newest write of `meta` to disk (never rejects). */
   saving?: Promise<void> | undefined;
 }
 
@@ -245,7 +245,9 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     }
     const startedAt = new Date();
     c.meta = { ...c.meta, startedAt: startedAt.toISOString() };
-    await this.#saveMeta(c);
+    // The meta file only keeps, for a restart, what the caller's own record holds too: it is
+    // written while the caller records the start.
+    this.#saveMeta(c);
     return { startedAt, pid: c.meta.pid };
   }
 
@@ -300,6 +302,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     this.#exits.delete(id);
     await conmon.removeExitFile(id);
     await rm(join(this.layout.socketDir, id), { force: true, recursive: true });
+    await c.saving;
     await removeBundle(c.dir);
   }
 
@@ -438,6 +441,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     await this.#ready.catch(() => undefined);
     this.#listeners.clear();
     this.#sandboxes.close();
+    await Promise.all([...this.#containers.values()].map((c) => c.saving));
     await this.#watcher.close();
     for (const r of this.#runtimes.values()) {
       await r.conmon.close();
@@ -540,14 +544,17 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     for (const listener of [...this.#listeners]) this.#tell(listener, exit);
   }
 
-  /** conmon creates the container in the runtime (it runs `runc create`); the pids go to the meta file. */
-  /** Writes `c.meta` as it is when the write before it (if any) has ended, so the newest meta lands last. */
-  #saveMeta(c: LiveContainer): Promise<void> {
-    const write = (c.saving ?? Promise.resolve()).catch(() => undefined).then(() => writeMeta(c.dir, c.meta));
-    c.saving = write;
-    return write;
+  /**
+   * Writes `c.meta` in the background, after the write before it (so the newest meta lands last);
+   * `c.saving` ends when it is written (a failure is logged). removeContainer and close wait for it.
+   */
+  #saveMeta(c: LiveContainer): void {
+    c.saving = (c.saving ?? Promise.resolve()).then(() =>
+      writeMeta(c.dir, c.meta).catch((e: unknown) => this.#options.logger?.warn('writing container meta failed', { containerId: c.meta.id, error: String(e) })),
+    );
   }
 
+  /** conmon creates the container in the runtime (it runs `runc create`); the pids go to the meta file. */
   async #launch(c: LiveContainer, signal: AbortSignal | undefined): Promise<void> {
     const { id } = c.meta;
     const runtime = this.#runtime(c.meta.handler);
@@ -556,8 +563,8 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     try {
       const created = await runtime.conmon.create(id, { bundle: c.dir, ...launch, ...(signal === undefined ? {} : { signal }) });
       c.meta = { ...c.meta, pid: created.pid, conmonPid: created.conmonPid };
-      // Written while runc starts the container; startContainer's own write of the meta follows it.
-      this.#saveMeta(c).catch((e: unknown) => this.#options.logger?.warn('writing container meta failed', { containerId: id, error: String(e) }));
+      // written while runc starts the container
+      this.#saveMeta(c);
     } catch (e) {
       // a container of that id the runtime already had is not ours to delete
       if (!isRuncError(e, 'ALREADY_EXISTS')) await runtime.runc.delete(id, { force: true }).catch(() => undefined);

@@ -167,6 +167,7 @@ describe('applyLayer', () => {
         { path: 'evil', type: 'symlink', linkname: '' },
         { path: 'h', type: 'hardlink', linkname: 'evil/secret' },
       ], /parent "evil" is a symlink/],
+      ['a hardlink to a directory', [{ path: 'd/', type: 'directory' }, { path: 'h', type: 'hardlink', linkname: 'd' }], /hardlink target "d" is a directory/],
       ['a whiteout of ..', [{ path: '.wh...', type: 'file' }], /whiteout of "\.\."/],
       ['a whiteout of .', [{ path: 'sub/.wh..', type: 'file' }], /whiteout of "\."/],
       ['a whiteout through a symlink', [
@@ -191,6 +192,19 @@ describe('applyLayer', () => {
       expect(readFileSync(join(root, 'secret'), 'utf8')).toBe('mine');
       outsideUntouched();
     });
+  });
+
+  it('hardlinks: a new name, a name that exists (replaced), the same name (kept), a target that is missing', async () => {
+    await apply([
+      { path: 'bin/tool', type: 'file', data: 'tool' },
+      { path: 'bin/a', type: 'hardlink', linkname: 'bin/tool' },
+      { path: 'bin/b', type: 'file', data: 'old b' },
+      { path: 'bin/b', type: 'hardlink', linkname: 'bin/tool' },
+      { path: 'bin/tool', type: 'hardlink', linkname: 'bin/tool' },
+    ]);
+    for (const name of ['a', 'b']) expect(lstatSync(join(root, 'bin', name)).ino).toBe(lstatSync(join(root, 'bin/tool')).ino);
+    expect(lstatSync(join(root, 'bin/tool')).nlink).toBe(3);
+    await expect(apply([{ path: 'c', type: 'hardlink', linkname: 'bin/missing' }])).rejects.toThrow(/hardlink target "bin\/missing" does not exist/);
   });
 
   it('reports a file the writer threads could not create', async () => {

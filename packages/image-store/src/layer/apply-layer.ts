@@ -1,4 +1,4 @@
-import { constants as C, lstatSync } from 'node:fs';
+import { constants as C, linkSync, lstatSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { copyFile, link, lstat, lchown, lutimes, mkdir, open, readdir, rm, symlink, chmod, chown, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -188,6 +188,10 @@ class LayerApplier {
     await this.ensureParents(entry, parts, true);
     const rel = parts.join('/');
     const target = this.abs(rel);
+    if (entry.type === 'hardlink' && (await this.linkNewName(entry, target))) {
+      this.created.add(rel);
+      return;
+    }
     const existing = lstatSyncOrNull(target);
     if (existing !== null && !(entry.type === 'directory' && existing.isDirectory())) {
       if (entry.type === 'hardlink' && entryComponents(entry.linkname, 'hardlink target').join('/') === rel) return;
@@ -256,6 +260,25 @@ class LayerApplier {
     if (!plainMode) job.chmod = entry.mode;
     if (this.chownEntries && (entry.uid !== this.uid || entry.gid !== this.gid)) job.chown = { uid: entry.uid, gid: entry.gid };
     await this.smallFiles.add(rel, job);
+  }
+
+  /**
+   * The common hardlink: a new name for a file of this layer (busybox has hundreds). One link
+   * call, no lstat of either path, made synchronously like the lstat of each entry (a thread
+   * pool round trip costs several times the call); false sends every other case (the name
+   * exists, the target is missing here or is a directory) through the full checks.
+   */
+  private async linkNewName(entry: TarEntry, target: string): Promise<boolean> {
+    const parts = entryComponents(entry.linkname, 'hardlink target');
+    if (parts.length === 0 || !(await this.ensureParents(entry, parts, false))) return false;
+    try {
+      linkSync(this.abs(parts.join('/')), target);
+      return true;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || code === 'ENOENT' || code === 'EPERM') return false;
+      throw e;
+    }
   }
 
   private async hardlink(entry: TarEntry, target: string): Promise<void> {

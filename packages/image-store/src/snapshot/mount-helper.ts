@@ -45,17 +45,23 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+/** One helper process with the calls it has not answered yet, in order, and its unread output. */
+interface Helper {
+  process: ChildProcessByStdio<Writable, Socket, null>;
+  pending: Pending[];
+  buffer: string;
+}
+
 /**
  * Makes mount(2) and umount2(2) calls through one long-lived Perl child (perl-base is essential on
  * Debian). Node has no binding for them, and forking the large Node process for a mount(8) per
  * call costs a few milliseconds each; the helper answers in a fraction of one. Calls are
  * answered in order. `available` is false where the helper cannot run (no perl, an unknown
- * architecture); callers then use mount(8).
+ * architecture); callers then use mount(8). When the helper dies, its unanswered calls fail
+ * (with a plain Error) and the next call starts a new one.
  */
 export class MountHelper {
-  #child: ChildProcessByStdio<Writable, Socket, null> | undefined;
-  #pending: Pending[] = [];
-  #buffer = '';
+  #helper: Helper | undefined;
   #broken = false;
 
   constructor(private readonly perl = 'perl') {}
@@ -74,59 +80,61 @@ export class MountHelper {
 
   /** Ends the helper; a later call starts a new one. */
   close(): void {
-    this.#child?.stdin.end();
-    this.#child = undefined;
+    this.#helper?.process.stdin.end();
+    this.#helper = undefined;
   }
 
   #call(args: string[], what: string): Promise<void> {
-    const child = this.#start();
+    const helper = this.#start();
     const [op, ...rest] = args;
     return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ resolve, reject: (e) => reject(e instanceof MountCallError ? new MountCallError(`${what}: ${e.message}`, e.errno) : e) });
+      helper.pending.push({ resolve, reject: (e) => reject(e instanceof MountCallError ? new MountCallError(`${what}: ${e.message}`, e.errno) : e) });
       // Waiting for an answer keeps the process alive; an idle helper does not.
-      if (this.#pending.length === 1) child.stdout.ref();
-      child.stdin.write(`${op} ${rest.map((a) => Buffer.from(a).toString('hex')).join(' ')}\n`);
+      if (helper.pending.length === 1) helper.process.stdout.ref();
+      helper.process.stdin.write(`${op} ${rest.map((a) => Buffer.from(a).toString('hex')).join(' ')}\n`);
     });
   }
 
-  #start(): ChildProcessByStdio<Writable, Socket, null> {
-    if (this.#child !== undefined) return this.#child;
+  #start(): Helper {
+    if (this.#helper !== undefined) return this.#helper;
     const numbers = SYSCALLS[process.arch];
     if (numbers === undefined) throw new Error(`no mount system call numbers for ${process.arch}`);
     // Its pipes are sockets (libuv pipes), which can be unreferenced.
     const child = spawn(this.perl, ['-e', HELPER, String(numbers.mount), String(numbers.umount2)], { stdio: ['pipe', 'pipe', 'ignore'] }) as ChildProcessByStdio<Writable, Socket, null>;
-    this.#child = child;
+    const helper: Helper = { process: child, pending: [], buffer: '' };
+    this.#helper = helper;
     // An idle helper does not keep the process alive; it exits at the end of its input.
     child.unref();
     (child.stdin as unknown as Socket).unref();
     child.stdout.unref();
     child.stdin.on('error', () => undefined);
     child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (text: string) => this.#answers(text));
+    child.stdout.on('data', (text: string) => answer(helper, text));
     const fail = (e: Error): void => {
-      if (this.#child === child) this.#child = undefined;
+      if (this.#helper === helper) this.#helper = undefined;
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') this.#broken = true;
-      for (const p of this.#pending.splice(0)) p.reject(e);
+      for (const p of helper.pending.splice(0)) p.reject(e);
     };
     child.on('error', fail);
     child.on('exit', (code, signal) => fail(new Error(`the mount helper exited (${signal ?? `code ${code}`})`)));
-    return child;
+    return helper;
   }
+}
 
-  #answers(text: string): void {
-    this.#buffer += text;
-    let nl: number;
-    while ((nl = this.#buffer.indexOf('\n')) >= 0) {
-      const line = this.#buffer.slice(0, nl);
-      this.#buffer = this.#buffer.slice(nl + 1);
-      const pending = this.#pending.shift();
-      if (pending === undefined) continue;
-      if (this.#pending.length === 0) this.#child?.stdout.unref();
-      if (line === '0') pending.resolve();
-      else {
-        const space = line.indexOf(' ');
-        pending.reject(new MountCallError(line.slice(space + 1), Number(line.slice(0, space))));
-      }
+/** Settles the oldest calls of `helper` with the answer lines in `text`. */
+function answer(helper: Helper, text: string): void {
+  helper.buffer += text;
+  let nl: number;
+  while ((nl = helper.buffer.indexOf('\n')) >= 0) {
+    const line = helper.buffer.slice(0, nl);
+    helper.buffer = helper.buffer.slice(nl + 1);
+    const pending = helper.pending.shift();
+    if (pending === undefined) continue;
+    if (helper.pending.length === 0) helper.process.stdout.unref();
+    if (line === '0') pending.resolve();
+    else {
+      const space = line.indexOf(' ');
+      pending.reject(new MountCallError(line.slice(space + 1), Number(line.slice(0, space))));
     }
   }
 }

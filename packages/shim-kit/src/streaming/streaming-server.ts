@@ -9,7 +9,7 @@ import type { PortForwarder, PortForwardTarget } from './port-forwarder.js';
 import { servePortForward } from './port-forward-session.js';
 import type { RemoteCommandOptions, RemoteCommandSession } from './remote-command.js';
 import { acceptSpdyRemoteCommand } from './spdy-remote-command.js';
-import { acceptWebSocketPortForward, acceptWebSocketRemoteCommand, isWebSocketUpgrade } from './websocket/index.js';
+import { acceptWebSocketPortForward, acceptWebSocketRemoteCommand, isWebSocketUpgrade, refuseHandshake } from './websocket/index.js';
 
 /** The remote-command protocol this server speaks (the exit status comes as a metav1.Status on the error stream). */
 export const EXEC_PROTOCOL_V4 = 'v4.channel.k8s.io';
@@ -152,15 +152,15 @@ export class StreamingServer {
     const token = match?.[2];
     const entry = token === undefined ? undefined : this.pending.get(token);
     if (token !== undefined) this.pending.delete(token); // single use, even when the handshake fails
-    if (entry === undefined || entry.expiresAt <= this.now() || entry.kind !== match?.[1]) return refuse(socket, 404, 'Not Found', `unknown or expired ${match?.[1] ?? 'streaming'} request`);
+    if (entry === undefined || entry.expiresAt <= this.now() || entry.kind !== match?.[1]) return refuseHandshake(socket, { status: 404, message: `unknown or expired ${match?.[1] ?? 'streaming'} request` });
     if (isWebSocketUpgrade(req)) return this.serveWebSocket(entry, req, socket, head);
     const protocol = entry.kind === 'portforward' ? PORT_FORWARD_PROTOCOL_V1 : EXEC_PROTOCOL_V4;
     if ((req.headers.upgrade ?? '').toLowerCase() !== 'spdy/3.1') {
-      return refuse(socket, 400, 'Bad Request', `unsupported upgrade "${req.headers.upgrade ?? ''}", only SPDY/3.1 and websocket are served`);
+      return refuseHandshake(socket, { status: 400, message: `unsupported upgrade "${req.headers.upgrade ?? ''}", only SPDY/3.1 and websocket are served` });
     }
     const offered = (req.headers['x-stream-protocol-version'] ?? '').toString().split(',').map((p) => p.trim()).filter((p) => p !== '');
     if (!offered.includes(protocol)) {
-      return refuse(socket, 403, 'Forbidden', `unable to negotiate protocol: client supports [${offered.join(', ')}], server supports [${protocol}]`);
+      return refuseHandshake(socket, { status: 403, message: `unable to negotiate protocol: client supports [${offered.join(', ')}], server supports [${protocol}]` });
     }
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`);
     if (head.length > 0) socket.unshift(head);
@@ -231,9 +231,4 @@ export class StreamingServer {
 
 function streamsOf(request: ExecRequest | AttachRequest): RemoteCommandOptions {
   return { stdin: request.stdin, stdout: request.stdout, stderr: request.stderr, tty: request.tty };
-}
-
-function refuse(socket: Duplex, code: number, text: string, message: string): void {
-  const body = `${message}\n`;
-  socket.end(`HTTP/1.1 ${code} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

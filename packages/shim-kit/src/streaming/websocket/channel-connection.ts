@@ -11,9 +11,10 @@ export interface ChannelConnectionOptions {
   readable: Iterable<number>;
   /** Closes the connection when no data message went either way for this long (default: never). */
   idleTimeoutMs?: number;
-  /** How long `close()` waits for the client's close frame before dropping the connection (default 5 s). */
-  closeTimeoutMs?: number;
 }
+
+/** How long `close()` waits for the client's close frame before dropping the connection. */
+const CLOSE_TIMEOUT_MS = 5000;
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const READ_HIGH_WATER_MARK = 64 * 1024;
@@ -54,15 +55,10 @@ export class ChannelConnection {
     });
     void this.closed.then(() => this.onClosed());
     ws.on('error', () => undefined); // a 'close' follows every error
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('message', (data) => this.onMessage(data));
     if (options.idleTimeoutMs !== undefined) {
       this.idleTimer = setTimeout(() => void this.close(1001, `no data for ${options.idleTimeoutMs} ms`), options.idleTimeoutMs);
     }
-  }
-
-  /** The subprotocol spoken (`''` when the client asked for none). */
-  get protocol(): string {
-    return this.options.protocol.name;
   }
 
   /** What the client sends on `channel` (one of the `readable` channels). */
@@ -98,14 +94,14 @@ export class ChannelConnection {
 
   /**
    * Closes the connection (close frame `code`, then waits for the client's, at most
-   * `closeTimeoutMs`); resolves once it is closed. Idempotent.
+   * {@link CLOSE_TIMEOUT_MS}); resolves once it is closed. Idempotent.
    */
   async close(code = 1000, reason = ''): Promise<void> {
     for (const channel of this.readers.keys()) this.endReader(channel);
     this.ws.resume(); // the client's close frame must be read even if a reader lagged
     if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code, truncate(reason, 123));
     if (this.ws.readyState !== WebSocket.CLOSED) {
-      const timer = setTimeout(() => this.ws.terminate(), this.options.closeTimeoutMs ?? 5000);
+      const timer = setTimeout(() => this.ws.terminate(), CLOSE_TIMEOUT_MS);
       await this.closed;
       clearTimeout(timer);
     }
@@ -115,7 +111,7 @@ export class ChannelConnection {
     await this.close();
   }
 
-  private onMessage(data: RawData, _isBinary: boolean): void {
+  private onMessage(data: RawData): void {
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     this.idleTimer?.refresh();
     if (bytes.length === 0) return;

@@ -2,9 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { negotiateProtocol } from './channel-protocols.js';
 
-/** A refused handshake: the HTTP answer to send instead of `101 Switching Protocols`. */
+/** A refused upgrade: the HTTP answer to send instead of `101 Switching Protocols`. */
 export interface HandshakeRefusal {
-  status: 400 | 403;
+  status: 400 | 403 | 404;
   message: string;
   headers?: Record<string, string>;
 }
@@ -42,7 +42,7 @@ export function checkHandshake(req: IncomingMessage, supported: readonly string[
 export function refuseHandshake(socket: Duplex, refusal: HandshakeRefusal): void {
   socket.on('error', () => undefined);
   const body = `${refusal.message}\n`;
-  const text = refusal.status === 400 ? 'Bad Request' : 'Forbidden';
+  const text = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found' }[refusal.status];
   const extra = Object.entries(refusal.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join('');
   socket.end(`HTTP/1.1 ${refusal.status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`);
   socket.once('finish', () => socket.destroy());

@@ -42,7 +42,7 @@ export class WebSocketRemoteCommandSession implements RemoteCommandSession {
   private errorStream: Writable | undefined;
 
   /** @internal Made by {@link acceptWebSocketRemoteCommand}. */
-  constructor(req: IncomingMessage, socket: Duplex, head: Buffer, readonly protocol: ChannelProtocol, options: WebSocketRemoteCommandOptions) {
+  constructor(req: IncomingMessage, socket: Duplex, head: Buffer, protocol: ChannelProtocol, options: WebSocketRemoteCommandOptions) {
     const handshakeTimeoutMs = options.handshakeTimeoutMs ?? options.streamCreationTimeoutMs;
     this.connection = upgradeToWebSocket(req, socket, head, protocol.name, { ...options, ...(handshakeTimeoutMs !== undefined && { handshakeTimeoutMs }) }).then((ws) => {
       const readable: number[] = [];

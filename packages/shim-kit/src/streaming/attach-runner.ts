@@ -1,8 +1,7 @@
 import { ShimError } from '../errors.js';
 import type { RuntimeBackend } from '../interfaces/runtime-backend.js';
 import type { ExecStreams } from './exec-runner.js';
-import { pipeOutput } from './pipe-output.js';
-import { readTerminalSizes } from './terminal-sizes.js';
+import { relayExec } from './relay-exec.js';
 
 /** What a client asked to attach to, as CRI's AttachRequest carries it, with what the container was created with. */
 export interface AttachRequest {
@@ -31,20 +30,11 @@ export function backendAttachRunner(backend: RuntimeBackend): AttachRunner {
     if (!backend.attach) throw new ShimError('Unimplemented', 'the runtime backend cannot attach');
     const session = await backend.attach(request.containerId, { stdin: request.stdin, stdout: request.stdout, stderr: request.stderr, signal });
     const detach = (): void => session.detach();
-    if (signal.aborted) detach();
-    signal.addEventListener('abort', detach, { once: true });
-    if (streams.resize && session.resize) readTerminalSizes(streams.resize, (size) => session.resize?.(size));
-    if (streams.stdin && session.stdin) {
-      session.stdin.on('error', () => undefined); // the container may be gone
-      streams.stdin.pipe(session.stdin, { end: request.stdinOnce });
-      if (!request.stdinOnce) streams.stdin.once('end', detach);
-    }
-    const outputs = [pipeOutput(session.stdout, streams.stdout), pipeOutput(session.stderr, streams.stderr)];
-    try {
-      await session.ended;
-      await Promise.all(outputs);
-    } finally {
-      signal.removeEventListener('abort', detach);
-    }
+    // Ending the session's stdin closes a stdinOnce container's stdin (the backend decides that);
+    // for any other container, the client closing its input ends the attach.
+    if (streams.stdin && !request.stdinOnce) streams.stdin.once('end', detach);
+    const { stdin, stdout, stderr } = session;
+    const exited = session.ended.then(() => 0);
+    await relayExec({ stdin, stdout, stderr, exited, kill: detach, ...(session.resize && { resize: (size) => session.resize?.(size) }) }, streams, signal);
   };
 }

@@ -6,13 +6,15 @@ import type { FilesystemUsageInfo } from '../interfaces/image-backend.js';
 import type { ContainerUsage } from '../interfaces/runtime-backend.js';
 import type { SandboxRecord } from '../interfaces/sandbox-record.js';
 import type { ShimServices } from '../shim/shim-services.js';
+import type { InterfaceCounters } from './net-dev.js';
 import { podInterfaces } from './pod-interfaces.js';
+import { toFilesystemUsage } from './to-cri.js';
 
 const value = (v: bigint | undefined): { value: bigint } | undefined => (v === undefined ? undefined : { value: v });
 
 function usageStats(record: ContainerRecord, usage: ContainerUsage | undefined, layer: FilesystemUsageInfo | undefined, now: bigint): DeepPartial<ContainerStats> {
   const attributes = { id: record.id, metadata: record.config.metadata, labels: record.config.labels, annotations: record.config.annotations };
-  const writableLayer = layer === undefined ? undefined : { timestamp: now, fsId: { mountpoint: layer.mountpoint }, usedBytes: { value: layer.usedBytes }, inodesUsed: { value: layer.inodesUsed } };
+  const writableLayer = layer === undefined ? undefined : toFilesystemUsage(layer, now);
   if (usage === undefined) return { attributes, ...(writableLayer && { writableLayer }) };
   const timestamp = toUnixNs(usage.timestamp) || now;
   return {
@@ -53,14 +55,18 @@ const sum = (values: (bigint | undefined)[]): bigint | undefined =>
   values.some((v) => v !== undefined) ? values.reduce<bigint>((a, v) => a + (v ?? 0n), 0n) : undefined;
 
 /**
- * Stats of a sandbox: its containers' stats, their CPU and memory summed, and the traffic of the
- * pod's network interfaces (`eth0` as the default one, kubelet's name) while a process is in its
- * network namespace.
+ * Stats of sandboxes: each one's containers' stats, their CPU and memory summed, and the traffic
+ * of the pod's network interfaces (`eth0` as the default one, kubelet's name) while a process is
+ * in its network namespace (one pass over /proc finds those processes for all of them).
  */
-export async function sandboxStats(shim: ShimServices, sandbox: SandboxRecord, signal?: AbortSignal): Promise<DeepPartial<PodSandboxStats>> {
+export async function sandboxStats(shim: ShimServices, sandboxes: readonly SandboxRecord[], signal?: AbortSignal): Promise<DeepPartial<PodSandboxStats>[]> {
+  const byPod = podInterfaces(sandboxes);
+  return Promise.all(sandboxes.map((s) => oneSandboxStats(shim, s, byPod.then((m) => m.get(s.id)), signal)));
+}
+
+async function oneSandboxStats(shim: ShimServices, sandbox: SandboxRecord, pending: Promise<InterfaceCounters[] | undefined>, signal?: AbortSignal): Promise<DeepPartial<PodSandboxStats>> {
   const records = shim.containers.list().filter((c) => c.sandboxId === sandbox.id);
-  const [containers, byPod] = await Promise.all([Promise.all(records.map((c) => containerStats(shim, c, signal))), podInterfaces([sandbox])]);
-  const interfaces = byPod.get(sandbox.id);
+  const [containers, interfaces] = await Promise.all([Promise.all(records.map((c) => containerStats(shim, c, signal))), pending]);
   const timestamp = shim.clock.nowNs();
   const linux: DeepPartial<LinuxPodSandboxStats> = {
     containers,

@@ -5,10 +5,12 @@ import {
   type Container,
   type ContainerStatus,
   type DeepPartial,
+  type FilesystemUsage,
   type PodSandbox,
   type PodSandboxStatus,
 } from '@shimkit/cri-types';
 import type { ContainerRecord } from '../interfaces/container-record.js';
+import type { FilesystemUsageInfo } from '../interfaces/image-backend.js';
 import type { SandboxRecord } from '../interfaces/sandbox-record.js';
 
 const containerStates: Record<ContainerRecord['state'], ContainerState> = {
@@ -111,4 +113,9 @@ function containerUser(record: ContainerRecord): DeepPartial<ContainerStatus['us
   if (record.user === undefined) return undefined;
   const { uid, gid, additionalGids } = record.user;
   return { linux: { uid: BigInt(uid), gid: BigInt(gid), supplementalGroups: additionalGids.map(BigInt) } };
+}
+
+/** A filesystem's usage as CRI reports it (ImageFsInfo, a container's writable layer). */
+export function toFilesystemUsage(usage: FilesystemUsageInfo, timestamp: bigint): DeepPartial<FilesystemUsage> {
+  return { timestamp, fsId: { mountpoint: usage.mountpoint }, usedBytes: { value: usage.usedBytes }, inodesUsed: { value: usage.inodesUsed } };
 }

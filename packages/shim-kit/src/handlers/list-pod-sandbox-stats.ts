@@ -5,5 +5,5 @@ import { filterSandboxes } from './support.js';
 
 /** ListPodSandboxStats with the id and label filters. */
 export const listPodSandboxStats: ShimHandler<ListPodSandboxStatsRequest, ListPodSandboxStatsResponse> = async (shim, request, ctx) => ({
-  stats: await Promise.all(filterSandboxes(shim, request.filter).map((s) => sandboxStats(shim, s, ctx.signal))),
+  stats: await sandboxStats(shim, filterSandboxes(shim, request.filter), ctx.signal),
 });

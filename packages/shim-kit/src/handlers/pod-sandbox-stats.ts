@@ -5,5 +5,5 @@ import { findSandbox } from './support.js';
 
 /** PodSandboxStats: the pod's containers and their sums. */
 export const podSandboxStats: ShimHandler<PodSandboxStatsRequest, PodSandboxStatsResponse> = async (shim, request, ctx) => ({
-  stats: await sandboxStats(shim, findSandbox(shim, request.podSandboxId), ctx.signal),
+  stats: (await sandboxStats(shim, [findSandbox(shim, request.podSandboxId)], ctx.signal))[0],
 });

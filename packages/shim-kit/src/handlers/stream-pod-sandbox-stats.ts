@@ -6,6 +6,6 @@ import { chunks, filterSandboxes } from './support.js';
 /** StreamPodSandboxStats: ListPodSandboxStats in chunks. */
 export const streamPodSandboxStats: ShimStreamHandler<StreamPodSandboxStatsRequest, StreamPodSandboxStatsResponse> = async function* (shim, request, ctx) {
   for (const chunk of chunks(filterSandboxes(shim, request.filter), shim.config.streamChunkSize)) {
-    yield { podSandboxStats: await Promise.all(chunk.map((s) => sandboxStats(shim, s, ctx.signal))) };
+    yield { podSandboxStats: await sandboxStats(shim, chunk, ctx.signal) };
   }
 };

@@ -1,6 +1,7 @@
+import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { MountPropagation, type Device as CriDevice, type Mount as CriMount } from '@shimkit/cri-types';
-import type { RuntimeSpecBuilder } from '@shimkit/oci-spec';
+import type { Device, RuntimeSpecBuilder } from '@shimkit/oci-spec';
 import { ShimError } from '../errors.js';
 
 const propagationOption: Record<number, string> = {
@@ -38,11 +39,16 @@ export function applyMounts(builder: RuntimeSpecBuilder, mounts: readonly CriMou
 }
 
 /** Linux dev_t split into major and minor (glibc's encoding). */
-export function splitDev(rdev: number): { major: number; minor: number } {
+function splitDev(rdev: number): { major: number; minor: number } {
   const dev = BigInt(rdev);
   const major = Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
   const minor = Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
   return { major, minor };
+}
+
+/** The OCI device entry for the device node `info` describes, at `path` in the container. */
+export function deviceOf(path: string, info: Stats): Device {
+  return { path, type: info.isBlockDevice() ? 'b' : 'c', ...splitDev(info.rdev), fileMode: info.mode & 0o777, uid: info.uid, gid: info.gid };
 }
 
 /** Adds host devices (character or block) with a device cgroup rule for their permissions. */
@@ -57,9 +63,6 @@ export async function applyDevices(builder: RuntimeSpecBuilder, devices: readonl
     if (!info.isCharacterDevice() && !info.isBlockDevice()) {
       throw new ShimError('InvalidArgument', `devices[${i}]: ${d.hostPath} is not a character or block device`);
     }
-    builder.addDevice(
-      { path: d.containerPath, type: info.isBlockDevice() ? 'b' : 'c', ...splitDev(info.rdev), fileMode: info.mode & 0o777, uid: info.uid, gid: info.gid },
-      { access },
-    );
+    builder.addDevice(deviceOf(d.containerPath, info), { access });
   }
 }

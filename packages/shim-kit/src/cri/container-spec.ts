@@ -1,5 +1,5 @@
 import { NamespaceMode, type ContainerConfig } from '@shimkit/cri-types';
-import { isOciSpecError, RuntimeSpecBuilder, specFromImage, type RuntimeSpec } from '@shimkit/oci-spec';
+import { isOciSpecError, RuntimeSpecBuilder, specFromImageConfig, type RuntimeSpec } from '@shimkit/oci-spec';
 import { ShimError, isShimError } from '../errors.js';
 import type { ImageRecord } from '../interfaces/image-backend.js';
 import type { SandboxRecord } from '../interfaces/sandbox-record.js';
@@ -62,7 +62,7 @@ export async function containerSpec(input: ContainerSpecInput): Promise<RuntimeS
     if (sandbox.config.hostname !== '') env.unshift(`HOSTNAME=${sandbox.config.hostname}`);
     const user = requestedUser(config);
     const databases = await readUserDatabases(input.rootfs, input.signal);
-    const base = await specFromImage(input.image.config, {
+    const base = specFromImageConfig(input.image.config, {
       rootPath: input.rootfs,
       userDatabases: databases,
       ...(config.command.length > 0 ? { command: config.command } : {}),
@@ -71,22 +71,13 @@ export async function containerSpec(input: ContainerSpecInput): Promise<RuntimeS
       ...(config.workingDir !== '' ? { cwd: config.workingDir } : {}),
       ...(user === undefined ? {} : { user }),
       terminal: config.tty,
-      ...(input.signal === undefined ? {} : { signal: input.signal }),
     });
     const builder = new RuntimeSpecBuilder(base);
     const sc = config.linux?.securityContext;
     const resolved = base.process?.user;
     if (resolved !== undefined) {
-      const additionalGids = supplementaryGroups({
-        uid: resolved.uid,
-        gid: resolved.gid,
-        userSpec: user ?? input.image.config.config?.User ?? '',
-        databases,
-        config,
-      });
-      builder.update((spec) => {
-        if (spec.process !== undefined) spec.process.user = { ...resolved, additionalGids };
-      });
+      const userSpec = user ?? input.image.config.config?.User ?? '';
+      builder.setUser({ ...resolved, additionalGids: supplementaryGroups({ uid: resolved.uid, gid: resolved.gid, userSpec, databases, config }) });
     }
     builder.setRoot(input.rootfs, { readonly: sc?.readonlyRootfs ?? false });
     joinSandboxNamespaces(builder, input);

@@ -1,7 +1,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Device } from '@shimkit/oci-spec';
-import { splitDev } from './container-mounts.js';
+import { deviceOf } from './container-mounts.js';
 
 // Directories of /dev that hold per-container or virtual entries, and nodes runc makes itself.
 const SKIPPED_DIRS = new Set(['pts', 'shm', 'fd', 'mqueue', '.lxc', '.lxd-mounts', '.udev']);
@@ -31,8 +31,7 @@ export async function hostDevices(options: { root?: string; signal?: AbortSignal
       if (dir === root && SKIPPED_NODES.has(entry.name)) continue;
       const info = await lstat(path).catch(() => undefined);
       if (info === undefined) continue;
-      const destination = `/dev${path.slice(root.length)}`;
-      found.push({ path: destination, type: info.isBlockDevice() ? 'b' : 'c', ...splitDev(info.rdev), fileMode: info.mode & 0o777, uid: info.uid, gid: info.gid });
+      found.push(deviceOf(`/dev${path.slice(root.length)}`, info));
     }
   };
   await walk(root, 0);

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-
-const CAP_SYS_RESOURCE = 24n;
+import { capabilitiesOfMask } from './host-capabilities.js';
 
 /** The oom_score_adj of this process (0 if unreadable). */
 export function ownOomScoreAdj(): number {
@@ -18,8 +17,7 @@ export function hasCapSysResource(): boolean {
     const line = readFileSync('/proc/self/status', 'utf8')
       .split('\n')
       .find((l) => l.startsWith('CapEff:'));
-    if (line === undefined) return false;
-    return ((BigInt(`0x${line.slice('CapEff:'.length).trim()}`) >> CAP_SYS_RESOURCE) & 1n) === 1n;
+    return line !== undefined && capabilitiesOfMask(line.slice('CapEff:'.length)).includes('CAP_SYS_RESOURCE');
   } catch {
     return false;
   }

@@ -1,4 +1,4 @@
-import { ImageStore, loadDockerConfig, type CredentialsProvider, type RegistryClientOptions, type SnapshotterKind } from '@shimkit/image-store';
+import { ImageStore, loadDockerConfig, type CredentialsProvider, type FsUsage, type RegistryClientOptions, type SnapshotterKind } from '@shimkit/image-store';
 import { formatImageReference, parseImageReference, type ImageConfig, type ImageReference } from '@shimkit/oci-spec';
 import { ShimError } from '../../errors.js';
 import type { FilesystemUsageInfo, ImageBackend, ImageRecord, PreparedRootfs, RegistryAuth } from '../../interfaces/image-backend.js';
@@ -150,7 +150,7 @@ export class ImageStoreBackend implements ImageBackend, AsyncDisposable {
     const store = await this.store(options);
     try {
       const usage = await store.fsUsage(options.signal === undefined ? {} : { signal: options.signal });
-      return { images: [{ mountpoint: usage.mountpoint, usedBytes: BigInt(usage.usedBytes), inodesUsed: BigInt(usage.inodesUsed) }], containers: [] };
+      return { images: [usageInfo(usage)], containers: [] };
     } catch (e) {
       throw shimErrorOf(e, 'measuring the image filesystem');
     }
@@ -186,7 +186,7 @@ export class ImageStoreBackend implements ImageBackend, AsyncDisposable {
     const store = await this.store(options);
     try {
       const usage = await store.rootfsUsage(containerId, options.signal === undefined ? {} : { signal: options.signal });
-      return usage === undefined ? undefined : { mountpoint: usage.mountpoint, usedBytes: BigInt(usage.usedBytes), inodesUsed: BigInt(usage.inodesUsed) };
+      return usage === undefined ? undefined : usageInfo(usage);
     } catch (e) {
       throw shimErrorOf(e, `measuring the rootfs of container ${containerId}`);
     }
@@ -223,4 +223,8 @@ function parseRef(ref: string): ImageReference {
   } catch (e) {
     throw new ShimError('InvalidArgument', `invalid image reference ${JSON.stringify(ref)}: ${(e as Error).message}`, { cause: e });
   }
+}
+
+function usageInfo(usage: FsUsage): FilesystemUsageInfo {
+  return { mountpoint: usage.mountpoint, usedBytes: BigInt(usage.usedBytes), inodesUsed: BigInt(usage.inodesUsed) };
 }

@@ -1,7 +1,8 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Resources, RuntimeSpec } from '@shimkit/oci-spec';
+import { RuntimeSpecBuilder, type Resources, type RuntimeSpec } from '@shimkit/oci-spec';
 import { readJsonFile, writeJsonFile } from './json-file.js';
+import { majorMinor } from './major-minor.js';
 
 /** What the backend remembers about a container, in `<bundle>/meta.json` (read back after a restart). */
 export interface ContainerMeta {
@@ -34,11 +35,6 @@ export type ExecTemplate = Omit<NonNullable<RuntimeSpec['process']>, 'args' | 't
 
 const META = 'meta.json';
 
-const majorMinor = (version: string): [number, number] => {
-  const [major = 0, minor = 0] = version.split(/[.-]/).map((p) => Number.parseInt(p, 10));
-  return [Number.isNaN(major) ? 0 : major, Number.isNaN(minor) ? 0 : minor];
-};
-
 /**
  * The `ociVersion` to write for a runtime whose newest supported runtime-spec version is
  * `max` (its `--version` "spec:" line): a newer minor version is lowered to it, because
@@ -59,23 +55,14 @@ export async function writeBundle(dir: string, spec: RuntimeSpec, rootfs: string
 }
 
 /**
- * Merges `resources` into the bundle's `linux.resources` (one level deep: `memory`, `cpu` ...
- * keep the fields not given), for a container the runtime has not created yet.
+ * Merges `resources` into the bundle's `linux.resources` (as CreateContainer's spec builder does:
+ * `memory`, `cpu` ... keep the fields not given), for a container the runtime has not created yet.
  */
 export async function updateBundleResources(dir: string, resources: Resources): Promise<void> {
   const path = join(dir, 'config.json');
   const spec = await readJsonFile<RuntimeSpec>(path);
   if (spec === undefined) throw new Error(`${path} is missing`);
-  const current: Record<string, unknown> = { ...spec.linux?.resources };
-  for (const [key, value] of Object.entries(resources)) {
-    const before = current[key];
-    current[key] = isPlainObject(value) && isPlainObject(before) ? { ...before, ...value } : value;
-  }
-  await writeFile(path, JSON.stringify({ ...spec, linux: { ...spec.linux, resources: current } }), { mode: 0o600 });
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  await writeFile(path, JSON.stringify(new RuntimeSpecBuilder(spec).setResources(resources).build()), { mode: 0o600 });
 }
 
 /** The exec template of a bundle's config.json (after a restart, when only the disk knows it). */

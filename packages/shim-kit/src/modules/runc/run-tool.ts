@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { ShimError } from '../../errors.js';
 
 /**
- * Runs a host tool (mount, umount, unshare, nsenter) to completion; rejects with
+ * Runs a host tool (unshare, nsenter) to completion; rejects with
  * `ShimError('Internal')` carrying its stderr when it fails.
  */
 export function runTool(file: string, args: readonly string[], options: { signal?: AbortSignal; what: string }): Promise<void> {

@@ -363,7 +363,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
   async attach(id: string, options: AttachOptions): Promise<AttachSession> {
     const c = await this.#container(id);
     if (await this.#exitOf(c)) throw new ShimError('FailedPrecondition', `container ${id} is not running`);
-    return attachConmon(id, { bundle: c.dir, attachSocket: join(c.dir, 'attach') }, options, (e) => {
+    return attachConmon(id, c.dir, options, (e) => {
       this.#options.logger?.warn('resizing a terminal failed', { id, error: String(e) });
     });
   }

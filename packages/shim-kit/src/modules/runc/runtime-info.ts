@@ -4,6 +4,7 @@ import { release } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { Runc } from '@shimkit/runc-driver';
 import type { RuntimeBackendInfo } from '../../interfaces/runtime-backend.js';
+import { majorMinor } from './major-minor.js';
 
 async function onPath(binary: string): Promise<boolean> {
   const candidates = binary.includes('/') ? [binary] : (process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter).map((d) => join(d, binary));
@@ -14,7 +15,7 @@ async function onPath(binary: string): Promise<boolean> {
 }
 
 const atLeast = (version: string, major: number, minor: number): boolean => {
-  const [a = 0, b = 0] = version.split(/[.-]/).map((p) => Number.parseInt(p, 10) || 0);
+  const [a, b] = majorMinor(version);
   return a > major || (a === major && b >= minor);
 };
 

@@ -63,8 +63,8 @@ export interface SeqpacketConnection {
  * demultiplexes the packets by their first byte into one stream per value in `streams`; packets
  * for other values are dropped.
  */
-export function connectSeqpacket(path: string, streams: readonly number[], perl = 'perl'): SeqpacketConnection {
-  const child = spawn(perl, ['-e', RELAY, basename(path)], { cwd: dirname(path), stdio: ['pipe', 'pipe', 'pipe'] });
+export function connectSeqpacket(path: string, streams: readonly number[]): SeqpacketConnection {
+  const child = spawn('perl', ['-e', RELAY, basename(path)], { cwd: dirname(path), stdio: ['pipe', 'pipe', 'pipe'] });
   const output = new Map(streams.map((s) => [s, new PassThrough()]));
   let pending: Buffer = Buffer.alloc(0);
   child.stdout.on('data', (chunk: Buffer) => {

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FileWriterPool, type SmallFileJob } from './file-writer-pool.js';
 
 let dir: string;
@@ -18,14 +18,6 @@ function job(name: string, text: string): SmallFileJob {
   return { path: join(dir, name), data: new Uint8Array(Buffer.from(text)), createMode: 0o640, mtime: 1_000_000 };
 }
 
-async function until(check: () => boolean, ms = 2000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; ) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return check();
-}
-
 describe('FileWriterPool', () => {
   it('writes batches on its threads, ends them when idle and starts them again for the next batch', async () => {
     const pool = new FileWriterPool(2, 50);
@@ -36,7 +28,7 @@ describe('FileWriterPool', () => {
     expect(st.mode & 0o777).toBe(0o640);
     expect(st.mtimeMs).toBe(1_000_000_000);
 
-    expect(await until(() => pool.threads === 0)).toBe(true);
+    await vi.waitFor(() => expect(pool.threads).toBe(0), { timeout: 2000, interval: 10 });
     await pool.write([job('d', 'D')]);
     expect(pool.threads).toBe(1);
     expect(await readFile(join(dir, 'd'), 'utf8')).toBe('D');
@@ -48,6 +40,6 @@ describe('FileWriterPool', () => {
     await expect(pool.write([job('missing/x', 'X')])).rejects.toMatchObject({ code: 'LAYER_APPLY_FAILED', message: expect.stringContaining(join(dir, 'missing/x')) });
     await expect(pool.write([job('a', 'again')])).rejects.toThrow(/EEXIST/);
     expect(pool.threads).toBe(1);
-    expect(await until(() => pool.threads === 0)).toBe(true);
+    await vi.waitFor(() => expect(pool.threads).toBe(0), { timeout: 2000, interval: 10 });
   });
 });

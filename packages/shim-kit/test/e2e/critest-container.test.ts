@@ -6,48 +6,26 @@ import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ContainerState, MountPropagation, type ContainerConfig, type CriClient, type DeepPartial, type PodSandboxConfig } from '@shimkit/cri-types';
+import { ContainerState, MountPropagation, type ContainerConfig, type CriClient, type DeepPartial } from '@shimkit/cri-types';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { removePodsAfterEach, useE2eShim, type E2eBed } from './e2e-bed.js';
+import { PAUSE_CMD, text, useCritest } from './critest-fixtures.js';
+import type { E2eBed } from './e2e-bed.js';
+import { codeOf } from '../cri-fixtures.js';
 
 const run = promisify(execFile);
 
 let bed: E2eBed;
 let cri: CriClient;
-const pods: string[] = [];
 const cleanups: (() => Promise<unknown>)[] = [];
 
-useE2eShim((world) => ({ bed, cri } = world));
-removePodsAfterEach(pods, () => cri);
+/** Containers as critest's CreateDefaultContainer makes them: `top`, no log path. */
+const { runPod, create, startRunning } = useCritest(
+  { logs: false, container: (bed, name, extra) => ({ metadata: { name, attempt: 2 }, image: { image: bed.images.busybox.reference }, command: ['top'], linux: {}, ...extra }) },
+  (world) => ({ bed, cri } = world),
+);
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-const PAUSE_CMD = ['sh', '-c', 'top'];
-const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
-
-type Pod = { podSandboxId: string; config: DeepPartial<PodSandboxConfig> };
-
-async function runPod(extra: DeepPartial<PodSandboxConfig> = {}, withLogs = false): Promise<Pod> {
-  const { logDirectory, ...config } = bed.pod('critest', { hostname: '', ...extra });
-  const podConfig = withLogs ? { ...config, logDirectory } : config;
-  const { podSandboxId } = await cri.runtime.runPodSandbox({ config: podConfig });
-  pods.push(podSandboxId);
-  return { podSandboxId, config: podConfig };
-}
-
-/** A container as critest's CreateDefaultContainer makes it: `top`, no log path. */
-async function create(pod: Pod, name: string, extra: DeepPartial<ContainerConfig> = {}): Promise<string> {
-  const config = { metadata: { name, attempt: 2 }, image: { image: bed.images.busybox.reference }, command: ['top'], linux: {}, ...extra };
-  return (await cri.runtime.createContainer({ podSandboxId: pod.podSandboxId, sandboxConfig: pod.config, config })).containerId;
-}
-
-async function startRunning(pod: Pod, name: string, extra: DeepPartial<ContainerConfig> = {}): Promise<string> {
-  const containerId = await create(pod, name, extra);
-  await cri.runtime.startContainer({ containerId });
-  expect(await state(containerId)).toBe(ContainerState.CONTAINER_RUNNING);
-  return containerId;
-}
 
 const state = async (containerId: string) => (await cri.runtime.containerStatus({ containerId })).status?.state;
 const listed = async (id: string) => (await cri.runtime.listContainers({ filter: { id } })).containers.map((c) => c.id);
@@ -74,6 +52,16 @@ async function criLog(path: string): Promise<{ stream: string; tag: string; log:
 async function hostDir(name: string): Promise<string> {
   const dir = join(bed.dir, `${name}-${bed.id('vol')}`);
   await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/** A host dir with a tmpfs mounted at `tmpfs` in it (unmounted after the test). */
+async function hostDirWithTmpfs(name: string): Promise<string> {
+  const dir = await hostDir(name);
+  const tmpfs = join(dir, 'tmpfs');
+  await mkdir(tmpfs);
+  await run('mount', ['-t', 'tmpfs', 'none', tmpfs]);
+  cleanups.push(() => run('umount', ['-l', tmpfs]));
   return dir;
 }
 
@@ -202,11 +190,7 @@ describe('critest Container Mount Propagation (privileged pod and container)', (
 describe('critest Container Mount Readonly', () => {
   it('should support non-recursive readonly mounts (a submount stays writable)', async () => {
     const pod = await runPod({ linux: { securityContext: { privileged: true } } });
-    const hostPath = await hostDir('readonly');
-    const tmpfs = join(hostPath, 'tmpfs');
-    await mkdir(tmpfs);
-    await run('mount', ['-t', 'tmpfs', 'none', tmpfs]);
-    cleanups.push(() => run('umount', ['-l', tmpfs]));
+    const hostPath = await hostDirWithTmpfs('readonly');
     const c = await create(pod, 'test-mount', { command: PAUSE_CMD, mounts: [{ hostPath, containerPath: '/mnt', readonly: true, recursiveReadOnly: false, selinuxRelabel: true }] });
     expect((await cri.runtime.containerStatus({ containerId: c, verbose: true })).status?.mounts).toHaveLength(1);
     await cri.runtime.startContainer({ containerId: c });
@@ -217,11 +201,7 @@ describe('critest Container Mount Readonly', () => {
 
   it('should support recursive readonly mounts (the submount is read-only too; runc 1.1 with mount_setattr)', async () => {
     const pod = await runPod({ linux: { securityContext: { privileged: true } } });
-    const hostPath = await hostDir('rro');
-    const tmpfs = join(hostPath, 'tmpfs');
-    await mkdir(tmpfs);
-    await run('mount', ['-t', 'tmpfs', 'none', tmpfs]);
-    cleanups.push(() => run('umount', ['-l', tmpfs]));
+    const hostPath = await hostDirWithTmpfs('rro');
     const c = await create(pod, 'test-rro-mount', { command: PAUSE_CMD, mounts: [{ hostPath, containerPath: '/mnt', readonly: true, recursiveReadOnly: true, selinuxRelabel: true }] });
     await cri.runtime.startContainer({ containerId: c });
     await execOk(c, ['sh', '-c', 'touch /mnt/tmpfs/foo 2>&1 | grep -q "Read-only file system"']);
@@ -231,10 +211,7 @@ describe('critest Container Mount Readonly', () => {
     const pod = await runPod({ linux: { securityContext: { privileged: true } } });
     const hostPath = await hostDir('rro');
     const code = (mount: DeepPartial<NonNullable<ContainerConfig['mounts']>[number]>) =>
-      create(pod, `rro-${bed.id('c')}`, { command: PAUSE_CMD, mounts: [{ hostPath, containerPath: '/mnt', recursiveReadOnly: true, selinuxRelabel: true, ...mount }] }).then(
-        () => 'OK',
-        (e: { code?: string }) => e.code,
-      );
+      codeOf(create(pod, `rro-${bed.id('c')}`, { command: PAUSE_CMD, mounts: [{ hostPath, containerPath: '/mnt', recursiveReadOnly: true, selinuxRelabel: true, ...mount }] }));
     expect(await code({ readonly: false })).toBe('InvalidArgument');
     expect(await code({ readonly: true, propagation: MountPropagation.PROPAGATION_HOST_TO_CONTAINER })).toBe('InvalidArgument');
     expect(await code({ readonly: true, propagation: MountPropagation.PROPAGATION_BIDIRECTIONAL })).toBe('InvalidArgument');

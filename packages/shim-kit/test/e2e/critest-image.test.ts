@@ -1,14 +1,11 @@
 // What critest (kubernetes-sigs/cri-tools, pkg/validate/image.go and idempotence.go) checks
 // about the image service and idempotent removal, done the same way through the gRPC socket,
 // with images built here and pushed to the bed's local registry instead of public ones.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { CriClient } from '@shimkit/cri-types';
-import { ImageStore } from '@shimkit/image-store';
-import { createBusyboxRootfs } from '@shimkit/test-bed';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildImages } from './critest-fixtures.js';
 import { useE2eShim, type E2eBed } from './e2e-bed.js';
+import { codeOf } from '../cri-fixtures.js';
 
 let bed: E2eBed;
 let cri: CriClient;
@@ -16,31 +13,21 @@ let cri: CriClient;
 const refs: Record<string, string> = {};
 
 /** Pushes busybox images whose config `User` is each of `users`, and one image under three tags. */
-async function pushImages(): Promise<void> {
-  const work = await mkdtemp(join(tmpdir(), 'shimkit-critest-images-'));
-  try {
-    const rootfs = join(work, 'rootfs');
-    await createBusyboxRootfs(rootfs);
+function pushImages(): Promise<void> {
+  return buildImages(bed, async (store, rootfs) => {
     const host = bed.registry.host;
-    const store = await ImageStore.open({ root: join(work, 'store'), keepLayerBlobs: true, snapshotter: 'copy', registry: { hosts: { [host]: { plainHttp: true } } } });
-    try {
-      const users = { uid: '1002', username: 'www', uidGroup: '1003:50', usernameGroup: 'www:grp' };
-      for (const [key, user] of Object.entries(users)) {
-        const reference = `${host}/user-${key.toLowerCase()}:1`;
-        const built = await store.builder().addDirectory(rootfs).configure({ cmd: ['sh'], user }).commit(reference);
-        await store.push(built.id, reference);
-        refs[key] = reference;
-      }
-      const same = await store.builder().addDirectory(rootfs).configure({ cmd: ['sh'], labels: { same: 'yes' } }).commit(`${host}/same:1`);
-      for (const tag of ['1', '2', '3']) await store.push(same.id, `${host}/same:${tag}`);
-      const latest = await store.builder().addDirectory(rootfs).configure({ cmd: ['sh'], labels: { latest: 'yes' } }).commit(`${host}/untagged:latest`);
-      refs.digest = `${host}/untagged@${await store.push(latest.id, `${host}/untagged:latest`)}`;
-    } finally {
-      await store.close();
+    const users = { uid: '1002', username: 'www', uidGroup: '1003:50', usernameGroup: 'www:grp' };
+    for (const [key, user] of Object.entries(users)) {
+      const reference = `${host}/user-${key.toLowerCase()}:1`;
+      const built = await store.builder().addDirectory(rootfs).configure({ cmd: ['sh'], user }).commit(reference);
+      await store.push(built.id, reference);
+      refs[key] = reference;
     }
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+    const same = await store.builder().addDirectory(rootfs).configure({ cmd: ['sh'], labels: { same: 'yes' } }).commit(`${host}/same:1`);
+    for (const tag of ['1', '2', '3']) await store.push(same.id, `${host}/same:${tag}`);
+    const latest = await store.builder().addDirectory(rootfs).configure({ cmd: ['sh'], labels: { latest: 'yes' } }).commit(`${host}/untagged:latest`);
+    refs.digest = `${host}/untagged@${await store.push(latest.id, `${host}/untagged:latest`)}`;
+  });
 }
 
 useE2eShim((world) => ({ bed, cri } = world));
@@ -75,11 +62,7 @@ describe('critest Image Manager', () => {
   });
 
   it('image should timeout if requested [Conformance]', async () => {
-    const failed = await cri.image.pullImage({ image: { image: refs.username as string } }, { timeoutMs: 1 }).then(
-      () => 'OK',
-      (e: { code?: string }) => e.code,
-    );
-    expect(failed).toBe('DeadlineExceeded');
+    expect(await codeOf(cri.image.pullImage({ image: { image: refs.username as string } }, { timeoutMs: 1 }))).toBe('DeadlineExceeded');
   });
 
   it('image status should support all kinds of references [Conformance]', async () => {

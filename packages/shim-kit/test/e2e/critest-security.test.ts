@@ -18,12 +18,10 @@ import {
   type ContainerConfig,
   type CriClient,
   type DeepPartial,
-  type PodSandboxConfig,
 } from '@shimkit/cri-types';
-import { ImageStore } from '@shimkit/image-store';
-import { createBusyboxRootfs } from '@shimkit/test-bed';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { logLines, removePodsAfterEach, useE2eShim, type E2eBed } from './e2e-bed.js';
+import { buildImages, PAUSE_CMD, text, useCritest, type CritestPod } from './critest-fixtures.js';
+import { logLines, type E2eBed } from './e2e-bed.js';
 import { codeOf } from '../cri-fixtures.js';
 
 const run = promisify(execFile);
@@ -33,32 +31,21 @@ let cri: CriClient;
 let profileDir: string;
 /** An image whose default user (1000) is listed in /etc/group as a member of group 50000, as critest's test-image-predefined-group. */
 let groupImage: string;
-const pods: string[] = [];
 
 /** Builds and pushes the SupplementalGroupsPolicy image: busybox plus a user 1000 that is a member of group 50000. */
-async function pushGroupImage(): Promise<string> {
-  const work = await mkdtemp(join(tmpdir(), 'shimkit-critest-image-'));
-  try {
-    const rootfs = join(work, 'rootfs');
-    await createBusyboxRootfs(rootfs);
+function pushGroupImage(): Promise<string> {
+  return buildImages(bed, async (store, rootfs) => {
     await writeFile(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\ndefault-user:x:1000:1000::/home/default-user:/bin/sh\n');
     await writeFile(join(rootfs, 'etc/group'), 'root:x:0:\ndefault-user:x:1000:\ngroup-defined-in-image:x:50000:default-user\n');
     const reference = `${bed.registry.host}/predefined-group:latest`;
-    const store = await ImageStore.open({ root: join(work, 'store'), keepLayerBlobs: true, snapshotter: 'copy', registry: { hosts: { [bed.registry.host]: { plainHttp: true } } } });
-    try {
-      const built = await store.builder().addDirectory(rootfs).configure({ env: { PATH: '/bin:/sbin:/usr/bin:/usr/sbin' }, workingDir: '/', cmd: ['sh'], user: '1000' }).commit(reference);
-      await store.push(built.id, reference);
-    } finally {
-      await store.close();
-    }
+    const built = await store.builder().addDirectory(rootfs).configure({ env: { PATH: '/bin:/sbin:/usr/bin:/usr/sbin' }, workingDir: '/', cmd: ['sh'], user: '1000' }).commit(reference);
+    await store.push(built.id, reference);
     return reference;
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+  });
 }
 
-useE2eShim((world) => ({ bed, cri } = world));
-removePodsAfterEach(pods, () => cri);
+/** Pods as critest builds them (no hostname, no DNS), in this bed's cgroup parent and log dir; containers with the bed's defaults running `top`. */
+const { runPod, create, startRunning } = useCritest({ logs: true, container: (bed, name, extra) => bed.container(name, { command: PAUSE_CMD, ...extra }) }, (world) => ({ bed, cri } = world));
 beforeAll(async () => {
   groupImage = await pushGroupImage();
   await cri.image.pullImage({ image: { image: groupImage } });
@@ -71,31 +58,8 @@ afterAll(async () => {
   if (profileDir !== undefined) await rm(profileDir, { recursive: true, force: true });
 });
 
-const PAUSE_CMD = ['sh', '-c', 'top'];
-const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
-
-/** A pod as critest builds it (no hostname, no DNS), in this bed's cgroup parent and log dir; stopped and removed after the test. */
-async function runPod(extra: DeepPartial<PodSandboxConfig> = {}) {
-  const config = bed.pod('critest', { hostname: '', ...extra });
-  const { podSandboxId } = await cri.runtime.runPodSandbox({ config });
-  pods.push(podSandboxId);
-  return { podSandboxId, config };
-}
-
-async function create(pod: Awaited<ReturnType<typeof runPod>>, name: string, extra: DeepPartial<ContainerConfig>): Promise<string> {
-  const config = bed.container(name, { command: PAUSE_CMD, ...extra });
-  return (await cri.runtime.createContainer({ podSandboxId: pod.podSandboxId, sandboxConfig: pod.config, config })).containerId;
-}
-
-async function startRunning(pod: Awaited<ReturnType<typeof runPod>>, name: string, extra: DeepPartial<ContainerConfig> = {}): Promise<string> {
-  const containerId = await create(pod, name, extra);
-  await cri.runtime.startContainer({ containerId });
-  expect((await cri.runtime.containerStatus({ containerId })).status?.state).toBe(ContainerState.CONTAINER_RUNNING);
-  return containerId;
-}
-
 /** Runs a container to its exit and returns its log lines (`stdout F text`). */
-async function runToExit(pod: Awaited<ReturnType<typeof runPod>>, name: string, extra: DeepPartial<ContainerConfig>): Promise<string[]> {
+async function runToExit(pod: CritestPod, name: string, extra: DeepPartial<ContainerConfig>): Promise<string[]> {
   const containerId = await create(pod, name, extra);
   await cri.runtime.startContainer({ containerId });
   await vi.waitFor(async () => expect((await cri.runtime.containerStatus({ containerId })).status?.state).toBe(ContainerState.CONTAINER_EXITED), { timeout: 20_000 });
@@ -112,7 +76,6 @@ async function execOk(containerId: string, cmd: string[]): Promise<string> {
   expect(r.exitCode, `${cmd.join(' ')}: ${r.stderr}`).toBe(0);
   return r.stdout;
 }
-
 
 describe('critest Security Context: NamespaceOption', () => {
   it('runtime should support HostPID', async () => {

@@ -1,5 +1,5 @@
 import type { ContainerConfig, CriClient, DeepPartial } from '@shimkit/cri-types';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RemoteCommandClient } from '../src/streaming/spdy-exec-client.test-helper.js';
 import type { FakeShim } from '../src/testing.js';
 import { codeOf, containerConfig, podConfig, useFakePod } from './cri-fixtures.js';
@@ -24,7 +24,7 @@ describe('Attach over the streaming server (fake runtime)', () => {
     const session = await RemoteCommandClient.open(url, ['stdin', 'stdout', 'stderr']);
     try {
       await session.write('typed\n');
-      for (let i = 0; i < 50 && fake.fakes.runtime.container(containerId)?.stdinReceived === ''; i++) await new Promise((r) => setTimeout(r, 10));
+      await vi.waitFor(() => expect(fake.fakes.runtime.container(containerId)?.stdinReceived).toBe('typed\n'), { timeout: 500, interval: 10 });
       fake.fakes.runtime.writeOutput(containerId, 'stdout', 'out\n');
       fake.fakes.runtime.writeOutput(containerId, 'stderr', 'err\n');
       expect(await session.readUntil('stdout', 'out\n')).toBe('out\n');
@@ -45,7 +45,7 @@ describe('Attach over the streaming server (fake runtime)', () => {
     try {
       await session.resize(100, 30);
       await session.write('bye', true);
-      for (let i = 0; i < 50 && !fake.fakes.runtime.container(containerId)?.stdinClosed; i++) await new Promise((r) => setTimeout(r, 10));
+      await vi.waitFor(() => expect(fake.fakes.runtime.container(containerId)?.stdinClosed).toBe(true), { timeout: 500, interval: 10 });
       expect(fake.fakes.runtime.container(containerId)).toMatchObject({ stdinReceived: 'bye', stdinClosed: true, terminalSizes: [{ width: 100, height: 30 }] });
       fake.fakes.runtime.writeOutput(containerId, 'stdout', 'last words');
       fake.fakes.runtime.exitContainer(containerId, { exitCode: 0 });

@@ -1,24 +1,18 @@
 import { connect, type CriClient } from '@shimkit/cri-types';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { RemoteCommandClient, runExec, upgradeRequest } from '../src/streaming/spdy-exec-client.test-helper.js';
 import { startFakeShim, type FakeShim } from '../src/testing.js';
-import { codeOf, containerConfig, podConfig } from './cri-fixtures.js';
+import { codeOf, containerConfig, podConfig, useFakePod } from './cri-fixtures.js';
 
 describe('Exec over the streaming server (fake runtime)', () => {
   let fake: FakeShim;
   let cri: CriClient;
+  let podSandboxId: string;
   let containerId: string;
   const pod = podConfig('exec');
+  useFakePod(pod, (world) => ({ fake, cri, podSandboxId } = world));
   beforeEach(async () => {
-    fake = await startFakeShim();
-    cri = await connect(fake.endpoint);
-    await cri.image.pullImage({ image: { image: 'busybox' } });
-    const podSandboxId = (await cri.runtime.runPodSandbox({ config: pod })).podSandboxId;
     containerId = (await cri.runtime.createContainer({ podSandboxId, sandboxConfig: pod, config: containerConfig('c') })).containerId;
-  });
-  afterEach(async () => {
-    await cri.close();
-    await fake.close();
   });
 
   it('answers a single-use URL on 127.0.0.1 that runs the command with stdin, stdout and stderr', async () => {

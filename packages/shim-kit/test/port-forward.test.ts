@@ -1,37 +1,25 @@
-import { createServer, type Server } from 'node:net';
-import { connect, NamespaceMode, type CriClient } from '@shimkit/cri-types';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NamespaceMode, type CriClient } from '@shimkit/cri-types';
+import { describe, expect, it } from 'vitest';
 import { forwardOnce, spdySession, upgradeRequest } from '../src/streaming/spdy-exec-client.test-helper.js';
-import { startFakeShim, type FakeShim } from '../src/testing.js';
-import { codeOf, podConfig } from './cri-fixtures.js';
+import { listenLocal } from '../src/streaming/spdy-test-client.test-helper.js';
+import { codeOf, podConfig, useFakeShim } from './cri-fixtures.js';
 
 /** A TCP server on 127.0.0.1 answering `echo:<what it read>` once the client half-closes. */
-async function echoServer(): Promise<{ server: Server; port: number }> {
-  const server = createServer((socket) => {
+function echoServer(): ReturnType<typeof listenLocal> {
+  return listenLocal((socket) => {
     const parts: Buffer[] = [];
     socket.on('data', (b: Buffer) => parts.push(b));
     socket.on('end', () => socket.end(`echo:${Buffer.concat(parts).toString()}`));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no address');
-  return { server, port: address.port };
 }
 
 describe('PortForward over the streaming server (fakes)', () => {
-  let fake: FakeShim;
   let cri: CriClient;
-  beforeEach(async () => {
-    fake = await startFakeShim();
-    cri = await connect(fake.endpoint);
-  });
-  afterEach(async () => {
-    await cri.close();
-    await fake.close();
-  });
+  useFakeShim((world) => ({ cri } = world));
 
   it('relays connections of a host-network pod to 127.0.0.1:<port>, several per session, and serves each URL once', async () => {
-    const { server, port } = await echoServer();
+    const echo = await echoServer();
+    const { port } = echo;
     try {
       const config = podConfig('pf-host', { linux: { securityContext: { namespaceOptions: { network: NamespaceMode.NODE } } } });
       const { podSandboxId } = await cri.runtime.runPodSandbox({ config });
@@ -41,7 +29,9 @@ describe('PortForward over the streaming server (fakes)', () => {
       try {
         expect(await forwardOnce(client, { port, requestId: 0, firstStreamId: 1, payload: 'one' })).toEqual({ data: 'echo:one', error: '' });
         expect(await forwardOnce(client, { port, requestId: 1, firstStreamId: 5, payload: 'two' })).toEqual({ data: 'echo:two', error: '' });
-        const closed = await listenAndClose();
+        const free = await listenLocal(() => undefined);
+        await free.close();
+        const closed = free.port;
         const refused = await forwardOnce(client, { port: closed, requestId: 2, firstStreamId: 9, payload: 'x' });
         expect(refused.data).toBe('');
         expect(refused.error).toMatch(new RegExp(`error forwarding port ${closed} to pod ${podSandboxId}: .*ECONNREFUSED`));
@@ -57,7 +47,7 @@ describe('PortForward over the streaming server (fakes)', () => {
       exec.socket.destroy();
       expect(exec.status).toBe(403); // only portforward.k8s.io is offered for a port-forward URL
     } finally {
-      await new Promise((r) => server.close(r));
+      await echo.close();
     }
   });
 
@@ -82,13 +72,3 @@ describe('PortForward over the streaming server (fakes)', () => {
     expect(await codeOf(cri.runtime.portForward({ podSandboxId }))).toBe('FailedPrecondition');
   });
 });
-
-/** A port on 127.0.0.1 nothing listens on (bound, then closed). */
-async function listenAndClose(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((r) => server.close(r));
-  if (address === null || typeof address === 'string') throw new Error('no address');
-  return address.port;
-}

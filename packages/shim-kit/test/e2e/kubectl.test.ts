@@ -7,10 +7,9 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ContainerState, type CriClient } from '@shimkit/cri-types';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { answerKubectlGet, forwardedPort, hasKubectl, hasScript, onTerminal, runKubectl, spawnKubectl } from '../../src/streaming/websocket/kubectl.test-helper.js';
 import { useE2eShim, type E2eBed } from './e2e-bed.js';
-
 
 let bed: E2eBed;
 let cri: CriClient;
@@ -115,8 +114,7 @@ describe.skipIf(!hasKubectl)('kubectl exec, attach and port-forward through a re
   it('kubectl attach -i: the container\'s shell reads kubectl\'s input; its end closes the stdin_once container\'s stdin', async () => {
     const result = await kubectl(['attach', '-i', 'p', '-c', 'shell'], 'echo attached-by-kubectl\nexit 5\n');
     expect(result.stdout).toContain('attached-by-kubectl\n');
-    for (let i = 0; i < 50 && (await cri.runtime.containerStatus({ containerId: pod.shellId })).status?.exitCode !== 5; i++) await new Promise((r) => setTimeout(r, 100));
-    expect((await cri.runtime.containerStatus({ containerId: pod.shellId })).status).toMatchObject({ state: ContainerState.CONTAINER_EXITED, exitCode: 5 });
+    await vi.waitFor(async () => expect((await cri.runtime.containerStatus({ containerId: pod.shellId })).status).toMatchObject({ state: ContainerState.CONTAINER_EXITED, exitCode: 5 }), { timeout: 5000, interval: 100 });
   });
 
   it('kubectl port-forward reaches 127.0.0.1:8080 inside the pod\'s network namespace', async () => {

@@ -1,4 +1,4 @@
-import { connect, type ContainerConfig, type CriClient, type CriErrorCode, type DeepPartial, type PodSandboxConfig } from '@shimkit/cri-types';
+import { connect, type ContainerConfig, type CriClient, type CriErrorCode, type DeepPartial, type Metric, type PodSandboxConfig } from '@shimkit/cri-types';
 import { afterEach, beforeEach } from 'vitest';
 import { startFakeShim, type FakeShim } from '../src/testing.js';
 
@@ -74,4 +74,16 @@ export async function codeOf(p: Promise<unknown>): Promise<CriErrorCode | 'OK'> 
   } catch (e) {
     return (e as { code: CriErrorCode }).code;
   }
+}
+
+/** Everything a streaming RPC yields. */
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+/** The metric `name` whose labels after kubelet's six pod and container labels are `extra`. */
+export function findMetric(metrics: Metric[], name: string, ...extra: string[]): Metric | undefined {
+  return metrics.find((m) => m.name === name && extra.every((v, i) => m.labelValues[6 + i] === v));
 }

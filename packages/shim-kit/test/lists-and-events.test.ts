@@ -11,7 +11,7 @@ import {
 } from '@shimkit/cri-types';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startFakeShim, type FakeShim } from '../src/testing.js';
-import { containerConfig, podConfig } from './cri-fixtures.js';
+import { collect, containerConfig, podConfig } from './cri-fixtures.js';
 
 describe('list filters, Stream* RPCs and container events', () => {
   let fake: FakeShim;
@@ -25,12 +25,6 @@ describe('list filters, Stream* RPCs and container events', () => {
     await cri.close();
     await fake.close();
   });
-
-  async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-    const out: T[] = [];
-    for await (const item of items) out.push(item);
-    return out;
-  }
 
   it('filters sandboxes and containers by id, state, sandbox and labels, and streams them in chunks', async () => {
     const pods = ['a', 'b', 'c'].map((name) => podConfig(name, { labels: { app: name, tier: name === 'c' ? 'db' : 'web' } }));

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { connect, MetricType, type CriClient, type Metric, type MetricDescriptor, type PodSandboxMetrics } from '@shimkit/cri-types';
+import { connect, MetricType, type CriClient, type MetricDescriptor, type PodSandboxMetrics } from '@shimkit/cri-types';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseNetDev } from '../src/cri/net-dev.js';
 import type { PodNetworkAttachment, PodNetworkRequest } from '../src/interfaces/pod-network.js';
@@ -7,19 +7,13 @@ import { provide } from '../src/shim/modules.js';
 import { FakePodNetwork, startFakeShim, type FakeShim } from '../src/testing.js';
 import { ShimError } from '../src/errors.js';
 import { Tokens } from '../src/tokens.js';
-import { containerConfig, podConfig } from './cri-fixtures.js';
+import { collect, containerConfig, findMetric, podConfig } from './cri-fixtures.js';
 
 /** Hands every pod the test process's own network namespace, so the shim has real counters to read. */
 class HostNetnsPodNetwork extends FakePodNetwork {
   override async setup(request: PodNetworkRequest): Promise<PodNetworkAttachment> {
     return { ...(await super.setup(request)), netnsPath: `/proc/${process.pid}/ns/net` };
   }
-}
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
 }
 
 describe('CRI metrics (ListMetricDescriptors, ListPodSandboxMetrics, StreamPodSandboxMetrics) on fakes', () => {
@@ -60,9 +54,6 @@ describe('CRI metrics (ListMetricDescriptors, ListPodSandboxMetrics, StreamPodSa
       expect(m.metricType, m.name).toBe(m.name.endsWith('_total') ? MetricType.COUNTER : MetricType.GAUGE);
     }
   }
-
-  const find = (metrics: Metric[], name: string, ...extra: string[]): Metric | undefined =>
-    metrics.find((m) => m.name === name && extra.every((v, i) => m.labelValues[6 + i] === v));
 
   it('describes the cAdvisor metrics it produces, with the labels kubelet puts on /metrics/cadvisor', async () => {
     await start();
@@ -112,8 +103,8 @@ describe('CRI metrics (ListMetricDescriptors, ListPodSandboxMetrics, StreamPodSa
     const metrics = webMetrics?.metrics ?? [];
     const status = (await cri.runtime.containerStatus({ containerId: web })).status;
     const labels = ['web', web, 'busybox', expect.stringContaining('web') as unknown as string, 'team', 'a'];
-    const value = (name: string, ...extra: string[]) => find(metrics, name, ...extra)?.value?.value;
-    expect(find(metrics, 'container_cpu_usage_seconds_total')?.labelValues).toEqual([...labels, 'total']);
+    const value = (name: string, ...extra: string[]) => findMetric(metrics, name, ...extra)?.value?.value;
+    expect(findMetric(metrics, 'container_cpu_usage_seconds_total')?.labelValues).toEqual([...labels, 'total']);
     expect(value('container_cpu_usage_seconds_total')).toBe(3n);
     expect(value('container_memory_usage_bytes')).toBe(5000n);
     expect(value('container_memory_working_set_bytes')).toBe(4000n);
@@ -128,14 +119,14 @@ describe('CRI metrics (ListMetricDescriptors, ListPodSandboxMetrics, StreamPodSa
     expect(value('container_start_time_seconds')).toBe((status?.startedAt ?? 0n) / 1_000_000_000n);
     const lastSeen = value('container_last_seen') ?? 0n;
     expect(Number(lastSeen)).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) - 60);
-    expect(find(metrics, 'container_memory_usage_bytes')?.timestamp).toBeGreaterThan(0n);
+    expect(findMetric(metrics, 'container_memory_usage_bytes')?.timestamp).toBeGreaterThan(0n);
     // the fake network's netns paths are made up: no network metrics
     expect(podMetrics[0]?.metrics).toEqual([]);
 
     await cri.runtime.updateContainerResources({ containerId: web, linux: { memoryLimitInBytes: 128n << 20n, cpuShares: 256n } });
     const updated = (await cri.runtime.listPodSandboxMetrics({})).podMetrics[0]?.containerMetrics[0]?.metrics ?? [];
-    expect(find(updated, 'container_spec_memory_limit_bytes')?.value?.value).toBe(128n << 20n);
-    expect(find(updated, 'container_spec_cpu_quota')).toBeUndefined();
+    expect(findMetric(updated, 'container_spec_memory_limit_bytes')?.value?.value).toBe(128n << 20n);
+    expect(findMetric(updated, 'container_spec_cpu_quota')).toBeUndefined();
 
     const chunks = await collect(cri.runtime.streamPodSandboxMetrics({}));
     expect(chunks.map((m) => m.podSandboxMetrics.map((p) => p.podSandboxId))).toEqual([[a.podSandboxId], [b.podSandboxId]]);
@@ -169,10 +160,10 @@ describe('CRI metrics (ListMetricDescriptors, ListPodSandboxMetrics, StreamPodSa
     expect(steady.length).toBeGreaterThan(0);
     for (const i of steady) {
       expect(interfaces.has(i.name), i.name).toBe(true);
-      const rx = find(metrics, 'container_network_receive_bytes_total', i.name)?.value?.value ?? -1n;
+      const rx = findMetric(metrics, 'container_network_receive_bytes_total', i.name)?.value?.value ?? -1n;
       expect(rx).toBeGreaterThanOrEqual(i.rxBytes);
       expect(rx).toBeLessThanOrEqual(after.get(i.name)?.rxBytes ?? -1n);
-      const tx = find(metrics, 'container_network_transmit_packets_total', i.name)?.value?.value ?? -1n;
+      const tx = findMetric(metrics, 'container_network_transmit_packets_total', i.name)?.value?.value ?? -1n;
       expect(tx).toBeGreaterThanOrEqual(i.txPackets);
       expect(tx).toBeLessThanOrEqual(after.get(i.name)?.txPackets ?? -1n);
     }

@@ -1,6 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, type ContainerConfig, type CriClient, type CriErrorCode, type DeepPartial, type Metric, type PodSandboxConfig } from '@shimkit/cri-types';
 import { afterEach, beforeEach } from 'vitest';
-import { startFakeShim, type FakeShim } from '../src/testing.js';
+import { createShim, type Shim } from '../src/shim/create-shim.js';
+import { createFakes, startFakeShim, type FakeShim, type Fakes } from '../src/testing.js';
 
 /** A pod config as kubelet sends it. */
 export function podConfig(name: string, extra: DeepPartial<PodSandboxConfig> = {}): DeepPartial<PodSandboxConfig> {
@@ -86,4 +90,23 @@ export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 /** The metric `name` whose labels after kubelet's six pod and container labels are `extra`. */
 export function findMetric(metrics: Metric[], name: string, ...extra: string[]): Metric | undefined {
   return metrics.find((m) => m.name === name && extra.every((v, i) => m.labelValues[6 + i] === v));
+}
+
+/**
+ * Before each test: a temp dir and fresh fakes (`ready` gets them), which outlive any shim as
+ * conmon-monitored containers do; `open()` starts a shim on that dir with disk stores, so
+ * a second one finds what the first stored. The dir is removed after each test.
+ */
+export function useShimDir(name: string, ready: (fakes: Fakes) => void): { open(): Promise<Shim> } {
+  let dir: string;
+  let fakes: Fakes;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), `shimkit-${name}-${process.pid}-`));
+    fakes = createFakes();
+    ready(fakes);
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { open: () => createShim({ socket: join(dir, 'cri.sock'), root: join(dir, 'root'), state: join(dir, 'state'), modules: fakes.modules }) };
 }

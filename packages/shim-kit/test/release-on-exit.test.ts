@@ -1,11 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect, ContainerState, type CriClient } from '@shimkit/cri-types';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createShim, type Shim } from '../src/shim/create-shim.js';
-import { createFakes, type Fakes, type FakeShim } from '../src/testing.js';
-import { containerConfig, podConfig, useFakePod } from './cri-fixtures.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { Fakes, FakeShim } from '../src/testing.js';
+import { containerConfig, podConfig, useFakePod, useShimDir } from './cri-fixtures.js';
 
 describe('an exited container is deleted in the runtime and its rootfs released when the exit is recorded (fake backends)', () => {
   let fake: FakeShim;
@@ -71,16 +67,8 @@ describe('an exited container is deleted in the runtime and its rootfs released 
 });
 
 describe('release across a shim restart (fake backends, disk stores)', () => {
-  let dir: string;
   let fakes: Fakes;
-  const open = (): Promise<Shim> => createShim({ socket: join(dir, 'cri.sock'), root: join(dir, 'root'), state: join(dir, 'state'), modules: fakes.modules });
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), `shimkit-release-${process.pid}-`));
-    fakes = createFakes();
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { open } = useShimDir('release', (f) => (fakes = f));
 
   it('an exit seen while the shim was down is released at start; one whose release failed is removed fully', async () => {
     const pod = podConfig('restart');

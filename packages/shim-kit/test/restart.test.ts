@@ -1,24 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect, ContainerState, PodSandboxState } from '@shimkit/cri-types';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createShim, type Shim } from '../src/shim/create-shim.js';
-import { createFakes, type Fakes } from '../src/testing.js';
-import { containerConfig, podConfig } from './cri-fixtures.js';
+import { describe, expect, it, vi } from 'vitest';
+import type { Fakes } from '../src/testing.js';
+import { containerConfig, podConfig, useShimDir } from './cri-fixtures.js';
 
 describe('restart: state reloaded from disk and reconciled with the runtime', () => {
-  let dir: string;
   let fakes: Fakes;
-  const open = (): Promise<Shim> =>
-    createShim({ socket: join(dir, 'cri.sock'), root: join(dir, 'root'), state: join(dir, 'state'), modules: fakes.modules });
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), `shimkit-restart-${process.pid}-`));
-    fakes = createFakes(); // the "runtime" outlives the shim, as conmon-monitored containers do
-  });
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { open } = useShimDir('restart', (f) => (fakes = f));
 
   it('lists every pod and container again; exits while down report their real code; lost containers report 255, broken pods not ready', async () => {
     const pod = podConfig('survivor');

@@ -1,19 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect, type CriClient } from '@shimkit/cri-types';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createShim, type Shim } from '../src/shim/create-shim.js';
-import { createFakes, type Fakes } from '../src/testing.js';
-import { podConfig } from './cri-fixtures.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Shim } from '../src/shim/create-shim.js';
+import type { Fakes } from '../src/testing.js';
+import { podConfig, useShimDir } from './cri-fixtures.js';
 
 describe('UpdatePodSandboxResources', () => {
-  let dir: string;
   let fakes: Fakes;
+  const shimDir = useShimDir('pod-resources', (f) => (fakes = f));
   let shim: Shim | undefined;
   let cri: CriClient | undefined;
   const open = async (): Promise<CriClient> => {
-    shim = await createShim({ socket: join(dir, 'cri.sock'), root: join(dir, 'root'), state: join(dir, 'state'), modules: fakes.modules });
+    shim = await shimDir.open();
     cri = await connect(`unix://${shim.socket}`);
     return cri;
   };
@@ -23,14 +20,7 @@ describe('UpdatePodSandboxResources', () => {
     cri = undefined;
     shim = undefined;
   };
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), `shimkit-pod-resources-${process.pid}-`));
-    fakes = createFakes();
-  });
-  afterEach(async () => {
-    await close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterEach(close);
 
   const overhead = { cpuShares: 25n, memoryLimitInBytes: 64n << 20n };
   const resources = { cpuPeriod: 100_000n, cpuQuota: 150_000n, cpuShares: 1536n, memoryLimitInBytes: 1n << 30n, cpusetCpus: '0-1' };

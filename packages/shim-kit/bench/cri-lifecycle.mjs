@@ -19,12 +19,13 @@ import { RuncReference } from './runc-reference.mjs';
 import { profileRpcs } from './profile.mjs';
 import { median, ms, p90, table } from './stats.mjs';
 
+const DEFAULTS = { BENCH_N: 30, BENCH_PODS: 100, BENCH_BATCH: 10, BENCH_PHASE_S: 300 };
 if (process.argv.slice(2).some((a) => a === '--help' || a === '-h')) {
   console.log('usage: node bench/cri-lifecycle.mjs   (settings in the environment)\n'
-    + '  BENCH_N=30        lifecycles per runtime\n'
-    + '  BENCH_PODS=100    pods for the List and RSS phase\n'
-    + '  BENCH_BATCH=10    pods made at a time\n'
-    + '  BENCH_PHASE_S=300 time budget of each phase, seconds\n'
+    + `  BENCH_N=${DEFAULTS.BENCH_N}        lifecycles per runtime\n`
+    + `  BENCH_PODS=${DEFAULTS.BENCH_PODS}    pods for the List and RSS phase\n`
+    + `  BENCH_BATCH=${DEFAULTS.BENCH_BATCH}    pods made at a time\n`
+    + `  BENCH_PHASE_S=${DEFAULTS.BENCH_PHASE_S} time budget of each phase, seconds\n`
     + '  BENCH_PROFILE=1   split shimkit\'s RPCs by the child processes it runs');
   process.exit(0);
 }
@@ -33,10 +34,11 @@ if (process.argv.length > 2) {
   process.exit(2);
 }
 
-const N = Number(process.env.BENCH_N ?? 30);
-const PODS = Number(process.env.BENCH_PODS ?? 100);
-const BATCH = Number(process.env.BENCH_BATCH ?? 10);
-const PHASE_MS = Number(process.env.BENCH_PHASE_S ?? 300) * 1000;
+const setting = (name) => Number(process.env[name] ?? DEFAULTS[name]);
+const N = setting('BENCH_N');
+const PODS = setting('BENCH_PODS');
+const BATCH = setting('BENCH_BATCH');
+const PHASE_MS = setting('BENCH_PHASE_S') * 1000;
 const LIST_CALLS = 20;
 // Records the shim's child processes and splits its lifecycle RPCs by them (adds a little overhead).
 const PROFILE = process.env.BENCH_PROFILE === '1';

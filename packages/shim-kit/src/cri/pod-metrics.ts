@@ -67,7 +67,7 @@ export function containerMetrics(record: ContainerRecord, sandbox: SandboxRecord
 }
 
 /** The pod's network metrics, one series per interface and counter. */
-export function networkMetrics(sandbox: SandboxRecord, interfaces: readonly InterfaceCounters[], timestamp: bigint): DeepPartial<Metric>[] {
+function networkMetrics(sandbox: SandboxRecord, interfaces: readonly InterfaceCounters[], timestamp: bigint): DeepPartial<Metric>[] {
   const n = NETWORK_METRICS;
   const base = podLabels(sandbox);
   return interfaces.flatMap((i) => {

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { SpdyConnection } from './spdy-connection.js';
 import type { SpdyStream } from './spdy-stream.js';
-import type { PortForwarder, PortForwardTarget } from './port-forwarder.js';
+import { forwardingError, type PortForwarder, type PortForwardTarget } from './port-forwarder.js';
 
 /** Options of {@link servePortForward}. */
 export interface PortForwardSessionOptions {
@@ -68,7 +68,7 @@ async function relay(data: SpdyStream, error: SpdyStream, options: PortForwardSe
   try {
     target = await options.forward(options.target, port, signal);
   } catch (e) {
-    return fail(data, error, `error forwarding port ${port} to pod ${options.target.podSandboxId}: ${(e as Error).message}`);
+    return fail(data, error, forwardingError(options.target, port, e));
   }
   target.on('error', () => undefined);
   data.pipe(target);

@@ -15,6 +15,11 @@ export interface PortForwardTarget {
 /** Opens a connection to 127.0.0.1:`port` as the pod sees it; rejects with a message for the client when it cannot. */
 export type PortForwarder = (target: PortForwardTarget, port: number, signal: AbortSignal) => Promise<Duplex>;
 
+/** What the client reads on its error stream when `port` of `target` could not be reached (kubelet's wording). */
+export function forwardingError(target: PortForwardTarget, port: number, e: unknown): string {
+  return `error forwarding port ${port} to pod ${target.podSandboxId}: ${e instanceof Error ? e.message : String(e)}`;
+}
+
 /** Options of {@link netnsPortForwarder}. */
 export interface NetnsPortForwarderOptions {
   /** nsenter binary (default `nsenter` on PATH). */

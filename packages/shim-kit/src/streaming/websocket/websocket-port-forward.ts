@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import type { PortForwarder, PortForwardTarget } from '../port-forwarder.js';
+import { forwardingError, type PortForwarder, type PortForwardTarget } from '../port-forwarder.js';
 import { ChannelConnection } from './channel-connection.js';
 import { channelProtocol, PORT_FORWARD_PROTOCOLS, SPDY_TUNNEL_PORT_FORWARD_PROTOCOL, type ChannelProtocol } from './channel-protocols.js';
 import { checkHandshake, refuseHandshake } from './handshake.js';
@@ -125,8 +125,7 @@ class ChannelPortForward implements Serving {
       target = await options.forward(options.target, port, signal);
     } catch (e) {
       fromClient.resume(); // nothing reads this channel any more: drop what comes
-      const message = `error forwarding port ${port} to pod ${options.target.podSandboxId}: ${e instanceof Error ? e.message : String(e)}`;
-      return new Promise((resolve) => connection.send(2 * index + 1, Buffer.from(message), resolve));
+      return new Promise((resolve) => connection.send(2 * index + 1, Buffer.from(forwardingError(options.target, port, e)), resolve));
     }
     target.on('error', () => undefined);
     if (signal.aborted) return void target.destroy();

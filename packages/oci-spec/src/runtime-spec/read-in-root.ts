@@ -1,4 +1,4 @@
-import { lstat, readFile, readlink } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import { OciSpecError } from '../errors.js';
 
@@ -8,36 +8,52 @@ const MAX_LINKS = 40;
  * Reads a file of a container root filesystem, resolving symlinks as if `root` were `/`
  * (an absolute or `..`-climbing link cannot leave the root). Returns `undefined` when the file
  * does not exist.
- * @throws OciSpecError `ROOTFS_READ_FAILED` for other failures (too many links, permissions, a directory).
+ *
+ * The walk and the read are synchronous system calls on purpose: each takes microseconds on a
+ * local root filesystem, while an asynchronous one is a thread-pool round trip, and resolving
+ * one path takes a dozen of them (this runs on every CreateContainer). The file is opened
+ * without following a last symlink and without blocking, then checked to be a regular file, so
+ * a FIFO or device planted in an image cannot stall the caller.
+ * @throws OciSpecError `ROOTFS_READ_FAILED` for other failures (too many links, permissions, not a regular file, too large).
  */
 export async function readFileInRoot(
   root: string,
   path: string,
   options: { signal?: AbortSignal; maxBytes?: number } = {},
 ): Promise<string | undefined> {
-  const resolved = await resolveInRoot(root, path, options.signal);
+  options.signal?.throwIfAborted();
+  const resolved = resolveInRoot(root, path);
   if (resolved === undefined) return undefined;
+  let fd: number;
   try {
-    const info = await lstat(resolved);
+    fd = openSync(resolved, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw new OciSpecError('ROOTFS_READ_FAILED', `${path} in ${root} is not a regular file`, { cause: e });
+    throw new OciSpecError('ROOTFS_READ_FAILED', `cannot read ${path} in ${root}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    const info = fstatSync(fd);
     if (!info.isFile()) throw new OciSpecError('ROOTFS_READ_FAILED', `${path} in ${root} is not a regular file`);
     if (info.size > (options.maxBytes ?? 16 * 1024 * 1024)) {
       throw new OciSpecError('ROOTFS_READ_FAILED', `${path} in ${root} is too large (${info.size} bytes)`);
     }
-    return await readFile(resolved, { encoding: 'utf8', ...(options.signal === undefined ? {} : { signal: options.signal }) });
+    return readFileSync(fd, 'utf8');
   } catch (e) {
     if (e instanceof OciSpecError) throw e;
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new OciSpecError('ROOTFS_READ_FAILED', `cannot read ${path} in ${root}: ${(e as Error).message}`, { cause: e });
+  } finally {
+    closeSync(fd);
   }
 }
 
 /** Host path of `path` inside `root` with symlinks resolved inside the root, or undefined if missing. */
-async function resolveInRoot(root: string, path: string, signal: AbortSignal | undefined): Promise<string | undefined> {
+function resolveInRoot(root: string, path: string): string | undefined {
   let pending = posix.normalize(`/${path}`).split('/').filter((c) => c !== '');
   const done: string[] = [];
   let links = 0;
   while (pending.length > 0) {
-    signal?.throwIfAborted();
     const [component, ...rest] = pending;
     pending = rest;
     if (component === undefined || component === '.') continue;
@@ -48,7 +64,7 @@ async function resolveInRoot(root: string, path: string, signal: AbortSignal | u
     const host = posix.join(root, ...done, component);
     let info;
     try {
-      info = await lstat(host);
+      info = lstatSync(host);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
       throw new OciSpecError('ROOTFS_READ_FAILED', `cannot resolve ${path} in ${root}: ${(e as Error).message}`, { cause: e });
@@ -58,7 +74,7 @@ async function resolveInRoot(root: string, path: string, signal: AbortSignal | u
       continue;
     }
     if (++links > MAX_LINKS) throw new OciSpecError('ROOTFS_READ_FAILED', `too many symlinks resolving ${path} in ${root}`);
-    const target = await readlink(host);
+    const target = readlinkSync(host);
     if (target.startsWith('/')) done.length = 0;
     pending = [...target.split('/').filter((c) => c !== ''), ...pending];
   }

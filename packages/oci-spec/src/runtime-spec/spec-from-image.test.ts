@@ -208,4 +208,14 @@ describe('readFileInRoot', () => {
     mkdirSync(join(root, 'dir'));
     await expect(readFileInRoot(root, '/dir')).rejects.toMatchObject({ code: 'ROOTFS_READ_FAILED' });
   });
+
+  it('refuses a FIFO without waiting for a writer, and a file over maxBytes', async () => {
+    const root = tempDir();
+    mkdirSync(join(root, 'etc'));
+    execFileSync('mkfifo', [join(root, 'etc/passwd')]);
+    await expect(readFileInRoot(root, '/etc/passwd')).rejects.toMatchObject({ code: 'ROOTFS_READ_FAILED', message: expect.stringContaining('not a regular file') });
+    writeFileSync(join(root, 'etc/group'), 'x'.repeat(100));
+    await expect(readFileInRoot(root, '/etc/group', { maxBytes: 99 })).rejects.toMatchObject({ message: expect.stringContaining('too large (100 bytes)') });
+    expect(await readFileInRoot(root, '/etc/group', { maxBytes: 100 })).toHaveLength(100);
+  });
 });

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { accessSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -100,6 +101,7 @@ export class Conmon {
   readonly socketDir: string;
   readonly #options: ConmonOptions;
   readonly #watchers = new Set<ExitWatcher>();
+  #made: Promise<void> | undefined;
 
   constructor(options: ConmonOptions) {
     this.runc = options.runc;
@@ -122,21 +124,17 @@ export class Conmon {
     const pidFile = resolve(options.containerPidFile ?? join(persistDir, 'pid'));
     const conmonPidFile = resolve(options.conmonPidFile ?? join(persistDir, 'conmon.pid'));
     const logPath = resolve(options.logPath);
-    const hasConfig = access(join(bundle, 'config.json')).then(
-      () => undefined,
-      (err: unknown) => new RuncError('BUNDLE_NOT_FOUND', `conmon create ${id}: bundle ${bundle} has no config.json`, { cause: err }),
-    );
+    try {
+      // sync, as Runc checks bundles
+      accessSync(join(bundle, 'config.json'));
+    } catch (err) {
+      throw new RuncError('BUNDLE_NOT_FOUND', `conmon create ${id}: bundle ${bundle} has no config.json`, { cause: err });
+    }
     // conmon wants an absolute runtime path
-    const [missingConfig, runtime, runtimeLog] = await Promise.all([
-      hasConfig,
-      findExecutable(this.runc.binary),
-      this.runc.tempPath('log'),
-      ...[this.exitDir, this.socketDir].map((d) => mkdir(d, { recursive: true })),
-    ]);
-    if (missingConfig !== undefined) throw missingConfig;
+    const [runtime, runtimeLog] = await Promise.all([findExecutable(this.runc.binary), this.runc.tempPath('log'), this.#directories()]);
     if (runtime === undefined) throw new RuncError('BINARY_NOT_FOUND', `conmon create ${id}: runtime binary not found or not executable: ${this.runc.binary}`);
     // only now: by default it is a directory in the bundle
-    await mkdir(persistDir, { recursive: true });
+    mkdirSync(persistDir, { recursive: true });
 
     const args = [
       '--api-version', '1',
@@ -210,7 +208,8 @@ export class Conmon {
           ...(runtimeMessage ? { runtimeMessage } : {}),
         });
       }
-      const conmonPid = Number.parseInt((await readFile(conmonPidFile, 'utf8')).trim(), 10);
+      // sync, as Runc reads its pid files
+      const conmonPid = Number.parseInt(readFileSync(conmonPidFile, 'utf8').trim(), 10);
       return {
         id,
         pid: message.data,
@@ -227,7 +226,7 @@ export class Conmon {
       syncPipe.destroy();
       startPipe.destroy();
       child.stderr?.destroy();
-      await rm(runtimeLog, { force: true });
+      rmSync(runtimeLog, { force: true });
     }
   }
 
@@ -284,6 +283,18 @@ export class Conmon {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** The exit and socket directories, made on the first create (again after a failure). */
+  #directories(): Promise<void> {
+    this.#made ??= Promise.all([this.exitDir, this.socketDir].map((d) => mkdir(d, { recursive: true }))).then(
+      () => undefined,
+      (e: unknown) => {
+        this.#made = undefined;
+        throw e;
+      },
+    );
+    return this.#made;
   }
 
   async #cleanupAborted(id: string, conmonPidFile: string): Promise<void> {

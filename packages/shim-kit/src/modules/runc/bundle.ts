@@ -1,4 +1,5 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RuntimeSpecBuilder, type Resources, type RuntimeSpec } from '@shimkit/oci-spec';
 import { readJsonFile, writeJsonFile } from './json-file.js';
@@ -47,11 +48,16 @@ export function capOciVersion(version: string, max: string | undefined): string 
   return a === c && b > d ? max : version;
 }
 
-/** Writes the OCI bundle: `<dir>/config.json` from `spec`, with `root.path` set to `rootfs` (and `ociVersion` capped, see {@link capOciVersion}). */
-export async function writeBundle(dir: string, spec: RuntimeSpec, rootfs: string, options: { maxOciVersion?: string } = {}): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+/**
+ * Writes the OCI bundle: `<dir>/config.json` from `spec`, with `root.path` set to `rootfs` (and
+ * `ociVersion` capped, see {@link capOciVersion}). Synchronous: a few microsecond calls in the
+ * local state dir, where each asynchronous one would be a thread-pool round trip on the
+ * CreateContainer path.
+ */
+export function writeBundle(dir: string, spec: RuntimeSpec, rootfs: string, options: { maxOciVersion?: string } = {}): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const config: RuntimeSpec = { ...spec, ociVersion: capOciVersion(spec.ociVersion, options.maxOciVersion), root: { ...spec.root, path: rootfs } };
-  await writeFile(join(dir, 'config.json'), JSON.stringify(config), { mode: 0o600 });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config), { mode: 0o600 });
 }
 
 /**
@@ -78,6 +84,15 @@ export function execTemplate(spec: RuntimeSpec): ExecTemplate {
 
 export function writeMeta(dir: string, meta: ContainerMeta): Promise<void> {
   return writeJsonFile(join(dir, META), meta);
+}
+
+/**
+ * The first meta file of a bundle, written in place (synchronously, as {@link writeBundle}): it
+ * marks the bundle complete, and a torn one reads back as missing, which the backend treats as
+ * a create that died half way.
+ */
+export function writeFirstMeta(dir: string, meta: ContainerMeta): void {
+  writeFileSync(join(dir, META), JSON.stringify(meta));
 }
 
 export function readMeta(dir: string): Promise<ContainerMeta | undefined> {

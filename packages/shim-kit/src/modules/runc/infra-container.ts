@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NamespaceMode, type PodSandboxConfig } from '@shimkit/cri-types';
 import { RuntimeSpecBuilder, specFromImage, type RuntimeSpec } from '@shimkit/oci-spec';
@@ -65,9 +65,8 @@ export async function infraSpec(input: {
 /** Runs the infra container under conmon from `<dir>/infra` and starts it. */
 export async function startInfra(runtime: InfraRuntime, id: string, options: { dir: string; spec: RuntimeSpec; rootfs: string; signal?: AbortSignal }): Promise<InfraProcess> {
   const bundle = join(options.dir, 'infra');
-  await mkdir(bundle, { recursive: true });
   const maxOciVersion = await runtime.maxOciVersion();
-  await writeBundle(bundle, options.spec, options.rootfs, maxOciVersion === undefined ? {} : { maxOciVersion });
+  writeBundle(bundle, options.spec, options.rootfs, maxOciVersion === undefined ? {} : { maxOciVersion });
   try {
     const created = await runtime.conmon.create(id, {
       bundle,

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { access, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Conmon, Runc, isRuncError, readCgroupStats, type ExitWatcher } from '@shimkit/runc-driver';
@@ -27,7 +28,7 @@ import {
   type StopContainerOptions,
 } from '../../interfaces/runtime-backend.js';
 import {
-  execTemplate, readExecTemplate, readMeta, removeBundle, updateBundleResources, writeBundle, writeMeta, type ConmonLaunch, type ContainerMeta, type ExecTemplate,
+  execTemplate, readExecTemplate, readMeta, removeBundle, updateBundleResources, writeBundle, writeFirstMeta, writeMeta, type ConmonLaunch, type ContainerMeta, type ExecTemplate,
 } from './bundle.js';
 import { usageFromStats } from './cgroup-stats.js';
 import { attachConmon } from './conmon-attach.js';
@@ -199,14 +200,14 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     const dir = this.layout.container(id);
     let wroteBundle = false;
     try {
-      if (await exists(dir)) throw new ShimError('AlreadyExists', `container "${id}" already exists (its bundle is there)`);
       const spec = this.#guardOomScore(options.spec);
       const maxOciVersion = await runtime.maxOciVersion();
+      makeBundleDir(dir, id);
       wroteBundle = true;
-      await writeBundle(dir, spec, options.rootfs, maxOciVersion === undefined ? {} : { maxOciVersion });
+      writeBundle(dir, spec, options.rootfs, maxOciVersion === undefined ? {} : { maxOciVersion });
       // conmon writes a k8s-file log; with no log path the output goes to a small file it rotates
       const logPath = options.logPath === '' ? join(dir, 'discarded.log') : options.logPath;
-      await mkdir(dirname(logPath), { recursive: true });
+      mkdirSync(dirname(logPath), { recursive: true });
       const launch: ConmonLaunch = {
         logPath,
         ...(options.logPath === '' ? { logSizeMax: 1024 * 1024 } : {}),
@@ -216,7 +217,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
       };
       const meta: ContainerMeta = { id, sandboxId, handler, logPath: options.logPath, launch, createdAt: new Date().toISOString() };
       if (signal?.aborted) throw new ShimError('Cancelled', `creating container ${id}: cancelled`, { cause: signal.reason });
-      await writeMeta(dir, meta);
+      writeFirstMeta(dir, meta);
       this.#containers.set(id, { meta, dir, exec: execTemplate(spec) });
     } catch (e) {
       if (wroteBundle) await removeBundle(dir).catch(() => undefined);
@@ -597,6 +598,16 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
       this.#containers.set(name, { meta, dir });
     }
     await this.#watcher.start();
+  }
+}
+
+/** The container's bundle directory, new (synchronous, as the bundle writes after it). */
+function makeBundleDir(dir: string, id: string): void {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new ShimError('AlreadyExists', `container "${id}" already exists (its bundle is there)`);
+    throw e;
   }
 }
 

@@ -141,6 +141,13 @@ describe('bad requests get the gRPC code kubelet expects', () => {
     expect(images.preparedRootfs().size).toBe(0);
     expect((await cri.runtime.listContainers({})).containers).toEqual([]);
     expect(await codeOf(cri.runtime.createContainer({ podSandboxId, sandboxConfig: pod, config: containerConfig('c') }))).toBe('OK');
+    images.failNext('prepareRootfs', new ShimError('Unavailable', 'no space left for a rootfs'));
+    await expect(cri.runtime.createContainer({ podSandboxId, sandboxConfig: pod, config: containerConfig('d') })).rejects.toMatchObject({
+      code: 'Unavailable',
+      message: expect.stringContaining('no space left for a rootfs'),
+    });
+    expect(images.preparedRootfs().size).toBe(1);
+    expect((await cri.runtime.listContainers({})).containers).toHaveLength(1);
 
     images.failNext('list', new ShimError('Unavailable', 'image store is locked'));
     const stream = async () => {

@@ -1,5 +1,5 @@
 import { NamespaceMode, type ContainerConfig } from '@shimkit/cri-types';
-import { isOciSpecError, RuntimeSpecBuilder, specFromImageConfig, type RuntimeSpec } from '@shimkit/oci-spec';
+import { isOciSpecError, resolveImageUser, RuntimeSpecBuilder, specFromImageConfig, type RuntimeSpec } from '@shimkit/oci-spec';
 import { ShimError, isShimError } from '../errors.js';
 import type { ImageRecord } from '../interfaces/image-backend.js';
 import type { SandboxRecord } from '../interfaces/sandbox-record.js';
@@ -17,8 +17,11 @@ export interface ContainerSpecInput {
   sandbox: SandboxRecord;
   config: ContainerConfig;
   image: ImageRecord;
-  /** Host path of the prepared root filesystem. */
-  rootfs: string;
+  /**
+   * Host path of the root filesystem, or its preparation: everything that does not read the
+   * rootfs is built while it is being mounted.
+   */
+  rootfs: string | Promise<string>;
   oom: { restrict: boolean; floor: number };
   cgroupDriver: 'systemd' | 'cgroupfs';
   signal?: AbortSignal;
@@ -61,25 +64,17 @@ export async function containerSpec(input: ContainerSpecInput): Promise<RuntimeS
     const env = decodeEnv(config.envs);
     if (sandbox.config.hostname !== '') env.unshift(`HOSTNAME=${sandbox.config.hostname}`);
     const user = requestedUser(config);
-    const databases = await readUserDatabases(input.rootfs, input.signal);
+    // The user is resolved below, from the rootfs' /etc/passwd; until then the spec says root.
     const base = specFromImageConfig(input.image.config, {
-      rootPath: input.rootfs,
-      userDatabases: databases,
       ...(config.command.length > 0 ? { command: config.command } : {}),
       ...(config.args.length > 0 ? { args: config.args } : {}),
       env,
       ...(config.workingDir !== '' ? { cwd: config.workingDir } : {}),
-      ...(user === undefined ? {} : { user }),
+      user: '0:0',
       terminal: config.tty,
     });
     const builder = new RuntimeSpecBuilder(base);
     const sc = config.linux?.securityContext;
-    const resolved = base.process?.user;
-    if (resolved !== undefined) {
-      const userSpec = user ?? input.image.config.config?.User ?? '';
-      builder.setUser({ ...resolved, additionalGids: supplementaryGroups({ uid: resolved.uid, gid: resolved.gid, userSpec, databases, config }) });
-    }
-    builder.setRoot(input.rootfs, { readonly: sc?.readonlyRootfs ?? false });
     joinSandboxNamespaces(builder, input);
     for (const mount of sandbox.info.mounts) builder.addMount(mount);
     applyMounts(builder, config.mounts);
@@ -98,6 +93,17 @@ export async function containerSpec(input: ContainerSpecInput): Promise<RuntimeS
       'io.kubernetes.cri.container-name': config.metadata?.name ?? '',
       'io.kubernetes.cri.sandbox-id': sandbox.id,
       'io.kubernetes.cri.image-name': input.image.repoTags[0] ?? input.image.id,
+    });
+    const rootfs = await input.rootfs;
+    builder.setRoot(rootfs, { readonly: sc?.readonlyRootfs ?? false });
+    const databases = await readUserDatabases(rootfs, input.signal);
+    const userSpec = user ?? input.image.config.config?.User ?? '';
+    const resolved = resolveImageUser(userSpec, databases);
+    const umask = base.process?.user.umask;
+    builder.setUser({
+      ...resolved,
+      ...(umask === undefined ? {} : { umask }),
+      additionalGids: supplementaryGroups({ uid: resolved.uid, gid: resolved.gid, userSpec, databases, config }),
     });
     return builder.build({ validate: true });
   } catch (e) {

@@ -26,7 +26,10 @@ export const createContainer: ShimHandler<CreateContainerRequest, CreateContaine
     if (image === undefined) throw new ShimError('NotFound', `image "${imageName}" not found; pull it first`);
     const logDir = sandbox.config.logDirectory;
     const logPath = config.logPath === '' ? '' : isAbsolute(config.logPath) || logDir === '' ? config.logPath : join(logDir, config.logPath);
-    const rootfs = await shim.images.prepareRootfs(id, image.id, { signal: ctx.signal });
+    // The spec is built while the rootfs is mounted; a rootfs that was made is released on any failure.
+    const preparing = shim.images.prepareRootfs(id, image.id, { signal: ctx.signal });
+    const rootfsPath = preparing.then((r) => r.path);
+    rootfsPath.catch(() => undefined); // a failed preparation is thrown by containerSpec or seen below
     try {
       const info = await shim.runtime.info({ signal: ctx.signal });
       const spec = await containerSpec({
@@ -34,11 +37,12 @@ export const createContainer: ShimHandler<CreateContainerRequest, CreateContaine
         sandbox,
         config,
         image,
-        rootfs: rootfs.path,
+        rootfs: rootfsPath,
         oom: { restrict: shim.config.restrictOomScoreAdj, floor: shim.config.ownOomScoreAdj },
         cgroupDriver: info.cgroupDriver,
         signal: ctx.signal,
       });
+      const rootfs = await preparing;
       const record: ContainerRecord = {
         id,
         name,
@@ -70,7 +74,9 @@ export const createContainer: ShimHandler<CreateContainerRequest, CreateContaine
         throw created.status === 'rejected' ? created.reason : (stored as PromiseRejectedResult).reason;
       }
     } catch (e) {
-      await shim.images.releaseRootfs(id).catch((err: unknown) => shim.logger.warn('releasing a rootfs failed', { containerId: id, error: String(err) }));
+      if (await preparing.then(() => true, () => false)) {
+        await shim.images.releaseRootfs(id).catch((err: unknown) => shim.logger.warn('releasing a rootfs failed', { containerId: id, error: String(err) }));
+      }
       throw e;
     }
     publishContainerEvent(shim, id, sandbox.id, ContainerEventType.CONTAINER_CREATED_EVENT);

@@ -1,13 +1,12 @@
-import { spawn } from 'node:child_process';
 import { accessSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
-import { readSyncMessage } from './conmon-sync.js';
+import { parseSyncMessage } from './conmon-sync.js';
 import { execSync, type ExecSyncOptions, type ExecSyncResult } from './exec-sync.js';
 import { readExitFile, type ExitStatus } from './exit-file.js';
 import { ExitWatcher, type ExitWatcherOptions } from './exit-watcher.js';
 import { findExecutable } from './find-executable.js';
+import { RunnerSpawnError } from './process-runner.js';
 import type { Logger } from './logger.js';
 import { checkId } from './runc-args.js';
 import { RuncError, classifyRuntimeMessage, throwIfAborted } from './runc-error.js';
@@ -160,51 +159,39 @@ export class Conmon {
     const argv = [this.binary, ...args];
     this.#options.logger?.debug('conmon create', { argv });
 
-    // fd 3: sync pipe (conmon reports the pid or the runtime's error); fd 4: start pipe
-    // (conmon waits for one write before doing anything).
-    const child = spawn(this.binary, args, {
-      cwd: persistDir,
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
-      env: { ...process.env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },
-    });
-    const syncPipe = child.stdio[3] as Readable;
-    const startPipe = child.stdio[4] as Writable;
-    let stderr = '';
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-65536);
-    });
-    const exited = new Promise<{ code: number | null; error?: Error }>((res) => {
-      child.once('error', (error) => res({ code: null, error }));
-      child.once('exit', (code) => res({ code }));
-    });
-    const onAbort = (): void => {
-      child.kill('SIGKILL');
-      syncPipe.destroy();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      startPipe.on('error', () => undefined);
-      startPipe.end('0');
-      const [message, exit] = await Promise.all([readSyncMessage(syncPipe), exited]);
+      // fd 3: sync pipe (conmon reports the pid or the runtime's error); fd 4: start pipe
+      // (conmon waits for one write before doing anything).
+      const ran = await this.runc.runner
+        .run({
+          argv,
+          env: { _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },
+          cwd: persistDir,
+          stderr: 'pipe',
+          extraFds: ['line', '0'],
+          ...(signal === undefined ? {} : { signal }),
+        })
+        .catch((error: unknown) => error as Error);
       if (signal?.aborted) {
         await this.#cleanupAborted(id, conmonPidFile);
         throw new RuncError('ABORTED', `conmon create ${id}: aborted`, { argv, cause: signal.reason });
       }
-      if (exit.error) {
-        const missing = (exit.error as NodeJS.ErrnoException).code === 'ENOENT';
-        throw new RuncError(missing ? 'BINARY_NOT_FOUND' : 'CONMON_FAILED', missing ? `conmon binary not found: ${this.binary}` : `cannot run conmon: ${exit.error.message}`, { argv, cause: exit.error });
+      if (ran instanceof Error) {
+        const missing = ran instanceof RunnerSpawnError && ran.code === 'ENOENT';
+        throw new RuncError(missing ? 'BINARY_NOT_FOUND' : 'CONMON_FAILED', missing ? `conmon binary not found: ${this.binary}` : `cannot run conmon: ${ran.message}`, { argv, cause: ran });
       }
+      const message = parseSyncMessage(ran.lines[0] ?? '');
       if (message === undefined || message.data <= 0) {
+        const stderr = ran.stderr.subarray(-65536).toString('utf8');
         const logText = await readFile(runtimeLog, 'utf8').catch(() => '');
         const runtimeMessage = lastRuntimeError(logText) ?? message?.message?.trim();
         const cleanStderr = stderr.replace(/^\[conmon:d\]: failed to write to \/proc\/self\/oom_score_adj.*$/gm, '').trim();
-        const detail = runtimeMessage ?? (cleanStderr || `conmon exited with code ${String(exit.code)} without reporting a pid`);
+        const detail = runtimeMessage ?? (cleanStderr || `conmon exited with code ${String(ran.exitCode)} without reporting a pid`);
         const code = runtimeMessage ? classifyRuntimeMessage(runtimeMessage) : 'CONMON_FAILED';
         throw new RuncError(code, `conmon create ${id} (${basename(this.runc.binary)}): ${detail}`, {
           argv,
           stderr,
-          ...(exit.code === null ? {} : { exitCode: exit.code }),
+          ...(ran.exitCode === null ? {} : { exitCode: ran.exitCode }),
           ...(runtimeMessage ? { runtimeMessage } : {}),
         });
       }
@@ -222,10 +209,6 @@ export class Conmon {
         controlFifo: join(bundle, 'ctl'),
       };
     } finally {
-      signal?.removeEventListener('abort', onAbort);
-      syncPipe.destroy();
-      startPipe.destroy();
-      child.stderr?.destroy();
       rmSync(runtimeLog, { force: true });
     }
   }

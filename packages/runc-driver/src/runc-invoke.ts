@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { RuncError, classifyRuntimeMessage } from './runc-error.js';
 import { lastRuntimeError } from './runc-log.js';
+import { RunnerSpawnError, type ProcessRunner, type RunnerOutput } from './process-runner.js';
 import type { SpawnStdio } from './runc-stdio.js';
 
 /** One runtime process to run. */
@@ -120,71 +121,107 @@ function collect(stream: Readable | null, max: number): Promise<string> {
 
 const MAX_OUTPUT = 64 * 1024 * 1024;
 
+/** How one run of the runtime went, before it is judged. */
+interface Ran {
+  code: number | null;
+  sig: NodeJS.Signals | null;
+  error?: NodeJS.ErrnoException;
+  stdout: string;
+  stderr: string;
+}
+
 /**
  * Runs the runtime once; maps spawn failures, aborts and runtime errors to {@link RuncError}.
- * Uses child_process directly: a runtime call is a few milliseconds and a lifecycle is four
- * of them, so per-spawn overhead of a wrapper library shows up in every container start.
+ * Calls with plain stdio (no stdin, output captured or discarded, no extra fds) go through
+ * `runner` when given; the others are spawned here. Uses child_process, not a wrapper
+ * library: a runtime call is a few milliseconds and a lifecycle is four of them.
  */
-export async function invoke(binary: string, inv: Invocation, log: CallLog): Promise<InvocationResult> {
+export async function invoke(binary: string, inv: Invocation, log: CallLog, runner?: ProcessRunner): Promise<InvocationResult> {
   const argv = [binary, ...inv.globals, ...inv.args];
   const { signal } = inv;
   if (signal?.aborted) {
     throw new RuncError('ABORTED', `${basename(binary)} ${inv.verb}: aborted before start`, { argv, cause: signal.reason });
   }
-  const [in0, out1, err2] = inv.stdio ?? ['ignore', 'pipe', 'pipe'];
-  const stderrToLog = err2 === 'log' && log.owned;
+  const stderrToLog = inv.stdio?.[2] === 'log' && log.owned;
   try {
-    let child;
-    const errFd = stderrToLog ? openSync(log.path, 'a') : undefined;
-    try {
-      child = spawn(binary, argv.slice(1), { stdio: [in0, out1, errFd ?? (err2 === 'log' ? 'pipe' : err2), ...(inv.extraFds ?? [])] });
-    } catch (err) {
-      throw new RuncError('INVALID_ARGUMENT', `${basename(binary)} ${inv.verb}: cannot spawn: ${(err as Error).message}`, { argv, cause: err });
-    } finally {
-      if (errFd !== undefined) closeSync(errFd);
-    }
-    const exited = new Promise<{ code: number | null; sig: NodeJS.Signals | null; error?: NodeJS.ErrnoException }>((resolve) => {
-      child.once('error', (error) => resolve({ code: null, sig: null, error }));
-      child.once('exit', (code, sig) => resolve({ code, sig }));
-    });
-    const stdoutP = collect(child.stdout, MAX_OUTPUT);
-    const stderrP = collect(child.stderr, MAX_OUTPUT);
-    // crun hands its own stdio to the container: after killing the runtime our pipes would
-    // stay open as long as the container runs, so abort destroys them too.
-    const onAbort = (): void => {
-      child.kill('SIGKILL');
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const exit = await exited;
-    const [stdout, piped] = await Promise.all([stdoutP, stderrP]);
-    signal?.removeEventListener('abort', onAbort);
+    const ran = runner !== undefined && isPlain(inv) ? await runThrough(runner, argv, inv, log) : await spawnRuntime(argv, inv, log);
     if (signal?.aborted) {
-      throw new RuncError('ABORTED', `${basename(binary)} ${inv.verb}${inv.id ? ` ${inv.id}` : ''}: aborted`, { argv, stderr: piped, cause: signal.reason });
+      throw new RuncError('ABORTED', `${basename(binary)} ${inv.verb}${inv.id ? ` ${inv.id}` : ''}: aborted`, { argv, stderr: ran.stderr, cause: signal.reason });
     }
-    if (exit.error) {
-      const missing = exit.error.code === 'ENOENT' || exit.error.code === 'EACCES';
+    if (ran.error) {
+      const missing = ran.error.code === 'ENOENT' || ran.error.code === 'EACCES';
       throw new RuncError(
         missing ? 'BINARY_NOT_FOUND' : 'COMMAND_FAILED',
-        missing ? `runtime binary not found or not executable: ${binary}` : `cannot run ${binary}: ${exit.error.message}`,
-        { argv, cause: exit.error },
+        missing ? `runtime binary not found or not executable: ${binary}` : `cannot run ${binary}: ${ran.error.message}`,
+        { argv, cause: ran.error },
       );
     }
-    if (exit.code === 0) return { exitCode: 0, stdout, stderr: piped, argv };
+    if (ran.code === 0) return { exitCode: 0, stdout: ran.stdout, stderr: ran.stderr, argv };
     const logText = log.json || stderrToLog ? await readCallLog(log) : '';
-    const stderr = stderrToLog ? nonJsonLines(logText) : piped;
-    if (inv.exitCodeIsResult && exit.code !== null && lastRuntimeError(logText) === undefined) {
-      return { exitCode: exit.code, stdout, stderr, argv };
+    const stderr = stderrToLog ? nonJsonLines(logText) : ran.stderr;
+    if (inv.exitCodeIsResult && ran.code !== null && lastRuntimeError(logText) === undefined) {
+      return { exitCode: ran.code, stdout: ran.stdout, stderr, argv };
     }
     throw failure(binary, inv, argv, {
       stderr,
       logText,
-      ...(exit.code === null ? {} : { exitCode: exit.code }),
-      ...(exit.sig ? { exitSignal: exit.sig } : {}),
+      ...(ran.code === null ? {} : { exitCode: ran.code }),
+      ...(ran.sig ? { exitSignal: ran.sig } : {}),
     });
   } finally {
     // sync: see Runc's pid file handling
     if (log.owned) rmSync(log.path, { force: true });
   }
+}
+
+/** No stdin, no extra fds, output captured, discarded or logged: what the runner can run. */
+function isPlain(inv: Invocation): boolean {
+  const [in0, out1, err2] = inv.stdio ?? ['ignore', 'pipe', 'pipe'];
+  return in0 === 'ignore' && (out1 === 'ignore' || out1 === 'pipe') && (err2 === 'ignore' || err2 === 'pipe' || err2 === 'log') && !inv.extraFds?.length;
+}
+
+async function runThrough(runner: ProcessRunner, argv: string[], inv: Invocation, log: CallLog): Promise<Ran> {
+  const [, out1, err2] = inv.stdio ?? ['ignore', 'pipe', 'pipe'];
+  const stderr: RunnerOutput = err2 === 'log' ? (log.owned ? { append: log.path } : 'pipe') : err2 === 'pipe' ? 'pipe' : 'ignore';
+  try {
+    const r = await runner.run({ argv, stdout: out1 === 'pipe' ? 'pipe' : 'ignore', stderr, ...(inv.signal === undefined ? {} : { signal: inv.signal }) });
+    return { code: r.exitCode, sig: r.signal, stdout: r.stdout.subarray(0, MAX_OUTPUT).toString('utf8'), stderr: r.stderr.subarray(0, MAX_OUTPUT).toString('utf8') };
+  } catch (e) {
+    if (inv.signal?.aborted) return { code: null, sig: 'SIGKILL', stdout: '', stderr: '' };
+    const error = e instanceof RunnerSpawnError ? Object.assign(new Error(e.message), { code: e.code }) : (e as Error);
+    return { code: null, sig: null, error, stdout: '', stderr: '' };
+  }
+}
+
+async function spawnRuntime(argv: string[], inv: Invocation, log: CallLog): Promise<Ran> {
+  const [in0, out1, err2] = inv.stdio ?? ['ignore', 'pipe', 'pipe'];
+  const stderrToLog = err2 === 'log' && log.owned;
+  let child;
+  const errFd = stderrToLog ? openSync(log.path, 'a') : undefined;
+  try {
+    child = spawn(argv[0] as string, argv.slice(1), { stdio: [in0, out1, errFd ?? (err2 === 'log' ? 'pipe' : err2), ...(inv.extraFds ?? [])] });
+  } catch (err) {
+    throw new RuncError('INVALID_ARGUMENT', `${basename(argv[0] as string)} ${inv.verb}: cannot spawn: ${(err as Error).message}`, { argv, cause: err });
+  } finally {
+    if (errFd !== undefined) closeSync(errFd);
+  }
+  const exited = new Promise<{ code: number | null; sig: NodeJS.Signals | null; error?: NodeJS.ErrnoException }>((resolve) => {
+    child.once('error', (error) => resolve({ code: null, sig: null, error }));
+    child.once('exit', (code, sig) => resolve({ code, sig }));
+  });
+  const stdoutP = collect(child.stdout, MAX_OUTPUT);
+  const stderrP = collect(child.stderr, MAX_OUTPUT);
+  // crun hands its own stdio to the container: after killing the runtime our pipes would
+  // stay open as long as the container runs, so abort destroys them too.
+  const onAbort = (): void => {
+    child.kill('SIGKILL');
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+  };
+  const { signal } = inv;
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const exit = await exited;
+  const [stdout, stderr] = await Promise.all([stdoutP, stderrP]);
+  signal?.removeEventListener('abort', onAbort);
+  return { ...exit, stdout, stderr };
 }

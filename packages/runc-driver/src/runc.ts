@@ -9,6 +9,7 @@ import { checkId, flag, globalArgs, option, signalNumber, type KillSignal, type 
 import { RuncError, isRuncError, throwIfAborted } from './runc-error.js';
 import { streamEvents } from './runc-events.js';
 import { invoke, logOffset, type CallLog, type Invocation, type InvocationResult } from './runc-invoke.js';
+import { ProcessRunner } from './process-runner.js';
 import { parseEvent, parseList, parsePs, parseState, parseVersion } from './runc-parse.js';
 import { openStdio } from './runc-stdio.js';
 import type {
@@ -41,6 +42,8 @@ export class Runc {
   readonly binary: string;
   readonly #options: RuncOptions;
   readonly #scratch: ScratchDir;
+  /** Forks this instance's runtime calls (and conmon for {@link Conmon}); see {@link ProcessRunner}. */
+  readonly runner = new ProcessRunner();
   #closed = false;
   #oomLimits: Promise<{ current: number; canLower: boolean }> | undefined;
 
@@ -368,9 +371,10 @@ export class Runc {
     return join(bundle, 'config.json');
   }
 
-  /** Removes the private temp directory. Containers are not touched. */
+  /** Removes the private temp directory and ends the process runner. Containers are not touched. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.runner.close();
     await this.#scratch.close();
   }
 
@@ -407,7 +411,7 @@ export class Runc {
     const log = await this.#callLog();
     const globals = globalArgs({ ...this.#flags(), logFile: log.path, logFormat: log.json ? 'json' : 'text' });
     this.#options.logger?.debug('runtime call', { binary: this.binary, args: inv.args });
-    return invoke(this.binary, { ...inv, globals }, log);
+    return invoke(this.binary, { ...inv, globals }, log, this.runner);
   }
 
   async #checkBundle(bundle: string, verb: string): Promise<string> {

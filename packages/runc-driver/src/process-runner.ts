@@ -60,6 +60,9 @@ interface Runner {
   buffer: string;
 }
 
+/** dup3(2) numbers of the Linux system call tables the runner knows (elsewhere jobs are spawned). */
+const SYS_DUP3: Partial<Record<NodeJS.Architecture, number>> = { x64: 292, arm64: 24, riscv64: 24 };
+
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 
@@ -84,7 +87,7 @@ export class ProcessRunner {
 
   run(job: RunnerJob): Promise<RunnerResult> {
     if (job.signal?.aborted) return Promise.reject(job.signal.reason as Error);
-    if (this.#perlMissing) return runWithSpawn(job);
+    if (this.#perlMissing || SYS_DUP3[process.arch] === undefined) return runWithSpawn(job);
     const runner = this.#start();
     const id = String(++this.#next);
     const lineFds = (job.extraFds ?? []).filter((f) => f === 'line').length;
@@ -115,7 +118,7 @@ export class ProcessRunner {
 
   #start(): Runner {
     if (this.#runner !== undefined) return this.#runner;
-    const child = spawn(this.perl, ['-e', PROCESS_RUNNER_SCRIPT], { stdio: ['pipe', 'pipe', 'ignore'] }) as ChildProcessByStdio<Writable, Readable, null>;
+    const child = spawn(this.perl, ['-e', PROCESS_RUNNER_SCRIPT, String(SYS_DUP3[process.arch])], { stdio: ['pipe', 'pipe', 'ignore'] }) as ChildProcessByStdio<Writable, Readable, null>;
     const runner: Runner = { process: child, pending: new Map(), buffer: '' };
     this.#runner = runner;
     unrefRunner(runner);

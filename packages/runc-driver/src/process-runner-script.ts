@@ -8,7 +8,10 @@
  * the child then closed; each of those hex-encoded, or `-` for none (/dev/null for STDIN).
  * OUT and ERR: `n` (/dev/null), `p` (captured, at most 16 MiB kept) or `f<hex path>` (appended to
  * that file). FDS: `-`, or a comma list for fd 3, 4, ...: `l` captures the first line written
- * to it, `d<hex>` is a pipe holding those bytes.
+ * to it, `d<hex>` is a pipe holding those bytes, `h` a pipe that stays empty and open until fed
+ * (a program with such an fd dies with the runner, and is killed when the runner's stdin ends).
+ *
+ * `feed ID FD DATA`: writes DATA (hex, or `-`) to the job's held fd FD, then closes it.
  *
  * `kill ID SIGNUM`: signals the job's process and stops waiting for its output (a killed runtime
  * may have handed its stdio to a container that lives on).
@@ -21,7 +24,7 @@
 export const PROCESS_RUNNER_SCRIPT = String.raw`
 use strict;
 $| = 1;
-my ($SYS_dup3) = @ARGV;
+my ($SYS_dup3, $SYS_prctl) = @ARGV;
 my $MAX = 16 * 1024 * 1024;
 my ($F_DUPFD_CLOEXEC, $WNOHANG) = (1030, 1);
 my (%jobs, %by_pid, %readers, %writers);
@@ -33,6 +36,7 @@ sub hexs { length $_[0] ? unpack('H*', $_[0]) : '-' }
 sub finish {
   my ($j) = @_;
   return if !defined $j->{status} || $j->{open} > 0 || $j->{done}++;
+  close $_ for values %{$j->{held}};
   my $st = $j->{status};
   my ($code, $sig) = ($st & 127) == 0 ? ($st >> 8, 0) : (-1, $st & 127);
   my $lines = @{$j->{lines}} ? join(',', map { hexs($_ // '') } @{$j->{lines}}) : '-';
@@ -57,13 +61,13 @@ sub spawn_failed {
 sub start {
   my ($id, $argv, $env, $cwd, $stdin, $out, $err, $fds) = @_;
   my @argv = split /\0/, unhex($argv), -1;
-  my $j = { id => $id, out => '', err => '', lines => [], open => 0 };
+  my $j = { id => $id, out => '', err => '', lines => [], open => 0, held => {} };
   my (@child, @reads, @writes);
   my $data_pipe = sub {
-    my ($target, $data) = @_;
+    my ($target, $data, $held) = @_;
     pipe(my $r, my $w) or return 0;
     push @child, [$target, $r];
-    push @writes, [$w, $data];
+    push @writes, [$w, $data, $held ? $target : undef];
     1;
   };
   my $capture_pipe = sub {
@@ -83,6 +87,7 @@ sub start {
   my $n = 3;
   for my $f ($fds eq '-' ? () : split /,/, $fds) {
     if ($f eq 'l') { push @{$j->{lines}}, undef; $ok &&= $capture_pipe->($n, $#{$j->{lines}}) }
+    elsif ($f eq 'h') { $ok &&= $data_pipe->($n, '', 1) }
     else { $ok &&= $data_pipe->($n, unhex(substr($f, 1))) }
     $n++;
   }
@@ -107,6 +112,9 @@ sub start {
     }
     for my $m (@moves) { syscall($SYS_dup3, $m->[1], $m->[0], 0) == $m->[0] or $fail->('dup3') }
     if ($cwd ne '-') { chdir unhex($cwd) or $fail->('chdir ' . unhex($cwd)) }
+    # A program waiting for a held fd dies with the runner (PR_SET_PDEATHSIG, SIGKILL) rather than
+    # read an end of file it would take for its go-ahead.
+    if (grep { defined $_->[2] } @writes) { syscall($SYS_prctl, 1, 9, 0, 0, 0) == 0 or $fail->('prctl') }
     for my $kv (split /\0/, unhex($env)) { my ($k, $v) = split /=/, $kv, 2; $ENV{$k} = $v }
     exec { $argv[0] } @argv;
     $fail->("exec $argv[0]");
@@ -126,8 +134,17 @@ sub start {
   $by_pid{$pid} = $j;
   for my $r (@reads) { $readers{fileno $r->[0]} = { job => $j, fh => $r->[0], kind => $r->[1] }; $j->{open}++ }
   for my $w (@writes) {
-    if (length $w->[1]) { $writers{fileno $w->[0]} = { fh => $w->[0], data => $w->[1] } } else { close $w->[0] }
+    if (defined $w->[2]) { $j->{held}{$w->[2]} = $w->[0] }
+    elsif (length $w->[1]) { $writers{fileno $w->[0]} = { fh => $w->[0], data => $w->[1] } }
+    else { close $w->[0] }
   }
+}
+
+sub feed {
+  my ($id, $fd, $data) = @_;
+  my $j = $jobs{$id} or return;
+  my $fh = delete $j->{held}{$fd} or return;
+  if (length $data) { $writers{fileno $fh} = { fh => $fh, data => $data } } else { close $fh }
 }
 
 sub kill_job {
@@ -168,11 +185,16 @@ while ($reading || %jobs) {
     }
     if ($reading && vec($rout, 0, 1)) {
       my $k = sysread(STDIN, my $buf, 65536);
-      if (!$k) { $reading = 0 } else { $input .= $buf }
+      if (!$k) {
+        # the caller is gone: nobody will feed what waits
+        $reading = 0;
+        kill_job($_->{id}, 9) for grep { %{$_->{held}} } values %jobs;
+      } else { $input .= $buf }
       while ($input =~ s/\A([^\n]*)\n//) {
         my ($op, $id, @args) = split / /, $1, -1;
         if ($op eq 'run') { start($id, @args) }
         elsif ($op eq 'kill') { kill_job($id, $args[0]) }
+        elsif ($op eq 'feed') { feed($id, $args[0], unhex($args[1])) }
       }
     }
   }

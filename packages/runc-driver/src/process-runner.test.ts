@@ -51,6 +51,20 @@ describe.each([
     expect(r).toMatchObject({ exitCode: 0, lines: ['late go'] });
   });
 
+  it('holds a pipe open until its promise resolves; a rejection kills the program', async () => {
+    runner = make();
+    let open!: (data: string) => void;
+    let ended = false;
+    const job = runner.run({ argv: sh('read word <&3; echo "got $word"'), stdout: 'pipe', extraFds: [new Promise<string>((resolve) => (open = resolve))] });
+    void job.then(() => (ended = true));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(ended).toBe(false);
+    open('go\n');
+    expect(text((await job).stdout)).toBe('got go\n');
+    const refused = runner.run({ argv: sh('read word <&3; echo "got $word"'), stdout: 'pipe', extraFds: [Promise.reject(new Error('no'))] });
+    expect(await refused).toMatchObject({ signal: 'SIGKILL', stdout: Buffer.alloc(0) });
+  });
+
   it('reports a signal that ended the program', async () => {
     runner = make();
     expect(await runner.run({ argv: sh('kill -TERM $$') })).toMatchObject({ exitCode: null, signal: 'SIGTERM' });
@@ -99,6 +113,23 @@ describe('ProcessRunner process', () => {
     expect((await runner.run({ argv: ['echo', 'again'], stdout: 'pipe' })).stdout.toString()).toBe('again\n');
     expect(runner.pid).not.toBe(pid);
     runner.close();
+  });
+
+  it('a program waiting on a held pipe never goes on without its data: killed when the runner is closed or dies', async () => {
+    const runner = new ProcessRunner();
+    const waiting = runner.run({ argv: sh('read word <&3; echo "got $word"'), stdout: 'pipe', extraFds: [new Promise<string>(() => undefined)] });
+    await expect.poll(() => runner.pid).toBeGreaterThan(0);
+    runner.close();
+    expect(await waiting).toMatchObject({ signal: 'SIGKILL', stdout: Buffer.alloc(0) });
+
+    const marker = `runner-held-${process.pid}`;
+    const other = new ProcessRunner();
+    const parked = other.run({ argv: ['perl', '-e', 'my $x = <STDIN>; open(my $f, "<&=3"); my $y = <$f>; print "went on\n"', marker], extraFds: [new Promise<string>(() => undefined)] });
+    parked.catch(() => undefined);
+    await expect.poll(() => processesWith(marker).length).toBe(1);
+    process.kill(other.pid as number, 'SIGKILL');
+    await expect(parked).rejects.toThrow('the process runner exited');
+    await expect.poll(() => processesWith(marker).length).toBe(0);
   });
 
   it('close() ends the runner process', async () => {

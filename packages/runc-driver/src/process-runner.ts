@@ -20,12 +20,17 @@ export interface RunnerJob {
   stderr?: RunnerOutput;
   /**
    * Pipes on fd 3, 4, ...: `'line'` captures the first line the program (or a child it leaves
-   * behind) writes there; bytes are written to the pipe for it to read, then it is closed.
+   * behind) writes there; bytes are written to the pipe for it to read, then it is closed; a
+   * promise holds its pipe open and empty until it resolves (then its bytes are written and the
+   * pipe closed; a rejection kills the program instead).
    */
-  extraFds?: readonly ('line' | string | Buffer)[];
+  extraFds?: readonly ExtraFd[];
   /** Kills the program (SIGKILL) and stops waiting for its output. */
   signal?: AbortSignal;
 }
+
+/** One extra fd of a {@link RunnerJob}. */
+export type ExtraFd = 'line' | string | Buffer | Promise<string | Buffer>;
 
 /** How a job ended. */
 export interface RunnerResult {
@@ -60,8 +65,12 @@ interface Runner {
   buffer: string;
 }
 
-/** dup3(2) numbers of the Linux system call tables the runner knows (elsewhere jobs are spawned). */
-const SYS_DUP3: Partial<Record<NodeJS.Architecture, number>> = { x64: 292, arm64: 24, riscv64: 24 };
+/** dup3(2) and prctl(2) numbers of the Linux system call tables the runner knows (elsewhere jobs are spawned). */
+const SYSCALLS: Partial<Record<NodeJS.Architecture, { dup3: number; prctl: number }>> = {
+  x64: { dup3: 292, prctl: 157 },
+  arm64: { dup3: 24, prctl: 167 },
+  riscv64: { dup3: 24, prctl: 167 },
+};
 
 const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
@@ -87,7 +96,7 @@ export class ProcessRunner {
 
   run(job: RunnerJob): Promise<RunnerResult> {
     if (job.signal?.aborted) return Promise.reject(job.signal.reason as Error);
-    if (this.#perlMissing || SYS_DUP3[process.arch] === undefined) return runWithSpawn(job);
+    if (!this.holdsSafely) return runWithSpawn(job);
     const runner = this.#start();
     const id = String(++this.#next);
     const lineFds = (job.extraFds ?? []).filter((f) => f === 'line').length;
@@ -102,7 +111,22 @@ export class ProcessRunner {
       runner.pending.set(id, { job, resolve: settle(resolve), reject: settle(reject), lineFds });
       refRunner(runner);
       runner.process.stdin.write(`run ${id} ${request(job)}\n`);
+      job.extraFds?.forEach((fd, i) => {
+        if (!(fd instanceof Promise)) return;
+        fd.then(
+          (data) => runner.pending.has(id) && runner.process.stdin.write(`feed ${id} ${3 + i} ${hex(data)}\n`),
+          () => runner.pending.has(id) && onAbort(),
+        );
+      });
     });
+  }
+
+  /**
+   * True when jobs go through the Perl runner, where a program waiting on a held fd dies with
+   * the runner (through spawn, it would read an end of file once this process died).
+   */
+  get holdsSafely(): boolean {
+    return !this.#perlMissing && SYSCALLS[process.arch] !== undefined;
   }
 
   /** pid of the runner process while one runs. */
@@ -118,7 +142,7 @@ export class ProcessRunner {
 
   #start(): Runner {
     if (this.#runner !== undefined) return this.#runner;
-    const child = spawn(this.perl, ['-e', PROCESS_RUNNER_SCRIPT, String(SYS_DUP3[process.arch])], { stdio: ['pipe', 'pipe', 'ignore'] }) as ChildProcessByStdio<Writable, Readable, null>;
+    const child = spawn(this.perl, ['-e', PROCESS_RUNNER_SCRIPT, String(SYSCALLS[process.arch]?.dup3), String(SYSCALLS[process.arch]?.prctl)], { stdio: ['pipe', 'pipe', 'ignore'] }) as ChildProcessByStdio<Writable, Readable, null>;
     const runner: Runner = { process: child, pending: new Map(), buffer: '' };
     this.#runner = runner;
     unrefRunner(runner);
@@ -163,7 +187,7 @@ function output(target: RunnerOutput | undefined): string {
 
 function request(job: RunnerJob): string {
   const env = Object.entries(job.env ?? {}).map(([k, v]) => `${k}=${v}`);
-  const fds = job.extraFds?.length ? job.extraFds.map((f) => (f === 'line' ? 'l' : `d${hex(f)}`)).join(',') : '-';
+  const fds = job.extraFds?.length ? job.extraFds.map((f) => (f === 'line' ? 'l' : f instanceof Promise ? 'h' : `d${hex(f)}`)).join(',') : '-';
   return [
     hex(job.argv.join('\0')),
     env.length ? hex(env.join('\0')) : '-',
@@ -223,6 +247,11 @@ function runWithSpawn(job: RunnerJob): Promise<RunnerResult> {
     } finally {
       for (const fd of files) closeSync(fd);
     }
+    const onAbort = (): void => {
+      child.kill('SIGKILL');
+      for (const s of child.stdio) s?.destroy();
+    };
+    job.signal?.addEventListener('abort', onAbort, { once: true });
     const stdout = collectAll(child.stdout);
     const stderr = collectAll(child.stderr);
     child.stdin?.on('error', () => undefined);
@@ -232,13 +261,9 @@ function runWithSpawn(job: RunnerJob): Promise<RunnerResult> {
       const stream = child.stdio[3 + i] as Readable & Writable;
       stream.on('error', () => undefined);
       if (fd === 'line') lines.push(firstLine(stream));
+      else if (fd instanceof Promise) fd.then((data) => stream.end(data), onAbort);
       else stream.end(fd);
     });
-    const onAbort = (): void => {
-      child.kill('SIGKILL');
-      for (const s of child.stdio) s?.destroy();
-    };
-    job.signal?.addEventListener('abort', onAbort, { once: true });
     child.once('error', (e: NodeJS.ErrnoException) => {
       job.signal?.removeEventListener('abort', onAbort);
       reject(new RunnerSpawnError(`exec ${command}: ${e.message}`, e.code ?? 'UNKNOWN'));

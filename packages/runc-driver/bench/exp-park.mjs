@@ -55,7 +55,7 @@ try {
   const direct = async (id, extra = []) => {
     const persist = join(dir, id); await mkdir(persist);
     const t0 = performance.now();
-    await new Promise((res, rej) => { const c = spawn(process.env.RT ?? 'runc', ['--root', root, ...extra, 'create', '--bundle', bundle, '--pid-file', join(persist, 'pid'), id], { stdio: ['ignore', 'pipe', 'pipe'] }); c.stdout.resume(); c.stderr.resume(); c.once('exit', (code) => code === 0 ? res() : rej(new Error('runc ' + code))); });
+    await new Promise((res, rej) => { const c = spawn('runc', ['--root', root, ...extra, 'create', '--bundle', bundle, '--pid-file', join(persist, 'pid'), id], { stdio: ['ignore', 'pipe', 'pipe'] }); c.stdout.resume(); c.stderr.resume(); c.once('exit', (code) => code === 0 ? res() : rej(new Error('runc ' + code))); });
     const t2 = performance.now();
     await runc.start(id);
     await runc.kill(id, 'SIGKILL'); await sleep(30); await runc.delete(id, { force: true });

@@ -82,6 +82,14 @@ export interface ConmonContainer {
   controlFifo: string;
 }
 
+/** A conmon started ahead of its container's creation: see {@link Conmon.prepare}. */
+export interface PreparedConmon {
+  /** Lets conmon create the container; resolves or fails as {@link Conmon.create}. */
+  start(signal?: AbortSignal): Promise<ConmonContainer>;
+  /** Kills the parked conmon (nothing was created); a no-op once started. */
+  cancel(): Promise<void>;
+}
+
 /** A finished container under conmon. */
 export interface ConmonExit extends ExitStatus {
   /** True when the kernel OOM killer hit the container's memory cgroup (conmon's `oom` file). */
@@ -114,7 +122,51 @@ export class Conmon {
    * Creates the container under a new conmon (which runs `runtime create`). Resolves once the
    * runtime reported the container pid over the sync pipe; start it with `runc.start(id)`.
    */
-  async create(id: string, options: ConmonCreateOptions): Promise<ConmonContainer> {
+  create(id: string, options: ConmonCreateOptions): Promise<ConmonContainer> {
+    return this.#create(id, options, '0', () => true);
+  }
+
+  /**
+   * Starts conmon for a container now, but parked on its start pipe: it has loaded and read its
+   * options, and creates the container only when `start()` is called (which then resolves as
+   * {@link create} does). `cancel()` kills it before it did anything. A parked conmon dies with
+   * the process runner, so it never goes on by itself; where the runner cannot guarantee that
+   * (no perl), or when the parked conmon is known to be gone by the time `start()` is called,
+   * `start()` runs a fresh {@link create} (a death reported only after `start()` fails it).
+   */
+  prepare(id: string, options: Omit<ConmonCreateOptions, 'signal'>): PreparedConmon {
+    const fresh = (signal?: AbortSignal): Promise<ConmonContainer> => this.create(id, { ...options, ...(signal === undefined ? {} : { signal }) });
+    if (!this.runc.runner.holdsSafely) return { start: fresh, cancel: () => Promise.resolve() };
+    let go!: (data: string) => void;
+    const gate = new Promise<string>((resolve) => (go = resolve));
+    const parked = new AbortController();
+    let opened = false;
+    let gone = false;
+    const created = this.#create(id, { ...options, signal: parked.signal }, gate, () => opened);
+    void created.catch(() => undefined).finally(() => (gone = !opened));
+    return {
+      start: async (signal) => {
+        if (gone || opened) return fresh(signal);
+        if (signal?.aborted) throw new RuncError('ABORTED', `conmon create ${id}: aborted before start`, { cause: signal.reason });
+        opened = true;
+        const forward = (): void => parked.abort(signal?.reason);
+        signal?.addEventListener('abort', forward, { once: true });
+        go('0');
+        try {
+          return await created;
+        } finally {
+          signal?.removeEventListener('abort', forward);
+        }
+      },
+      cancel: async () => {
+        if (opened) return;
+        parked.abort(new Error(`conmon for ${id} cancelled before start`));
+        await created.catch(() => undefined);
+      },
+    };
+  }
+
+  async #create(id: string, options: ConmonCreateOptions, startPipe: string | Promise<string>, started: () => boolean): Promise<ConmonContainer> {
     checkId(id, 'conmon create');
     const { signal } = options;
     if (signal?.aborted) throw new RuncError('ABORTED', `conmon create ${id}: aborted before start`, { cause: signal.reason });
@@ -168,12 +220,13 @@ export class Conmon {
           env: { _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },
           cwd: persistDir,
           stderr: 'pipe',
-          extraFds: ['line', '0'],
+          extraFds: ['line', startPipe],
           ...(signal === undefined ? {} : { signal }),
         })
         .catch((error: unknown) => error as Error);
       if (signal?.aborted) {
-        await this.#cleanupAborted(id, conmonPidFile);
+        // a conmon killed while parked never ran the runtime
+        if (started()) await this.#cleanupAborted(id, conmonPidFile);
         throw new RuncError('ABORTED', `conmon create ${id}: aborted`, { argv, cause: signal.reason });
       }
       if (ran instanceof Error) {

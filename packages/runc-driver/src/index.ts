@@ -33,7 +33,7 @@ export type {
   RuntimeVersion,
 } from './runc-types.js';
 export { Conmon } from './conmon.js';
-export type { ConmonOptions, ConmonCreateOptions, ConmonContainer, ConmonExit } from './conmon.js';
+export type { ConmonOptions, ConmonCreateOptions, ConmonContainer, ConmonExit, PreparedConmon } from './conmon.js';
 export { execSync, EXEC_SYNC_MAX_OUTPUT } from './exec-sync.js';
 export type { ExecSyncOptions, ExecSyncResult } from './exec-sync.js';
 export { readExitFile } from './exit-file.js';

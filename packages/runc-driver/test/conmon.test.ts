@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -7,6 +7,15 @@ import { Conmon, criLogMessages, isRuncError, parseCriLog, type Runc } from '../
 import { cleanupRuntime, createBundle, createRuntime, createTestBed, waitFor, type RuntimeName, type TestBed } from './fixtures.js';
 
 const PATH_ENV = ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'];
+
+/** pids of the processes whose command line holds `text`. */
+function processesWith(text: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-f', '--', text], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
 
 describe('Conmon', () => {
   let bed: TestBed;
@@ -111,6 +120,45 @@ describe('Conmon', () => {
     const id3 = bed.id('nocon');
     const err = await missing.create(id3, { bundle: await createBundle(bed, id3, { args: ['true'] }), logPath: join(bed.dir, `${id3}.log`) }).catch((e: unknown) => e);
     expect(isRuncError(err, 'BINARY_NOT_FOUND')).toBe(true);
+  });
+
+  it('prepare() parks conmon before it does anything; start() creates the container, cancel() leaves nothing', async () => {
+    await setup();
+    const conmonsOf = (id: string): string[] => processesWith(`--cid ${id} `);
+    const id = bed.id('parked');
+    const bundle = await createBundle(bed, id, { args: ['sh', '-c', 'echo parked; exit 4'] });
+    const logPath = join(bed.dir, `${id}.log`);
+    const prepared = conmon.prepare(id, { bundle, logPath });
+    await waitFor(() => conmonsOf(id).length === 1 || undefined, 10_000, 'a parked conmon');
+    expect(await runc.list()).toEqual([]);
+    const watcher = conmon.watch();
+    await watcher.start();
+    const container = await prepared.start();
+    expect((await runc.state(id)).status).toBe('created');
+    await runc.start(id);
+    expect((await watcher.wait(id)).exitCode).toBe(4);
+    expect(criLogMessages(parseCriLog(await readFile(logPath, 'utf8')), 'stdout')).toEqual(['parked']);
+    expect(container.conmonPid).toBeGreaterThan(1);
+    await runc.delete(id);
+
+    const id2 = bed.id('cancelled');
+    const cancelled = conmon.prepare(id2, { bundle: await createBundle(bed, id2, { args: ['true'] }), logPath: join(bed.dir, `${id2}.log`) });
+    await waitFor(() => conmonsOf(id2).length === 1 || undefined, 10_000, 'a parked conmon');
+    await cancelled.cancel();
+    expect(conmonsOf(id2)).toEqual([]);
+    expect(await runc.list()).toEqual([]);
+    expect(await conmon.exitStatus(id2)).toBeUndefined();
+
+    // a parked conmon that is gone by start() is replaced by a fresh one
+    const id3 = bed.id('replaced');
+    const replaced = conmon.prepare(id3, { bundle: await createBundle(bed, id3, { args: ['true'] }), logPath: join(bed.dir, `${id3}.log`) });
+    await waitFor(() => conmonsOf(id3).length === 1 || undefined, 10_000, 'a parked conmon');
+    for (const pid of conmonsOf(id3)) process.kill(Number(pid), 'SIGKILL');
+    await waitFor(() => conmonsOf(id3).length === 0 || undefined, 10_000, 'the parked conmon gone');
+    await new Promise((r) => setTimeout(r, 200)); // the runner's report of its death arrives
+    expect((await replaced.start()).pid).toBeGreaterThan(1);
+    expect((await runc.state(id3)).status).toBe('created');
+    await runc.delete(id3, { force: true });
   });
 
   it('keeps the container when the process that started it is SIGKILLed', async () => {

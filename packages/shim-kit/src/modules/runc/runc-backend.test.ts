@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFile, rename, stat } from 'node:fs/promises';
 import { release } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +47,15 @@ async function run(args: string[], options: { start?: boolean; oomScoreAdj?: num
   made.push(id);
   if (options.start ?? true) await backend.startContainer(id);
   return { id, logPath };
+}
+
+/** pids of the conmon processes of container `id`. */
+function conmonsOf(id: string): string[] {
+  try {
+    return execFileSync('pgrep', ['-f', '--', `conmon .*--cid ${id} `], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
 }
 
 const exitOf = async (id: string): Promise<ContainerExit> => {
@@ -153,10 +163,13 @@ describe('RuncConmonBackend containers', () => {
     await setUp();
     const stopped = await run(['sleep', '3600'], { start: false });
     const removed = await run(['sleep', '3600'], { start: false });
+    // each has a conmon parked for its start, which stop and remove end
+    await vi.waitFor(() => expect([conmonsOf(stopped.id), conmonsOf(removed.id)].map((p) => p.length)).toEqual([1, 1]), { timeout: 10_000, interval: 20 });
     await backend.stopContainer(stopped.id, { timeoutSeconds: 0 });
     expect((await backend.containerState(stopped.id)).status).toBe('exited');
     await backend.removeContainer(removed.id);
     await expect(backend.containerState(removed.id)).rejects.toSatisfy((e: unknown) => isShimError(e, 'NotFound'));
+    expect([...conmonsOf(stopped.id), ...conmonsOf(removed.id)]).toEqual([]);
     const id = bed.id('ctr');
     const cancelled = await backend
       .createContainer({ id, sandboxId: sandbox.id, spec: bed.spec(id, sandbox, ['sleep', '3600']), rootfs: bed.rootfs, logPath: '', signal: AbortSignal.abort() })
@@ -229,7 +242,9 @@ describe('RuncConmonBackend containers', () => {
     const running = await run(['sleep', '3600']);
     const quitter = await run(['sh', '-c', 'sleep 0.5; echo bye; exit 5']);
     const pending = await run(['sh', '-c', 'echo late start'], { start: false });
+    await vi.waitFor(() => expect(conmonsOf(pending.id)).toHaveLength(1), { timeout: 10_000, interval: 20 });
     await backend.close();
+    expect(conmonsOf(pending.id)).toEqual([]); // its parked conmon ends with the backend
     // the quitter exits while no backend watches
     await vi.waitFor(() => stat(join(backend.layout.exitDir, quitter.id)), { timeout: 10_000, interval: 50 });
     backend = bed.backend();

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { access, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Conmon, Runc, isRuncError, readCgroupStats, type ExitWatcher } from '@shimkit/runc-driver';
+import { Conmon, Runc, isRuncError, readCgroupStats, type ExitWatcher, type PreparedConmon } from '@shimkit/runc-driver';
 import type { PodSandboxConfig } from '@shimkit/cri-types';
 import type { Resources } from '@shimkit/oci-spec';
 import { hasCapSysResource, ownOomScoreAdj } from '../../cri/oom-score.js';
@@ -89,6 +89,8 @@ interface LiveContainer {
   exec?: ExecTemplate;
   /** conmon is creating it in the runtime (StartContainer). */
   launching?: Promise<void> | undefined;
+  /** conmon started at CreateContainer, waiting for StartContainer (see {@link Conmon.prepare}). */
+  parked?: PreparedConmon | undefined;
   /** The newest write of `meta` to disk (never rejects). */
   saving?: Promise<void> | undefined;
 }
@@ -218,7 +220,8 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
       const meta: ContainerMeta = { id, sandboxId, handler, logPath: options.logPath, launch, createdAt: new Date().toISOString() };
       if (signal?.aborted) throw new ShimError('Cancelled', `creating container ${id}: cancelled`, { cause: signal.reason });
       writeFirstMeta(dir, meta);
-      this.#containers.set(id, { meta, dir, exec: execTemplate(spec) });
+      // conmon loads while the caller goes on, so StartContainer does not wait for it
+      this.#containers.set(id, { meta, dir, exec: execTemplate(spec), parked: runtime.conmon.prepare(id, { bundle: dir, ...launch }) });
     } catch (e) {
       if (wroteBundle) await removeBundle(dir).catch(() => undefined);
       throw e;
@@ -258,6 +261,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     if (await this.#exitOf(c)) return;
     if (c.meta.pid === undefined) {
       // nothing runs yet: it ends as a container killed before it started would
+      await this.#unpark(c);
       await c.launching?.catch(() => undefined);
       if (c.meta.pid === undefined) return void this.#record(c, { exitCode: 137, exitedAt: new Date(), oomKilled: false });
     }
@@ -288,6 +292,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     const c = this.#containers.get(id);
     if (c === undefined) return;
     const { runc, conmon } = this.#runtime(c.meta.handler);
+    await this.#unpark(c);
     try {
       await runc.delete(id, { force: true, ...options });
     } catch (e) {
@@ -442,6 +447,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     await this.#ready.catch(() => undefined);
     this.#listeners.clear();
     this.#sandboxes.close();
+    await Promise.all([...this.#containers.values()].map((c) => this.#unpark(c)));
     await Promise.all([...this.#containers.values()].map((c) => c.saving));
     await this.#watcher.close();
     for (const r of this.#runtimes.values()) {
@@ -561,8 +567,10 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     const runtime = this.#runtime(c.meta.handler);
     const launch = c.meta.launch;
     if (launch === undefined) throw new ShimError('Internal', `container ${id}: its meta file says nothing of how to start conmon`);
+    const parked = c.parked;
+    c.parked = undefined;
     try {
-      const created = await runtime.conmon.create(id, { bundle: c.dir, ...launch, ...(signal === undefined ? {} : { signal }) });
+      const created = parked !== undefined ? await parked.start(signal) : await runtime.conmon.create(id, { bundle: c.dir, ...launch, ...(signal === undefined ? {} : { signal }) });
       c.meta = { ...c.meta, pid: created.pid, conmonPid: created.conmonPid };
       // written while runc starts the container
       this.#saveMeta(c);
@@ -571,6 +579,13 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
       if (!isRuncError(e, 'ALREADY_EXISTS')) await runtime.runc.delete(id, { force: true }).catch(() => undefined);
       throw toShimError(e, `creating container ${id} in the runtime`);
     }
+  }
+
+  /** Kills the conmon parked for a container that will not start. */
+  async #unpark(c: LiveContainer): Promise<void> {
+    const parked = c.parked;
+    c.parked = undefined;
+    await parked?.cancel();
   }
 
   #tell(listener: (exit: ContainerExit) => void, exit: ContainerExit): void {

@@ -70,6 +70,7 @@ const SCHEMA = object({
     conmon: str,
     systemdCgroup: bool,
     shmSizeBytes: count,
+    prestartConmon: bool,
     pauseImage: str,
     state: str,
     handlers: mapOf(withRequired(object({ binary: str, root: str }), ['binary'])),

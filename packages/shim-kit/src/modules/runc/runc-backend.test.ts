@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { hasCapSysResource, ownOomScoreAdj } from '../../cri/oom-score.js';
 import { isShimError } from '../../errors.js';
 import type { ContainerExit, SandboxInfo } from '../../interfaces/runtime-backend.js';
-import type { RuncConmonBackend } from './runc-backend.js';
+import type { RuncConmonBackend, RuncConmonBackendOptions } from './runc-backend.js';
 import { createRuncTestBed, logLines, type RuncTestBed } from './runc-test-bed.test-helper.js';
 
 let bed: RuncTestBed;
@@ -29,8 +29,8 @@ afterEach(async () => {
   expect(await bed.leftovers()).toEqual({ containers: [], conmons: [], mounts: [] });
 });
 
-async function setUp(): Promise<void> {
-  backend = bed.backend();
+async function setUp(options: Partial<RuncConmonBackendOptions> = {}): Promise<void> {
+  backend = bed.backend(options);
   exits = [];
   backend.onExit((e) => exits.push(e));
   const id = bed.id('sb');
@@ -159,8 +159,8 @@ describe('RuncConmonBackend containers', () => {
     expect(await readFile(join('/sys/fs/cgroup/memory', cgroup, 'memory.limit_in_bytes'), 'utf8')).toBe(`${64 * 1024 * 1024}\n`);
   });
 
-  it('stops and removes containers that were created but never started; a cancelled create leaves nothing', async () => {
-    await setUp();
+  it('stops and removes containers that were created but never started (their conmons prestarted); a cancelled create leaves nothing', async () => {
+    await setUp({ prestartConmon: true });
     const stopped = await run(['sleep', '3600'], { start: false });
     const removed = await run(['sleep', '3600'], { start: false });
     // each has a conmon parked for its start, which stop and remove end
@@ -238,7 +238,7 @@ describe('RuncConmonBackend containers', () => {
   });
 
   it('survives a restart: a new instance finds running and meanwhile-exited containers, their codes and complete logs', async () => {
-    await setUp();
+    await setUp({ prestartConmon: true });
     const running = await run(['sleep', '3600']);
     const quitter = await run(['sh', '-c', 'sleep 0.5; echo bye; exit 5']);
     const pending = await run(['sh', '-c', 'echo late start'], { start: false });

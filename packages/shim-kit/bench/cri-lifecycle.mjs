@@ -11,10 +11,11 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { connect } from '@shimkit/cri-types';
+import { NamespaceMode, SecurityProfile_ProfileType, connect } from '@shimkit/cri-types';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '@shimkit/oci-spec';
 import { isClean, leftovers, startContainerd, startRegistry } from '@shimkit/test-bed';
 import { pushTestImages } from '@shimkit/test-images';
-import { clean, forceCleanShim, processesNaming, rssKiB, sh, shimLeftovers } from './host.mjs';
+import { clean, forceCleanShim, processes, processesNaming, rssKiB, sh, shimLeftovers } from './host.mjs';
 import { RuncReference } from './runc-reference.mjs';
 import { profileRpcs } from './profile.mjs';
 import { median, ms, p90, table } from './stats.mjs';
@@ -126,18 +127,36 @@ async function stopShim() {
   }
 }
 
+// What kubelet sends for a pod that sets no security context: its own namespaces per container
+// except network and IPC, /proc masked and read-only as kubelet's default proc mount, no seccomp.
+// (Left to a runtime's defaults, containerd 1.6 shares the pod's PID namespace and masks nothing.)
+const KUBELET_NAMESPACES = { network: NamespaceMode.POD, pid: NamespaceMode.CONTAINER, ipc: NamespaceMode.POD };
+
 function podConfig(rt, name) {
   const uid = `${name}-${pid}-${randomBytes(3).toString('hex')}`;
   return {
     metadata: { name, namespace: 'bench', uid, attempt: 0 },
     hostname: name,
     logDirectory: join(dir, 'logs', rt.name, uid),
-    linux: { cgroupParent: rt.cgroupParent },
+    linux: { cgroupParent: rt.cgroupParent, securityContext: { namespaceOptions: KUBELET_NAMESPACES } },
   };
 }
 
 function containerConfig(image) {
-  return { metadata: { name: 'c', attempt: 0 }, image: { image }, command: ['sh', '-c', CONTAINER_SCRIPT], logPath: 'c.log' };
+  return {
+    metadata: { name: 'c', attempt: 0 },
+    image: { image },
+    command: ['sh', '-c', CONTAINER_SCRIPT],
+    logPath: 'c.log',
+    linux: {
+      securityContext: {
+        namespaceOptions: KUBELET_NAMESPACES,
+        maskedPaths: [...DEFAULT_MASKED_PATHS],
+        readonlyPaths: [...DEFAULT_READONLY_PATHS],
+        seccomp: { profileType: SecurityProfile_ProfileType.Unconfined },
+      },
+    },
+  };
 }
 
 async function timed(rt, rpc, fn) {
@@ -202,11 +221,20 @@ async function inBatches(items, deadline, fn) {
 }
 
 /** RSS of the runtime's daemon and of its per-pod helpers (conmon / containerd-shim). */
+/**
+ * RSS of the daemon with its own helper children (shimkit's Perl process runner and mount
+ * helpers), and of the per-pod monitors (conmon / containerd-shim).
+ */
 async function rssOf(rt) {
-  const helpers = (await processesNaming(rt.helperMarker)).filter((p) => rt.helperName.test(p.cmdline.split(' ')[0] ?? '') && p.pid !== rt.pid);
+  const all = await processesNaming(rt.helperMarker);
+  const isMonitor = (p) => rt.helperName.test(p.cmdline.split(' ')[0] ?? '');
+  const helpers = all.filter((p) => isMonitor(p) && p.pid !== rt.pid);
   let helperKiB = 0;
   for (const p of helpers) helperKiB += await rssKiB(p.pid);
-  return { daemonKiB: await rssKiB(rt.pid), helpers: helpers.length, helperKiB };
+  let daemonKiB = await rssKiB(rt.pid);
+  const own = (await processes()).filter((p) => p.ppid === rt.pid && !isMonitor(p));
+  for (const p of own) daemonKiB += await rssKiB(p.pid);
+  return { daemonKiB, daemonProcs: 1 + own.length, helpers: helpers.length, helperKiB };
 }
 
 /** PODS pods on each runtime at once, then List* alternating between them, RSS, teardown. */
@@ -381,7 +409,8 @@ if (runtimes.length === 2 && runtimes[0].samples.RunPodSandbox?.length) {
   const mib = (k) => (k / 1024).toFixed(1);
   const rssRows = [['RSS (MiB)', 'shimkit', 'containerd']];
   for (const [label, key] of [['daemon idle (after warm-up)', 'idle'], [`daemon idle (after ${N} lifecycles)`, 'idleAfter'], [`daemon with ${PODS} pods`, 'loaded']]) {
-    rssRows.push([label, shim.rss[key] ? mib(shim.rss[key].daemonKiB) : '-', ctrd.rss[key] ? mib(ctrd.rss[key].daemonKiB) : '-']);
+    const daemon = (rt) => (rt.rss[key] ? `${mib(rt.rss[key].daemonKiB)}${rt.rss[key].daemonProcs > 1 ? ` (${rt.rss[key].daemonProcs} procs)` : ''}` : '-');
+    rssRows.push([label, daemon(shim), daemon(ctrd)]);
   }
   const helpers = (rt) => (rt.rss.loaded ? `${mib(rt.rss.loaded.helperKiB)} (${rt.rss.loaded.helpers} procs)` : '-');
   rssRows.push([`per-pod monitors with ${PODS} pods (conmon / containerd-shim)`, helpers(shim), helpers(ctrd)]);

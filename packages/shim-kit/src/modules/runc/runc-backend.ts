@@ -97,6 +97,8 @@ interface LiveContainer {
   launching?: Promise<void> | undefined;
   /** conmon started at CreateContainer, waiting for StartContainer (see {@link Conmon.prepare}). */
   parked?: PreparedConmon | undefined;
+  /** Created by this instance and never launched: no conmon ever ran for it, so no exit file can exist. */
+  unlaunched?: boolean;
   /** The newest write of `meta` to disk (never rejects). */
   saving?: Promise<void> | undefined;
 }
@@ -227,7 +229,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
       if (signal?.aborted) throw new ShimError('Cancelled', `creating container ${id}: cancelled`, { cause: signal.reason });
       writeFirstMeta(dir, meta);
       const parked = this.#options.prestartConmon ? runtime.conmon.prepare(id, { bundle: dir, ...launch }) : undefined;
-      this.#containers.set(id, { meta, dir, exec: execTemplate(spec), parked });
+      this.#containers.set(id, { meta, dir, exec: execTemplate(spec), parked, unlaunched: true });
     } catch (e) {
       if (wroteBundle) await removeBundle(dir).catch(() => undefined);
       throw e;
@@ -536,7 +538,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
 
   async #exitOf(c: LiveContainer): Promise<ContainerExit | undefined> {
     const seen = this.#exits.get(c.meta.id);
-    if (seen) return seen;
+    if (seen || c.unlaunched) return seen;
     const status = await this.#runtime(c.meta.handler).conmon.exitStatus(c.meta.id, { persistDir: join(c.dir, 'conmon') });
     return status === undefined ? undefined : { id: c.meta.id, ...status };
   }
@@ -575,6 +577,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     if (launch === undefined) throw new ShimError('Internal', `container ${id}: its meta file says nothing of how to start conmon`);
     const parked = c.parked;
     c.parked = undefined;
+    c.unlaunched = false;
     try {
       const created = parked !== undefined ? await parked.start(signal) : await runtime.conmon.create(id, { bundle: c.dir, ...launch, ...(signal === undefined ? {} : { signal }) });
       c.meta = { ...c.meta, pid: created.pid, conmonPid: created.conmonPid };

@@ -1,5 +1,6 @@
 import { CniError } from './cni-error.js';
 import { findPlugin } from './find-plugin.js';
+import type { ProcessRunner } from '@shimkit/runc-driver';
 import { runCommand } from './run-command.js';
 
 /** A CNI command. */
@@ -22,6 +23,8 @@ export interface ExecPluginOptions {
   signal?: AbortSignal;
   /** SIGKILL the plugin after this long. */
   timeoutMs?: number;
+  /** Forks the plugin (see {@link runCommand}). */
+  runner?: ProcessRunner;
 }
 
 /**
@@ -53,6 +56,7 @@ export async function execPlugin(
       env,
       ...(invocation.signal === undefined ? {} : { signal: invocation.signal }),
       ...(invocation.timeoutMs === undefined ? {} : { timeoutMs: invocation.timeoutMs }),
+      ...(invocation.runner === undefined ? {} : { runner: invocation.runner }),
     });
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;

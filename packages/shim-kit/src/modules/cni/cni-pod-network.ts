@@ -1,5 +1,6 @@
 import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ProcessRunner } from '@shimkit/runc-driver';
 import { ShimError } from '../../errors.js';
 import type { Logger } from '../../interfaces/logger.js';
 import type { OperationOptions } from '../../interfaces/operation-options.js';
@@ -59,6 +60,7 @@ export class CniPodNetwork implements PodNetwork {
   readonly #logger: Logger;
   readonly #timeoutMs: number;
   readonly #lock = new KeyedLock();
+  readonly #runner = new ProcessRunner();
   #closed = false;
 
   constructor(options: CniPodNetworkOptions) {
@@ -100,7 +102,7 @@ export class CniPodNetwork implements PodNetwork {
       if ((await this.#cache.read(id)) !== undefined) throw new ShimError('AlreadyExists', `pod ${id} is already attached to the CNI network`);
       const netnsPath = this.netnsPathOf(id);
       await mkdir(this.netnsDir, { recursive: true, mode: 0o711 });
-      await createNetns(netnsPath, request.signal === undefined ? {} : { signal: request.signal });
+      await createNetns(netnsPath, { runner: this.#runner, ...(request.signal === undefined ? {} : { signal: request.signal }) });
       const call = this.#call(list, request, netnsPath);
       try {
         // Loopback is a network of its own (as in containerd), so it comes up alongside the pod network.
@@ -161,7 +163,7 @@ export class CniPodNetwork implements PodNetwork {
       } catch (e) {
         delError = e;
       }
-      await removeNetns(netnsPath);
+      await removeNetns(netnsPath, { runner: this.#runner });
       if (delError !== undefined) {
         this.#logger.warn('CNI DEL failed; the namespace is removed, DEL will be retried', { sandboxId: id, error: String(delError) });
         throw delError;
@@ -198,6 +200,7 @@ export class CniPodNetwork implements PodNetwork {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#lock.idle();
+    this.#runner.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -218,6 +221,7 @@ export class CniPodNetwork implements PodNetwork {
       binDirs: this.binDirs,
       capabilityArgs: capabilityArgs(request.portMappings),
       timeoutMs: this.#timeoutMs,
+      runner: this.#runner,
       ...(request.signal === undefined ? {} : { signal: request.signal }),
     };
   }
@@ -232,7 +236,7 @@ export class CniPodNetwork implements PodNetwork {
     await delNetworkList(rest).catch((e: unknown) => {
       this.#logger.warn('CNI DEL after a failed ADD failed', { sandboxId: call.containerId, error: String(e) });
     });
-    await removeNetns(call.netns).catch((e: unknown) => {
+    await removeNetns(call.netns, { runner: this.#runner }).catch((e: unknown) => {
       this.#logger.warn('removing the network namespace after a failed ADD failed', { sandboxId: call.containerId, error: String(e) });
     });
   }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type { ProcessRunner } from '@shimkit/runc-driver';
 
 /** What {@link runCommand} returns: the exit status and the captured output. */
 export interface CommandResult {
@@ -19,6 +20,8 @@ export interface RunCommandOptions {
   timeoutMs?: number;
   /** Bytes kept per stream (default 1 MiB); the rest is dropped. */
   maxOutputBytes?: number;
+  /** Forks the program (no fork of this process; see runc-driver's ProcessRunner). */
+  runner?: ProcessRunner;
 }
 
 /**
@@ -27,6 +30,7 @@ export interface RunCommandOptions {
  */
 export function runCommand(file: string, args: readonly string[], options: RunCommandOptions = {}): Promise<CommandResult> {
   const max = options.maxOutputBytes ?? 1024 * 1024;
+  if (options.runner !== undefined) return runThrough(options.runner, [file, ...args], options, max);
   return new Promise((resolve, reject) => {
     options.signal?.throwIfAborted();
     const child = spawn(file, args, {
@@ -61,4 +65,16 @@ export function runCommand(file: string, args: readonly string[], options: RunCo
     });
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** {@link runCommand} through a process runner: the same results, timeouts and abort errors. */
+async function runThrough(runner: ProcessRunner, argv: string[], options: RunCommandOptions, max: number): Promise<CommandResult> {
+  const caller = options.signal;
+  caller?.throwIfAborted();
+  const timeout = AbortSignal.timeout(options.timeoutMs ?? 60_000);
+  const env = Object.fromEntries(Object.entries(options.env ?? process.env).filter((e): e is [string, string] => e[1] !== undefined));
+  const r = await runner.run({ argv, env, stdin: options.input ?? '', stdout: 'pipe', stderr: 'pipe', signal: caller === undefined ? timeout : AbortSignal.any([caller, timeout]) });
+  // as child_process does when its `signal` aborts
+  if (caller?.aborted) throw Object.assign(new Error('The operation was aborted', { cause: caller.reason as unknown }), { name: 'AbortError', code: 'ABORT_ERR' });
+  return { code: r.exitCode, signal: r.signal, stdout: r.stdout.subarray(0, max).toString('utf8'), stderr: r.stderr.subarray(0, max).toString('utf8') };
 }

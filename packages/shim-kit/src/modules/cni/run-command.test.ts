@@ -1,0 +1,34 @@
+import { ProcessRunner } from '@shimkit/runc-driver';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCommand } from './run-command.js';
+
+const runner = new ProcessRunner();
+afterAll(() => runner.close());
+
+// The same results whether Node spawns the program or the process runner does.
+describe.each([
+  ['spawned', {}],
+  ['through the process runner', { runner }],
+])('runCommand, %s', (_how, via) => {
+  it('returns the exit code and output, with stdin and the environment given', async () => {
+    const r = await runCommand('sh', ['-c', 'cat; echo "$CNI_COMMAND" >&2; exit 2'], { ...via, input: '{"cniVersion":"1.0.0"}', env: { ...process.env, CNI_COMMAND: 'ADD' } });
+    expect(r).toEqual({ code: 2, signal: null, stdout: '{"cniVersion":"1.0.0"}', stderr: 'ADD\n' });
+  });
+
+  it('keeps maxOutputBytes of each stream', async () => {
+    const r = await runCommand('sh', ['-c', 'printf 0123456789; printf abcdef >&2'], { ...via, maxOutputBytes: 4 });
+    expect([r.stdout, r.stderr]).toEqual(['0123', 'abcd']);
+  });
+
+  it('SIGKILLs a program past its timeout, and rejects with an AbortError when the caller aborts', async () => {
+    expect(await runCommand('sleep', ['5'], { ...via, timeoutMs: 100 })).toMatchObject({ code: null, signal: 'SIGKILL' });
+    const controller = new AbortController();
+    const running = runCommand('sleep', ['5'], { ...via, signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('pod removed')), 50);
+    await expect(running).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('rejects when the program cannot be started', async () => {
+    await expect(runCommand('/nonexistent/cni-plugin', [], via)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});

@@ -33,6 +33,26 @@ export async function writeFileAtomic(path: string, data: string, options: { syn
   if (options.syncDir) await syncDir(dir);
 }
 
+/**
+ * Creates a file that must not exist yet and makes it durable: its data and its directory entry
+ * are fsynced at once (one journal commit where {@link writeFileAtomic}'s rename needs a second).
+ * A crash before it resolves can leave a torn file, which readers must set aside as they would
+ * any unreadable one; the write itself was never acknowledged. Fails with EEXIST when the file
+ * is there.
+ */
+export async function writeNewFile(path: string, data: string): Promise<void> {
+  const file = await open(path, 'wx', 0o600);
+  try {
+    await file.writeFile(data, 'utf8');
+    await Promise.all([file.sync(), syncDir(dirname(path))]);
+  } catch (e) {
+    await file.close();
+    await unlink(path).catch(() => undefined);
+    throw e;
+  }
+  await file.close();
+}
+
 /** fsyncs a directory so a rename or unlink in it survives a crash. */
 export async function syncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r');

@@ -44,6 +44,16 @@ describe('DiskRecordStore', () => {
     expect(warnings.join('\n')).toMatch(/does not match the file name/);
   });
 
+  it('a new record replaces a file an earlier record of that id left behind', async () => {
+    await writeFile(join(dir, 'again.json'), 'left over');
+    const store = new DiskSandboxStore(dir);
+    await store.add(sampleSandbox('again', 'fresh'));
+    expect(await readdir(dir)).toEqual(['again.json']);
+    const reread = new DiskSandboxStore(dir);
+    await reread.load();
+    expect(reread.list().map((r) => r.name)).toEqual(['fresh']);
+  });
+
   it('refuses an id that cannot name a file, and keeps nothing of the failed add', async () => {
     const store = new DiskSandboxStore(dir);
     await store.load();

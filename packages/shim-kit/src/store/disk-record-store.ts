@@ -5,7 +5,7 @@ import type { Logger } from '../interfaces/logger.js';
 import type { OperationOptions } from '../interfaces/operation-options.js';
 import type { StoredRecord } from '../interfaces/record-store.js';
 import { NoopLogger } from '../runtime/noop-logger.js';
-import { TEMP_PREFIX, syncDir, writeFileAtomic } from './atomic-write.js';
+import { TEMP_PREFIX, syncDir, writeFileAtomic, writeNewFile } from './atomic-write.js';
 import { decodeJson, encodeJson } from './json-codec.js';
 import { MemoryRecordStore } from './memory-record-store.js';
 
@@ -23,11 +23,12 @@ export interface DiskRecordStoreOptions {
 }
 
 /**
- * Records in memory, each also written to `<dir>/<id>.json` atomically (temp file, fsync,
- * rename; a directory fsync for a new record) before a write resolves. An update's rename
- * becomes durable with the file system's next journal commit, as containerd's status files do. `load()` reads them back; a file that
- * cannot be parsed is renamed to `<id>.json.corrupt` and reported to the logger, and temp
- * files of an interrupted write are removed.
+ * Records in memory, each also written to `<dir>/<id>.json` before a write resolves: a new
+ * record as a new file, fsynced with its directory; an update atomically (temp file, fsync,
+ * rename), the rename durable with the file system's next journal commit, as containerd's
+ * status files are. `load()` reads them back; a file that cannot be parsed (a new record torn
+ * by a crash before its create was answered) is renamed to `<id>.json.corrupt` and reported to
+ * the logger, and temp files of an interrupted write are removed.
  */
 export class DiskRecordStore<T extends StoredRecord> extends MemoryRecordStore<T> {
   readonly #dir: string;
@@ -47,7 +48,20 @@ export class DiskRecordStore<T extends StoredRecord> extends MemoryRecordStore<T
   }
 
   protected override async persist(record: T, _options: OperationOptions, isNew: boolean): Promise<void> {
-    await writeFileAtomic(this.#file(record.id), encodeJson({ version: FORMAT_VERSION, record }), { syncDir: isNew });
+    const file = this.#file(record.id);
+    const text = encodeJson({ version: FORMAT_VERSION, record });
+    if (isNew) {
+      // a file left by an earlier record of that id is replaced the careful way
+      const made = await writeNewFile(file, text).then(
+        () => true,
+        (e: unknown) => {
+          if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+          throw e;
+        },
+      );
+      if (made) return;
+    }
+    await writeFileAtomic(file, text, { syncDir: isNew });
   }
 
   protected override async unpersist(record: T): Promise<void> {

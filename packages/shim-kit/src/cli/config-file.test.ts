@@ -10,7 +10,7 @@ describe('shimkit config file', () => {
     const config = {
       logLevel: 'debug',
       runtimeName: 'my-shim',
-      runtime: { runtime: 'crun', conmon: '/usr/bin/conmon', pauseImage: 'registry.k8s.io/pause:3.9', handlers: { runc: { binary: 'runc' } }, shmSizeBytes: 1 << 20 },
+      runtime: { runtime: 'crun', conmon: '/usr/bin/conmon', pauseImage: 'registry.k8s.io/pause:3.9', handlers: { runc: { binary: 'runc' } }, shmSizeBytes: 1 << 20, prestartConmon: true },
       images: {
         registry: {
           hosts: {

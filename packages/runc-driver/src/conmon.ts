@@ -9,7 +9,7 @@ import { findExecutable } from './find-executable.js';
 import { RunnerSpawnError } from './process-runner.js';
 import type { Logger } from './logger.js';
 import { checkId } from './runc-args.js';
-import { RuncError, classifyRuntimeMessage, throwIfAborted } from './runc-error.js';
+import { RuncError, classifyRuntimeMessage, isRuncError, throwIfAborted } from './runc-error.js';
 import { lastRuntimeError } from './runc-log.js';
 import type { Runc } from './runc.js';
 import type { OciProcess } from './runc-types.js';
@@ -131,8 +131,8 @@ export class Conmon {
    * options, and creates the container only when `start()` is called (which then resolves as
    * {@link create} does). `cancel()` kills it before it did anything. A parked conmon dies with
    * the process runner, so it never goes on by itself; where the runner cannot guarantee that
-   * (no perl), or when the parked conmon is known to be gone by the time `start()` is called,
-   * `start()` runs a fresh {@link create} (a death reported only after `start()` fails it).
+   * (no perl), or when the parked conmon is gone by the time `start()` is called, `start()` runs
+   * a fresh {@link create}.
    */
   prepare(id: string, options: Omit<ConmonCreateOptions, 'signal'>): PreparedConmon {
     const fresh = (signal?: AbortSignal): Promise<ConmonContainer> => this.create(id, { ...options, ...(signal === undefined ? {} : { signal }) });
@@ -154,6 +154,11 @@ export class Conmon {
         go('0');
         try {
           return await created;
+        } catch (e) {
+          // Ended by a signal without a word: gone before its go-ahead (or before it forked the
+          // monitor that would have created the container), so nothing was made.
+          if (isRuncError(e, 'CONMON_FAILED') && e.exitCode === undefined && !signal?.aborted) return await fresh(signal);
+          throw e;
         } finally {
           signal?.removeEventListener('abort', forward);
         }

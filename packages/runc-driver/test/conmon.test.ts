@@ -155,10 +155,17 @@ describe('Conmon', () => {
     await waitFor(() => conmonsOf(id3).length === 1 || undefined, 10_000, 'a parked conmon');
     for (const pid of conmonsOf(id3)) process.kill(Number(pid), 'SIGKILL');
     await waitFor(() => conmonsOf(id3).length === 0 || undefined, 10_000, 'the parked conmon gone');
-    await new Promise((r) => setTimeout(r, 200)); // the runner's report of its death arrives
     expect((await replaced.start()).pid).toBeGreaterThan(1);
     expect((await runc.state(id3)).status).toBe('created');
     await runc.delete(id3, { force: true });
+    // ... also when its death is reported only after start() was called
+    const id4 = bed.id('raced');
+    const raced = conmon.prepare(id4, { bundle: await createBundle(bed, id4, { args: ['true'] }), logPath: join(bed.dir, `${id4}.log`) });
+    await waitFor(() => conmonsOf(id4).length === 1 || undefined, 10_000, 'a parked conmon');
+    for (const pid of conmonsOf(id4)) process.kill(Number(pid), 'SIGKILL');
+    expect((await raced.start()).pid).toBeGreaterThan(1);
+    expect((await runc.state(id4)).status).toBe('created');
+    await runc.delete(id4, { force: true });
   });
 
   it('keeps the container when the process that started it is SIGKILLed', async () => {

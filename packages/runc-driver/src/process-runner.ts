@@ -84,8 +84,9 @@ const unhex = (text: string): Buffer => (text === '-' ? Buffer.alloc(0) : Buffer
  * with the event loop stopped, until the child has exec'd: about two milliseconds per runtime
  * call at a shim's size. The runner, a small process, does the fork instead, and the event loop
  * goes on. Jobs run concurrently and are answered as they end. Where no runner can start (no
- * perl), or after it died, jobs run through Node's spawn with the same semantics; a runner that
- * dies fails the jobs it had (their programs may have run) and the next job starts a new one.
+ * perl, or an architecture whose system call numbers it does not know), jobs run through
+ * Node's spawn with the same semantics; a runner that dies fails the jobs it had (their
+ * programs may have run) and the next job starts a new one.
  */
 export class ProcessRunner {
   #runner: Runner | undefined;
@@ -122,8 +123,8 @@ export class ProcessRunner {
   }
 
   /**
-   * True when jobs go through the Perl runner, where a program waiting on a held fd dies with
-   * the runner (through spawn, it would read an end of file once this process died).
+   * True when jobs go through the Perl runner (not spawn), where a program waiting on a held fd
+   * dies with the runner; through spawn it would read an end of file once this process died.
    */
   get holdsSafely(): boolean {
     return !this.#perlMissing && SYSCALLS[process.arch] !== undefined;

@@ -32,7 +32,7 @@ export type {
   RuntimeFeatures,
   RuntimeVersion,
 } from './runc-types.js';
-export { ProcessRunner, RunnerSpawnError } from './process-runner.js';
+export { ProcessRunner, RunnerSpawnError, spawnJob } from './process-runner.js';
 export type { ExtraFd, RunnerJob, RunnerOutput, RunnerResult } from './process-runner.js';
 export { Conmon } from './conmon.js';
 export type { ConmonOptions, ConmonCreateOptions, ConmonContainer, ConmonExit, PreparedConmon } from './conmon.js';

@@ -97,7 +97,7 @@ export class ProcessRunner {
 
   run(job: RunnerJob): Promise<RunnerResult> {
     if (job.signal?.aborted) return Promise.reject(job.signal.reason as Error);
-    if (!this.holdsSafely) return runWithSpawn(job);
+    if (!this.holdsSafely) return spawnJob(job);
     const runner = this.#start();
     const id = String(++this.#next);
     const lineFds = (job.extraFds ?? []).filter((f) => f === 'line').length;
@@ -157,7 +157,7 @@ export class ProcessRunner {
       if (e.code === 'ENOENT') {
         // no perl: nothing ran yet, so the jobs go to spawn
         this.#perlMissing = true;
-        for (const p of pending) runWithSpawn(p.job).then(p.resolve, p.reject);
+        for (const p of pending) spawnJob(p.job).then(p.resolve, p.reject);
       } else {
         for (const p of pending) p.reject(e);
       }
@@ -226,8 +226,11 @@ function answer(runner: Runner, text: string): void {
   }
 }
 
-/** The same job through Node's spawn (no runner available). */
-function runWithSpawn(job: RunnerJob): Promise<RunnerResult> {
+/**
+ * Runs a job through Node's spawn, with a runner's semantics: what {@link ProcessRunner} does
+ * where no runner can start, and for callers that keep no runner.
+ */
+export function spawnJob(job: RunnerJob): Promise<RunnerResult> {
   const extra = job.extraFds ?? [];
   const files: number[] = [];
   const stdioOf = (t: RunnerOutput | undefined): 'ignore' | 'pipe' | number => {

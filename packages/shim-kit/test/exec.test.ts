@@ -1,6 +1,6 @@
 import { connect, type CriClient } from '@shimkit/cri-types';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { RemoteCommandClient, runExec, upgradeRequest } from '../src/streaming/spdy-exec-client.test-helper.js';
+import { RemoteCommandClient, runExec, upgradeStatus } from '../src/streaming/spdy-exec-client.test-helper.js';
 import { startFakeShim, type FakeShim } from '../src/testing.js';
 import { codeOf, containerConfig, podConfig, useFakePod } from './cri-fixtures.js';
 
@@ -24,9 +24,7 @@ describe('Exec over the streaming server (fake runtime)', () => {
     expect(outcome.stdout).toBe('hello exec');
     expect(outcome.stderr).toBe('err\n');
     expect(outcome.status).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '3' }] } });
-    const again = await upgradeRequest(url);
-    again.socket.destroy();
-    expect(again.status).toBe(404);
+    expect(await upgradeStatus(url)).toBe(404);
     expect(fake.fakes.runtime.calls.filter((c) => c.method === 'exec')).toHaveLength(1);
   });
 

@@ -1,6 +1,6 @@
 import { NamespaceMode, type CriClient } from '@shimkit/cri-types';
 import { describe, expect, it } from 'vitest';
-import { forwardOnce, spdySession, upgradeRequest } from '../src/streaming/spdy-exec-client.test-helper.js';
+import { forwardOnce, spdySession, upgradeStatus } from '../src/streaming/spdy-exec-client.test-helper.js';
 import { listenLocal } from '../src/streaming/spdy-test-client.test-helper.js';
 import { codeOf, podConfig, useFakeShim } from './cri-fixtures.js';
 
@@ -40,12 +40,9 @@ describe('PortForward over the streaming server (fakes)', () => {
       } finally {
         client.close();
       }
-      const again = await upgradeRequest(url, { 'X-Stream-Protocol-Version': 'portforward.k8s.io' });
-      again.socket.destroy();
-      expect(again.status).toBe(404);
-      const exec = await upgradeRequest((await cri.runtime.portForward({ podSandboxId })).url);
-      exec.socket.destroy();
-      expect(exec.status).toBe(403); // only portforward.k8s.io is offered for a port-forward URL
+      expect(await upgradeStatus(url, { 'X-Stream-Protocol-Version': 'portforward.k8s.io' })).toBe(404);
+      // only portforward.k8s.io is offered for a port-forward URL
+      expect(await upgradeStatus((await cri.runtime.portForward({ podSandboxId })).url)).toBe(403);
     } finally {
       await echo.close();
     }

@@ -43,6 +43,13 @@ export async function upgradeRequest(url: string, headers: Record<string, string
   return { status, head, body: rest.toString(), socket, early: status === 101 ? rest : Buffer.alloc(0) };
 }
 
+/** The HTTP status an upgrade request to `url` is answered with (the connection is closed). */
+export async function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  const { status, socket } = await upgradeRequest(url, headers);
+  socket.destroy();
+  return status;
+}
+
 /** A SYN_STREAM opening client stream `id` with the given headers (e.g. `streamtype`); `fin` half-closes it at once. */
 export function openStream(id: number, headers: Record<string, string>, fin = false): SpdyFrame {
   return { kind: 'SYN_STREAM', streamId: id, associatedStreamId: 0, priority: 0, slot: 0, flags: fin ? SpdyFlag.FIN : 0, headers: new Map(Object.entries(headers).map(([k, v]) => [k, [v]])) };

@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { ContainerState, type CriClient } from '@shimkit/cri-types';
 import { describe, expect, it, vi } from 'vitest';
-import { forwardOnce, openStream, RemoteCommandClient, runExec, spdySession, upgradeRequest } from '../../src/streaming/spdy-exec-client.test-helper.js';
+import { forwardOnce, openStream, RemoteCommandClient, runExec, spdySession, upgradeStatus } from '../../src/streaming/spdy-exec-client.test-helper.js';
 import { ChannelTestClient } from '../../src/streaming/websocket/websocket-test-client.test-helper.js';
 import { removePodsAfterEach, useE2eShim, type E2eBed } from './e2e-bed.js';
 
@@ -34,9 +34,7 @@ describe('streaming RPCs on the default modules (real runc) over gRPC', () => {
     expect(outcome.stdout).toBe('bytes from stdin\n');
     expect(outcome.stderr).toBe('err\n');
     expect(outcome.status).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '3' }] } });
-    const again = await upgradeRequest(url);
-    again.socket.destroy();
-    expect(again.status).toBe(404);
+    expect(await upgradeStatus(url)).toBe(404);
 
     const ok = await cri.runtime.exec({ containerId: pod.containerId, cmd: ['cat', '/etc/hostname'], stdout: true });
     expect(await runExec(ok.url, { stderr: false })).toMatchObject({ stdout: 'exec\n', status: { status: 'Success' } });

@@ -1,0 +1,17 @@
+// Builds the host helper (src/native/*.c) into dist/shimkit-helper with the system's C compiler.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const sources = readdirSync(join(root, 'src/native')).filter((f) => f.endsWith('.c')).map((f) => join(root, 'src/native', f));
+mkdirSync(join(root, 'dist'), { recursive: true });
+const cc = process.env.CC ?? 'cc';
+const flags = ['-std=gnu11', '-O2', '-D_GNU_SOURCE', '-Wall', '-Wextra', '-Werror', '-fstack-protector-strong', '-D_FORTIFY_SOURCE=2'];
+try {
+  execFileSync(cc, [...flags, '-o', join(root, 'dist/shimkit-helper'), ...sources], { stdio: 'inherit' });
+} catch (e) {
+  if (e.code === 'ENOENT') console.error(`build-native: no C compiler (${cc}); install Debian's gcc`);
+  process.exit(1);
+}

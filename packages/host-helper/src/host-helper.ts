@@ -1,0 +1,324 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { constants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { HostHelperError, RunnerSpawnError, SystemCallError } from './errors.js';
+import { encodeFrame, FrameReader, type Field } from './frames.js';
+import { envField, runFields, type RunnerJob, type RunnerResult } from './jobs.js';
+
+/** Options of {@link HostHelper}. */
+export interface HostHelperOptions {
+  /** The helper program (default: `$SHIMKIT_HELPER`, else the one this package built). */
+  binary?: string;
+}
+
+/** A program on a terminal of its own (see {@link HostHelper.terminal}). */
+export interface TerminalJob {
+  /** The terminal: what the program writes, and its keyboard. */
+  readonly terminal: Socket;
+  /** Settles when the program has ended. */
+  readonly exited: Promise<RunnerResult>;
+  resize(rows: number, cols: number): Promise<void>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** What {@link HostHelper.pinNamespaces} makes. */
+export interface PinRequest {
+  /** File to bind-mount a new IPC namespace on. */
+  ipc?: string;
+  /** File to bind-mount a new UTS namespace on, and its hostname. */
+  uts?: { path: string; hostname: string };
+  /** Network namespace to enter for `/proc/sys/net` files. */
+  netns?: string;
+  /** `/proc/sys` files and their values, written inside the namespaces. */
+  sysctls?: readonly (readonly [string, string])[];
+}
+
+type Answer = (kind: string, fields: Buffer[]) => void;
+
+interface Connection {
+  process: ChildProcessByStdio<Writable, Readable, Readable>;
+  answers: Map<string, Answer>;
+  /** The abstract socket streams are claimed on. */
+  streams: Promise<string>;
+  stderr: string;
+}
+
+const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
+
+/** The helper this package builds (`dist/shimkit-helper`), from `src` or `dist` alike. */
+export function builtHelperPath(): string {
+  return fileURLToPath(new URL('../dist/shimkit-helper', import.meta.url));
+}
+
+/**
+ * The system calls Node cannot make, through one small helper process of our own (C, in
+ * `src/native`): running programs without forking this large process, mount(2) and friends,
+ * mknod(2), xattrs, pinned namespaces, terminals, and connections inside other network
+ * namespaces or to SEQPACKET sockets. One helper serves a whole shim; requests run
+ * concurrently. The helper starts on first use and stays out of the way while idle (it keeps
+ * nothing alive); if it dies, what it had not answered fails with `HELPER_DIED` and the next
+ * call starts a new one. `close()` ends it: programs waiting on a held fd are killed, others
+ * run to their end.
+ */
+export class HostHelper {
+  readonly binary: string;
+  #connection: Connection | undefined;
+  #next = 0;
+
+  constructor(options: HostHelperOptions = {}) {
+    this.binary = options.binary ?? process.env['SHIMKIT_HELPER'] ?? builtHelperPath();
+  }
+
+  /** pid of the helper while one runs. */
+  get pid(): number | undefined {
+    return this.#connection?.process.pid;
+  }
+
+  /** Runs a program to its end. Rejects with a RunnerSpawnError when it cannot be started. */
+  run(job: RunnerJob): Promise<RunnerResult> {
+    if (job.signal?.aborted) return Promise.reject(job.signal.reason as Error);
+    return new Promise((resolve, reject) => {
+      const lineCount = (job.extraFds ?? []).filter((f) => f === 'line').length;
+      const onAbort = (): void => this.#send(['kill', this.#id(), id, String(constants.signals.SIGKILL)]);
+      const id = this.#request(['run', '', ...runFields(job)], (kind, fields) => {
+        job.signal?.removeEventListener('abort', onAbort);
+        if (kind === 'exit') resolve(exitResult(fields, lineCount));
+        else reject(spawnError(job.argv[0] ?? '', fields));
+        return true;
+      }, reject);
+      job.signal?.addEventListener('abort', onAbort, { once: true });
+      job.extraFds?.forEach((fd, i) => {
+        if (!(fd instanceof Promise)) return;
+        fd.then(
+          (data) => this.#send(['feed', this.#id(), id, String(3 + i), Buffer.from(data)]),
+          onAbort,
+        );
+      });
+    });
+  }
+
+  /**
+   * Runs a program on a new terminal (`rows` x `cols`, raw, its controlling terminal in a
+   * session of its own), as a shell's user would run it.
+   */
+  async terminal(job: Pick<RunnerJob, 'argv' | 'env' | 'cwd'> & { rows?: number; cols?: number }): Promise<TerminalJob> {
+    let settleExit!: { resolve: (r: RunnerResult) => void; reject: (e: Error) => void };
+    const exited = new Promise<RunnerResult>((resolve, reject) => (settleExit = { resolve, reject }));
+    exited.catch(() => undefined);
+    let id = '';
+    const token = await new Promise<Buffer>((resolve, reject) => {
+      id = this.#request(['pty', '', job.argv.join('\0'), envField(job.env), job.cwd ?? '', String(job.rows ?? 24), String(job.cols ?? 80)], (kind, fields) => {
+        if (kind === 'stream') {
+          resolve(fields[0] as Buffer);
+          return false;
+        }
+        if (kind === 'exit') settleExit.resolve(exitResult(fields, 0));
+        else reject(spawnError(job.argv[0] ?? '', fields));
+        return true;
+      }, (e) => {
+        reject(e);
+        settleExit.reject(e);
+      });
+    });
+    const terminal = await this.#claim(token);
+    return {
+      terminal,
+      exited,
+      resize: (rows, cols) => this.#call(['resize', '', id, String(rows), String(cols)], 'resize'),
+      kill: (signal = 'SIGKILL') => this.#send(['kill', this.#id(), id, String(constants.signals[signal])]),
+    };
+  }
+
+  mount(source: string, target: string, fstype: string, flags: number, data: string): Promise<void> {
+    return this.#call(['mount', '', source, target, fstype, String(flags), data], `mount ${fstype} on ${target}`);
+  }
+
+  unmount(target: string, flags = 0): Promise<void> {
+    return this.#call(['umount', '', target, String(flags)], `umount ${target}`);
+  }
+
+  /** mknod(2) with `mode` applied exactly (its file type bits included, no umask). */
+  mknod(path: string, mode: number, major = 0, minor = 0): Promise<void> {
+    return this.#call(['mknod', '', path, String(mode), String(major), String(minor)], `mknod ${path}`);
+  }
+
+  /** Sets an extended attribute on `path` itself (never on a symlink's target). */
+  setXattr(path: string, name: string, value: Buffer): Promise<void> {
+    return this.#call(['setxattr', '', path, name, value], `setxattr ${name} on ${path}`);
+  }
+
+  /** New IPC and UTS namespaces held by bind mounts on files (CRI-O's pinns), set up inside. */
+  pinNamespaces(request: PinRequest): Promise<void> {
+    const sysctls = (request.sysctls ?? []).flatMap(([path, value]) => [path, value]);
+    return this.#call(['pin', '', request.ipc ?? '', request.uts?.path ?? '', request.uts?.hostname ?? '', request.netns ?? '', ...sysctls], 'pinning namespaces');
+  }
+
+  /** A TCP connection to `host:port` made inside the network namespace at `netns`. */
+  async connect(netns: string, host: string, port: number, signal?: AbortSignal): Promise<Socket> {
+    signal?.throwIfAborted();
+    const token = await this.#offer(['connect', '', netns, host, String(port)], `connecting to ${host}:${port} in ${netns}`, signal);
+    return this.#claim(token);
+  }
+
+  /**
+   * A connection to the SOCK_SEQPACKET socket at `path`. Each packet the peer sends, a stream
+   * byte and data, is read as that byte, a u32 big-endian length and the data; what is written
+   * goes out in packets of at most 8 KiB, and ending it shuts down the sending side.
+   */
+  async connectSeqpacket(path: string): Promise<Socket> {
+    return this.#claim(await this.#offer(['seqpacket', '', path], `connecting to ${path}`));
+  }
+
+  /** Ends the helper once its jobs are answered; a later call starts a new one. */
+  close(): Promise<void> {
+    const connection = this.#connection;
+    this.#connection = undefined;
+    if (connection === undefined || connection.process.exitCode !== null || connection.process.signalCode !== null) return Promise.resolve();
+    connection.process.stdin.end();
+    return new Promise((resolve) => connection.process.once('close', () => resolve()));
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #id(): string {
+    return String(++this.#next);
+  }
+
+  #send(fields: Field[]): void {
+    this.#start().process.stdin.write(encodeFrame(fields));
+  }
+
+  /**
+   * Sends a request (its id filled in) and routes its answers to `onAnswer` until that returns
+   * true; `onFail` gets the helper's own failure.
+   */
+  #request(fields: Field[], onAnswer: (kind: string, fields: Buffer[]) => boolean, onFail: (e: Error) => void): string {
+    const connection = this.#start();
+    const id = this.#id();
+    fields[1] = id;
+    connection.answers.set(id, (kind, rest) => {
+      if (kind === 'failed') return onFail(rest[0] as unknown as Error);
+      if (onAnswer(kind, rest)) this.#forget(connection, id);
+    });
+    if (connection.answers.size === 1) referenced(connection, true);
+    connection.process.stdin.write(encodeFrame(fields));
+    return id;
+  }
+
+  #forget(connection: Connection, id: string): void {
+    connection.answers.delete(id);
+    if (connection.answers.size === 0) referenced(connection, false);
+  }
+
+  #call(fields: Field[], what: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#request(fields, (kind, rest) => {
+        if (kind === 'ok') resolve();
+        else reject(callError(what, rest));
+        return true;
+      }, reject);
+    });
+  }
+
+  #offer(fields: Field[], what: string, signal?: AbortSignal): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#send(['kill', this.#id(), id, '9']);
+        const connection = this.#connection;
+        if (connection !== undefined) this.#forget(connection, id);
+        reject(signal?.reason as Error);
+      };
+      const id = this.#request(fields, (kind, rest) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (kind === 'stream') resolve(rest[0] as Buffer);
+        else reject(callError(what, rest));
+        return true;
+      }, reject);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  async #claim(token: Buffer): Promise<Socket> {
+    const connection = this.#start();
+    const name = await connection.streams;
+    return new Promise((resolve, reject) => {
+      const socket = connect({ path: `\0${name}` }, () => {
+        socket.off('error', reject);
+        socket.write(token);
+        resolve(socket);
+      });
+      socket.once('error', reject);
+    });
+  }
+
+  #start(): Connection {
+    if (this.#connection !== undefined) return this.#connection;
+    if (!existsSync(this.binary)) {
+      throw new HostHelperError('HELPER_MISSING', `the host helper ${this.binary} is missing: build it with \`npm run build\` (it needs a C compiler, Debian's gcc)`);
+    }
+    const child = spawn(this.binary, [], { stdio: ['pipe', 'pipe', 'pipe'] }) as ChildProcessByStdio<Writable, Readable, Readable>;
+    let announce!: (name: string) => void;
+    const connection: Connection = { process: child, answers: new Map(), streams: new Promise((r) => (announce = r)), stderr: '' };
+    this.#connection = connection;
+    referenced(connection, false);
+    const reader = new FrameReader();
+    child.stdout.on('data', (chunk: Buffer) => {
+      for (const [id, kind, ...rest] of reader.push(chunk)) {
+        if (String(kind) === 'hello') announce(String(rest[0]));
+        else connection.answers.get(String(id))?.(String(kind), rest);
+      }
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => (connection.stderr = (connection.stderr + text).slice(-2000)));
+    child.stdin.on('error', () => undefined);
+    const fail = (e: Error): void => {
+      if (this.#connection === connection) this.#connection = undefined;
+      const waiting = [...connection.answers.values()];
+      connection.answers.clear();
+      for (const answer of waiting) answer('failed', [e as unknown as Buffer]);
+    };
+    child.once('error', (e) => fail(new HostHelperError('HELPER_MISSING', `cannot start the host helper ${this.binary}: ${e.message}`, { cause: e })));
+    child.once('close', (code, signal) => {
+      const said = connection.stderr.trim();
+      fail(new HostHelperError('HELPER_DIED', `the host helper exited (${signal ?? `code ${code}`})${said ? `: ${said}` : ''}`));
+    });
+    return connection;
+  }
+}
+
+/** Waiting for an answer keeps this process alive; an idle helper does not. */
+function referenced(connection: Connection, on: boolean): void {
+  const { process: child } = connection;
+  const streams = [child.stdout, child.stderr, child.stdin] as unknown as Socket[];
+  if (on) {
+    child.ref();
+    for (const s of streams) s.ref();
+  } else {
+    child.unref();
+    for (const s of streams) s.unref();
+  }
+}
+
+function exitResult(fields: Buffer[], lineCount: number): RunnerResult {
+  const [code = '-1', signal = '0', stdout = Buffer.alloc(0), stderr = Buffer.alloc(0), ...lines] = fields;
+  return {
+    exitCode: String(code) === '-1' ? null : Number(String(code)),
+    signal: SIGNAL_NAMES.get(Number(String(signal))) ?? null,
+    stdout: Buffer.from(stdout),
+    stderr: Buffer.from(stderr),
+    lines: lines.slice(0, lineCount).map((l) => l.toString()),
+  };
+}
+
+function callError(what: string, fields: Buffer[]): SystemCallError {
+  return new SystemCallError(`${what}: ${String(fields[1] ?? '')}`, Number(String(fields[0] ?? '0')));
+}
+
+function spawnError(program: string, fields: Buffer[]): RunnerSpawnError {
+  return new RunnerSpawnError(String(fields[1] ?? `exec ${program}`), Number(String(fields[0] ?? '0')));
+}

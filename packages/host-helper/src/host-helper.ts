@@ -30,7 +30,9 @@ export interface PinRequest {
   ipc?: string;
   /** File to bind-mount a new UTS namespace on, and its hostname. */
   uts?: { path: string; hostname: string };
-  /** Network namespace to enter for `/proc/sys/net` files. */
+  /** File to bind-mount a new network namespace on. */
+  net?: string;
+  /** An existing network namespace to enter for `/proc/sys/net` files (when `net` is not given). */
   netns?: string;
   /** `/proc/sys` files and their values, written inside the namespaces. */
   sysctls?: readonly (readonly [string, string])[];
@@ -150,10 +152,10 @@ export class HostHelper {
     return this.#call(['setxattr', '', path, name, value], `setxattr ${name} on ${path}`);
   }
 
-  /** New IPC and UTS namespaces held by bind mounts on files (CRI-O's pinns), set up inside. */
+  /** New namespaces held by bind mounts on files (CRI-O's pinns), set up inside. The files must exist. */
   pinNamespaces(request: PinRequest): Promise<void> {
     const sysctls = (request.sysctls ?? []).flatMap(([path, value]) => [path, value]);
-    return this.#call(['pin', '', request.ipc ?? '', request.uts?.path ?? '', request.uts?.hostname ?? '', request.netns ?? '', ...sysctls], 'pinning namespaces');
+    return this.#call(['pin', '', request.ipc ?? '', request.uts?.path ?? '', request.net ?? '', request.uts?.hostname ?? '', request.netns ?? '', ...sysctls], 'pinning namespaces');
   }
 
   /** A TCP connection to `host:port` made inside the network namespace at `netns`. */

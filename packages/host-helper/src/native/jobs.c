@@ -490,6 +490,11 @@ void jobs_input_closed(void) {
     while (j != NULL) {
         struct job *next = j->next;
         if (j->held_count > 0) job_kill(j->id, SIGKILL);
+        else if (j->pty >= 0) {
+            /* with the relay's end, the terminal is hung up: its session gets SIGHUP */
+            close(j->pty);
+            j->pty = -1;
+        }
         j = next;
     }
 }

@@ -106,43 +106,49 @@ int enter_netns(const char *path) {
 }
 
 /*
- * pin ID IPC UTS HOSTNAME NETNS [SYSCTL-PATH VALUE]...: makes new IPC and UTS namespaces (for
- * each pin path given) and bind-mounts them onto those files, so they live without a process
- * (CRI-O's pinns). Inside them, and inside NETNS when given, sets the hostname and writes each
- * /proc/sys file. We step into the namespaces ourselves and back: no process is started.
+ * pin ID IPC UTS NET HOSTNAME NETNS [SYSCTL-PATH VALUE]...: makes a new IPC, UTS and network
+ * namespace for each pin path given and bind-mounts it onto that file, so it lives without a
+ * process (CRI-O's pinns). Inside them (inside NETNS instead of a new network namespace when
+ * given), sets the hostname and writes each /proc/sys file. We step into the namespaces
+ * ourselves and back: no process is started.
  */
 void op_pin(const char *id, const struct frame *f) {
-    if (f->count < 6 || (f->count - 6) % 2 != 0) return answer_error(id, EINVAL, "pin: bad request");
-    char *ipc = optional(&f->fields[2]), *uts = optional(&f->fields[3]);
-    char *hostname = optional(&f->fields[4]), *netns = optional(&f->fields[5]);
-    int types = (ipc ? CLONE_NEWIPC : 0) | (uts ? CLONE_NEWUTS : 0);
-    home_ns("ipc");
-    home_ns("uts");
-    int err = 0;
+    if (f->count < 7 || (f->count - 7) % 2 != 0) return answer_error(id, EINVAL, "pin: bad request");
+    const char *kinds[3] = {"ipc", "uts", "net"};
+    const int flags[3] = {CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET};
+    char *pins[3];
+    int types = 0;
+    for (int k = 0; k < 3; k++) {
+        pins[k] = optional(&f->fields[2 + k]);
+        if (pins[k]) types |= flags[k];
+        home_ns(kinds[k]);
+    }
+    char *hostname = optional(&f->fields[5]), *netns = optional(&f->fields[6]);
+    int err = 0, pinned = 0;
     char what[512] = "";
     if (types && unshare(types) < 0) err = errno, snprintf(what, sizeof(what), "unshare");
-    if (!err && netns) {
+    if (!err && netns && !(types & CLONE_NEWNET)) {
+        types |= CLONE_NEWNET;
         if ((err = enter_netns(netns)) != 0) snprintf(what, sizeof(what), "entering %s", netns);
-        else types |= CLONE_NEWNET;
     }
-    if (!err && hostname && uts && sethostname(hostname, strlen(hostname)) < 0) err = errno, snprintf(what, sizeof(what), "sethostname %s", hostname);
-    for (int i = 6; !err && i + 1 < f->count; i += 2) {
+    if (!err && hostname && pins[1] && sethostname(hostname, strlen(hostname)) < 0) err = errno, snprintf(what, sizeof(what), "sethostname %s", hostname);
+    for (int i = 7; !err && i + 1 < f->count; i += 2) {
         char *path = field_str(&f->fields[i]);
         if ((err = write_file(path, f->fields[i + 1].data, f->fields[i + 1].len)) != 0) snprintf(what, sizeof(what), "cannot write %s", path);
         free(path);
     }
-    int pinned_ipc = 0;
-    if (!err && ipc) {
-        if ((err = bind_namespace("ipc", ipc)) != 0) snprintf(what, sizeof(what), "bind mount of the IPC namespace on %s", ipc);
-        else pinned_ipc = 1;
+    for (int k = 0; k < 3 && !err; k++) {
+        if (!pins[k]) continue;
+        if ((err = bind_namespace(kinds[k], pins[k])) != 0) snprintf(what, sizeof(what), "bind mount of the %s namespace on %s", kinds[k], pins[k]);
+        else pinned |= 1 << k;
     }
-    if (!err && uts && (err = bind_namespace("uts", uts)) != 0) snprintf(what, sizeof(what), "bind mount of the UTS namespace on %s", uts);
     go_home(types);
-    if (err && pinned_ipc) umount2(ipc, MNT_DETACH);
+    for (int k = 0; k < 3; k++) {
+        if (err && (pinned & (1 << k))) umount2(pins[k], MNT_DETACH);
+        free(pins[k]);
+    }
     if (err) answer_error(id, err, "%s: %s", what, strerror(err));
     else answer_ok(id);
-    free(ipc);
-    free(uts);
     free(hostname);
     free(netns);
 }

@@ -6,7 +6,7 @@ import { execSync, type ExecSyncOptions, type ExecSyncResult } from './exec-sync
 import { readExitFile, type ExitStatus } from './exit-file.js';
 import { ExitWatcher, type ExitWatcherOptions } from './exit-watcher.js';
 import { findExecutable } from './find-executable.js';
-import { RunnerSpawnError } from './process-runner.js';
+import { RunnerSpawnError } from '@shimkit/host-helper';
 import type { Logger } from './logger.js';
 import { checkId } from './runc-args.js';
 import { RuncError, classifyRuntimeMessage, isRuncError, throwIfAborted } from './runc-error.js';
@@ -130,13 +130,11 @@ export class Conmon {
    * Starts conmon for a container now, but parked on its start pipe: it has loaded and read its
    * options, and creates the container only when `start()` is called (which then resolves as
    * {@link create} does). `cancel()` kills it before it did anything. A parked conmon dies with
-   * the process runner, so it never goes on by itself; where the runner cannot guarantee that
-   * (no perl), or when the parked conmon is gone by the time `start()` is called, `start()` runs
-   * a fresh {@link create}.
+   * the host helper, so it never goes on by itself; when it is gone by the time `start()` is
+   * called, `start()` runs a fresh {@link create}.
    */
   prepare(id: string, options: Omit<ConmonCreateOptions, 'signal'>): PreparedConmon {
     const fresh = (signal?: AbortSignal): Promise<ConmonContainer> => this.create(id, { ...options, ...(signal === undefined ? {} : { signal }) });
-    if (!this.runc.runner.holdsSafely) return { start: fresh, cancel: () => Promise.resolve() };
     let go!: (data: string) => void;
     const gate = new Promise<string>((resolve) => (go = resolve));
     const parked = new AbortController();
@@ -219,7 +217,7 @@ export class Conmon {
     try {
       // fd 3: sync pipe (conmon reports the pid or the runtime's error); fd 4: start pipe
       // (conmon waits for one write before doing anything).
-      const ran = await this.runc.runner
+      const ran = await this.runc.helper
         .run({
           argv,
           env: { _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4' },

@@ -32,8 +32,8 @@ export type {
   RuntimeFeatures,
   RuntimeVersion,
 } from './runc-types.js';
-export { ProcessRunner, RunnerSpawnError, spawnJob } from './process-runner.js';
-export type { ExtraFd, RunnerJob, RunnerOutput, RunnerResult } from './process-runner.js';
+export { HostHelper, RunnerSpawnError } from '@shimkit/host-helper';
+export type { ExtraFd, RunnerJob, RunnerOutput, RunnerResult } from '@shimkit/host-helper';
 export { Conmon } from './conmon.js';
 export type { ConmonOptions, ConmonCreateOptions, ConmonContainer, ConmonExit, PreparedConmon } from './conmon.js';
 export { execSync, EXEC_SYNC_MAX_OUTPUT } from './exec-sync.js';

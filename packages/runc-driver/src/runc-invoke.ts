@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { RuncError, classifyRuntimeMessage } from './runc-error.js';
 import { lastRuntimeError } from './runc-log.js';
-import { RunnerSpawnError, type ProcessRunner, type RunnerOutput } from './process-runner.js';
+import { RunnerSpawnError, type HostHelper, type RunnerOutput } from '@shimkit/host-helper';
 import type { SpawnStdio } from './runc-stdio.js';
 
 /** One runtime process to run. */
@@ -133,10 +133,10 @@ interface Ran {
 /**
  * Runs the runtime once; maps spawn failures, aborts and runtime errors to {@link RuncError}.
  * Calls with plain stdio (no stdin, output captured or discarded, no extra fds) go through
- * `runner` when given; the others are spawned here. Uses child_process, not a wrapper
+ * the host helper (no fork of this process); the others are spawned here. Uses child_process, not a wrapper
  * library: a runtime call is a few milliseconds and a lifecycle is four of them.
  */
-export async function invoke(binary: string, inv: Invocation, log: CallLog, runner?: ProcessRunner): Promise<InvocationResult> {
+export async function invoke(binary: string, inv: Invocation, log: CallLog, helper: HostHelper): Promise<InvocationResult> {
   const argv = [binary, ...inv.globals, ...inv.args];
   const { signal } = inv;
   if (signal?.aborted) {
@@ -144,7 +144,7 @@ export async function invoke(binary: string, inv: Invocation, log: CallLog, runn
   }
   const stderrToLog = inv.stdio?.[2] === 'log' && log.owned;
   try {
-    const ran = runner !== undefined && isPlain(inv) ? await runThrough(runner, argv, inv, log) : await spawnRuntime(argv, inv, log);
+    const ran = isPlain(inv) ? await runThrough(helper, argv, inv, log) : await spawnRuntime(argv, inv, log);
     if (signal?.aborted) {
       throw new RuncError('ABORTED', `${basename(binary)} ${inv.verb}${inv.id ? ` ${inv.id}` : ''}: aborted`, { argv, stderr: ran.stderr, cause: signal.reason });
     }
@@ -174,17 +174,17 @@ export async function invoke(binary: string, inv: Invocation, log: CallLog, runn
   }
 }
 
-/** No stdin, no extra fds, output captured, discarded or logged: what the runner can run. */
+/** No stdin, no extra fds, output captured, discarded or logged: what the helper runs. */
 function isPlain(inv: Invocation): boolean {
   const [in0, out1, err2] = inv.stdio ?? ['ignore', 'pipe', 'pipe'];
   return in0 === 'ignore' && (out1 === 'ignore' || out1 === 'pipe') && (err2 === 'ignore' || err2 === 'pipe' || err2 === 'log') && !inv.extraFds?.length;
 }
 
-async function runThrough(runner: ProcessRunner, argv: string[], inv: Invocation, log: CallLog): Promise<Ran> {
+async function runThrough(helper: HostHelper, argv: string[], inv: Invocation, log: CallLog): Promise<Ran> {
   const [, out1, err2] = inv.stdio ?? ['ignore', 'pipe', 'pipe'];
   const stderr: RunnerOutput = err2 === 'log' ? (log.owned ? { append: log.path } : 'pipe') : err2 === 'pipe' ? 'pipe' : 'ignore';
   try {
-    const r = await runner.run({ argv, stdout: out1 === 'pipe' ? 'pipe' : 'ignore', stderr, ...(inv.signal === undefined ? {} : { signal: inv.signal }) });
+    const r = await helper.run({ argv, stdout: out1 === 'pipe' ? 'pipe' : 'ignore', stderr, ...(inv.signal === undefined ? {} : { signal: inv.signal }) });
     return { code: r.exitCode, sig: r.signal, stdout: r.stdout.subarray(0, MAX_OUTPUT).toString('utf8'), stderr: r.stderr.subarray(0, MAX_OUTPUT).toString('utf8') };
   } catch (e) {
     if (inv.signal?.aborted) return { code: null, sig: 'SIGKILL', stdout: '', stderr: '' };

@@ -1,3 +1,4 @@
+import type { HostHelper } from '@shimkit/host-helper';
 import type { Logger } from './logger.js';
 import type { RuncIO } from './runc-stdio.js';
 
@@ -37,6 +38,8 @@ export interface RuncOptions {
   cgroupStatsFallback?: boolean;
   /** Parent of the private temp directory (default /dev/shm when writable, else `os.tmpdir()`). */
   tmpDir?: string;
+  /** The host helper that runs the runtime and conmon (shared; not closed by this instance). Default: one of its own. */
+  helper?: HostHelper;
   logger?: Logger;
 }
 

@@ -9,7 +9,7 @@ import { checkId, flag, globalArgs, option, signalNumber, type KillSignal, type 
 import { RuncError, isRuncError, throwIfAborted } from './runc-error.js';
 import { streamEvents } from './runc-events.js';
 import { invoke, logOffset, type CallLog, type Invocation, type InvocationResult } from './runc-invoke.js';
-import { ProcessRunner } from './process-runner.js';
+import { HostHelper } from '@shimkit/host-helper';
 import { parseEvent, parseList, parsePs, parseState, parseVersion } from './runc-parse.js';
 import { openStdio } from './runc-stdio.js';
 import type {
@@ -42,8 +42,9 @@ export class Runc {
   readonly binary: string;
   readonly #options: RuncOptions;
   readonly #scratch: ScratchDir;
-  /** Forks this instance's runtime calls (and conmon for {@link Conmon}); see {@link ProcessRunner}. */
-  readonly runner = new ProcessRunner();
+  /** Runs this instance's runtime calls (and conmon for {@link Conmon}): the `helper` option, or one of its own. */
+  readonly helper: HostHelper;
+  readonly #ownsHelper: boolean;
   #closed = false;
   #oomLimits: Promise<{ current: number; canLower: boolean }> | undefined;
 
@@ -51,6 +52,8 @@ export class Runc {
     this.binary = options.binary ?? 'runc';
     this.#options = { ...options };
     this.#scratch = new ScratchDir(options.tmpDir);
+    this.helper = options.helper ?? new HostHelper();
+    this.#ownsHelper = options.helper === undefined;
   }
 
   /** The runtime's `--root`, when set. */
@@ -371,11 +374,10 @@ export class Runc {
     return join(bundle, 'config.json');
   }
 
-  /** Removes the private temp directory and ends the process runner. Containers are not touched. */
+  /** Removes the private temp directory and ends its own host helper (not one it was given). Containers are not touched. */
   async close(): Promise<void> {
     this.#closed = true;
-    this.runner.close();
-    await this.#scratch.close();
+    await Promise.all([this.#ownsHelper ? this.helper.close() : undefined, this.#scratch.close()]);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -411,7 +413,7 @@ export class Runc {
     const log = await this.#callLog();
     const globals = globalArgs({ ...this.#flags(), logFile: log.path, logFormat: log.json ? 'json' : 'text' });
     this.#options.logger?.debug('runtime call', { binary: this.binary, args: inv.args });
-    return invoke(this.binary, { ...inv, globals }, log, this.runner);
+    return invoke(this.binary, { ...inv, globals }, log, this.helper);
   }
 
   async #checkBundle(bundle: string, verb: string): Promise<string> {

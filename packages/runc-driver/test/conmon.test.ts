@@ -49,7 +49,7 @@ describe('Conmon', () => {
       await watcher.start();
       const exits: string[] = [];
       watcher.onExit((e) => exits.push(`${e.id}:${e.exitCode}`));
-      await runc.runner.run({ argv: ['true'] }); // the runner's own pipes stay open
+      await runc.helper.run({ argv: ['true'] }); // the helper's own pipes stay open
       const fdsBefore = (await readdir('/proc/self/fd')).length;
       const container = await conmon.create(id, { bundle, logPath });
       expect((await readdir('/proc/self/fd')).length).toBe(fdsBefore); // no pipe of the create left

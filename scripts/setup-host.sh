@@ -16,7 +16,7 @@ packages=(
   containerd                  # an independent CRI server to test our client against
   skopeo                      # copies test images into the registry
   umoci                       # builds test images as OCI layouts
-  attr                        # setfattr/getfattr: image-store applies layer xattrs and overlay whiteouts
+  attr                        # setfattr/getfattr: tests read back xattrs (image-store, host-helper) and make them (tar reader)
 )
 
 missing=()

@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { HostHelper } from '@shimkit/host-helper';
 import type { Digest, ImageReference, Platform } from '@shimkit/oci-spec';
 import { formatImageReference, hostPlatform, matchPlatform, parseImageReference, referenceName, tryParseDigest } from '@shimkit/oci-spec';
 import { writeFileAtomic } from './content/atomic-write.js';
@@ -31,6 +32,11 @@ export interface ImageStoreOptions {
   keepLayerBlobs?: boolean;
   /** Layers transferred at once (default 3). */
   concurrency?: number;
+  /**
+   * The host helper for mounts, device nodes and xattrs, shared: close() leaves it open for its
+   * owner. Without one the store makes its own and ends it in close().
+   */
+  helper?: HostHelper;
   signal?: AbortSignal;
 }
 
@@ -77,11 +83,11 @@ export class ImageStore implements AsyncDisposable {
 
   private static async openLocked(options: ImageStoreOptions, unlock: () => Promise<void>): Promise<ImageStore> {
     const content = await ContentStore.open(join(options.root, 'content'), { signal: options.signal });
-    const snapshots = await SnapshotStore.open(options.root, { kind: options.snapshotter, signal: options.signal });
+    const snapshots = await SnapshotStore.open(options.root, { kind: options.snapshotter, helper: options.helper, signal: options.signal });
     try {
       return await ImageStore.load(options, content, snapshots, unlock);
     } catch (e) {
-      snapshots.close();
+      await snapshots.close();
       throw e;
     }
   }
@@ -216,7 +222,7 @@ export class ImageStore implements AsyncDisposable {
 
   /** Imports an image from an OCI archive (a tar of an OCI image layout); see importLayout. */
   async importArchive(file: string, options: { name: string; refName?: string } & Omit<PullOptions, 'progressTimeoutMs'>): Promise<ImageRecord> {
-    return withUnpackedLayout(file, this.root, (dir) => this.importLayout(dir, options), options);
+    return withUnpackedLayout(file, this.root, (dir) => this.importLayout(dir, options), { helper: this.snapshots.helper, signal: options.signal });
   }
 
   /** Adds a pulled image, moving its tags away from any other image. */
@@ -370,12 +376,15 @@ export class ImageStore implements AsyncDisposable {
     return measureUsage(this.root, options);
   }
 
-  /** Waits for running pulls and metadata writes, and closes a registry client it made. Rootfs mounts stay (containers outlive the store object). */
+  /**
+   * Waits for running pulls and metadata writes, and closes the registry client and host helper
+   * it made (given ones stay open). Rootfs mounts stay (containers outlive the store object).
+   */
   async close(): Promise<void> {
     await Promise.allSettled([...this.active]);
     await this.saving.catch(() => undefined);
     if (!(this.options.registry instanceof RegistryClient)) await this.registry.close();
-    this.snapshots.close();
+    await this.snapshots.close();
     await this.unlock();
   }
 

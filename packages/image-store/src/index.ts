@@ -53,5 +53,4 @@ export { chainIds } from './snapshot/chain-id.js';
 export { isMountPoint, SnapshotStore } from './snapshot/snapshot-store.js';
 export { Mounter } from './snapshot/mount.js';
 export type { MountRequest } from './snapshot/mount.js';
-export { MountCallError, MountHelper } from './snapshot/mount-helper.js';
 export type { Rootfs, SnapshotFillContext, SnapshotterKind } from './snapshot/snapshot-store.js';

@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HostHelper } from '@shimkit/host-helper';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isImageStoreError } from '../errors.js';
 import type { TarWriteEntry } from '../tar/tar-writer.js';
@@ -36,6 +37,16 @@ async function* once(data: Buffer): AsyncGenerator<Buffer> {
 
 function apply(entries: TarWriteEntry[], options?: ApplyLayerOptions, dir = root) {
   return applyLayer(dir, once(buildTar(entries)), options);
+}
+
+/** The host helper processes this test process started and has not ended. */
+function helperChildren(): number[] {
+  return spawnSync('pgrep', ['-P', String(process.pid), '-x', 'shimkit-helper'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+}
+
+/** An xattr's value as getfattr reads it, byte by byte. */
+function xattrBytes(path: string, name: string): number[] {
+  return [...execFileSync('getfattr', ['--absolute-names', '--only-values', '-n', name, path])];
 }
 
 /** Everything in `outside` is as the test left it. */
@@ -75,7 +86,66 @@ describe('applyLayer', () => {
     expect(dev.rdev).toBe(0x103);
     expect(lstatSync(join(root, 'dev/loop0')).isBlockDevice()).toBe(true);
     expect(lstatSync(join(root, 'run/fifo')).isFIFO()).toBe(true);
-    expect(execFileSync('getfattr', ['--only-values', '-n', 'user.shimkit', join(root, 'caps')]).toString()).toBe('yes');
+    expect(execFileSync('getfattr', ['--absolute-names', '--only-values', '-n', 'user.shimkit', join(root, 'caps')]).toString()).toBe('yes');
+  });
+
+  it('makes device nodes and fifos with their exact mode and device number, and xattrs with their exact value', async () => {
+    process.umask(0o077);
+    try {
+      await apply([
+        { path: 'dev/tty', type: 'char', devmajor: 4, devminor: 300, mode: 0o620 },
+        { path: 'dev/sda', type: 'block', devmajor: 8, devminor: 0, mode: 0o660 },
+        { path: 'run/fifo', type: 'fifo', mode: 0o4751 },
+        { path: 'bin/ping', type: 'file', data: 'ELF', mode: 0o755, xattrs: { 'security.capability': Buffer.from([1, 0, 0, 2, 0, 32, 0, 0, ...Array<number>(12).fill(0)]), 'user.bytes': Buffer.from([0, 1, 2, 255]) } },
+        { path: 'etc/', type: 'directory', mode: 0o755, xattrs: { 'trusted.overlay.opaque': 'y' } },
+        { path: 'lnk', type: 'symlink', linkname: 'bin/ping', xattrs: { 'trusted.shimkit': 'on the link' } },
+      ]);
+    } finally {
+      process.umask(0o022);
+    }
+    const tty = lstatSync(join(root, 'dev/tty'));
+    expect(tty.isCharacterDevice()).toBe(true);
+    expect(tty.mode & 0o7777).toBe(0o620);
+    // glibc's makedev(4, 300): the minor's high bits above the major
+    expect(tty.rdev).toBe(0x10042c);
+    const sda = lstatSync(join(root, 'dev/sda'));
+    expect([sda.isBlockDevice(), sda.mode & 0o7777, sda.rdev]).toEqual([true, 0o660, 0x800]);
+    const fifo = lstatSync(join(root, 'run/fifo'));
+    expect([fifo.isFIFO(), fifo.mode & 0o7777]).toEqual([true, 0o4751]);
+    expect(xattrBytes(join(root, 'bin/ping'), 'security.capability')).toEqual([1, 0, 0, 2, 0, 32, 0, 0, ...Array<number>(12).fill(0)]);
+    expect(xattrBytes(join(root, 'bin/ping'), 'user.bytes')).toEqual([0, 1, 2, 255]);
+    expect(xattrBytes(join(root, 'etc'), 'trusted.overlay.opaque')).toEqual([...Buffer.from('y')]);
+    // on the link itself (getfattr -h), not on the file it points at
+    expect(execFileSync('getfattr', ['-h', '--absolute-names', '--only-values', '-n', 'trusted.shimkit', join(root, 'lnk')], { encoding: 'utf8' })).toBe('on the link');
+    expect(execFileSync('getfattr', ['--absolute-names', '-d', '-m', 'trusted', join(root, 'bin/ping')], { encoding: 'utf8' })).toBe('');
+    // the helper it started for these is gone
+    expect(helperChildren()).toEqual([]);
+  });
+
+  it('uses a helper it is given and leaves it open', async () => {
+    await using helper = new HostHelper();
+    await apply([{ path: 'fifo', type: 'fifo', mode: 0o600 }], { helper });
+    const pid = helper.pid;
+    expect(pid).toBeDefined();
+    expect(helperChildren()).toEqual([pid]);
+    await apply([{ path: 'dev/null', type: 'char', devmajor: 1, devminor: 3, mode: 0o666 }], { helper });
+    expect(helper.pid).toBe(pid);
+    expect(lstatSync(join(root, 'dev/null')).rdev).toBe(lstatSync('/dev/null').rdev);
+    await helper.close();
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+  });
+
+  it('names the path when a device node or xattr cannot be made', async () => {
+    const xattrErr = await apply([{ path: 'link', type: 'symlink', linkname: 'x', xattrs: { 'user.a': 'b' } }]).catch((e: unknown) => e);
+    expect(isImageStoreError(xattrErr, 'LAYER_APPLY_FAILED')).toBe(true);
+    // user.* xattrs are not allowed on symlinks: the call reached the link, not its missing target
+    expect((xattrErr as Error).message).toBe(`setxattr user.a on ${join(root, 'link')}: Operation not permitted`);
+    const missing = new HostHelper({ binary: join(base, 'no-helper') });
+    const nodeErr = await apply([{ path: 'dev/null', type: 'char', devmajor: 1, devminor: 3 }], { helper: missing }).catch((e: unknown) => e);
+    expect(isImageStoreError(nodeErr, 'LAYER_APPLY_FAILED')).toBe(true);
+    expect((nodeErr as Error).message).toMatch(new RegExp(`^mknod ${join(root, 'dev/null')}: the host helper .*no-helper is missing`));
+    expect((nodeErr as Error).cause).toMatchObject({ code: 'HELPER_MISSING' });
+    expect(helperChildren()).toEqual([]);
   });
 
   it('replaces a file by a directory and a directory by a file', async () => {
@@ -124,7 +194,7 @@ describe('applyLayer', () => {
     ], { whiteouts: 'overlay', lowerDirs: [lower] }, upper);
     const wh = lstatSync(join(upper, 'gone'));
     expect(wh.isCharacterDevice() && wh.rdev === 0).toBe(true);
-    expect(execFileSync('getfattr', ['--only-values', '-n', 'trusted.overlay.opaque', join(upper, 'dir')]).toString()).toBe('y');
+    expect(execFileSync('getfattr', ['--absolute-names', '--only-values', '-n', 'trusted.overlay.opaque', join(upper, 'dir')]).toString()).toBe('y');
     expect(readFileSync(join(upper, 'big-link'), 'utf8')).toBe('shared');
     const merged = join(base, 'merged');
     mkdirSync(merged);

@@ -2,13 +2,14 @@ import { constants as C, linkSync, lstatSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { copyFile, link, lstat, lchown, lutimes, mkdir, open, readdir, rm, symlink, chmod, chown, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
+import { HostHelper } from '@shimkit/host-helper';
 import { ImageStoreError, isImageStoreError, throwIfAborted } from '../errors.js';
 import type { TarEntry } from '../tar/tar-reader.js';
 import { readTar } from '../tar/tar-reader.js';
 import { entryComponents, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './entry-path.js';
 import type { SmallFileJob } from './file-writer-pool.js';
 import { SmallFileBatcher } from './small-file-batcher.js';
-import { makeNode, setXattr } from './sys-tools.js';
+import { systemCall } from '../system-call.js';
 
 /** How whiteout entries are applied. */
 export type WhiteoutMode =
@@ -28,6 +29,11 @@ export interface ApplyLayerOptions {
    * for a hardlink target that is not in this layer (it is copied up).
    */
   lowerDirs?: string[] | (() => Promise<string[]>);
+  /**
+   * Makes device nodes, fifos and xattrs (Node has no mknod(2) or setxattr(2)); left open.
+   * Without one, a helper of its own is started when a layer first needs it and ended with the apply.
+   */
+  helper?: HostHelper;
   signal?: AbortSignal;
 }
 
@@ -45,6 +51,9 @@ function lstatSyncOrNull(path: string): Stats | null {
     throw e;
   }
 }
+
+/** mknod(2) file type bits. */
+const FILE_TYPE = { char: C.S_IFCHR, block: C.S_IFBLK, fifo: C.S_IFIFO } as const;
 
 /** Files up to this size (without xattrs) are buffered and written in the background, several at once. */
 const SMALL_FILE = 128 * 1024;
@@ -80,6 +89,8 @@ export async function applyLayer(root: string, tar: AsyncIterable<Uint8Array>, o
     await applier.settle().catch(() => undefined);
     if (isImageStoreError(e)) throw e;
     throw new ImageStoreError('LAYER_APPLY_FAILED', `applying layer to ${root} failed: ${(e as Error).message}`, { cause: e });
+  } finally {
+    await applier.closeOwnHelper();
   }
   return { entries: applier.entries, bytes: applier.bytes };
 }
@@ -99,11 +110,32 @@ class LayerApplier {
   private readonly umask = process.umask();
   private readonly uid = process.getuid?.() ?? -1;
   private readonly gid = process.getgid?.() ?? -1;
+  /** A helper of its own, started when a layer needs one and none was given. */
+  private ownHelper: HostHelper | undefined;
 
   constructor(private readonly root: string, private readonly options: ApplyLayerOptions) {
     this.mode = options.whiteouts ?? 'delete';
     this.chownEntries = options.ownership ?? process.getuid?.() === 0;
     this.xattrs = options.xattrs ?? true;
+  }
+
+  private get helper(): HostHelper {
+    return this.options.helper ?? (this.ownHelper ??= new HostHelper());
+  }
+
+  /** Ends the helper it started (a given one stays open). */
+  async closeOwnHelper(): Promise<void> {
+    await this.ownHelper?.close();
+  }
+
+  /** A device node or fifo at `path`, which must not exist, with `mode`'s permission bits exactly. */
+  private makeNode(path: string, type: keyof typeof FILE_TYPE, mode: number, major = 0, minor = 0): Promise<void> {
+    return systemCall('LAYER_APPLY_FAILED', `mknod ${path}`, () => this.helper.mknod(path, FILE_TYPE[type] | (mode & 0o7777), major, minor));
+  }
+
+  /** Sets an extended attribute on `path` itself (never on a symlink's target). */
+  private setXattr(path: string, name: string, value: Buffer): Promise<void> {
+    return systemCall('LAYER_APPLY_FAILED', `setxattr ${name} on ${path}`, () => this.helper.setXattr(path, name, value));
   }
 
   private abs(rel: string): string {
@@ -218,7 +250,7 @@ class LayerApplier {
       case 'char':
       case 'block':
       case 'fifo':
-        await makeNode(target, entry.type, entry.mode, entry.devmajor, entry.devminor);
+        await this.makeNode(target, entry.type, entry.mode, entry.devmajor, entry.devminor);
         await this.setMetadata(entry, target, true);
         return;
     }
@@ -324,7 +356,7 @@ class LayerApplier {
     if (name === OPAQUE_WHITEOUT) {
       if (!(await this.ensureParents(entry, parts, this.mode === 'overlay'))) return;
       if (this.mode === 'overlay') {
-        await setXattr(this.abs(parentRel), 'trusted.overlay.opaque', Buffer.from('y'));
+        await this.setXattr(this.abs(parentRel), 'trusted.overlay.opaque', Buffer.from('y'));
         return;
       }
       for (const child of await readdir(this.abs(parentRel))) {
@@ -342,7 +374,7 @@ class LayerApplier {
     if (this.mode === 'overlay') {
       await this.ensureParents(entry, hiddenParts, true);
       await this.removePath(rel);
-      await makeNode(this.abs(rel), 'char', 0, 0, 0);
+      await this.makeNode(this.abs(rel), 'char', 0, 0, 0);
       return;
     }
     if (!(await this.ensureParents(entry, hiddenParts, false))) return;
@@ -372,7 +404,7 @@ class LayerApplier {
 
   private async setXattrs(entry: TarEntry, path: string): Promise<void> {
     if (!this.xattrs) return;
-    for (const [name, value] of entry.xattrs) await setXattr(path, name, value);
+    for (const [name, value] of entry.xattrs) await this.setXattr(path, name, value);
   }
 
   /** Sets directory times last (adding children changes them), deepest first. */

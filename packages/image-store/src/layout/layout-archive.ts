@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import type { HostHelper } from '@shimkit/host-helper';
 import { pipeline } from 'node:stream/promises';
 import { ImageStoreError } from '../errors.js';
 import { applyLayer } from '../layer/apply-layer.js';
@@ -27,10 +28,10 @@ export async function withTempDir<T>(scratch: string, use: (dir: string) => Prom
  * `scratch` (with the same refusal of unsafe paths as layers), runs `use` on
  * it, and removes it afterwards.
  */
-export async function withUnpackedLayout<T>(file: string, scratch: string, use: (dir: string) => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
+export async function withUnpackedLayout<T>(file: string, scratch: string, use: (dir: string) => Promise<T>, options: { helper?: HostHelper; signal?: AbortSignal } = {}): Promise<T> {
   return withTempDir(scratch, async (dir) => {
     try {
-      await applyLayer(dir, createReadStream(file, { highWaterMark: 1 << 20 }), { ownership: false, xattrs: false, signal: options.signal });
+      await applyLayer(dir, createReadStream(file, { highWaterMark: 1 << 20 }), { ownership: false, xattrs: false, helper: options.helper, signal: options.signal });
     } catch (e) {
       const cause = (e as { cause?: NodeJS.ErrnoException }).cause;
       if (cause?.code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOENT') throw new ImageStoreError('NOT_FOUND', `archive ${file} does not exist`, { cause: e });

@@ -227,6 +227,7 @@ export async function unpackLayer(ctx: SnapshotFillContext, compressed: AsyncIte
   await applyLayer(ctx.dir, tar, {
     whiteouts: ctx.kind === 'overlay' ? 'overlay' : 'delete',
     lowerDirs: ctx.lowerDirs,
+    helper: ctx.helper,
     signal: ctx.signal,
   });
 }

@@ -1,21 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ImageStoreError } from '../errors.js';
-import { MNT_DETACH, MountCallError, MountHelper } from './mount-helper.js';
+import { isHostHelperError, SystemCallError, type HostHelper } from '@shimkit/host-helper';
+import { ImageStoreError, throwIfAborted } from '../errors.js';
+import { systemCall, systemCallFailure } from '../system-call.js';
 
-const ENOENT = 2;
-const EINVAL = 22;
-const EBUSY = 16;
-
-function run(file: string, args: string[], signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: 30_000, signal }, (err, _out, stderr) => {
-      if (err) reject(new ImageStoreError('STORE_IO', `${file} ${args.join(' ')}: ${String(stderr).trim() || err.message}`, { cause: err }));
-      else resolve();
-    });
-  });
-}
+/** umount2 flag: detach now, finish when the mount is no longer busy. */
+const MNT_DETACH = 2;
 
 /** mount(2) flags by the option names mount(8) takes for them. */
 const MOUNT_FLAGS = { ro: 1, nosuid: 2, nodev: 4, noexec: 8 } as const;
@@ -32,21 +22,23 @@ export interface MountRequest {
   signal?: AbortSignal;
 }
 
+/** True when `e` is the kernel refusing a call with one of `codes` (errno names). */
+function refusedWith(e: unknown, ...codes: string[]): boolean {
+  return e instanceof SystemCallError && codes.includes(e.code);
+}
+
 /**
- * Mounts and unmounts: system calls through a MountHelper when it can run, else mount(8) and
- * umount(8). A helper that fails (rather than the kernel refusing the call) is replaced by
- * the tools for that call. Errors are ImageStoreErrors (`STORE_IO`) naming the target.
+ * Mounts and unmounts: mount(2) and umount2(2) calls through the host helper, which its owner
+ * closes (the Mounter holds no process of its own). Errors are ImageStoreErrors (`STORE_IO`)
+ * naming the target.
  */
 export class Mounter {
-  constructor(readonly helper = new MountHelper()) {}
+  constructor(readonly helper: HostHelper) {}
 
   async mount(request: MountRequest): Promise<void> {
-    const flags = request.flags ?? [];
-    const data = request.data ?? '';
-    const done = await this.#helped(() => this.helper.mount(request.source, request.target, request.fstype, flags.reduce((bits, f) => bits | MOUNT_FLAGS[f], 0), data));
-    if (done) return;
-    const options = [...flags, ...(data === '' ? [] : [data])].join(',');
-    await run('mount', ['-t', request.fstype, ...(options === '' ? [] : ['-o', options]), request.source, request.target], request.signal);
+    throwIfAborted(request.signal, `mounting ${request.target}`);
+    const flags = (request.flags ?? []).reduce((bits, f) => bits | MOUNT_FLAGS[f], 0);
+    await systemCall('STORE_IO', `mount ${request.fstype} on ${request.target}`, () => this.helper.mount(request.source, request.target, request.fstype, flags, request.data ?? ''));
   }
 
   /** Mounts an overlay at `target`; `lowerDirs` topmost first. */
@@ -59,44 +51,20 @@ export class Mounter {
 
   /** Unmounts `target`; falls back to a lazy unmount when it is busy; nothing to do when it is not mounted. */
   async unmount(target: string): Promise<void> {
-    const done = await this.#helped(async () => {
-      try {
-        await this.helper.unmount(target);
-      } catch (e) {
-        if (!(e instanceof MountCallError)) throw e;
-        if (e.errno === EINVAL || e.errno === ENOENT) return;
-        if (e.errno !== EBUSY) throw e;
-        await this.helper.unmount(target, MNT_DETACH);
-      }
-    });
-    if (done) return;
     try {
-      await run('umount', [target]);
+      await this.helper.unmount(target);
     } catch (e) {
-      if (/not mounted|no mount point|not found/i.test((e as Error).message)) return;
-      await run('umount', ['-l', target]);
-    }
-  }
-
-  /** Ends the helper process (a later call starts a new one). */
-  close(): void {
-    this.helper.close();
-  }
-
-  /** Runs `call` on the helper: true when it did, false when the tools must do it. */
-  async #helped(call: () => Promise<void>): Promise<boolean> {
-    if (!this.helper.available) return false;
-    try {
-      await call();
-      return true;
-    } catch (e) {
-      if (e instanceof MountCallError) throw new ImageStoreError('STORE_IO', e.message, { cause: e });
-      return false;
+      if (refusedWith(e, 'EINVAL', 'ENOENT')) return;
+      if (!refusedWith(e, 'EBUSY')) throw systemCallFailure('STORE_IO', `umount ${target}`, e);
+      await systemCall('STORE_IO', `umount ${target}`, () => this.helper.unmount(target, MNT_DETACH));
     }
   }
 }
 
-/** True when this process can mount overlayfs (root, kernel support) with a directory under `base`. */
+/**
+ * True when this process can mount overlayfs (root, kernel support) with a directory under `base`.
+ * The kernel refusing says no; the host helper failing (not built, dying) is thrown.
+ */
 export async function overlaySupported(base: string, mounter: Mounter): Promise<boolean> {
   await mkdir(base, { recursive: true });
   const dir = await mkdtemp(join(base, '.overlay-probe-'));
@@ -105,7 +73,8 @@ export async function overlaySupported(base: string, mounter: Mounter): Promise<
     await mounter.mountOverlay(join(dir, 'merged'), { lowerDirs: [join(dir, 'lower')], upperDir: join(dir, 'upper'), workDir: join(dir, 'work') });
     await mounter.unmount(join(dir, 'merged'));
     return true;
-  } catch {
+  } catch (e) {
+    if (isHostHelperError((e as Error).cause)) throw e;
     return false;
   } finally {
     await rm(dir, { recursive: true, force: true });

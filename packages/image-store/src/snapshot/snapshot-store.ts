@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { HostHelper } from '@shimkit/host-helper';
 import type { Digest } from '@shimkit/oci-spec';
 import { digestHex, tryParseDigest } from '@shimkit/oci-spec';
 import { writeFileAtomic, writeNewFileSynced } from '../content/atomic-write.js';
@@ -22,6 +23,8 @@ export interface SnapshotFillContext {
   kind: SnapshotterKind;
   /** Overlay: directories of the lower snapshots, topmost first, waiting until they are complete. */
   lowerDirs: () => Promise<string[]>;
+  /** The store's host helper, for the device nodes and xattrs of a layer. */
+  helper: HostHelper;
   signal?: AbortSignal;
 }
 
@@ -59,9 +62,23 @@ async function exists(path: string): Promise<boolean> {
 export class SnapshotStore {
   private readonly creating = new Map<string, Promise<void>>();
 
-  private constructor(readonly root: string, readonly kind: SnapshotterKind, private readonly mounter: Mounter) {}
+  private readonly mounter: Mounter;
 
-  static async open(root: string, options: { kind?: SnapshotterKind | 'auto'; signal?: AbortSignal } = {}): Promise<SnapshotStore> {
+  private constructor(
+    readonly root: string,
+    readonly kind: SnapshotterKind,
+    /** Makes the mounts, device nodes and xattrs. */
+    readonly helper: HostHelper,
+    private readonly ownsHelper: boolean,
+  ) {
+    this.mounter = new Mounter(helper);
+  }
+
+  /**
+   * Opens (creating when missing) the snapshots under `root`. `helper` is shared and left open
+   * by close(); without one the store makes its own and ends it in close().
+   */
+  static async open(root: string, options: { kind?: SnapshotterKind | 'auto'; helper?: HostHelper; signal?: AbortSignal } = {}): Promise<SnapshotStore> {
     throwIfAborted(options.signal);
     await mkdir(join(root, 'snapshots'), { recursive: true });
     await mkdir(join(root, 'containers'), { recursive: true });
@@ -75,15 +92,15 @@ export class SnapshotStore {
     if (recorded !== undefined && kind !== 'auto' && kind !== recorded) {
       throw new ImageStoreError('INVALID_ARGUMENT', `${root} holds ${recorded} snapshots; it cannot be opened as ${kind}`);
     }
-    const mounter = new Mounter();
+    const helper = options.helper ?? new HostHelper();
     try {
-      if (kind === 'auto') kind = recorded ?? ((await overlaySupported(join(root, 'snapshots'), mounter)) ? 'overlay' : 'copy');
+      if (kind === 'auto') kind = recorded ?? ((await overlaySupported(join(root, 'snapshots'), new Mounter(helper))) ? 'overlay' : 'copy');
       if (recorded === undefined) await writeFileAtomic(kindFile, kind);
     } catch (e) {
-      mounter.close();
+      if (options.helper === undefined) await helper.close();
       throw e;
     }
-    return new SnapshotStore(root, kind, mounter);
+    return new SnapshotStore(root, kind, helper, options.helper === undefined);
   }
 
   private snapshotDir(chainId: Digest): string {
@@ -144,7 +161,7 @@ export class SnapshotStore {
         await options.lowerReady?.();
         return chain.slice(0, -1).reverse().map((c) => this.path(c));
       };
-      await fill({ dir, kind: this.kind, lowerDirs, signal: options.signal });
+      await fill({ dir, kind: this.kind, lowerDirs, helper: this.helper, signal: options.signal });
       throwIfAborted(options.signal, `snapshot ${chainId}`);
       try {
         await rename(tmp, this.snapshotDir(chainId));
@@ -264,9 +281,9 @@ export class SnapshotStore {
     return true;
   }
 
-  /** Ends the mount helper process; rootfs mounts stay. */
-  close(): void {
-    this.mounter.close();
+  /** Ends the host helper when the store made it (a shared one stays open); rootfs mounts stay. */
+  async close(): Promise<void> {
+    if (this.ownsHelper) await this.helper.close();
   }
 
   /** Chain ids pinned by container rootfs directories. */

@@ -5,6 +5,8 @@
 set -euo pipefail
 
 packages=(
+  gcc                         # builds the host helper (packages/host-helper/src/native)
+  libc6-dev                   # its C headers
   runc                        # OCI runtime
   crun                        # second OCI runtime, for the driver conformance suite
   conmon                      # per-container monitor
@@ -15,6 +17,7 @@ packages=(
   docker-registry             # a real OCI distribution registry on 127.0.0.1
   containerd                  # an independent CRI server to test our client against
   skopeo                      # copies test images into the registry
+  strace                      # a test traces every program the shim executes
   umoci                       # builds test images as OCI layouts
   attr                        # setfattr/getfattr: tests read back xattrs (image-store, host-helper) and make them (tar reader)
 )

@@ -318,7 +318,9 @@ function exitResult(fields: Buffer[], lineCount: number): RunnerResult {
 }
 
 function callError(what: string, fields: Buffer[]): SystemCallError {
-  return new SystemCallError(`${what}: ${String(fields[1] ?? '')}`, Number(String(fields[0] ?? '0')));
+  const error = new SystemCallError(`${what}: ${String(fields[1] ?? '')}`, Number(String(fields[0] ?? '0')));
+  error.message += ` (${error.code})`;
+  return error;
 }
 
 function spawnError(program: string, fields: Buffer[]): RunnerSpawnError {

@@ -1,3 +1,4 @@
+import type { HostHelper } from '@shimkit/host-helper';
 import type { InjectionToken } from './di.js';
 import type { Clock } from './interfaces/clock.js';
 import type { ContainerStore } from './interfaces/container-record.js';
@@ -27,4 +28,6 @@ export const Tokens = {
   Clock: token<Clock>('Clock'),
   Logger: token<Logger>('Logger'),
   ShimConfig: token<ShimConfig>('ShimConfig'),
+  /** The one host helper process the default modules share (runtime calls, mounts, namespaces, streams); the shim closes it last. */
+  HostHelper: token<HostHelper>('HostHelper'),
 } as const;

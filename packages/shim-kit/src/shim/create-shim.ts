@@ -91,11 +91,13 @@ export function composeShimContainer(config: ShimConfig, modules: readonly ShimM
   return container;
 }
 
-async function closeParts(services: ShimServices): Promise<void> {
+async function closeParts(services: ShimServices, container: DependencyContainer): Promise<void> {
   await Promise.allSettled([services.sandboxes.close(), services.containers.close()]);
   const parts = [services.runtime, services.images, services.network];
   const results = await Promise.allSettled(parts.map((p) => p.close()));
   for (const r of results) if (r.status === 'rejected') services.logger.warn('closing a shim part failed', { error: String(r.reason) });
+  // last: the parts used it until now (closing one that never started does nothing)
+  if (container.isRegistered(Tokens.HostHelper)) await container.resolve(Tokens.HostHelper).close();
 }
 
 /**
@@ -138,7 +140,7 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
       services.streaming = await StreamingServer.start({
         exec: backendExecRunner(services.runtime),
         attach: backendAttachRunner(services.runtime),
-        portForward: netnsPortForwarder(),
+        portForward: netnsPortForwarder(container.resolve(Tokens.HostHelper)),
         ...(options.streaming?.host === undefined ? {} : { host: options.streaming.host }),
         ...(options.streaming?.port === undefined ? {} : { port: options.streaming.port }),
       }, options.signal);
@@ -149,7 +151,7 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
     // Release what the parts hold (the image store's lock, watchers) so a retry can start.
     await monitor.close();
     await services.streaming?.close();
-    await closeParts(services);
+    await closeParts(services, container);
     throw e;
   }
   services.logger.info('shim listening', { socket: listener.path });
@@ -160,7 +162,7 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
       await listener.shutdown(closeOptions.timeoutMs);
       await services.streaming?.close();
       await monitor.close();
-      await closeParts(services);
+      await closeParts(services, container);
     })());
   const get = <T>(token: Token<T>): T => container.resolve<T>(token);
   return { socket: listener.path, container, services, get, close, [Symbol.asyncDispose]: () => close() };

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { HostHelper } from '@shimkit/host-helper';
 import { instanceCachingFactory, type DependencyContainer } from '../di.js';
 import { MemoryEventBus } from '../runtime/memory-event-bus.js';
 import { NoopLogger } from '../runtime/noop-logger.js';
@@ -25,6 +26,8 @@ export function coreModule(): ShimModule {
     provide(Tokens.Clock, new SystemClock())(c);
     provide(Tokens.Logger, new NoopLogger())(c);
     provide(Tokens.EventBus, new MemoryEventBus())(c);
+    // started on first use: a shim of fakes never runs it
+    provideFactory(Tokens.HostHelper, () => new HostHelper())(c);
   };
 }
 

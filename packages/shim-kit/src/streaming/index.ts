@@ -16,5 +16,5 @@ export type { RemoteCommandOptions, RemoteCommandSession, RemoteCommandStreams, 
 export { readTerminalSizes } from './terminal-sizes.js';
 export { pipeOutput } from './pipe-output.js';
 export { relayExec } from './relay-exec.js';
-export { netnsPortForwarder, relayScriptPath, type NetnsPortForwarderOptions, type PortForwarder, type PortForwardTarget } from './port-forwarder.js';
+export { netnsPortForwarder, type PortForwarder, type PortForwardTarget } from './port-forwarder.js';
 export { servePortForward, type PortForwardSessionOptions } from './port-forward-session.js';

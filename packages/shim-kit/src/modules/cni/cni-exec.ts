@@ -1,6 +1,6 @@
 import { CniError } from './cni-error.js';
 import { findPlugin } from './find-plugin.js';
-import type { ProcessRunner } from '@shimkit/runc-driver';
+import type { HostHelper } from '@shimkit/host-helper';
 import { runCommand } from './run-command.js';
 
 /** A CNI command. */
@@ -24,7 +24,7 @@ export interface ExecPluginOptions {
   /** SIGKILL the plugin after this long. */
   timeoutMs?: number;
   /** Forks the plugin (see {@link runCommand}). */
-  runner?: ProcessRunner;
+  helper: HostHelper;
 }
 
 /**
@@ -56,7 +56,7 @@ export async function execPlugin(
       env,
       ...(invocation.signal === undefined ? {} : { signal: invocation.signal }),
       ...(invocation.timeoutMs === undefined ? {} : { timeoutMs: invocation.timeoutMs }),
-      ...(invocation.runner === undefined ? {} : { runner: invocation.runner }),
+      helper: invocation.helper,
     });
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;

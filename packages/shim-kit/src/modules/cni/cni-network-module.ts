@@ -4,7 +4,7 @@ import { Tokens } from '../../tokens.js';
 import { CniPodNetwork, type CniPodNetworkOptions } from './cni-pod-network.js';
 
 /** Options of {@link cniNetworkModule}: those of {@link CniPodNetwork}, with dirs defaulting under the shim's. */
-export type CniNetworkModuleOptions = Omit<CniPodNetworkOptions, 'netnsDir' | 'cacheDir' | 'logger'> & {
+export type CniNetworkModuleOptions = Omit<CniPodNetworkOptions, 'netnsDir' | 'cacheDir' | 'logger' | 'helper'> & {
   /** Default `<state>/netns`. */
   netnsDir?: string;
   /** Default `<root>/cni/results` (persistent, so DEL gets the ADD result after a reboot). */
@@ -28,6 +28,7 @@ export function cniNetworkModule(options: CniNetworkModuleOptions = {}): ShimMod
       netnsDir: options.netnsDir ?? join(config.state, 'netns'),
       cacheDir: options.cacheDir ?? join(config.root, 'cni', 'results'),
       logger: options.logger ?? c.resolve(Tokens.Logger),
+      helper: c.resolve(Tokens.HostHelper),
     });
   });
 }

@@ -1,6 +1,6 @@
 import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ProcessRunner } from '@shimkit/runc-driver';
+import { HostHelper } from '@shimkit/host-helper';
 import { ShimError } from '../../errors.js';
 import type { Logger } from '../../interfaces/logger.js';
 import type { OperationOptions } from '../../interfaces/operation-options.js';
@@ -37,6 +37,8 @@ export interface CniPodNetworkOptions {
   /** SIGKILL a plugin that runs longer than this. Default 60 s. */
   pluginTimeoutMs?: number;
   logger?: Logger;
+  /** Runs the plugins and pins the namespaces (shared, not closed here). Default: one of its own. */
+  helper?: HostHelper;
 }
 
 // CNI's container id rule; it also keeps ids usable as file names.
@@ -60,7 +62,8 @@ export class CniPodNetwork implements PodNetwork {
   readonly #logger: Logger;
   readonly #timeoutMs: number;
   readonly #lock = new KeyedLock();
-  readonly #runner = new ProcessRunner();
+  readonly #helper: HostHelper;
+  readonly #ownsHelper: boolean;
   #closed = false;
 
   constructor(options: CniPodNetworkOptions) {
@@ -74,6 +77,8 @@ export class CniPodNetwork implements PodNetwork {
     this.#cache = new CniResultCache(options.cacheDir);
     this.#logger = options.logger ?? new NoopLogger();
     this.#timeoutMs = options.pluginTimeoutMs ?? 60_000;
+    this.#helper = options.helper ?? new HostHelper();
+    this.#ownsHelper = options.helper === undefined;
   }
 
   /** The path a pod's network namespace is pinned at. */
@@ -102,7 +107,7 @@ export class CniPodNetwork implements PodNetwork {
       if ((await this.#cache.read(id)) !== undefined) throw new ShimError('AlreadyExists', `pod ${id} is already attached to the CNI network`);
       const netnsPath = this.netnsPathOf(id);
       await mkdir(this.netnsDir, { recursive: true, mode: 0o711 });
-      await createNetns(netnsPath, { runner: this.#runner, ...(request.signal === undefined ? {} : { signal: request.signal }) });
+      await createNetns(netnsPath, { helper: this.#helper, ...(request.signal === undefined ? {} : { signal: request.signal }) });
       const call = this.#call(list, request, netnsPath);
       try {
         // Loopback is a network of its own (as in containerd), so it comes up alongside the pod network.
@@ -163,7 +168,7 @@ export class CniPodNetwork implements PodNetwork {
       } catch (e) {
         delError = e;
       }
-      await removeNetns(netnsPath, { runner: this.#runner });
+      await removeNetns(netnsPath, { helper: this.#helper });
       if (delError !== undefined) {
         this.#logger.warn('CNI DEL failed; the namespace is removed, DEL will be retried', { sandboxId: id, error: String(delError) });
         throw delError;
@@ -200,7 +205,7 @@ export class CniPodNetwork implements PodNetwork {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#lock.idle();
-    this.#runner.close();
+    if (this.#ownsHelper) await this.#helper.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -221,7 +226,7 @@ export class CniPodNetwork implements PodNetwork {
       binDirs: this.binDirs,
       capabilityArgs: capabilityArgs(request.portMappings),
       timeoutMs: this.#timeoutMs,
-      runner: this.#runner,
+      helper: this.#helper,
       ...(request.signal === undefined ? {} : { signal: request.signal }),
     };
   }
@@ -236,7 +241,7 @@ export class CniPodNetwork implements PodNetwork {
     await delNetworkList(rest).catch((e: unknown) => {
       this.#logger.warn('CNI DEL after a failed ADD failed', { sandboxId: call.containerId, error: String(e) });
     });
-    await removeNetns(call.netns, { runner: this.#runner }).catch((e: unknown) => {
+    await removeNetns(call.netns, { helper: this.#helper }).catch((e: unknown) => {
       this.#logger.warn('removing the network namespace after a failed ADD failed', { sandboxId: call.containerId, error: String(e) });
     });
   }

@@ -1,9 +1,11 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HostHelper } from '@shimkit/host-helper';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isCniError } from './cni-error.js';
 import { createNetns, isMountPoint, removeNetns } from './netns.js';
+import { testHelper as helper } from './test-network.test-helper.js';
 
 describe('pinned network namespaces', () => {
   let dir: string;
@@ -11,29 +13,38 @@ describe('pinned network namespaces', () => {
     dir = await mkdtemp(join(tmpdir(), `shimkit-netns-${process.pid}-`));
   });
   afterEach(async () => {
-    await removeNetns(join(dir, 'ns')).catch(() => undefined);
+    await removeNetns(join(dir, 'ns'), { helper }).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   });
 
   it('creates a namespace distinct from the host one, and removes it idempotently', async () => {
     const path = join(dir, 'ns');
-    await createNetns(path);
+    await createNetns(path, { helper });
     expect(await isMountPoint(path)).toBe(true);
     const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
     const line = mountinfo.split('\n').find((l) => l.split(' ')[4] === path) ?? '';
     expect(line).toContain('nsfs');
-    await removeNetns(path);
+    await removeNetns(path, { helper });
     expect(await isMountPoint(path)).toBe(false);
-    await removeNetns(path);
+    await removeNetns(path, { helper });
   });
 
   it('refuses an existing file and a missing dir, naming the path', async () => {
     const path = join(dir, 'taken');
     await writeFile(path, '');
-    const err = await createNetns(path).catch((e: unknown) => e);
+    const err = await createNetns(path, { helper }).catch((e: unknown) => e);
     expect(isCniError(err, 'NetnsFailed')).toBe(true);
     expect(String(err)).toContain(`${path}: it already exists`);
     const missing = join(dir, 'no', 'such', 'ns');
-    expect(String(await createNetns(missing).catch((e: unknown) => e))).toContain(missing);
+    expect(String(await createNetns(missing, { helper }).catch((e: unknown) => e))).toContain(missing);
+  });
+
+  it('a namespace that cannot be made leaves no file behind', async () => {
+    const broken = new HostHelper({ binary: join(dir, 'no-helper') });
+    const path = join(dir, 'ns');
+    const err = await createNetns(path, { helper: broken }).catch((e: unknown) => e);
+    expect(isCniError(err, 'NetnsFailed')).toBe(true);
+    expect(String(err)).toContain('no-helper');
+    await expect(readFile(path)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

@@ -1,15 +1,12 @@
-import { ProcessRunner } from '@shimkit/runc-driver';
+import { HostHelper } from '@shimkit/host-helper';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCommand } from './run-command.js';
 
-const runner = new ProcessRunner();
-afterAll(() => runner.close());
+const helper = new HostHelper();
+afterAll(() => helper.close());
+const via = { helper };
 
-// The same results whether Node spawns the program or the process runner does.
-describe.each([
-  ['spawned', {}],
-  ['through the process runner', { runner }],
-])('runCommand, %s', (_how, via) => {
+describe('runCommand', () => {
   it('returns the exit code and output, with stdin and the environment given', async () => {
     const r = await runCommand('sh', ['-c', 'cat; echo "$CNI_COMMAND" >&2; exit 2'], { ...via, input: '{"cniVersion":"1.0.0"}', env: { ...process.env, CNI_COMMAND: 'ADD' } });
     expect(r).toEqual({ code: 2, signal: null, stdout: '{"cniVersion":"1.0.0"}', stderr: 'ADD\n' });

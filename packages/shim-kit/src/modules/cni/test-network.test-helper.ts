@@ -3,14 +3,18 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HostHelper } from '@shimkit/host-helper';
 import { runCommand } from './run-command.js';
 import type { CniPodNetworkOptions } from './cni-pod-network.js';
 
 export const SYSTEM_BIN_DIR = '/usr/lib/cni';
 
+/** The host helper test commands run through (idle, it keeps no test alive). */
+export const testHelper = new HostHelper();
+
 /** Runs a command, failing on a non-zero exit. */
 export async function sh(file: string, ...args: string[]): Promise<string> {
-  const res = await runCommand(file, args, { timeoutMs: 20_000 });
+  const res = await runCommand(file, args, { timeoutMs: 20_000, helper: testHelper });
   if (res.code !== 0) throw new Error(`${file} ${args.join(' ')} failed (${res.code}): ${res.stderr}`);
   return res.stdout;
 }
@@ -160,20 +164,20 @@ export class TestNetwork {
 
   /** Forceful cleanup: mounts, iptables rules for the subnet, the bridge, the dir. */
   async destroy(): Promise<void> {
-    for (const m of (await this.mounts()).reverse()) await runCommand('umount', ['-l', m]);
+    for (const m of (await this.mounts()).reverse()) await runCommand('umount', ['-l', m], { helper: testHelper });
     let table = '';
     for (const line of (await sh('iptables-save')).split('\n')) {
       if (line.startsWith('*')) table = line.slice(1);
       else if (line.startsWith('-A ') && line.includes(this.prefix)) {
-        await runCommand('sh', ['-c', `iptables -w 5 -t ${table} -D ${line.slice(3)}`]);
+        await runCommand('sh', ['-c', `iptables -w 5 -t ${table} -D ${line.slice(3)}`], { helper: testHelper });
       }
     }
-    await runCommand('ip', ['link', 'del', this.bridge]);
+    await runCommand('ip', ['link', 'del', this.bridge], { helper: testHelper });
     await rm(this.dir, { recursive: true, force: true });
   }
 }
 
 /** Runs a command in a network namespace. */
 export function inNetns(netnsPath: string, file: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return runCommand('nsenter', [`--net=${netnsPath}`, file, ...args], { timeoutMs: 20_000 });
+  return runCommand('nsenter', [`--net=${netnsPath}`, file, ...args], { timeoutMs: 20_000, helper: testHelper });
 }

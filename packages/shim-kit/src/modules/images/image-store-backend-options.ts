@@ -1,3 +1,4 @@
+import type { HostHelper } from '@shimkit/host-helper';
 import type { RegistryClientOptions, SnapshotterKind } from '@shimkit/image-store';
 import type { Logger } from '../../interfaces/logger.js';
 
@@ -28,5 +29,7 @@ export interface ImageStoreBackendOptions {
   pinnedImages?: readonly string[];
   /** Collect unused snapshots and blobs when a removal leaves an image without names (default true). */
   gcOnRemove?: boolean;
+  /** Mounts and applies layers' device nodes and xattrs (shared, not closed here). Default: the store's own. */
+  helper?: HostHelper;
   logger?: Logger;
 }

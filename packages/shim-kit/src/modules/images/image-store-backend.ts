@@ -86,6 +86,7 @@ export class ImageStoreBackend implements ImageBackend, AsyncDisposable {
       ...(this.#options.snapshotter === undefined ? {} : { snapshotter: this.#options.snapshotter }),
       ...(this.#options.keepLayerBlobs === undefined ? {} : { keepLayerBlobs: this.#options.keepLayerBlobs }),
       ...(this.#options.concurrency === undefined ? {} : { concurrency: this.#options.concurrency }),
+      ...(this.#options.helper === undefined ? {} : { helper: this.#options.helper }),
     });
   }
 

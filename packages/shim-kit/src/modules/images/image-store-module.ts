@@ -21,6 +21,7 @@ export function imageStoreModule(options: ImageStoreModuleOptions = {}): ShimMod
       ...options,
       root: options.root ?? join(container.resolve(Tokens.ShimConfig).root, 'images'),
       logger: options.logger ?? container.resolve(Tokens.Logger),
+      helper: container.resolve(Tokens.HostHelper),
     }),
   );
 }

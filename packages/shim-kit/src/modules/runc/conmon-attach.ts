@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { HostHelper } from '@shimkit/host-helper';
 import type { AttachOptions, AttachSession, TerminalSize } from '../../interfaces/runtime-backend.js';
 import { ShimError } from '../../errors.js';
 import { CONMON_RESIZE, writeConmonControl } from './conmon-control.js';
@@ -10,15 +11,14 @@ import { ATTACH_STDERR, ATTACH_STDOUT, connectSeqpacket } from './seqpacket-rela
  * closes the container's stdin unless it was told to leave it open). Sizes go to conmon's
  * control fifo, which resizes the container's terminal. Both are in the container's `bundle`.
  */
-export async function attachConmon(id: string, bundle: string, options: AttachOptions, onResizeError: (e: unknown) => void): Promise<AttachSession> {
+export async function attachConmon(id: string, bundle: string, options: AttachOptions & { helper: HostHelper }, onResizeError: (e: unknown) => void): Promise<AttachSession> {
   options.signal?.throwIfAborted();
   // output the client did not ask for is dropped by the relay, so it cannot hold up the rest
   const wanted = [...(options.stdout ? [ATTACH_STDOUT] : []), ...(options.stderr ? [ATTACH_STDERR] : [])];
-  const connection = connectSeqpacket(join(bundle, 'attach'), wanted);
+  let connection;
   try {
-    await connection.connected;
+    connection = await connectSeqpacket(options.helper, join(bundle, 'attach'), wanted);
   } catch (e) {
-    connection.close();
     throw new ShimError('FailedPrecondition', `container ${id}: cannot attach: ${(e as Error).message}`, { cause: e });
   }
   if (!options.stdin) connection.input.end();

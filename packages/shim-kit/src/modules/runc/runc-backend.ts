@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { access, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { HostHelper } from '@shimkit/host-helper';
 import { Conmon, Runc, isRuncError, readCgroupStats, type ExitWatcher, type PreparedConmon } from '@shimkit/runc-driver';
 import type { PodSandboxConfig } from '@shimkit/cri-types';
 import type { Resources } from '@shimkit/oci-spec';
@@ -78,6 +79,8 @@ export interface RuncConmonBackendOptions {
   infra?: InfraImageSource;
   /** Never ask for an oom_score_adj below this process's own (default: unless it has CAP_SYS_RESOURCE). */
   restrictOomScoreAdj?: boolean;
+  /** The host helper for runtime calls, mounts, pinned namespaces, terminals and attach (shared, not closed here). Default: one of its own. */
+  helper?: HostHelper;
   logger?: Logger;
 }
 
@@ -125,6 +128,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
   readonly #exits = new Map<string, ContainerExit>();
   readonly #sandboxes: SandboxManager;
   readonly #restrictOom: boolean;
+  readonly #helper: HostHelper;
   readonly #ready: Promise<void>;
   #info: Promise<RuntimeBackendInfo> | undefined;
   #closed = false;
@@ -133,8 +137,9 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     this.#options = options;
     this.layout = new StateLayout(options.state, options.runtimeRoot === undefined ? {} : { runcRoot: options.runtimeRoot });
     this.#restrictOom = options.restrictOomScoreAdj ?? !hasCapSysResource();
+    this.#helper = options.helper ?? new HostHelper();
     const make = (name: string, binary: string, root: string): RuntimeSet => {
-      const runc = new Runc({ binary, root, ...(options.systemdCgroup ? { systemdCgroup: true } : {}), ...(options.logger ? { logger: options.logger } : {}) });
+      const runc = new Runc({ binary, root, helper: this.#helper, ...(options.systemdCgroup ? { systemdCgroup: true } : {}), ...(options.logger ? { logger: options.logger } : {}) });
       const conmon = new Conmon({
         runc,
         exitDir: this.layout.exitDir,
@@ -157,6 +162,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     this.#sandboxes = new SandboxManager(this.layout, {
       shmSizeBytes: options.shmSizeBytes,
       handlers: [...this.#runtimes.keys()],
+      helper: this.#helper,
       infra: {
         runtime: (handler) => ({ ...this.#runtime(handler), watcher: this.#watcher }),
         source: options.infra,
@@ -377,7 +383,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
   async attach(id: string, options: AttachOptions): Promise<AttachSession> {
     const c = await this.#container(id);
     if (await this.#exitOf(c)) throw new ShimError('FailedPrecondition', `container ${id} is not running`);
-    return attachConmon(id, c.dir, options, (e) => {
+    return attachConmon(id, c.dir, { ...options, helper: this.#helper }, (e) => {
       this.#options.logger?.warn('resizing a terminal failed', { id, error: String(e) });
     });
   }
@@ -454,7 +460,6 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     this.#closed = true;
     await this.#ready.catch(() => undefined);
     this.#listeners.clear();
-    this.#sandboxes.close();
     await Promise.all([...this.#containers.values()].map((c) => this.#unpark(c)));
     await Promise.all([...this.#containers.values()].map((c) => c.saving));
     await this.#watcher.close();
@@ -462,6 +467,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
       await r.conmon.close();
       await r.runc.close();
     }
+    if (this.#options.helper === undefined) await this.#helper.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -4,7 +4,7 @@ import { Tokens } from '../../tokens.js';
 import { RuncConmonBackend, type RuncConmonBackendOptions } from './runc-backend.js';
 
 /** Options of {@link runcConmonModule}: the backend's, with `state` defaulting to `<shim state>/runtime`. */
-export type RuncConmonModuleOptions = Omit<RuncConmonBackendOptions, 'state' | 'logger' | 'restrictOomScoreAdj' | 'infra'> & {
+export type RuncConmonModuleOptions = Omit<RuncConmonBackendOptions, 'state' | 'logger' | 'restrictOomScoreAdj' | 'infra' | 'helper'> & {
   state?: string;
   /**
    * The pause image for pods that share one PID namespace (their infra container), taken
@@ -32,6 +32,7 @@ export function runcConmonModule(options: RuncConmonModuleOptions = {}): ShimMod
       state: options.state ?? join(config.state, 'runtime'),
       logger: c.resolve(Tokens.Logger),
       restrictOomScoreAdj: config.restrictOomScoreAdj,
+      helper: c.resolve(Tokens.HostHelper),
     });
   });
 }

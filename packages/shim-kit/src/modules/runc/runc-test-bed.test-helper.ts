@@ -1,3 +1,4 @@
+import { HostHelper } from '@shimkit/host-helper';
 import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -162,9 +163,9 @@ export async function createRuncTestBed(name: string): Promise<RuncTestBed> {
           // gone
         }
       }
-      const mounter = new Mounter();
-      await unmountUnder(dir, mounter).catch(() => undefined);
-      mounter.close();
+      const helper = new HostHelper();
+      await unmountUnder(dir, new Mounter(helper)).catch(() => undefined);
+      await helper.close();
       await removeCgroups(cgroupParent);
       await rm(dir, { recursive: true, force: true });
     },

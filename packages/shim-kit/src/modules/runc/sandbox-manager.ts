@@ -2,6 +2,7 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
 import { NamespaceMode } from '@shimkit/cri-types';
+import type { HostHelper } from '@shimkit/host-helper';
 import { Mounter } from '@shimkit/image-store';
 import { ShimError } from '../../errors.js';
 import type { OperationOptions } from '../../interfaces/operation-options.js';
@@ -54,20 +55,18 @@ export class SandboxManager {
   readonly #sandboxes = new Map<string, SandboxMeta>();
   readonly #busy = new Set<string>();
   /** Mounts and unmounts the pods' /dev/shm and namespace pins. */
-  readonly #mounter = new Mounter();
+  readonly #mounter: Mounter;
+  readonly #helper: HostHelper;
 
   readonly #infra: InfraSupport;
 
-  constructor(layout: StateLayout, options: { shmSizeBytes: number | undefined; handlers: readonly string[]; infra: InfraSupport }) {
+  constructor(layout: StateLayout, options: { shmSizeBytes: number | undefined; handlers: readonly string[]; infra: InfraSupport; helper: HostHelper }) {
     this.#layout = layout;
+    this.#helper = options.helper;
+    this.#mounter = new Mounter(options.helper);
     this.#infra = options.infra;
     this.#shmSize = options.shmSizeBytes ?? DEFAULT_SHM_SIZE_BYTES;
     this.#handlers = options.handlers;
-  }
-
-  /** Ends the mount helper; the pods' mounts stay. */
-  close(): void {
-    this.#mounter.close();
   }
 
   /** Reads the sandboxes an earlier instance left. */
@@ -183,6 +182,7 @@ export class SandboxManager {
       uts: how.hostNetwork ? undefined : { hostname },
       ...(netnsPath === undefined ? {} : { netnsPath }),
       sysctls: how.sysctls,
+      helper: this.#helper,
       ...signalOption,
     });
     const info: SandboxInfo = {

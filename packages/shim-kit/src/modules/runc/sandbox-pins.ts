@@ -1,18 +1,11 @@
 import { readFile, statfs, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
+import type { HostHelper } from '@shimkit/host-helper';
 import type { Mounter } from '@shimkit/image-store';
 import { ShimError } from '../../errors.js';
 import type { PodSysctl } from './pod-sysctls.js';
-import { runTool } from './run-tool.js';
 
 const NSFS_MAGIC = 0x6e736673;
-
-// Data only ever travels as arguments: $1 is the hostname ('' = keep), then path/value pairs.
-const SETUP_SCRIPT = [
-  'h=$1; shift',
-  'if [ -n "$h" ]; then hostname "$h" || exit 1; fi',
-  'while [ $# -ge 2 ]; do printf "%s" "$2" > "$1" || { echo "cannot write $1" >&2; exit 1; }; shift 2; done',
-].join('\n');
 
 /** What {@link pinNamespaces} should make. */
 export interface PinRequest {
@@ -23,6 +16,7 @@ export interface PinRequest {
   /** The pod's network namespace (for net.* sysctls). */
   netnsPath?: string;
   sysctls: readonly PodSysctl[];
+  helper: HostHelper;
   signal?: AbortSignal;
 }
 
@@ -33,33 +27,28 @@ export interface Pins {
 }
 
 /**
- * Creates the pod's IPC and UTS namespaces without a process to hold them: util-linux
- * `unshare --ipc=<file> --uts=<file>` bind-mounts them onto files in `dir` (CRI-O's
- * "drop infra"). In the same step, inside the new namespaces (and the pod's network
- * namespace through `nsenter`), it sets the hostname and writes the pod's sysctls.
+ * Creates the pod's IPC and UTS namespaces without a process to hold them: the host helper
+ * bind-mounts them onto files in `dir` (CRI-O's "drop infra"). In the same step, inside the new
+ * namespaces (and the pod's network namespace), it sets the hostname and writes the pod's sysctls.
  */
 export async function pinNamespaces(dir: string, request: PinRequest): Promise<Pins> {
+  request.signal?.throwIfAborted();
   const pins: Pins = {};
-  const argv: string[] = [];
-  if (request.netnsPath !== undefined && request.sysctls.some((s) => s.namespace === 'net')) argv.push('nsenter', `--net=${request.netnsPath}`, '--');
-  if (request.ipc || request.uts) {
-    argv.push('unshare');
-    if (request.ipc) {
-      pins.ipc = join(dir, 'ipc');
-      await writeFile(pins.ipc, '', { mode: 0o444 });
-      argv.push(`--ipc=${pins.ipc}`);
-    }
-    if (request.uts) {
-      pins.uts = join(dir, 'uts');
-      await writeFile(pins.uts, '', { mode: 0o444 });
-      argv.push(`--uts=${pins.uts}`);
-    }
-    argv.push('--');
+  if (request.ipc) pins.ipc = join(dir, 'ipc');
+  if (request.uts) pins.uts = join(dir, 'uts');
+  for (const path of [pins.ipc, pins.uts]) if (path !== undefined) await writeFile(path, '', { mode: 0o444 });
+  if (pins.ipc === undefined && pins.uts === undefined && request.sysctls.length === 0) return pins;
+  const netSysctls = request.netnsPath !== undefined && request.sysctls.some((s) => s.namespace === 'net');
+  try {
+    await request.helper.pinNamespaces({
+      ...(pins.ipc === undefined ? {} : { ipc: pins.ipc }),
+      ...(pins.uts === undefined || request.uts === undefined ? {} : { uts: { path: pins.uts, hostname: request.uts.hostname } }),
+      ...(netSysctls ? { netns: request.netnsPath } : {}),
+      sysctls: request.sysctls.map((s) => [s.path, s.value] as const),
+    });
+  } catch (e) {
+    throw new ShimError('Internal', `pinning the pod namespaces: ${(e as Error).message}`, { cause: e });
   }
-  if (argv.length === 0 && request.sysctls.length === 0) return pins;
-  argv.push('sh', '-c', SETUP_SCRIPT, 'sh', request.uts?.hostname ?? '', ...request.sysctls.flatMap((s) => [s.path, s.value]));
-  const [file = 'sh', ...args] = argv;
-  await runTool(file, args, { what: 'pinning the pod namespaces', ...(request.signal === undefined ? {} : { signal: request.signal }) });
   return pins;
 }
 

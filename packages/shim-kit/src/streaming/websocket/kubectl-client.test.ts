@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { HostHelper } from '@shimkit/host-helper';
 import { afterEach, describe, expect, it } from 'vitest';
 import { processExecRunner } from '../exec-runner.js';
 import { exitStatus, internalErrorStatus } from '../exec-status.js';
@@ -27,7 +28,7 @@ async function fakeApiServer(): Promise<string> {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname.endsWith('/portforward')) {
-      const session = acceptWebSocketPortForward(req, socket, head, { target: { podSandboxId: 'p' }, forward: netnsPortForwarder() });
+      const session = acceptWebSocketPortForward(req, socket, head, { target: { podSandboxId: 'p' }, forward: netnsPortForwarder(new HostHelper()) });
       if (session) cleanups.push(() => session.close());
       return;
     }

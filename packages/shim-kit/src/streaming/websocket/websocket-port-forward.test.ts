@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { HostHelper } from '@shimkit/host-helper';
 import { afterEach, describe, expect, it } from 'vitest';
 import { netnsPortForwarder, type PortForwarder } from '../port-forwarder.js';
 import { forwardOnce } from '../spdy-exec-client.test-helper.js';
@@ -19,7 +20,7 @@ const target = { podSandboxId: 'pod-1' }; // no netns: connects on the host
 async function serve(options: Partial<WebSocketPortForwardOptions> = {}): Promise<{ baseUrl: string; sessions: Array<WebSocketPortForwardSession | undefined> }> {
   const sessions: Array<WebSocketPortForwardSession | undefined> = [];
   const server = await upgradeServer((req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const session = acceptWebSocketPortForward(req, socket, head, { target, forward: netnsPortForwarder(), ...options });
+    const session = acceptWebSocketPortForward(req, socket, head, { target, forward: netnsPortForwarder(new HostHelper()), ...options });
     sessions.push(session);
     if (session) cleanups.push(() => session.close());
   });

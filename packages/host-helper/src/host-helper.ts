@@ -251,6 +251,9 @@ export class HostHelper {
     return new Promise((resolve, reject) => {
       const socket = connect({ path: `\0${name}` }, () => {
         socket.off('error', reject);
+        // the far side of a relay can end at any time (a program exits, a peer resets): the
+        // stream then closes; it is not an error for the process
+        socket.on('error', () => undefined);
         socket.write(token);
         resolve(socket);
       });

@@ -84,6 +84,10 @@ static void relay_close(struct relay *r) {
         }
     }
     close_watch(&r->target);
+    /* what the parent sent that we will not relay is read first: closing over unread data would reset its end */
+    char sink[65536];
+    while (r->peer.fd >= 0 && read(r->peer.fd, sink, sizeof(sink)) > 0) {
+    }
     close_watch(&r->peer);
     buf_free(&r->to_peer);
     buf_free(&r->to_target);

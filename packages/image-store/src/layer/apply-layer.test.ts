@@ -139,7 +139,7 @@ describe('applyLayer', () => {
     const xattrErr = await apply([{ path: 'link', type: 'symlink', linkname: 'x', xattrs: { 'user.a': 'b' } }]).catch((e: unknown) => e);
     expect(isImageStoreError(xattrErr, 'LAYER_APPLY_FAILED')).toBe(true);
     // user.* xattrs are not allowed on symlinks: the call reached the link, not its missing target
-    expect((xattrErr as Error).message).toBe(`setxattr user.a on ${join(root, 'link')}: Operation not permitted`);
+    expect((xattrErr as Error).message).toBe(`setxattr user.a on ${join(root, 'link')}: Operation not permitted (EPERM)`);
     const missing = new HostHelper({ binary: join(base, 'no-helper') });
     const nodeErr = await apply([{ path: 'dev/null', type: 'char', devmajor: 1, devminor: 3 }], { helper: missing }).catch((e: unknown) => e);
     expect(isImageStoreError(nodeErr, 'LAYER_APPLY_FAILED')).toBe(true);

@@ -96,6 +96,54 @@ describe('HostHelper.pinNamespaces', () => {
     }
   });
 
+  it('pins a user namespace with its mappings, and new namespaces that belong to it', async () => {
+    const mapping = [{ containerId: 0, hostId: 1000, length: 100000 }];
+    const pins = { user: join(dir, 'userns'), net: join(dir, 'userns-net'), ipc: join(dir, 'userns-ipc'), uts: join(dir, 'userns-uts') };
+    for (const p of Object.values(pins)) writeFileSync(p, '');
+    await helper.pinNamespaces({ user: { path: pins.user, uidMappings: mapping, gidMappings: mapping }, net: pins.net });
+    try {
+      await helper.pinNamespaces({ userns: pins.user, ipc: pins.ipc, uts: { path: pins.uts, hostname: 'in-userns' }, netns: pins.net, sysctls: [['/proc/sys/net/ipv4/ping_group_range', '0 7']] });
+      const inside = (cmd: string): string => execFileSync('nsenter', [`--user=${pins.user}`, `--net=${pins.net}`, `--uts=${pins.uts}`, `--ipc=${pins.ipc}`, 'sh', '-c', cmd], { encoding: 'utf8' });
+      expect(inside('cat /proc/self/uid_map /proc/self/gid_map').split('\n').map((l) => l.trim().split(/\s+/).join(' '))).toEqual(['0 1000 100000', '0 1000 100000', '']);
+      expect(inside('hostname; cat /proc/sys/net/ipv4/ping_group_range').split('\n').slice(0, 2).map((l) => l.replace(/\s+/g, ' '))).toEqual(['in-userns', '0 7']);
+      // root of the user namespace administers the network namespace: it belongs to that user namespace
+      expect(() => inside('ip link set lo up')).not.toThrow();
+      expect(nsOf(helper.pid as number, 'user')).toBe(nsOf('self', 'user'));
+    } finally {
+      for (const p of Object.values(pins)) await helper.unmount(p).catch(() => undefined);
+    }
+  });
+
+  it('refuses a mapping the kernel refuses, naming it, and pins nothing', async () => {
+    const user = join(dir, 'bad-userns');
+    writeFileSync(user, '');
+    const overlapping = [{ containerId: 0, hostId: 1000, length: 10 }, { containerId: 5, hostId: 2000, length: 10 }];
+    await expect(helper.pinNamespaces({ user: { path: user, uidMappings: overlapping, gidMappings: overlapping } })).rejects.toMatchObject({ code: 'EINVAL', message: expect.stringContaining('uid_map') });
+    expect(mounted(user)).toBe(false);
+    await expect(helper.pinNamespaces({ userns: join(dir, 'no-userns'), ipc: user })).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining('no-userns') });
+  });
+
+  it('mounts a tree idmapped through a user namespace', async () => {
+    const mapping = [{ containerId: 0, hostId: 1000, length: 100000 }];
+    const user = join(dir, 'idmap-userns');
+    const [source, target] = [join(dir, 'idmap-source'), join(dir, 'idmap-target')];
+    writeFileSync(user, '');
+    execFileSync('mkdir', [source, target]);
+    writeFileSync(join(source, 'owned-by-root'), '');
+    await helper.pinNamespaces({ user: { path: user, uidMappings: mapping, gidMappings: mapping } });
+    try {
+      await helper.idmapMount(source, target, user);
+      // uid 0 on disk is the namespace's root: host uid 1000 through the mount
+      expect(statSync(join(target, 'owned-by-root'))).toMatchObject({ uid: 1000, gid: 1000 });
+      expect(statSync(join(source, 'owned-by-root'))).toMatchObject({ uid: 0, gid: 0 });
+      await helper.unmount(target);
+      await expect(helper.idmapMount(source, target, join(dir, 'missing-userns'))).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining(`idmapped mount of ${source} on ${target}`) });
+      expect(mounted(target)).toBe(false);
+    } finally {
+      await helper.unmount(user);
+    }
+  });
+
   it('a failure names what failed and leaves no pin mounted', async () => {
     const ipc = join(dir, 'ipc-bad');
     writeFileSync(ipc, '');

@@ -24,6 +24,13 @@ export interface TerminalJob {
   kill(signal?: NodeJS.Signals): void;
 }
 
+/** One range of a user namespace's id mapping: `length` ids from `containerId` inside are `hostId`... outside. */
+export interface IdMapping {
+  containerId: number;
+  hostId: number;
+  length: number;
+}
+
 /** What {@link HostHelper.pinNamespaces} makes. */
 export interface PinRequest {
   /** File to bind-mount a new IPC namespace on. */
@@ -34,6 +41,10 @@ export interface PinRequest {
   net?: string;
   /** An existing network namespace to enter for `/proc/sys/net` files (when `net` is not given). */
   netns?: string;
+  /** File to bind-mount a new user namespace on, with its mappings; the other new namespaces belong to it. */
+  user?: { path: string; uidMappings: readonly IdMapping[]; gidMappings: readonly IdMapping[] };
+  /** An existing user namespace the new namespaces belong to (when `user` is not given). */
+  userns?: string;
   /** `/proc/sys` files and their values, written inside the namespaces. */
   sysctls?: readonly (readonly [string, string])[];
 }
@@ -154,8 +165,29 @@ export class HostHelper {
 
   /** New namespaces held by bind mounts on files (CRI-O's pinns), set up inside. The files must exist. */
   pinNamespaces(request: PinRequest): Promise<void> {
-    const sysctls = (request.sysctls ?? []).flatMap(([path, value]) => [path, value]);
-    return this.#call(['pin', '', request.ipc ?? '', request.uts?.path ?? '', request.net ?? '', request.uts?.hostname ?? '', request.netns ?? '', ...sysctls], 'pinning namespaces');
+    const map = (mappings: readonly IdMapping[]): string => mappings.map((m) => `${m.containerId} ${m.hostId} ${m.length}\n`).join('');
+    const pairs: [string, string | undefined][] = [
+      ['ipc', request.ipc],
+      ['uts', request.uts?.path],
+      ['hostname', request.uts?.hostname],
+      ['net', request.net],
+      ['netns', request.netns],
+      ['user', request.user?.path],
+      ['uidmap', request.user && map(request.user.uidMappings)],
+      ['gidmap', request.user && map(request.user.gidMappings)],
+      ['userns', request.userns],
+    ];
+    const fields = pairs.flatMap(([key, value]) => (value === undefined ? [] : [key, value]));
+    const sysctls = (request.sysctls ?? []).flatMap(([path, value]) => ['sysctl', path, value]);
+    return this.#call(['pin', '', ...fields, ...sysctls], 'pinning namespaces');
+  }
+
+  /**
+   * Mounts a copy of the mount at `source` (with those below it when `recursive`) on `target`,
+   * its ids mapped through the user namespace at `userns` (an idmapped mount).
+   */
+  idmapMount(source: string, target: string, userns: string, options: { recursive?: boolean } = {}): Promise<void> {
+    return this.#call(['idmap', '', source, target, userns, options.recursive ? '1' : '0'], `idmapped mount of ${source} on ${target}`);
   }
 
   /** A TCP connection to `host:port` made inside the network namespace at `netns`. */

@@ -1,3 +1,3 @@
-export { HostHelper, builtHelperPath, type HostHelperOptions, type PinRequest, type TerminalJob } from './host-helper.js';
+export { HostHelper, builtHelperPath, type HostHelperOptions, type IdMapping, type PinRequest, type TerminalJob } from './host-helper.js';
 export { HostHelperError, RunnerSpawnError, SystemCallError, isHostHelperError, type HostHelperErrorCode } from './errors.js';
 export type { ExtraFd, RunnerJob, RunnerOutput, RunnerResult } from './jobs.js';

@@ -82,6 +82,7 @@ void op_setxattr(const char *id, const struct frame *f);
 void op_pin(const char *id, const struct frame *f);
 void op_connect(const char *id, const struct frame *f);
 void op_seqpacket(const char *id, const struct frame *f);
+void op_idmap(const char *id, const struct frame *f);
 
 /* Jobs (jobs.c). */
 void jobs_reap(void);
@@ -99,6 +100,7 @@ int streams_waiting(void);
 void streams_close_all(void);
 
 /* Namespaces (kernel-calls.c): enter a network namespace by path; go back to ours (CLONE_NEW* bits). */
+void namespaces_init(void);
 int enter_netns(const char *path);
 void go_home(int types);
 

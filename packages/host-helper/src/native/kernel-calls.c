@@ -63,21 +63,6 @@ void op_setxattr(const char *id, const struct frame *f) {
     free(name);
 }
 
-static int write_file(const char *path, const char *value, size_t n) {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return errno;
-    ssize_t w = write(fd, value, n);
-    int err = w == (ssize_t)n ? 0 : w < 0 ? errno : EIO;
-    close(fd);
-    return err;
-}
-
-static int bind_namespace(const char *kind, const char *pin) {
-    char self[64];
-    snprintf(self, sizeof(self), "/proc/self/ns/%s", kind);
-    return mount(self, pin, NULL, MS_BIND, NULL) == 0 ? 0 : errno;
-}
-
 /* Our own namespaces, opened once: we step into others and must always come back. */
 static int home_ns(const char *kind) {
     static int ipc = -1, uts = -1, net = -1;
@@ -96,8 +81,13 @@ void go_home(int types) {
     if ((types & CLONE_NEWNET) && setns(home_ns("net"), CLONE_NEWNET) < 0) die("back to our network namespace: %s", strerror(errno));
 }
 
-int enter_netns(const char *path) {
+void namespaces_init(void) {
+    home_ns("ipc");
+    home_ns("uts");
     home_ns("net");
+}
+
+int enter_netns(const char *path) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return errno;
     int err = setns(fd, CLONE_NEWNET) == 0 ? 0 : errno;
@@ -105,50 +95,31 @@ int enter_netns(const char *path) {
     return err;
 }
 
+
 /*
- * pin ID IPC UTS NET HOSTNAME NETNS [SYSCTL-PATH VALUE]...: makes a new IPC, UTS and network
- * namespace for each pin path given and bind-mounts it onto that file, so it lives without a
- * process (CRI-O's pinns). Inside them (inside NETNS instead of a new network namespace when
- * given), sets the hostname and writes each /proc/sys file. We step into the namespaces
- * ourselves and back: no process is started.
+ * idmap ID SOURCE TARGET USERNS RECURSIVE: mounts a copy of the mount tree at SOURCE on TARGET
+ * with its ids mapped through the user namespace at USERNS (an idmapped mount: a file of host
+ * uid U shows as the namespace's uid for U). RECURSIVE `1` takes the mounts below SOURCE too.
  */
-void op_pin(const char *id, const struct frame *f) {
-    if (f->count < 7 || (f->count - 7) % 2 != 0) return answer_error(id, EINVAL, "pin: bad request");
-    const char *kinds[3] = {"ipc", "uts", "net"};
-    const int flags[3] = {CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET};
-    char *pins[3];
-    int types = 0;
-    for (int k = 0; k < 3; k++) {
-        pins[k] = optional(&f->fields[2 + k]);
-        if (pins[k]) types |= flags[k];
-        home_ns(kinds[k]);
+void op_idmap(const char *id, const struct frame *f) {
+    if (f->count < 6) return answer_error(id, EINVAL, "idmap: bad request");
+    char *source = field_str(&f->fields[2]), *target = field_str(&f->fields[3]), *userns = field_str(&f->fields[4]);
+    int recursive = f->fields[5].len == 1 && f->fields[5].data[0] == '1';
+    int tree = -1, ns = -1, err = 0;
+    const char *step = "";
+    tree = (int)open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+    if (tree < 0) err = errno, step = "open_tree";
+    if (!err && (ns = open(userns, O_RDONLY | O_CLOEXEC)) < 0) err = errno, step = "open of the user namespace";
+    if (!err) {
+        struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns};
+        if (mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0) err = errno, step = "mount_setattr";
     }
-    char *hostname = optional(&f->fields[5]), *netns = optional(&f->fields[6]);
-    int err = 0, pinned = 0;
-    char what[512] = "";
-    if (types && unshare(types) < 0) err = errno, snprintf(what, sizeof(what), "unshare");
-    if (!err && netns && !(types & CLONE_NEWNET)) {
-        types |= CLONE_NEWNET;
-        if ((err = enter_netns(netns)) != 0) snprintf(what, sizeof(what), "entering %s", netns);
-    }
-    if (!err && hostname && pins[1] && sethostname(hostname, strlen(hostname)) < 0) err = errno, snprintf(what, sizeof(what), "sethostname %s", hostname);
-    for (int i = 7; !err && i + 1 < f->count; i += 2) {
-        char *path = field_str(&f->fields[i]);
-        if ((err = write_file(path, f->fields[i + 1].data, f->fields[i + 1].len)) != 0) snprintf(what, sizeof(what), "cannot write %s", path);
-        free(path);
-    }
-    for (int k = 0; k < 3 && !err; k++) {
-        if (!pins[k]) continue;
-        if ((err = bind_namespace(kinds[k], pins[k])) != 0) snprintf(what, sizeof(what), "bind mount of the %s namespace on %s", kinds[k], pins[k]);
-        else pinned |= 1 << k;
-    }
-    go_home(types);
-    for (int k = 0; k < 3; k++) {
-        if (err && (pinned & (1 << k))) umount2(pins[k], MNT_DETACH);
-        free(pins[k]);
-    }
-    if (err) answer_error(id, err, "%s: %s", what, strerror(err));
+    if (!err && move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0) err = errno, step = "move_mount";
+    if (err) answer_error(id, err, "%s: %s", step, strerror(err));
     else answer_ok(id);
-    free(hostname);
-    free(netns);
+    if (tree >= 0) close(tree);
+    if (ns >= 0) close(ns);
+    free(source);
+    free(target);
+    free(userns);
 }

@@ -95,7 +95,7 @@ struct operation {
 static const struct operation operations[] = {
     {"run", op_run},         {"pty", op_pty},       {"feed", op_feed},   {"kill", op_kill},
     {"resize", op_resize},   {"mount", op_mount},   {"umount", op_umount}, {"mknod", op_mknod},
-    {"setxattr", op_setxattr}, {"pin", op_pin},     {"connect", op_connect}, {"seqpacket", op_seqpacket},
+    {"setxattr", op_setxattr}, {"pin", op_pin},     {"idmap", op_idmap},     {"connect", op_connect}, {"seqpacket", op_seqpacket},
 };
 
 static void dispatch(const struct frame *f) {
@@ -177,6 +177,7 @@ int main(int argc, char **argv) {
     watch_set(&control_out, 0);
     watch_set(&child_signals, EPOLLIN);
     streams_init();
+    namespaces_init();
 
     struct answer hello;
     answer_begin(&hello, "0", "hello");

@@ -78,6 +78,14 @@ describe('RuntimeSpecBuilder', () => {
     expect(spec.hostname).toBeUndefined();
   });
 
+  it('joins a user namespace with its id mappings; mappings without a user namespace are refused', () => {
+    const mapping = [{ containerID: 0, hostID: 1000, size: 65536 }];
+    const spec = new RuntimeSpecBuilder().joinNamespace('user', '/run/pod/user').setIdMappings(mapping, mapping).build();
+    expect(spec.linux?.namespaces).toContainEqual({ type: 'user', path: '/run/pod/user' });
+    expect([spec.linux?.uidMappings, spec.linux?.gidMappings]).toEqual([mapping, mapping]);
+    expect(() => new RuntimeSpecBuilder().setIdMappings(mapping, mapping).build({ validate: true })).toThrow(/uidMappings need a user namespace/);
+  });
+
   it('merges resources and sets the cgroups path', () => {
     const spec = new RuntimeSpecBuilder()
       .setResources({ memory: { limit: 1 << 30 }, cpu: { shares: 512 } })

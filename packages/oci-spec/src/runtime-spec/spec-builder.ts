@@ -9,6 +9,7 @@ import type {
   DeviceCgroup,
   Hook,
   Hooks,
+  IdMapping,
   Linux,
   Mount,
   NamespaceType,
@@ -137,6 +138,14 @@ export class RuntimeSpecBuilder {
   joinNamespace(type: NamespaceType, path: string): this {
     if (!path.startsWith('/')) throw new OciSpecError('INVALID_ARGUMENT', `namespace path must be absolute, got ${JSON.stringify(path)}`);
     return this.#setNamespace(type, path);
+  }
+
+  /** Sets the id mappings of the container's user namespace (`linux.uidMappings`, `linux.gidMappings`). */
+  setIdMappings(uidMappings: readonly IdMapping[], gidMappings: readonly IdMapping[]): this {
+    const linux = this.#linux();
+    linux.uidMappings = uidMappings.map((m) => ({ ...m }));
+    linux.gidMappings = gidMappings.map((m) => ({ ...m }));
+    return this;
   }
 
   /** Removes a namespace: the container shares the runtime's (host) namespace of that type. */

@@ -10,6 +10,7 @@ import { ociResources } from './linux-resources.js';
 import { effectiveOomScoreAdj } from './oom-score.js';
 import { readUserDatabases, requestedUser, supplementaryGroups } from './container-user.js';
 import { applySecurityContext } from './security-context.js';
+import { joinPodUserNamespace, podUserNamespace } from './user-namespace.js';
 
 /** What {@link containerSpec} builds a runtime spec from. */
 export interface ContainerSpecInput {
@@ -45,9 +46,20 @@ function joinSandboxNamespaces(builder: RuntimeSpecBuilder, input: ContainerSpec
   if (pid === NamespaceMode.NODE) builder.removeNamespace('pid');
   else if (pid === NamespaceMode.TARGET) throw new ShimError('Unimplemented', 'PID namespace mode TARGET is not supported');
   else if (pid === NamespaceMode.POD && ns.pid !== undefined) builder.joinNamespace('pid', ns.pid);
-  if (options?.usernsOptions !== undefined && options.usernsOptions.mode !== NamespaceMode.NODE) {
-    throw new ShimError('Unimplemented', 'user namespaces are not supported');
+  joinUserNamespace(builder, input, options?.usernsOptions?.mode);
+}
+
+/** A pod with its own user namespace: every container joins it, with the pod's id mappings. */
+function joinUserNamespace(builder: RuntimeSpecBuilder, input: ContainerSpecInput, mode: NamespaceMode | undefined): void {
+  const { sandbox } = input;
+  const pod = podUserNamespace(sandbox.config);
+  const path = sandbox.info.namespaces.user;
+  if (pod === undefined || path === undefined) {
+    if (mode !== undefined && mode !== NamespaceMode.NODE) throw new ShimError('InvalidArgument', `container user namespace mode ${NamespaceMode[mode] ?? mode} needs a pod with its own user namespace`);
+    return;
   }
+  if (mode === NamespaceMode.NODE) throw new ShimError('InvalidArgument', 'a container of a pod with its own user namespace cannot use the host user namespace');
+  joinPodUserNamespace(builder, path, pod);
 }
 
 

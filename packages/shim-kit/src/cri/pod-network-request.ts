@@ -1,6 +1,7 @@
 import { Protocol, type PortMapping } from '@shimkit/cri-types';
 import type { PodNetworkRequest, PodPortMapping } from '../interfaces/pod-network.js';
 import type { SandboxRecord } from '../interfaces/sandbox-record.js';
+import { podUserNamespace } from './user-namespace.js';
 
 const protocols: Record<number, PodPortMapping['protocol']> = { [Protocol.TCP]: 'tcp', [Protocol.UDP]: 'udp', [Protocol.SCTP]: 'sctp' };
 
@@ -12,12 +13,14 @@ export function portMappings(mappings: readonly PortMapping[]): PodPortMapping[]
 /** The PodNetwork request for a sandbox. */
 export function podNetworkRequest(sandbox: Pick<SandboxRecord, 'id' | 'config'>, signal?: AbortSignal): PodNetworkRequest {
   const meta = sandbox.config.metadata;
+  const userNamespace = podUserNamespace(sandbox.config);
   return {
     sandboxId: sandbox.id,
     podName: meta?.name ?? '',
     podNamespace: meta?.namespace ?? '',
     podUid: meta?.uid ?? '',
     portMappings: portMappings(sandbox.config.portMappings),
+    ...(userNamespace === undefined ? {} : { userNamespace }),
     ...(signal === undefined ? {} : { signal }),
   };
 }

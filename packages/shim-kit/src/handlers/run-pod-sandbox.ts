@@ -2,6 +2,7 @@ import { NamespaceMode, type PodSandboxConfig, type RunPodSandboxRequest, type R
 import { ShimError } from '../errors.js';
 import type { PodNetworkAttachment, PodNetworkRequest } from '../interfaces/pod-network.js';
 import type { SandboxInfo } from '../interfaces/runtime-backend.js';
+import { podUserNamespace } from '../cri/user-namespace.js';
 import { names, newId, podNetworkRequest, required, requiredString } from './support.js';
 import type { ShimServices } from '../shim/shim-services.js';
 import type { ShimHandler } from './handler.js';
@@ -11,9 +12,14 @@ export const runPodSandbox: ShimHandler<RunPodSandboxRequest, RunPodSandboxRespo
   const config = required(request.config, 'config');
   const metadata = required(config.metadata, 'config.metadata');
   requiredString(metadata.name, 'config.metadata.name');
+  const userNamespace = podUserNamespace(config);
   const info = await shim.runtime.info({ signal: ctx.signal });
-  if (!info.handlers.some((h) => h.name === request.runtimeHandler)) {
+  const handler = info.handlers.find((h) => h.name === request.runtimeHandler);
+  if (handler === undefined) {
     throw new ShimError('InvalidArgument', `runtime handler "${request.runtimeHandler}" is not configured (have: ${info.handlers.map((h) => `"${h.name}"`).join(', ')})`);
+  }
+  if (userNamespace !== undefined && !handler.userNamespaces) {
+    throw new ShimError('InvalidArgument', `runtime handler "${request.runtimeHandler}" does not support user namespaces on this host`);
   }
   const id = newId();
   const name = names.sandboxName(metadata);
@@ -59,18 +65,19 @@ interface StartOptions {
 /** Sets up the pod network and the sandbox (in parallel when the backend allows it); on failure undoes whichever part succeeded. */
 async function startSandboxAndNetwork(shim: ShimServices, options: StartOptions): Promise<{ attachment: PodNetworkAttachment | undefined; sandboxInfo: SandboxInfo }> {
   const { id, config, netRequest, signal } = options;
-  const runSandbox = (netnsPath: string | undefined): Promise<SandboxInfo> =>
-    shim.runtime.runSandbox({ id, config, runtimeHandler: options.runtimeHandler, signal, ...(netnsPath === undefined ? {} : { netnsPath }) });
+  const runSandbox = (netnsPath: string | undefined, usernsPath?: string): Promise<SandboxInfo> =>
+    shim.runtime.runSandbox({ id, config, runtimeHandler: options.runtimeHandler, signal, ...(netnsPath === undefined ? {} : { netnsPath }), ...(usernsPath === undefined ? {} : { usernsPath }) });
   const undoNetwork = async (attachment: PodNetworkAttachment): Promise<void> => {
     await shim.network.teardown({ ...netRequest, netnsPath: attachment.netnsPath }).catch((err: unknown) => {
       shim.logger.warn('network teardown after a failed sandbox start failed', { sandboxId: id, error: String(err) });
     });
   };
   if (options.hostNetwork) return { attachment: undefined, sandboxInfo: await runSandbox(undefined) };
-  if (shim.runtime.sandboxNeedsNetns?.(config) ?? true) {
+  // a pod's own user namespace comes with its network namespace: the sandbox's namespaces belong to it
+  if (netRequest.userNamespace !== undefined || (shim.runtime.sandboxNeedsNetns?.(config) ?? true)) {
     const attachment = await shim.network.setup({ ...netRequest, signal });
     try {
-      return { attachment, sandboxInfo: await runSandbox(attachment.netnsPath) };
+      return { attachment, sandboxInfo: await runSandbox(attachment.netnsPath, attachment.usernsPath) };
     } catch (e) {
       await undoNetwork(attachment);
       throw e;

@@ -9,12 +9,20 @@ export interface PodPortMapping {
 }
 
 /** Identifies a pod to the network (CNI's container id, pod args and capability args). */
+/** The id mappings of a pod's own user namespace (CRI's IDMapping: `length` ids from `containerId` are `hostId`... on the host). */
+export interface UserNamespaceMappings {
+  uidMappings: { containerId: number; hostId: number; length: number }[];
+  gidMappings: { containerId: number; hostId: number; length: number }[];
+}
+
 export interface PodNetworkRequest extends OperationOptions {
   sandboxId: string;
   podName: string;
   podNamespace: string;
   podUid: string;
   portMappings: PodPortMapping[];
+  /** The pod has a user namespace of its own: the network namespace is made inside it (so its root administers it). */
+  userNamespace?: UserNamespaceMappings;
 }
 
 /** A pod's network once set up. */
@@ -23,6 +31,8 @@ export interface PodNetworkAttachment {
   netnsPath: string;
   /** Pod IPs, the primary first. */
   ips: string[];
+  /** The pinned user namespace the network namespace belongs to, when the request asked for one. */
+  usernsPath?: string;
 }
 
 /** Gives pods a network namespace with interfaces and IPs (CNI, a fake ...). */

@@ -10,6 +10,8 @@ export interface SandboxNamespaces {
   uts?: string;
   /** Present only when the pod shares one PID namespace (needs an infra process). */
   pid?: string;
+  /** The pod's own user namespace (its other namespaces belong to it). */
+  user?: string;
 }
 
 /** What starting a sandbox produced. */
@@ -33,6 +35,8 @@ export interface RunSandboxOptions extends OperationOptions {
    * {@link RuntimeBackend.sandboxNeedsNetns} said the sandbox can start without it.
    */
   netnsPath?: string;
+  /** The pod's user namespace, pinned with its network namespace by the PodNetwork (pods with their own). */
+  usernsPath?: string;
   /** The runtime handler kubelet asked for ('' = default). */
   runtimeHandler: string;
 }

@@ -107,7 +107,11 @@ export class CniPodNetwork implements PodNetwork {
       if ((await this.#cache.read(id)) !== undefined) throw new ShimError('AlreadyExists', `pod ${id} is already attached to the CNI network`);
       const netnsPath = this.netnsPathOf(id);
       await mkdir(this.netnsDir, { recursive: true, mode: 0o711 });
-      await createNetns(netnsPath, { helper: this.#helper, ...(request.signal === undefined ? {} : { signal: request.signal }) });
+      const usernsPath = await createNetns(netnsPath, {
+        helper: this.#helper,
+        ...(request.userNamespace === undefined ? {} : { userNamespace: request.userNamespace }),
+        ...(request.signal === undefined ? {} : { signal: request.signal }),
+      });
       const call = this.#call(list, request, netnsPath);
       try {
         // Loopback is a network of its own (as in containerd), so it comes up alongside the pod network.
@@ -127,7 +131,7 @@ export class CniPodNetwork implements PodNetwork {
           result: added.value,
         });
         this.#logger.debug('pod network attached', { sandboxId: id, network: list.name, ips });
-        return { netnsPath, ips };
+        return { netnsPath, ips, ...(usernsPath === undefined ? {} : { usernsPath }) };
       } catch (e) {
         await this.#rollback(call);
         throw e;

@@ -1,10 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostHelper } from '@shimkit/host-helper';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isCniError } from './cni-error.js';
-import { createNetns, isMountPoint, removeNetns } from './netns.js';
+import { createNetns, isMountPoint, removeNetns, usernsPinOf } from './netns.js';
 import { testHelper as helper } from './test-network.test-helper.js';
 
 describe('pinned network namespaces', () => {
@@ -39,6 +40,19 @@ describe('pinned network namespaces', () => {
     expect(String(await createNetns(missing, { helper }).catch((e: unknown) => e))).toContain(missing);
   });
 
+  it('makes the namespace inside a new user namespace pinned beside it, and removes both', async () => {
+    const path = join(dir, 'ns');
+    const mapping = [{ containerId: 0, hostId: 200000, length: 65536 }];
+    const userns = await createNetns(path, { helper, userNamespace: { uidMappings: mapping, gidMappings: mapping } });
+    expect(userns).toBe(usernsPinOf(path));
+    const inside = execFileSync('nsenter', [`--user=${usernsPinOf(path)}`, `--net=${path}`, 'sh', '-c', 'tr -s " " < /proc/self/uid_map; ip link set lo up && echo administered'], { encoding: 'utf8' });
+    expect(inside.split('\n').map((l) => l.trim())).toEqual(['0 200000 65536', 'administered', '']);
+    await removeNetns(path, { helper });
+    expect(await isMountPoint(path)).toBe(false);
+    expect(await isMountPoint(usernsPinOf(path))).toBe(false);
+    await expect(readFile(usernsPinOf(path))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
   it('a namespace that cannot be made leaves no file behind', async () => {
     const broken = new HostHelper({ binary: join(dir, 'no-helper') });
     const path = join(dir, 'ns');
@@ -46,5 +60,10 @@ describe('pinned network namespaces', () => {
     expect(isCniError(err, 'NetnsFailed')).toBe(true);
     expect(String(err)).toContain('no-helper');
     await expect(readFile(path)).rejects.toMatchObject({ code: 'ENOENT' });
+    const overlapping = [{ containerId: 0, hostId: 1000, length: 10 }, { containerId: 5, hostId: 2000, length: 10 }];
+    const refused = await createNetns(path, { helper, userNamespace: { uidMappings: overlapping, gidMappings: overlapping } }).catch((e: unknown) => e);
+    expect(String(refused)).toContain('uid_map');
+    await expect(readFile(path)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(readFile(usernsPinOf(path))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

@@ -1,5 +1,6 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import type { HostHelper } from '@shimkit/host-helper';
+import type { UserNamespaceMappings } from '../../interfaces/pod-network.js';
 import { CniError } from './cni-error.js';
 
 function unescapeMountPath(s: string): string {
@@ -12,38 +13,59 @@ export async function isMountPoint(path: string): Promise<boolean> {
   return text.split('\n').some((line) => unescapeMountPath(line.split(' ')[4] ?? '') === path);
 }
 
-/**
- * Creates a network namespace pinned at `path`: a new empty file with a new net namespace
- * bind-mounted on it by the host helper, so no process has to keep it alive.
- * Fails (`NetnsFailed`) when the file already exists.
- */
-export async function createNetns(path: string, options: { signal?: AbortSignal; helper: HostHelper }): Promise<void> {
-  options.signal?.throwIfAborted();
+/** Where the user namespace a network namespace at `path` belongs to is pinned, if it has one of its own. */
+export function usernsPinOf(path: string): string {
+  return `${path}-user`;
+}
+
+async function newPinFile(path: string, what: string): Promise<void> {
   try {
     await (await open(path, 'wx', 0o444)).close();
   } catch (e) {
     const exists = (e as NodeJS.ErrnoException).code === 'EEXIST';
-    throw new CniError('NetnsFailed', `cannot create network namespace file ${path}: ${exists ? 'it already exists' : (e as Error).message}`, { cause: e });
-  }
-  try {
-    await options.helper.pinNamespaces({ net: path });
-  } catch (e) {
-    await rm(path, { force: true });
-    throw new CniError('NetnsFailed', `cannot create network namespace ${path}: ${(e as Error).message}`, { cause: e });
+    throw new CniError('NetnsFailed', `cannot create ${what} file ${path}: ${exists ? 'it already exists' : (e as Error).message}`, { cause: e });
   }
 }
 
 /**
- * Unmounts and deletes a pinned network namespace; succeeds when it is already gone. The
- * namespace itself disappears with its last user.
+ * Creates a network namespace pinned at `path`: a new empty file with a new net namespace
+ * bind-mounted on it by the host helper, so no process has to keep it alive. With
+ * `userNamespace`, the network namespace belongs to a new user namespace with those mappings,
+ * pinned beside it ({@link usernsPinOf}); its path is returned. Fails (`NetnsFailed`) when a
+ * file already exists, and then leaves nothing behind.
  */
-export async function removeNetns(path: string, options: { helper: HostHelper }): Promise<void> {
+export async function createNetns(path: string, options: { signal?: AbortSignal; helper: HostHelper; userNamespace?: UserNamespaceMappings }): Promise<string | undefined> {
+  options.signal?.throwIfAborted();
+  const userns = options.userNamespace === undefined ? undefined : usernsPinOf(path);
+  await newPinFile(path, 'network namespace');
+  try {
+    if (userns !== undefined) await newPinFile(userns, 'user namespace');
+    await options.helper.pinNamespaces({ net: path, ...(userns === undefined || options.userNamespace === undefined ? {} : { user: { path: userns, ...options.userNamespace } }) });
+  } catch (e) {
+    await rm(path, { force: true });
+    if (userns !== undefined && !(e instanceof CniError)) await rm(userns, { force: true });
+    if (e instanceof CniError) throw e;
+    throw new CniError('NetnsFailed', `cannot create network namespace ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  return userns;
+}
+
+async function unpin(path: string, helper: HostHelper): Promise<void> {
   let lastError = '';
   for (let attempt = 0; await isMountPoint(path); attempt++) {
-    if (attempt === 3) throw new CniError('NetnsFailed', `cannot unmount network namespace ${path}: ${lastError}`);
-    await options.helper.unmount(path).catch((e: Error) => (lastError = e.message));
+    if (attempt === 3) throw new CniError('NetnsFailed', `cannot unmount namespace ${path}: ${lastError}`);
+    await helper.unmount(path).catch((e: Error) => (lastError = e.message));
   }
   await rm(path, { force: true }).catch((e: unknown) => {
-    throw new CniError('NetnsFailed', `cannot delete network namespace file ${path}: ${(e as Error).message}`, { cause: e });
+    throw new CniError('NetnsFailed', `cannot delete namespace file ${path}: ${(e as Error).message}`, { cause: e });
   });
+}
+
+/**
+ * Unmounts and deletes a pinned network namespace (and the user namespace pinned beside it);
+ * succeeds when they are already gone. A namespace itself disappears with its last user.
+ */
+export async function removeNetns(path: string, options: { helper: HostHelper }): Promise<void> {
+  await unpin(path, options.helper);
+  await unpin(usernsPinOf(path), options.helper);
 }

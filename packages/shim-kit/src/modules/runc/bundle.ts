@@ -1,9 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Mounter } from '@shimkit/image-store';
 import { RuntimeSpecBuilder, type Resources, type RuntimeSpec } from '@shimkit/oci-spec';
 import { readJsonFile, writeJsonFile } from './json-file.js';
 import { majorMinor } from './major-minor.js';
+import { unmountUnder } from './sandbox-pins.js';
 
 /** What the backend remembers about a container, in `<bundle>/meta.json` (read back after a restart). */
 export interface ContainerMeta {
@@ -99,7 +101,12 @@ export function readMeta(dir: string): Promise<ContainerMeta | undefined> {
   return readJsonFile<ContainerMeta>(join(dir, META));
 }
 
-/** Removes the bundle directory and everything in it (conmon's persist dir included). */
-export async function removeBundle(dir: string): Promise<void> {
+/**
+ * Removes the bundle directory and everything in it (conmon's persist dir included), what is
+ * mounted in it (an idmapped root filesystem) unmounted first: nothing is deleted through a mount.
+ */
+export async function removeBundle(dir: string, mounter: Mounter): Promise<void> {
+  // only a container in a user namespace has its own root filesystem mount (see idmappedRootfs)
+  if (existsSync(join(dir, 'rootfs'))) await unmountUnder(dir, mounter);
   await rm(dir, { recursive: true, force: true });
 }

@@ -10,6 +10,7 @@ import type { ImageBackend } from '../../interfaces/image-backend.js';
 import type { SandboxNamespaces } from '../../interfaces/runtime-backend.js';
 import { writeBundle } from './bundle.js';
 import { toShimError } from './runc-errors.js';
+import { joinPodUserNamespace, podUserNamespace } from '../../cri/user-namespace.js';
 import { processAlive, waitFor } from './wait.js';
 
 /** Where the pause image comes from, for pods that share one PID namespace. */
@@ -56,6 +57,9 @@ export async function infraSpec(input: {
   }
   if (ns.ipc !== undefined) b.joinNamespace('ipc', ns.ipc);
   else b.removeNamespace('ipc');
+  // in the pod's own user namespace, so that the PID namespace it holds belongs to it too
+  const userns = podUserNamespace(input.config);
+  if (ns.user !== undefined && userns !== undefined) joinPodUserNamespace(b, ns.user, userns);
   b.setCgroupsPath(cgroupsPath(input.cgroupDriver, input.config.linux?.cgroupParent ?? '', input.id));
   b.setOomScoreAdj(input.oomScoreAdj);
   b.setAnnotations({ 'io.kubernetes.cri.container-type': 'sandbox', 'io.kubernetes.cri.sandbox-id': input.id });

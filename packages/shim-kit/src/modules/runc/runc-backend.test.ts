@@ -281,7 +281,7 @@ describe('RuncConmonBackend containers', () => {
       // runc 1.1 on Linux 5.12+ makes rro mounts read-only all the way down; crun 1.8 does not know rro
       const kernel = release().split('.').map(Number);
       const rro = (kernel[0] ?? 0) > 5 || ((kernel[0] ?? 0) === 5 && (kernel[1] ?? 0) >= 12);
-      expect(second.handlers).toEqual([{ name: '', recursiveReadOnlyMounts: rro, userNamespaces: false }, { name: 'crun', recursiveReadOnlyMounts: false, userNamespaces: false }]);
+      expect(second.handlers).toEqual([{ name: '', recursiveReadOnlyMounts: rro, userNamespaces: true }, { name: 'crun', recursiveReadOnlyMounts: false, userNamespaces: true }]);
     } finally {
       await noRunc.close();
       await noConmon.close();

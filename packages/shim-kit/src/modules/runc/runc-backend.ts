@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { access, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { HostHelper } from '@shimkit/host-helper';
+import { Mounter } from '@shimkit/image-store';
 import { Conmon, Runc, isRuncError, readCgroupStats, type ExitWatcher, type PreparedConmon } from '@shimkit/runc-driver';
 import type { PodSandboxConfig } from '@shimkit/cri-types';
 import type { Resources } from '@shimkit/oci-spec';
@@ -37,6 +38,7 @@ import { CONMON_REOPEN_LOG, writeConmonControl } from './conmon-control.js';
 import type { InfraImageSource } from './infra-container.js';
 import { probeRuntimes } from './runtime-info.js';
 import { toShimError } from './runc-errors.js';
+import { idmappedRootfs } from './idmapped-rootfs.js';
 import { startRuncExec } from './runc-exec-process.js';
 import { SandboxManager } from './sandbox-manager.js';
 import { StateLayout, isSafeId } from './state-layout.js';
@@ -129,6 +131,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
   readonly #sandboxes: SandboxManager;
   readonly #restrictOom: boolean;
   readonly #helper: HostHelper;
+  readonly #mounter: Mounter;
   readonly #ready: Promise<void>;
   #info: Promise<RuntimeBackendInfo> | undefined;
   #closed = false;
@@ -138,6 +141,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     this.layout = new StateLayout(options.state, options.runtimeRoot === undefined ? {} : { runcRoot: options.runtimeRoot });
     this.#restrictOom = options.restrictOomScoreAdj ?? !hasCapSysResource();
     this.#helper = options.helper ?? new HostHelper();
+    this.#mounter = new Mounter(this.#helper);
     const make = (name: string, binary: string, root: string): RuntimeSet => {
       const runc = new Runc({ binary, root, helper: this.#helper, ...(options.systemdCgroup ? { systemdCgroup: true } : {}), ...(options.logger ? { logger: options.logger } : {}) });
       const conmon = new Conmon({
@@ -220,7 +224,10 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
       const maxOciVersion = await runtime.maxOciVersion();
       makeBundleDir(dir, id);
       wroteBundle = true;
-      writeBundle(dir, spec, options.rootfs, maxOciVersion === undefined ? {} : { maxOciVersion });
+      const userns = spec.linux?.namespaces?.find((n) => n.type === 'user')?.path;
+      const root = { uid: spec.linux?.uidMappings?.[0]?.hostID ?? 0, gid: spec.linux?.gidMappings?.[0]?.hostID ?? 0 };
+      const rootfs = userns === undefined ? options.rootfs : await idmappedRootfs(dir, options.rootfs, { userns, root, helper: this.#helper });
+      writeBundle(dir, spec, rootfs, maxOciVersion === undefined ? {} : { maxOciVersion });
       // conmon writes a k8s-file log; with no log path the output goes to a small file it rotates
       const logPath = options.logPath === '' ? join(dir, 'discarded.log') : options.logPath;
       mkdirSync(dirname(logPath), { recursive: true });
@@ -237,7 +244,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
       const parked = this.#options.prestartConmon ? runtime.conmon.prepare(id, { bundle: dir, ...launch }) : undefined;
       this.#containers.set(id, { meta, dir, exec: execTemplate(spec), parked, unlaunched: true });
     } catch (e) {
-      if (wroteBundle) await removeBundle(dir).catch(() => undefined);
+      if (wroteBundle) await removeBundle(dir, this.#mounter).catch(() => undefined);
       throw e;
     } finally {
       this.#creating.delete(id);
@@ -323,7 +330,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     await conmon.removeExitFile(id);
     await rm(join(this.layout.socketDir, id), { force: true, recursive: true });
     await c.saving;
-    await removeBundle(c.dir);
+    await removeBundle(c.dir, this.#mounter);
   }
 
   async containerState(id: string, options: OperationOptions = {}): Promise<ContainerRuntimeState> {
@@ -450,6 +457,8 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
       runtimes: [...this.#runtimes.values()].map((r) => ({ name: r.name, runc: r.runc })),
       conmon: this.#default.conmon.binary,
       cgroupDriver: this.#options.systemdCgroup ? 'systemd' : 'cgroupfs',
+      helper: this.#helper,
+      scratchDir: this.layout.base,
     });
     return this.#info;
   }
@@ -622,7 +631,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
         // a create that died half way: nothing refers to it
         this.#options.logger?.warn('runc backend: removing a half-created container', { containerId: name });
         await this.#default.runc.delete(name, { force: true }).catch(() => undefined);
-        await removeBundle(dir);
+        await removeBundle(dir, this.#mounter);
         continue;
       }
       this.#containers.set(name, { meta, dir });

@@ -2,9 +2,11 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { release } from 'node:os';
 import { delimiter, join } from 'node:path';
+import type { HostHelper } from '@shimkit/host-helper';
 import type { Runc } from '@shimkit/runc-driver';
 import type { RuntimeBackendInfo } from '../../interfaces/runtime-backend.js';
 import { majorMinor } from './major-minor.js';
+import { userNamespacesWork } from './userns-support.js';
 
 async function onPath(binary: string): Promise<boolean> {
   const candidates = binary.includes('/') ? [binary] : (process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter).map((d) => join(d, binary));
@@ -29,15 +31,20 @@ function recursiveReadOnly(name: string, version: string): boolean {
 
 /**
  * What the backend reports about itself, probed once: the default runtime's name and
- * version (`--version`), the handlers (with recursive read-only mount support), and readiness
+ * version (`--version`), the handlers (with recursive read-only mount support, and user
+ * namespaces when they work on this host: see {@link userNamespacesWork}), and readiness
  * (not ready, with the reason, when a runtime binary or conmon is missing).
  */
 export async function probeRuntimes(input: {
   runtimes: readonly { name: string; runc: Runc }[];
   conmon: string;
   cgroupDriver: 'systemd' | 'cgroupfs';
+  helper: HostHelper;
+  /** Where the user namespace probe may make its files. */
+  scratchDir: string;
 }): Promise<RuntimeBackendInfo> {
-  const handlers = input.runtimes.map((r) => ({ name: r.name, recursiveReadOnlyMounts: false, userNamespaces: false }));
+  const userNamespaces = await userNamespacesWork(input.helper, input.scratchDir);
+  const handlers = input.runtimes.map((r) => ({ name: r.name, recursiveReadOnlyMounts: false, userNamespaces }));
   const base = { cgroupDriver: input.cgroupDriver, handlers };
   const primary = input.runtimes[0];
   let name = primary?.runc.binary ?? 'runc';

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { NamespaceMode } from '@shimkit/cri-types';
 import type { HostHelper } from '@shimkit/host-helper';
 import { Mounter } from '@shimkit/image-store';
+import { podUserNamespace } from '../../cri/user-namespace.js';
 import { ShimError } from '../../errors.js';
 import type { OperationOptions } from '../../interfaces/operation-options.js';
 import type { RunSandboxOptions, SandboxInfo } from '../../interfaces/runtime-backend.js';
@@ -97,6 +98,9 @@ export class SandboxManager {
     if (netnsPath === undefined && sysctls.some((s) => s.namespace === 'net')) {
       throw new ShimError('InvalidArgument', 'net.* sysctls need the pod network namespace, and the sandbox has none');
     }
+    if (podUserNamespace(config) !== undefined && options.usernsPath === undefined) {
+      throw new ShimError('InvalidArgument', 'the pod asks for its own user namespace, and the pod network made none');
+    }
     if (this.#sandboxes.has(id) || this.#busy.has(id)) throw new ShimError('AlreadyExists', `sandbox "${id}" already exists`);
     const dir = this.#layout.sandbox(id);
     this.#busy.add(id);
@@ -181,6 +185,7 @@ export class SandboxManager {
       ipc: !how.hostIpc,
       uts: how.hostNetwork ? undefined : { hostname },
       ...(netnsPath === undefined ? {} : { netnsPath }),
+      ...(options.usernsPath === undefined ? {} : { usernsPath: options.usernsPath }),
       sysctls: how.sysctls,
       helper: this.#helper,
       ...signalOption,
@@ -190,6 +195,7 @@ export class SandboxManager {
         ...(netnsPath === undefined ? {} : { network: netnsPath }),
         ...(pins.ipc === undefined ? {} : { ipc: pins.ipc }),
         ...(pins.uts === undefined ? {} : { uts: pins.uts }),
+        ...(options.usernsPath === undefined ? {} : { user: options.usernsPath }),
       },
       mounts: podMounts(files, shm === '' ? '/dev/shm' : shm),
     };

@@ -15,6 +15,8 @@ export interface PinRequest {
   uts: { hostname: string } | undefined;
   /** The pod's network namespace (for net.* sysctls). */
   netnsPath?: string;
+  /** The pod's own user namespace: the new namespaces belong to it. */
+  usernsPath?: string;
   sysctls: readonly PodSysctl[];
   helper: HostHelper;
   signal?: AbortSignal;
@@ -44,6 +46,7 @@ export async function pinNamespaces(dir: string, request: PinRequest): Promise<P
       ...(pins.ipc === undefined ? {} : { ipc: pins.ipc }),
       ...(pins.uts === undefined || request.uts === undefined ? {} : { uts: { path: pins.uts, hostname: request.uts.hostname } }),
       ...(netSysctls ? { netns: request.netnsPath } : {}),
+      ...(request.usernsPath === undefined ? {} : { userns: request.usernsPath }),
       sysctls: request.sysctls.map((s) => [s.path, s.value] as const),
     });
   } catch (e) {

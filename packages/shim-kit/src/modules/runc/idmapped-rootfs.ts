@@ -1,0 +1,64 @@
+import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { HostHelper } from '@shimkit/host-helper';
+
+/** An overlay's directories, from its mount options. */
+interface OverlayDirs {
+  lowerDirs: string[];
+  upperDir: string;
+  workDir: string;
+}
+
+const unescapeMountinfo = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
+
+/** The directories of the overlay mounted at `path`, or undefined when no overlay is mounted there. */
+async function overlayAt(path: string): Promise<OverlayDirs | undefined> {
+  for (const line of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').reverse()) {
+    const fields = line.split(' ');
+    const dash = fields.indexOf('-');
+    if (dash < 0 || unescapeMountinfo(fields[4] ?? '') !== path) continue;
+    if (fields[dash + 1] !== 'overlay') return undefined;
+    const options = new Map((fields[dash + 3] ?? '').split(',').map((o) => [o.slice(0, o.indexOf('=')), unescapeMountinfo(o.slice(o.indexOf('=') + 1))]));
+    const [lower, upperDir, workDir] = [options.get('lowerdir'), options.get('upperdir'), options.get('workdir')];
+    if (lower === undefined || upperDir === undefined || workDir === undefined) return undefined;
+    return { lowerDirs: lower.split(':'), upperDir, workDir };
+  }
+  return undefined;
+}
+
+/**
+ * The root filesystem of a container in its pod's user namespace (`userns`, where host ids
+ * `root` are the namespace's root), mounted at `<dir>/rootfs` so that what the image owns as
+ * root is root's inside. A plain directory is mounted idmapped as it is. The kernel idmaps no
+ * overlay mount, and an overlay writes its upper layer with its mounter's ids (which the
+ * namespace does not map), so an overlay is rebuilt: its lower layers idmapped under
+ * `<dir>/idmap`, and a new upper layer beside the old one (on the store's disk) owned by the
+ * namespace's root. Everything is mounted under `dir`, to be unmounted with it.
+ */
+export async function idmappedRootfs(dir: string, rootfs: string, options: { userns: string; root: { uid: number; gid: number }; helper: HostHelper }): Promise<string> {
+  const { userns, root, helper } = options;
+  const target = join(dir, 'rootfs');
+  mkdirSync(target);
+  // the runtime reaches the root filesystem as the namespace's root (another host uid): the
+  // private bundle lets it pass through, and lists nothing
+  chmodSync(dir, 0o711);
+  const overlay = await overlayAt(rootfs);
+  if (overlay === undefined) {
+    await helper.idmapMount(rootfs, target, userns, { recursive: true });
+    return target;
+  }
+  const lowerDirs = overlay.lowerDirs.map((_, i) => {
+    const path = join(dir, 'idmap', String(i));
+    mkdirSync(path, { recursive: true });
+    return path;
+  });
+  await Promise.all(overlay.lowerDirs.map((lower, i) => helper.idmapMount(lower, lowerDirs[i] as string, userns)));
+  const [upperDir, workDir] = [join(dirname(overlay.upperDir), 'userns-upper'), join(dirname(overlay.upperDir), 'userns-work')];
+  for (const path of [upperDir, workDir]) {
+    mkdirSync(path, { recursive: true });
+    chownSync(path, root.uid, root.gid);
+  }
+  await helper.mount('overlay', target, 'overlay', 0, `lowerdir=${lowerDirs.join(':')},upperdir=${upperDir},workdir=${workDir}`);
+  return target;
+}

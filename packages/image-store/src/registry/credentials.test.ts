@@ -63,11 +63,12 @@ describe('docker config credentials', () => {
       helper('store', 'case "$server" in https://index.docker.io/v1/) echo \'{"ServerURL":"x","Username":"hub","Secret":"s1"}\';; *) echo "credentials not found in native keychain"; exit 1;; esac');
       helper('special', 'echo \'{"Username":"<token>","Secret":"refresh-me"}\'');
       helper('broken', 'echo oops >&2; exit 3');
+      helper('garbage', 'echo not-json');
       process.env.PATH = `${dir}:${savedPath}`;
       writeFileSync(join(dir, 'config.json'), JSON.stringify({
         auths: { 'plain.example': { username: 'a', password: 'b' } },
         credsStore: 'store',
-        credHelpers: { 'special.example': 'special', 'broken.example': 'broken' },
+        credHelpers: { 'special.example': 'special', 'broken.example': 'broken', 'garbage.example': 'garbage', 'missing.example': 'not-installed' },
       }));
       const creds = await loadDockerConfig({ path: join(dir, 'config.json') });
       expect(await creds('plain.example')).toEqual({ username: 'a', password: 'b' });
@@ -75,6 +76,8 @@ describe('docker config credentials', () => {
       expect(await creds('special.example')).toEqual({ identityToken: 'refresh-me' });
       expect(await creds('unknown.example')).toBeUndefined();
       await expect(creds('broken.example')).rejects.toSatisfy((e) => isImageStoreError(e, 'REGISTRY_UNAUTHORIZED') && /oops/.test((e as Error).message));
+      await expect(creds('garbage.example')).rejects.toSatisfy((e) => isImageStoreError(e, 'REGISTRY_PROTOCOL') && /garbage printed invalid JSON/.test((e as Error).message));
+      await expect(creds('missing.example')).rejects.toSatisfy((e) => isImageStoreError(e, 'REGISTRY_UNAUTHORIZED') && /docker-credential-not-installed.*ENOENT/.test((e as Error).message));
     } finally {
       process.env.PATH = savedPath;
       rmSync(dir, { recursive: true, force: true });

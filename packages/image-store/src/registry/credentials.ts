@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { ImageStoreError } from '../errors.js';
 
 /** Credentials for one registry. */
@@ -62,26 +62,24 @@ export function parseDockerConfig(text: string, source = 'docker config'): Map<s
  * Asks a docker credential helper (`docker-credential-<name> get`, the server
  * on stdin) for a host's credentials; undefined when it has none.
  */
-export function runCredentialHelper(name: string, server: string, options: { timeoutMs?: number } = {}): Promise<RegistryCredentials | undefined> {
-  if (!/^[A-Za-z0-9_.-]+$/.test(name)) return Promise.reject(new ImageStoreError('INVALID_ARGUMENT', `invalid credential helper name ${JSON.stringify(name)}`));
-  return new Promise((resolve, reject) => {
-    const child = execFile(`docker-credential-${name}`, ['get'], { timeout: options.timeoutMs ?? 30_000 }, (err, stdout, stderr) => {
-      if (err) {
-        // Helpers report a host they do not know on stdout or stderr and exit 1.
-        if (/credentials not found/i.test(`${stdout}${stderr}`)) return resolve(undefined);
-        return reject(new ImageStoreError('REGISTRY_UNAUTHORIZED', `credential helper ${name} failed for ${server}: ${String(stderr).trim() || err.message}`, { cause: err }));
-      }
-      try {
-        const doc = JSON.parse(stdout) as { Username?: string; Secret?: string };
-        if (!doc.Secret) return resolve(undefined);
-        // The helper protocol marks identity tokens with this user name.
-        resolve(doc.Username === '<token>' ? { identityToken: doc.Secret } : { username: doc.Username ?? '', password: doc.Secret });
-      } catch (e) {
-        reject(new ImageStoreError('REGISTRY_PROTOCOL', `credential helper ${name} printed invalid JSON for ${server}`, { cause: e }));
-      }
-    });
-    child.stdin?.end(server);
-  });
+export async function runCredentialHelper(name: string, server: string, options: { timeoutMs?: number } = {}): Promise<RegistryCredentials | undefined> {
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new ImageStoreError('INVALID_ARGUMENT', `invalid credential helper name ${JSON.stringify(name)}`);
+  // a one-off program off the hot path (a pull's first token): execa's defaults serve it
+  const run = await execa(`docker-credential-${name}`, ['get'], { input: server, timeout: options.timeoutMs ?? 30_000, reject: false, stripFinalNewline: true });
+  if (run.failed) {
+    // Helpers report a host they do not know on stdout or stderr and exit 1.
+    if (/credentials not found/i.test(`${run.stdout}${run.stderr}`)) return undefined;
+    throw new ImageStoreError('REGISTRY_UNAUTHORIZED', `credential helper ${name} failed for ${server}: ${run.stderr.trim() || run.shortMessage}`, { cause: run });
+  }
+  let doc: { Username?: string; Secret?: string };
+  try {
+    doc = JSON.parse(run.stdout) as typeof doc;
+  } catch (e) {
+    throw new ImageStoreError('REGISTRY_PROTOCOL', `credential helper ${name} printed invalid JSON for ${server}`, { cause: e });
+  }
+  if (!doc.Secret) return undefined;
+  // The helper protocol marks identity tokens with this user name.
+  return doc.Username === '<token>' ? { identityToken: doc.Secret } : { username: doc.Username ?? '', password: doc.Secret };
 }
 
 /**

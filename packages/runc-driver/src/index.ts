@@ -46,3 +46,4 @@ export { parseCriLog, criLogMessages } from './cri-log.js';
 export type { CriLogLine } from './cri-log.js';
 export { processTree, killProcessTree } from './process-tree.js';
 export { readCgroupStats } from './cgroup-stats.js';
+export { clampOomScoreAdj, oomScoreLimits, type OomScoreLimits } from './oom-score.js';

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readCgroupStats } from './cgroup-stats.js';
 import { findExecutable } from './find-executable.js';
-import { clampOomScoreAdj, oomScoreLimits } from './oom-score.js';
+import { clampOomScoreAdj, oomScoreLimits, type OomScoreLimits } from './oom-score.js';
 import { checkId, flag, globalArgs, option, signalNumber, type KillSignal, type RuntimeGlobalFlags } from './runc-args.js';
 import { RuncError, isRuncError, throwIfAborted } from './runc-error.js';
 import { streamEvents } from './runc-events.js';
@@ -46,7 +46,7 @@ export class Runc {
   readonly helper: HostHelper;
   readonly #ownsHelper: boolean;
   #closed = false;
-  #oomLimits: Promise<{ current: number; canLower: boolean }> | undefined;
+  #oomLimits: OomScoreLimits | undefined;
 
   constructor(options: RuncOptions = {}) {
     this.binary = options.binary ?? 'runc';
@@ -86,7 +86,7 @@ export class Runc {
     const spec: OciProcess = { ...process, cwd: process.cwd || '/', terminal: process.terminal === true };
     if (process.oomScoreAdj !== undefined && (this.#options.restrictOomScoreAdj ?? true)) {
       this.#oomLimits ??= oomScoreLimits();
-      spec.oomScoreAdj = clampOomScoreAdj(process.oomScoreAdj, await this.#oomLimits);
+      spec.oomScoreAdj = clampOomScoreAdj(process.oomScoreAdj, this.#oomLimits);
     }
     await writeFile(path, JSON.stringify(spec), options.signal ? { signal: options.signal } : {});
   }

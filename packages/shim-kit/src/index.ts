@@ -46,7 +46,6 @@ export { ShimServices } from './shim/shim-services.js';
 export { coreModule, diskStoresModule, memoryStoresModule, provide, provideFactory, type ShimModule } from './shim/modules.js';
 export { containerSpec, type ContainerSpecInput } from './cri/container-spec.js';
 export { containerName, sandboxName } from './cri/names.js';
-export { effectiveOomScoreAdj, hasCapSysResource, ownOomScoreAdj } from './cri/oom-score.js';
 export { runtimeHandlers, imageHandlers } from './handlers/index.js';
 export { defaultModules, type DefaultModulesOptions } from './shim/default-modules.js';
 export {

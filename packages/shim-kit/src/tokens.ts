@@ -9,6 +9,7 @@ import type { PodNetwork } from './interfaces/pod-network.js';
 import type { RuntimeBackend } from './interfaces/runtime-backend.js';
 import type { SandboxStore } from './interfaces/sandbox-record.js';
 import type { ShimConfig } from './shim/shim-config.js';
+import type { StreamingEndpoint } from './streaming/streaming-endpoint.js';
 
 // A symbol that remembers the type registered under it (for `provide` and `resolve` helpers).
 export type Token<T> = symbol & { readonly __type?: T };
@@ -30,4 +31,6 @@ export const Tokens = {
   ShimConfig: token<ShimConfig>('ShimConfig'),
   /** The one host helper process the default modules share (runtime calls, mounts, namespaces, streams); the shim closes it last. */
   HostHelper: token<HostHelper>('HostHelper'),
+  /** Where Exec, Attach and PortForward point kubelet: `createShim`'s streaming server once it listens (Unimplemented without one). */
+  Streaming: token<StreamingEndpoint>('Streaming'),
 } as const;

@@ -1,6 +1,6 @@
 import { connect, ContainerState, PodSandboxState, Signal, type CriClient } from '@shimkit/cri-types';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ownOomScoreAdj } from '../src/cri/oom-score.js';
+import { oomScoreLimits } from '@shimkit/runc-driver';
 import { startFakeShim, type FakeShim } from '../src/testing.js';
 import { containerConfig, podConfig } from './cri-fixtures.js';
 
@@ -48,7 +48,7 @@ describe('pod and container lifecycle over the CRI socket (fake backends)', () =
     expect(spec?.process?.args).toEqual(['sleep', '3600']);
     expect(spec?.process?.env).toContain('GREETING=grüß dich');
     expect(spec?.process?.env).toContain('HOSTNAME=web');
-    expect(spec?.process?.oomScoreAdj).toBe(Math.max(-999, ownOomScoreAdj()));
+    expect(spec?.process?.oomScoreAdj).toBe(Math.max(-999, oomScoreLimits().current));
     expect(spec?.linux?.resources?.memory?.limit).toBe(64 * 1024 * 1024);
     expect(spec?.linux?.namespaces).toContainEqual({ type: 'network', path: podStatus.status?.network === undefined ? '' : network.attachments().get(podSandboxId)?.netnsPath });
     expect(spec?.mounts).toContainEqual({ destination: '/data', type: 'bind', source: '/tmp', options: ['rbind', 'ro', 'rprivate'] });

@@ -1,4 +1,5 @@
 import { NamespaceMode, type ContainerConfig } from '@shimkit/cri-types';
+import { clampOomScoreAdj } from '@shimkit/runc-driver';
 import { isOciSpecError, resolveImageUser, RuntimeSpecBuilder, specFromImageConfig, type RuntimeSpec } from '@shimkit/oci-spec';
 import { ShimError, isShimError } from '../errors.js';
 import type { ImageRecord } from '../interfaces/image-backend.js';
@@ -7,7 +8,6 @@ import { cgroupsPath } from './cgroups-path.js';
 import { applyDevices, applyMounts } from './container-mounts.js';
 import { decodeEnv } from './decode-env.js';
 import { ociResources } from './linux-resources.js';
-import { effectiveOomScoreAdj } from './oom-score.js';
 import { readUserDatabases, requestedUser, supplementaryGroups } from './container-user.js';
 import { applySecurityContext } from './security-context.js';
 import { joinPodUserNamespace, podUserNamespace } from './user-namespace.js';
@@ -97,7 +97,7 @@ export async function containerSpec(input: ContainerSpecInput): Promise<RuntimeS
     });
     const resources = config.linux?.resources;
     builder.setResources(ociResources(resources));
-    if (resources !== undefined) builder.setOomScoreAdj(effectiveOomScoreAdj(Number(resources.oomScoreAdj), input.oom));
+    if (resources !== undefined) builder.setOomScoreAdj(clampOomScoreAdj(Number(resources.oomScoreAdj), { current: input.oom.floor, canLower: !input.oom.restrict }));
     builder.setCgroupsPath(cgroupsPath(input.cgroupDriver, sandbox.config.linux?.cgroupParent ?? '', input.id));
     builder.setAnnotations({
       ...config.annotations,

@@ -17,7 +17,6 @@ export const attach: ShimHandler<AttachRequest, AttachResponse> = async (shim, r
   if (request.tty !== record.config.tty) {
     throw new ShimError('InvalidArgument', `tty=${request.tty} does not match the container, which was created with tty=${record.config.tty}`);
   }
-  if (shim.streaming === undefined) throw new ShimError('Unimplemented', 'this shim runs no streaming server (createShim streaming: false)');
   if (!shim.runtime.attach) throw new ShimError('Unimplemented', 'the runtime backend cannot attach');
   return shim.streaming.requestAttach({
     containerId: record.id,

@@ -14,7 +14,6 @@ export const exec: ShimHandler<ExecRequest, ExecResponse> = async (shim, request
   if (!request.stdin && !request.stdout && !request.stderr) throw new ShimError('InvalidArgument', 'at least one of stdin, stdout and stderr must be set');
   const record = findContainer(shim, request.containerId);
   if (record.state !== 'running') throw new ShimError('FailedPrecondition', `container "${record.id}" is ${record.state}, not running`);
-  if (shim.streaming === undefined) throw new ShimError('Unimplemented', 'this shim runs no streaming server (createShim streaming: false)');
   if (!shim.runtime.exec) throw new ShimError('Unimplemented', 'the runtime backend cannot exec with streams');
   return shim.streaming.requestExec({
     containerId: record.id, cmd: request.cmd, tty: request.tty, stdin: request.stdin, stdout: request.stdout, stderr: request.stderr,

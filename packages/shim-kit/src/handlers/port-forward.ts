@@ -16,7 +16,6 @@ export const portForward: ShimHandler<PortForwardRequest, PortForwardResponse> =
   for (const port of request.port) {
     if (!(port >= 1 && port <= 65535)) throw new ShimError('InvalidArgument', `invalid port ${port}: must be 1-65535`);
   }
-  if (shim.streaming === undefined) throw new ShimError('Unimplemented', 'this shim runs no streaming server (createShim streaming: false)');
   return shim.streaming.requestPortForward({
     podSandboxId: record.id,
     ...(record.netnsPath === undefined ? {} : { netnsPath: record.netnsPath }),

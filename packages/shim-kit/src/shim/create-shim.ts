@@ -1,9 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { addCriServices, createCriServer, listenUnix, type UnixListener } from '@shimkit/cri-types';
+import { oomScoreLimits } from '@shimkit/runc-driver';
 import { globalContainer, type DependencyContainer } from '../di.js';
 import { ShimError } from '../errors.js';
 import { EXEC_SYNC_MAX_OUTPUT_BYTES } from '../interfaces/runtime-backend.js';
-import { hasCapSysResource, ownOomScoreAdj } from '../cri/oom-score.js';
 import { imageHandlers, runtimeHandlers } from '../handlers/index.js';
 import { backendAttachRunner } from '../streaming/attach-runner.js';
 import { backendExecRunner } from '../streaming/backend-exec-runner.js';
@@ -101,6 +101,24 @@ async function closeParts(services: ShimServices, container: DependencyContainer
 }
 
 /**
+ * Starts the streaming server (unless `streaming` is false) and registers it as the shim's
+ * streaming endpoint, before anything resolves the handlers' services.
+ */
+async function startStreaming(container: DependencyContainer, options: CreateShimOptions): Promise<StreamingServer | undefined> {
+  if (options.streaming === false) return undefined;
+  const runtime = container.resolve(Tokens.RuntimeBackend);
+  const server = await StreamingServer.start({
+    exec: backendExecRunner(runtime),
+    attach: backendAttachRunner(runtime),
+    portForward: netnsPortForwarder(container.resolve(Tokens.HostHelper)),
+    ...(options.streaming?.host === undefined ? {} : { host: options.streaming.host }),
+    ...(options.streaming?.port === undefined ? {} : { port: options.streaming.port }),
+  }, options.signal);
+  provide(Tokens.Streaming, server)(container);
+  return server;
+}
+
+/**
  * Composes a shim from the default modules and the caller's, reloads its state, reconciles
  * it with the runtime and serves CRI on a unix socket.
  *
@@ -110,47 +128,40 @@ async function closeParts(services: ShimServices, container: DependencyContainer
  * ```
  */
 export async function createShim(options: CreateShimOptions): Promise<Shim> {
+  const oomLimits = oomScoreLimits();
   const config: ShimConfig = {
     socket: options.socket,
     root: options.root,
     state: options.state,
     runtimeName: options.runtimeName ?? 'shimkit',
     runtimeVersion: options.runtimeVersion ?? '0.1.0',
-    restrictOomScoreAdj: options.restrictOomScoreAdj ?? !hasCapSysResource(),
-    ownOomScoreAdj: ownOomScoreAdj(),
+    restrictOomScoreAdj: options.restrictOomScoreAdj ?? !oomLimits.canLower,
+    ownOomScoreAdj: oomLimits.current,
     execSyncMaxOutputBytes: EXEC_SYNC_MAX_OUTPUT_BYTES,
     streamChunkSize: options.streamChunkSize ?? 500,
   };
   const container = composeShimContainer(config, options.modules ?? [], options.defaults ?? {});
+  const streaming = await startStreaming(container, options);
   const services = container.resolve(ShimServices);
   const signalOption = options.signal === undefined ? {} : { signal: options.signal };
-  await mkdir(config.root, { recursive: true });
-  await mkdir(config.state, { recursive: true });
-  await services.sandboxes.load(signalOption);
-  await services.containers.load(signalOption);
   const monitor = new ExitMonitor(services);
-  monitor.start();
   let listener: UnixListener;
   try {
+    await mkdir(config.root, { recursive: true });
+    await mkdir(config.state, { recursive: true });
+    await services.sandboxes.load(signalOption);
+    await services.containers.load(signalOption);
+    monitor.start();
     await reconcileSandboxes(services, options.signal);
     await reconcileContainers(services, options.signal);
     const server = createCriServer();
     const onError = (error: unknown, rpc: string): void => services.logger.error('handler failed', { rpc, error: String(error) });
-    if (options.streaming !== false) {
-      services.streaming = await StreamingServer.start({
-        exec: backendExecRunner(services.runtime),
-        attach: backendAttachRunner(services.runtime),
-        portForward: netnsPortForwarder(container.resolve(Tokens.HostHelper)),
-        ...(options.streaming?.host === undefined ? {} : { host: options.streaming.host }),
-        ...(options.streaming?.port === undefined ? {} : { port: options.streaming.port }),
-      }, options.signal);
-    }
     addCriServices(server, { runtime: runtimeHandlers(services), image: imageHandlers(services) }, { onError });
     listener = await listenUnix(server, config.socket, signalOption);
   } catch (e) {
     // Release what the parts hold (the image store's lock, watchers) so a retry can start.
     await monitor.close();
-    await services.streaming?.close();
+    await streaming?.close();
     await closeParts(services, container);
     throw e;
   }
@@ -160,7 +171,7 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
   const close = (closeOptions: { timeoutMs?: number } = {}): Promise<void> =>
     (closing ??= (async () => {
       await listener.shutdown(closeOptions.timeoutMs);
-      await services.streaming?.close();
+      await streaming?.close();
       await monitor.close();
       await closeParts(services, container);
     })());

@@ -4,6 +4,7 @@ import { instanceCachingFactory, type DependencyContainer } from '../di.js';
 import { MemoryEventBus } from '../runtime/memory-event-bus.js';
 import { NoopLogger } from '../runtime/noop-logger.js';
 import { SystemClock } from '../runtime/system-clock.js';
+import { noStreaming } from '../streaming/streaming-endpoint.js';
 import { DiskContainerStore, DiskSandboxStore, MemoryContainerStore, MemorySandboxStore } from '../store/stores.js';
 import { Tokens, type Token } from '../tokens.js';
 
@@ -26,6 +27,7 @@ export function coreModule(): ShimModule {
     provide(Tokens.Clock, new SystemClock())(c);
     provide(Tokens.Logger, new NoopLogger())(c);
     provide(Tokens.EventBus, new MemoryEventBus())(c);
+    provide(Tokens.Streaming, noStreaming)(c);
     // started on first use: a shim of fakes never runs it
     provideFactory(Tokens.HostHelper, () => new HostHelper())(c);
   };

@@ -7,7 +7,7 @@ import type { Logger } from '../interfaces/logger.js';
 import type { PodNetwork } from '../interfaces/pod-network.js';
 import type { RuntimeBackend } from '../interfaces/runtime-backend.js';
 import type { SandboxStore } from '../interfaces/sandbox-record.js';
-import type { StreamingServer } from '../streaming/streaming-server.js';
+import type { StreamingEndpoint } from '../streaming/streaming-endpoint.js';
 import { Tokens } from '../tokens.js';
 import type { ShimConfig } from './shim-config.js';
 
@@ -24,8 +24,6 @@ export class ShimServices {
     @inject(Tokens.EventBus) readonly events: EventBus,
     @inject(Tokens.Clock) readonly clock: Clock,
     @inject(Tokens.Logger) readonly logger: Logger,
+    @inject(Tokens.Streaming) readonly streaming: StreamingEndpoint,
   ) {}
-
-  /** The streaming server Exec (and PortForward) URLs point to; set by `createShim` once it listens. */
-  streaming: StreamingServer | undefined;
 }

@@ -10,6 +10,7 @@ export { processExecRunner, type ExecRequest, type ExecRunner, type ExecStreams 
 export { exitStatus, internalErrorStatus, type ExecStatus } from './exec-status.js';
 export { StreamingServer, EXEC_PROTOCOL_V4, PORT_FORWARD_PROTOCOL_V1, type StreamingServerOptions } from './streaming-server.js';
 export { backendExecRunner } from './backend-exec-runner.js';
+export { noStreaming, type StreamingEndpoint } from './streaming-endpoint.js';
 export { backendAttachRunner, type AttachRequest, type AttachRunner } from './attach-runner.js';
 export { acceptSpdyRemoteCommand } from './spdy-remote-command.js';
 export type { RemoteCommandOptions, RemoteCommandSession, RemoteCommandStreams, TerminalSize } from './remote-command.js';

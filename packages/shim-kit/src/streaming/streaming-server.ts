@@ -6,6 +6,7 @@ import type { AttachRequest, AttachRunner } from './attach-runner.js';
 import type { ExecRequest, ExecRunner, ExecStreams } from './exec-runner.js';
 import { exitStatus, internalErrorStatus, type ExecStatus } from './exec-status.js';
 import type { PortForwarder, PortForwardTarget } from './port-forwarder.js';
+import type { StreamingEndpoint } from './streaming-endpoint.js';
 import { servePortForward } from './port-forward-session.js';
 import type { RemoteCommandOptions, RemoteCommandSession } from './remote-command.js';
 import { acceptSpdyRemoteCommand } from './spdy-remote-command.js';
@@ -53,7 +54,7 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
  * protocols) and opens its streams, and the command runs, the container is attached to or the
  * ports are forwarded with them.
  */
-export class StreamingServer {
+export class StreamingServer implements StreamingEndpoint {
   private readonly pending = new Map<string, Pending>();
   private readonly connections = new Set<Closable>();
   private readonly now: () => number;

@@ -3,7 +3,7 @@ import { readFile, rename, stat } from 'node:fs/promises';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { hasCapSysResource, ownOomScoreAdj } from '../../cri/oom-score.js';
+import { oomScoreLimits } from '@shimkit/runc-driver';
 import { isShimError } from '../../errors.js';
 import type { ContainerExit, SandboxInfo } from '../../interfaces/runtime-backend.js';
 import type { RuncConmonBackend, RuncConmonBackendOptions } from './runc-backend.js';
@@ -234,7 +234,7 @@ describe('RuncConmonBackend containers', () => {
     const c = await run(['sleep', '3600'], { oomScoreAdj: -999 });
     const { pid } = await backend.containerState(c.id);
     const score = Number((await readFile(`/proc/${String(pid)}/oom_score_adj`, 'utf8')).trim());
-    expect(score).toBe(hasCapSysResource() ? -999 : ownOomScoreAdj());
+    expect(score).toBe(oomScoreLimits().canLower ? -999 : oomScoreLimits().current);
   });
 
   it('survives a restart: a new instance finds running and meanwhile-exited containers, their codes and complete logs', async () => {

@@ -3,10 +3,9 @@ import { access, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { HostHelper } from '@shimkit/host-helper';
 import { Mounter } from '@shimkit/image-store';
-import { Conmon, Runc, isRuncError, readCgroupStats, type ExitWatcher, type PreparedConmon } from '@shimkit/runc-driver';
+import { Conmon, Runc, isRuncError, oomScoreLimits, readCgroupStats, type ExitWatcher, type PreparedConmon } from '@shimkit/runc-driver';
 import type { PodSandboxConfig } from '@shimkit/cri-types';
 import type { Resources } from '@shimkit/oci-spec';
-import { hasCapSysResource, ownOomScoreAdj } from '../../cri/oom-score.js';
 import { sandboxNeedsNetnsAtStart } from '../../cri/sandbox-netns.js';
 import { ShimError } from '../../errors.js';
 import type { Logger } from '../../interfaces/logger.js';
@@ -139,7 +138,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
   constructor(options: RuncConmonBackendOptions) {
     this.#options = options;
     this.layout = new StateLayout(options.state, options.runtimeRoot === undefined ? {} : { runcRoot: options.runtimeRoot });
-    this.#restrictOom = options.restrictOomScoreAdj ?? !hasCapSysResource();
+    this.#restrictOom = options.restrictOomScoreAdj ?? !oomScoreLimits().canLower;
     this.#helper = options.helper ?? new HostHelper();
     this.#mounter = new Mounter(this.#helper);
     const make = (name: string, binary: string, root: string): RuntimeSet => {
@@ -171,7 +170,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
         runtime: (handler) => ({ ...this.#runtime(handler), watcher: this.#watcher }),
         source: options.infra,
         cgroupDriver: options.systemdCgroup ? 'systemd' : 'cgroupfs',
-        oomScoreAdj: (wanted) => (this.#restrictOom ? Math.max(wanted, ownOomScoreAdj()) : wanted),
+        oomScoreAdj: (wanted) => (this.#restrictOom ? Math.max(wanted, oomScoreLimits().current) : wanted),
       },
     });
     this.#watcher.onExit((exit) => void this.#exited(exit.id, { exitCode: exit.exitCode, exitedAt: exit.exitedAt }));
@@ -507,7 +506,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
   #guardOomScore<T extends CreateContainerOptions['spec']>(spec: T): T {
     const asked = spec.process?.oomScoreAdj;
     if (!this.#restrictOom || asked === undefined || spec.process === undefined) return spec;
-    const own = ownOomScoreAdj();
+    const own = oomScoreLimits().current;
     return asked >= own ? spec : { ...spec, process: { ...spec.process, oomScoreAdj: own } };
   }
 

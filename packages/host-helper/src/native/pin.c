@@ -162,9 +162,16 @@ static int pin_in_userns(const struct pin_request *r, char *what, size_t size) {
     int report[2], go[2];
     int netns = r->netns && !r->pins[2] ? open(r->netns, O_RDONLY | O_CLOEXEC) : -1;
     if (r->netns && !r->pins[2] && netns < 0) return snprintf(what, size, "entering %s", r->netns), errno;
-    if (pipe2(report, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0) return snprintf(what, size, "pipe"), errno;
-    pid_t pid = fork();
-    if (pid < 0) return snprintf(what, size, "fork"), errno;
+    int err = 0;
+    if (pipe2(report, O_CLOEXEC) < 0) err = errno;
+    else if (pipe2(go, O_CLOEXEC) < 0) err = errno, close(report[0]), close(report[1]);
+    pid_t pid = err ? -1 : fork();
+    if (!err && pid < 0) err = errno, close(report[0]), close(report[1]), close(go[0]), close(go[1]);
+    if (err) {
+        if (netns >= 0) close(netns);
+        snprintf(what, size, "starting the namespace child");
+        return err;
+    }
     if (pid == 0) {
         close(report[0]);
         close(go[1]);
@@ -173,7 +180,7 @@ static int pin_in_userns(const struct pin_request *r, char *what, size_t size) {
     if (netns >= 0) close(netns);
     close(report[1]);
     close(go[0]);
-    int err = read_report(report[0], what, size);
+    err = read_report(report[0], what, size);
     if (!err && !r->userns) {
         err = write_map(pid, "uid_map", r->uidmap ? r->uidmap : "", what, size);
         if (!err) err = write_map(pid, "gid_map", r->gidmap ? r->gidmap : "", what, size);

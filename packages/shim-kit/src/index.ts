@@ -44,8 +44,8 @@ export { createShim, composeShimContainer, type CreateShimOptions, type Shim } f
 export type { ShimConfig } from './shim/shim-config.js';
 export { ShimServices } from './shim/shim-services.js';
 export { coreModule, diskStoresModule, memoryStoresModule, provide, provideFactory, type ShimModule } from './shim/modules.js';
-export { containerSpec, type ContainerSpecInput } from './cri/container-spec.js';
-export { containerName, sandboxName } from './cri/names.js';
+export { containerSpec, type ContainerSpecInput } from './spec/container-spec.js';
+export { containerName, sandboxName } from './convert/names.js';
 export { runtimeHandlers, imageHandlers } from './handlers/index.js';
 export { defaultModules, type DefaultModulesOptions } from './shim/default-modules.js';
 export {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { connect, MetricType, type CriClient, type MetricDescriptor, type PodSandboxMetrics } from '@shimkit/cri-types';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseNetDev } from '../src/cri/net-dev.js';
+import { parseNetDev } from '../src/host/net-dev.js';
 import type { PodNetworkAttachment, PodNetworkRequest } from '../src/interfaces/pod-network.js';
 import { provide } from '../src/shim/modules.js';
 import { FakePodNetwork, startFakeShim, type FakeShim } from '../src/testing.js';

@@ -1,5 +1,5 @@
 import type { ContainerStatsRequest, ContainerStatsResponse } from '@shimkit/cri-types';
-import { containerStats as statsOf } from '../cri/container-stats.js';
+import { containerStats as statsOf } from '../stats/container-stats.js';
 import type { ShimHandler } from './handler.js';
 import { findContainer } from './support.js';
 

@@ -1,7 +1,7 @@
 import { isAbsolute, join } from 'node:path';
 import { ContainerEventType, type CreateContainerRequest, type CreateContainerResponse } from '@shimkit/cri-types';
-import { containerSpec } from '../cri/container-spec.js';
-import { stopSignalOf } from '../cri/stop-signal.js';
+import { containerSpec } from '../spec/container-spec.js';
+import { stopSignalOf } from '../lifecycle/stop-signal.js';
 import { ShimError } from '../errors.js';
 import type { ContainerRecord } from '../interfaces/container-record.js';
 import type { ShimHandler } from './handler.js';

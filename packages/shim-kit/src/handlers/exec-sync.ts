@@ -1,5 +1,5 @@
 import type { ExecSyncRequest, ExecSyncResponse } from '@shimkit/cri-types';
-import { fitExecOutput } from '../cri/exec-output.js';
+import { fitExecOutput } from '../convert/exec-output.js';
 import { ShimError } from '../errors.js';
 import type { ShimHandler } from './handler.js';
 import { findContainer } from './support.js';

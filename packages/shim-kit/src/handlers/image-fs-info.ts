@@ -1,5 +1,5 @@
 import type { ImageFsInfoRequest, ImageFsInfoResponse } from '@shimkit/cri-types';
-import { toFilesystemUsage } from '../cri/to-cri.js';
+import { toFilesystemUsage } from '../convert/to-cri.js';
 import type { ShimHandler } from './handler.js';
 
 /** ImageFsInfo: usage of the image (and container layer) filesystems from the ImageBackend. */

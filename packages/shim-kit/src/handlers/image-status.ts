@@ -1,5 +1,5 @@
 import type { ImageStatusRequest, ImageStatusResponse } from '@shimkit/cri-types';
-import { toImage } from '../cri/to-cri-image.js';
+import { toImage } from '../convert/to-cri-image.js';
 import type { ShimHandler } from './handler.js';
 import { required, requiredString } from './support.js';
 

@@ -1,5 +1,5 @@
 import type { ListContainerStatsRequest, ListContainerStatsResponse } from '@shimkit/cri-types';
-import { containerStats } from '../cri/container-stats.js';
+import { containerStats } from '../stats/container-stats.js';
 import type { ShimHandler } from './handler.js';
 import { filterContainers } from './support.js';
 

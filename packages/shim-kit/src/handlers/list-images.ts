@@ -1,6 +1,6 @@
 import type { ListImagesRequest, ListImagesResponse } from '@shimkit/cri-types';
-import { filterImages } from '../cri/filter-images.js';
-import { toImage } from '../cri/to-cri-image.js';
+import { filterImages } from '../convert/filter-images.js';
+import { toImage } from '../convert/to-cri-image.js';
 import type { ShimHandler } from './handler.js';
 
 /** ListImages, optionally only the image a filter names. */

@@ -1,5 +1,5 @@
 import type { ListPodSandboxMetricsRequest, ListPodSandboxMetricsResponse } from '@shimkit/cri-types';
-import { listPodSandboxMetrics as podMetrics } from '../cri/pod-metrics.js';
+import { listPodSandboxMetrics as podMetrics } from '../stats/pod-metrics.js';
 import type { ShimHandler } from './handler.js';
 
 /** ListPodSandboxMetrics: container and pod network metrics of every ready pod (what kubelet serves as /metrics/cadvisor). */

@@ -1,5 +1,5 @@
 import type { PodSandboxStatsRequest, PodSandboxStatsResponse } from '@shimkit/cri-types';
-import { sandboxStats } from '../cri/container-stats.js';
+import { sandboxStats } from '../stats/container-stats.js';
 import type { ShimHandler } from './handler.js';
 import { findSandbox } from './support.js';
 

@@ -1,5 +1,5 @@
 import type { RemoveContainerRequest, RemoveContainerResponse } from '@shimkit/cri-types';
-import { removeContainerFully } from '../cri/remove-container-fully.js';
+import { removeContainerFully } from '../lifecycle/remove-container-fully.js';
 import type { ShimHandler } from './handler.js';
 import { requiredString } from './support.js';
 

@@ -1,6 +1,6 @@
 import type { RemovePodSandboxRequest, RemovePodSandboxResponse } from '@shimkit/cri-types';
-import { removeContainerFully } from '../cri/remove-container-fully.js';
-import { teardownNetwork } from '../cri/teardown-network.js';
+import { removeContainerFully } from '../lifecycle/remove-container-fully.js';
+import { teardownNetwork } from '../lifecycle/teardown-network.js';
 import type { ShimHandler } from './handler.js';
 import { requiredString } from './support.js';
 

@@ -2,7 +2,7 @@ import { NamespaceMode, type PodSandboxConfig, type RunPodSandboxRequest, type R
 import { ShimError } from '../errors.js';
 import type { PodNetworkAttachment, PodNetworkRequest } from '../interfaces/pod-network.js';
 import type { SandboxInfo } from '../interfaces/runtime-backend.js';
-import { podUserNamespace } from '../cri/user-namespace.js';
+import { podUserNamespace } from '../spec/user-namespace.js';
 import { names, newId, podNetworkRequest, required, requiredString } from './support.js';
 import type { ShimServices } from '../shim/shim-services.js';
 import type { ShimHandler } from './handler.js';

@@ -1,5 +1,5 @@
 import type { StopContainerRequest, StopContainerResponse } from '@shimkit/cri-types';
-import { stopAndRecord } from '../cri/stop-and-record.js';
+import { stopAndRecord } from '../lifecycle/stop-and-record.js';
 import type { ShimHandler } from './handler.js';
 import { requiredString } from './support.js';
 

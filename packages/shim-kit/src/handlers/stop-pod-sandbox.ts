@@ -1,6 +1,6 @@
 import type { StopPodSandboxRequest, StopPodSandboxResponse } from '@shimkit/cri-types';
-import { stopAndRecord } from '../cri/stop-and-record.js';
-import { teardownNetwork } from '../cri/teardown-network.js';
+import { stopAndRecord } from '../lifecycle/stop-and-record.js';
+import { teardownNetwork } from '../lifecycle/teardown-network.js';
 import type { ShimHandler } from './handler.js';
 import { findSandbox, requiredString } from './support.js';
 

@@ -1,5 +1,5 @@
 import type { StreamContainerStatsRequest, StreamContainerStatsResponse } from '@shimkit/cri-types';
-import { containerStats } from '../cri/container-stats.js';
+import { containerStats } from '../stats/container-stats.js';
 import type { ShimStreamHandler } from './handler.js';
 import { chunks, filterContainers } from './support.js';
 

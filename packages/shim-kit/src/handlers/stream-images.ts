@@ -1,6 +1,6 @@
 import type { StreamImagesRequest, StreamImagesResponse } from '@shimkit/cri-types';
-import { filterImages } from '../cri/filter-images.js';
-import { toImage } from '../cri/to-cri-image.js';
+import { filterImages } from '../convert/filter-images.js';
+import { toImage } from '../convert/to-cri-image.js';
 import type { ShimStreamHandler } from './handler.js';
 import { chunks } from './support.js';
 

@@ -1,5 +1,5 @@
 import type { StreamPodSandboxMetricsRequest, StreamPodSandboxMetricsResponse } from '@shimkit/cri-types';
-import { listPodSandboxMetrics } from '../cri/pod-metrics.js';
+import { listPodSandboxMetrics } from '../stats/pod-metrics.js';
 import type { ShimStreamHandler } from './handler.js';
 import { chunks } from './support.js';
 

@@ -1,5 +1,5 @@
 import type { StreamPodSandboxStatsRequest, StreamPodSandboxStatsResponse } from '@shimkit/cri-types';
-import { sandboxStats } from '../cri/container-stats.js';
+import { sandboxStats } from '../stats/container-stats.js';
 import type { ShimStreamHandler } from './handler.js';
 import { chunks, filterSandboxes } from './support.js';
 

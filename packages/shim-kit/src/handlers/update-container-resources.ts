@@ -1,5 +1,5 @@
 import type { UpdateContainerResourcesRequest, UpdateContainerResourcesResponse } from '@shimkit/cri-types';
-import { ociResources } from '../cri/linux-resources.js';
+import { ociResources } from '../spec/linux-resources.js';
 import { ShimError } from '../errors.js';
 import type { ShimHandler } from './handler.js';
 import { findContainer } from './support.js';

@@ -1,4 +1,4 @@
-import { recordExit } from '../cri/record-exit.js';
+import { recordExit } from '../lifecycle/record-exit.js';
 import type { ContainerExit } from '../interfaces/runtime-backend.js';
 import type { ShimServices } from './shim-services.js';
 

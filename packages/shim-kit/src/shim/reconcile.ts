@@ -1,6 +1,6 @@
 import { isShimError } from '../errors.js';
 import { toUnixNs } from '../interfaces/clock.js';
-import { recordExit } from '../cri/record-exit.js';
+import { recordExit } from '../lifecycle/record-exit.js';
 import type { ShimServices } from './shim-services.js';
 
 /** After a (re)start, marks ready sandboxes whose sandbox is gone or broken in the runtime not ready. */

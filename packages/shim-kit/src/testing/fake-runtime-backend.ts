@@ -2,7 +2,7 @@ import { constants } from 'node:os';
 import { PassThrough } from 'node:stream';
 import type { Resources, RuntimeSpec } from '@shimkit/oci-spec';
 import type { PodSandboxConfig } from '@shimkit/cri-types';
-import { sandboxNeedsNetnsAtStart } from '../cri/sandbox-netns.js';
+import { sandboxNeedsNetnsAtStart } from '../lifecycle/sandbox-netns.js';
 import { ShimError } from '../errors.js';
 import type { OperationOptions } from '../interfaces/operation-options.js';
 import type {

@@ -1,6 +1,6 @@
 import { MetricType, type CriClient, type Metric } from '@shimkit/cri-types';
 import { describe, expect, it } from 'vitest';
-import { parseNetDev } from '../../src/cri/net-dev.js';
+import { parseNetDev } from '../../src/host/net-dev.js';
 import { removePodsAfterEach, useE2eShim, type E2eBed } from './e2e-bed.js';
 import { findMetric } from '../cri-fixtures.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { SnapshotterKind } from '@shimkit/image-store';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { toImage } from '../../cri/to-cri-image.js';
+import { toImage } from '../../convert/to-cri-image.js';
 import { isShimError } from '../../errors.js';
 import { ImageStoreBackend } from './image-store-backend.js';
 import { failure, mountsUnder, removeRoot, startRegistryFixture, tempRoot, type RegistryFixture } from './registry-fixture.test-helper.js';

@@ -4,13 +4,13 @@ import { NamespaceMode, type PodSandboxConfig } from '@shimkit/cri-types';
 import { RuntimeSpecBuilder, specFromImage, type RuntimeSpec } from '@shimkit/oci-spec';
 import type { Conmon, ExitWatcher, Runc } from '@shimkit/runc-driver';
 import { isRuncError } from '@shimkit/runc-driver';
-import { cgroupsPath } from '../../cri/cgroups-path.js';
+import { cgroupsPath } from '../../spec/cgroups-path.js';
 import { ShimError } from '../../errors.js';
 import type { ImageBackend } from '../../interfaces/image-backend.js';
 import type { SandboxNamespaces } from '../../interfaces/runtime-backend.js';
 import { writeBundle } from './bundle.js';
 import { toShimError } from './runc-errors.js';
-import { joinPodUserNamespace, podUserNamespace } from '../../cri/user-namespace.js';
+import { joinPodUserNamespace, podUserNamespace } from '../../spec/user-namespace.js';
 import { processAlive, waitFor } from './wait.js';
 
 /** Where the pause image comes from, for pods that share one PID namespace. */

@@ -6,7 +6,7 @@ import { Mounter } from '@shimkit/image-store';
 import { Conmon, Runc, isRuncError, oomScoreLimits, readCgroupStats, type ExitWatcher, type PreparedConmon } from '@shimkit/runc-driver';
 import type { PodSandboxConfig } from '@shimkit/cri-types';
 import type { Resources } from '@shimkit/oci-spec';
-import { sandboxNeedsNetnsAtStart } from '../../cri/sandbox-netns.js';
+import { sandboxNeedsNetnsAtStart } from '../../lifecycle/sandbox-netns.js';
 import { ShimError } from '../../errors.js';
 import type { Logger } from '../../interfaces/logger.js';
 import type { OperationOptions } from '../../interfaces/operation-options.js';

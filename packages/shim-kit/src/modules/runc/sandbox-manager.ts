@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { NamespaceMode } from '@shimkit/cri-types';
 import type { HostHelper } from '@shimkit/host-helper';
 import { Mounter } from '@shimkit/image-store';
-import { podUserNamespace } from '../../cri/user-namespace.js';
+import { podUserNamespace } from '../../spec/user-namespace.js';
 import { ShimError } from '../../errors.js';
 import type { OperationOptions } from '../../interfaces/operation-options.js';
 import type { RunSandboxOptions, SandboxInfo } from '../../interfaces/runtime-backend.js';

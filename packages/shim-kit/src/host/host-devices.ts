@@ -1,7 +1,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Device } from '@shimkit/oci-spec';
-import { deviceOf } from './container-mounts.js';
+import { deviceOf } from '../spec/container-mounts.js';
 
 // Directories of /dev that hold per-container or virtual entries, and nodes runc makes itself.
 const SKIPPED_DIRS = new Set(['pts', 'shm', 'fd', 'mqueue', '.lxc', '.lxd-mounts', '.udev']);

@@ -1,7 +1,7 @@
 import { Protocol, type PortMapping } from '@shimkit/cri-types';
 import type { PodNetworkRequest, PodPortMapping } from '../interfaces/pod-network.js';
 import type { SandboxRecord } from '../interfaces/sandbox-record.js';
-import { podUserNamespace } from './user-namespace.js';
+import { podUserNamespace } from '../spec/user-namespace.js';
 
 const protocols: Record<number, PodPortMapping['protocol']> = { [Protocol.TCP]: 'tcp', [Protocol.UDP]: 'udp', [Protocol.SCTP]: 'sctp' };
 

@@ -6,9 +6,9 @@ import type { FilesystemUsageInfo } from '../interfaces/image-backend.js';
 import type { ContainerUsage } from '../interfaces/runtime-backend.js';
 import type { SandboxRecord } from '../interfaces/sandbox-record.js';
 import type { ShimServices } from '../shim/shim-services.js';
-import type { InterfaceCounters } from './net-dev.js';
-import { podInterfaces } from './pod-interfaces.js';
-import { toFilesystemUsage } from './to-cri.js';
+import type { InterfaceCounters } from '../host/net-dev.js';
+import { podInterfaces } from '../host/pod-interfaces.js';
+import { toFilesystemUsage } from '../convert/to-cri.js';
 
 const value = (v: bigint | undefined): { value: bigint } | undefined => (v === undefined ? undefined : { value: v });
 

@@ -1,6 +1,6 @@
 import { ContainerEventResponse, type ContainerEventType } from '@shimkit/cri-types';
 import type { ShimServices } from '../shim/shim-services.js';
-import { toContainerStatus, toPodSandboxStatus } from './to-cri.js';
+import { toContainerStatus, toPodSandboxStatus } from '../convert/to-cri.js';
 
 /**
  * Publishes a container lifecycle event with the pod's status and its containers' statuses

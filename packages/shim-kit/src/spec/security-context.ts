@@ -7,9 +7,9 @@ import {
 import { DEFAULT_CAPABILITIES, isKnownCapability, normalizeCapability, type RuntimeSpecBuilder, type Seccomp } from '@shimkit/oci-spec';
 import { ShimError } from '../errors.js';
 import { defaultSeccompProfile } from './default-seccomp.js';
-import { appArmorProfileLoaded, appArmorProfileName, hostAppArmorEnabled } from './host-apparmor.js';
-import { hostCapabilities } from './host-capabilities.js';
-import { hostDevices } from './host-devices.js';
+import { appArmorProfileLoaded, appArmorProfileName, hostAppArmorEnabled } from '../host/host-apparmor.js';
+import { hostCapabilities } from '../host/host-capabilities.js';
+import { hostDevices } from '../host/host-devices.js';
 
 /**
  * Applies a container's security context: privileged mode, capabilities (default set, then

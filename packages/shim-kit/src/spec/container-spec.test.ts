@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageRecord } from '../interfaces/image-backend.js';
 import type { SandboxRecord } from '../interfaces/sandbox-record.js';
 import { containerSpec, type ContainerSpecInput } from './container-spec.js';
-import { hostAppArmorEnabled } from './host-apparmor.js';
-import { hostCapabilities } from './host-capabilities.js';
+import { hostAppArmorEnabled } from '../host/host-apparmor.js';
+import { hostCapabilities } from '../host/host-capabilities.js';
 
 const image: ImageRecord = {
   id: 'sha256:' + '1'.repeat(64),

@@ -6,8 +6,8 @@ import type { ContainerUsage } from '../interfaces/runtime-backend.js';
 import type { SandboxRecord } from '../interfaces/sandbox-record.js';
 import type { ShimServices } from '../shim/shim-services.js';
 import { CONTAINER_METRICS, NETWORK_METRICS, type ShimMetric } from './metric-descriptors.js';
-import type { InterfaceCounters } from './net-dev.js';
-import { podInterfaces } from './pod-interfaces.js';
+import type { InterfaceCounters } from '../host/net-dev.js';
+import { podInterfaces } from '../host/pod-interfaces.js';
 
 const NS_PER_SECOND = 1_000_000_000n;
 const MAX_UINT64 = (1n << 64n) - 1n;

@@ -54,3 +54,4 @@ export { isMountPoint, SnapshotStore } from './snapshot/snapshot-store.js';
 export { Mounter } from './snapshot/mount.js';
 export type { MountRequest } from './snapshot/mount.js';
 export type { Rootfs, SnapshotFillContext, SnapshotterKind } from './snapshot/snapshot-store.js';
+export { ATOMIC_TEMP_PREFIX, syncDir, writeFileAtomic, writeNewFile } from './content/atomic-write.js';

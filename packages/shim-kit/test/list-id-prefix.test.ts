@@ -34,4 +34,28 @@ describe('list filters take a unique id prefix, as containerd does (fake backend
     if (shared(c0, c1) !== '') expect((await cri.runtime.listContainers({ filter: { id: shared(c0, c1) } })).containers).toEqual([]);
     if (shared(pod0, pod1) !== '') expect((await cri.runtime.listPodSandbox({ filter: { id: shared(pod0, pod1) } })).items).toEqual([]);
   });
+
+  it('status, stop and remove take a unique id prefix too (crictl sends ids as typed); an ambiguous one names nothing', async () => {
+    const pods = [podConfig('p'), podConfig('q')];
+    const ids = [];
+    for (const pod of pods) {
+      const { podSandboxId } = await cri.runtime.runPodSandbox({ config: pod });
+      const { containerId } = await cri.runtime.createContainer({ podSandboxId, sandboxConfig: pod, config: containerConfig('c') });
+      ids.push({ podSandboxId, containerId });
+    }
+    const [a = { podSandboxId: '', containerId: '' }, b = { podSandboxId: '', containerId: '' }] = ids;
+    const unique = (x: string, y: string): string => x.slice(0, [...x].findIndex((ch, i) => ch !== y[i]) + 1);
+    expect((await cri.runtime.containerStatus({ containerId: unique(a.containerId, b.containerId) })).status?.id).toBe(a.containerId);
+    const shared = a.containerId.slice(0, unique(a.containerId, b.containerId).length - 1);
+    if (shared !== '') await expect(cri.runtime.containerStatus({ containerId: shared })).rejects.toMatchObject({ code: 'NotFound' });
+    expect((await cri.runtime.podSandboxStatus({ podSandboxId: unique(b.podSandboxId, a.podSandboxId) })).status?.id).toBe(b.podSandboxId);
+    await cri.runtime.removeContainer({ containerId: unique(a.containerId, b.containerId) });
+    await expect(cri.runtime.containerStatus({ containerId: a.containerId })).rejects.toMatchObject({ code: 'NotFound' });
+    await cri.runtime.stopPodSandbox({ podSandboxId: unique(a.podSandboxId, b.podSandboxId) });
+    await cri.runtime.removePodSandbox({ podSandboxId: unique(a.podSandboxId, b.podSandboxId) });
+    await expect(cri.runtime.podSandboxStatus({ podSandboxId: a.podSandboxId })).rejects.toMatchObject({ code: 'NotFound' });
+    // one record left of each: any prefix of its id is unique now, a longer string is not a prefix
+    expect((await cri.runtime.containerStatus({ containerId: b.containerId.slice(0, 6) })).status?.id).toBe(b.containerId);
+    await expect(cri.runtime.containerStatus({ containerId: `${b.containerId}0` })).rejects.toMatchObject({ code: 'NotFound' });
+  });
 });

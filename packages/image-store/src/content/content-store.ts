@@ -10,7 +10,7 @@ import {
   OCI_LAYOUT_VERSION, tryParseDigest,
 } from '@shimkit/oci-spec';
 import { abortError, ImageStoreError, isImageStoreError, throwIfAborted } from '../errors.js';
-import { syncDir, writeFileAtomic, writeNewFileSynced } from './atomic-write.js';
+import { syncDir, writeFileAtomic, writeNewFile } from './atomic-write.js';
 
 /** A blob known by digest and size. */
 export interface BlobInfo {
@@ -235,7 +235,7 @@ export class ContentStore {
     const tmp = join(this.root, INGEST_DIR, `.put-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
     const hash = createHash(algorithm);
     let size = 0;
-    await writeNewFileSynced(tmp, async (fh) => {
+    await writeNewFile(tmp, async (fh) => {
       for await (const chunk of source) {
         throwIfAborted(options.signal, 'blob write');
         await fh.write(chunk);

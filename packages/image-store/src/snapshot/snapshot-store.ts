@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { HostHelper } from '@shimkit/host-helper';
 import type { Digest } from '@shimkit/oci-spec';
 import { digestHex, tryParseDigest } from '@shimkit/oci-spec';
-import { writeFileAtomic, writeNewFileSynced } from '../content/atomic-write.js';
+import { writeFileAtomic, writeNewFile } from '../content/atomic-write.js';
 import { ImageStoreError, isImageStoreError, throwIfAborted } from '../errors.js';
 import { measureUsage, type FsUsage } from '../images/fs-usage.js';
 import { Mounter, overlaySupported } from './mount.js';
@@ -225,7 +225,7 @@ export class SnapshotStore {
     };
     // In a fresh directory there is no old record to keep, so no temp file and rename are needed.
     const record = join(dir, 'rootfs.json');
-    const saved = fresh ? writeNewFileSynced(record, (fh) => fh.writeFile(JSON.stringify(meta))) : writeFileAtomic(record, JSON.stringify(meta));
+    const saved = fresh ? writeNewFile(record, (fh) => fh.writeFile(JSON.stringify(meta))) : writeFileAtomic(record, JSON.stringify(meta));
     // The record is made durable while the directories are made and mounted; both end before any error is thrown.
     const results = await Promise.allSettled([saved, mounted()]);
     for (const r of results) if (r.status === 'rejected') throw r.reason;

@@ -2,14 +2,14 @@ import type { StopPodSandboxRequest, StopPodSandboxResponse } from '@shimkit/cri
 import { stopAndRecord } from '../lifecycle/stop-and-record.js';
 import { teardownNetwork } from '../lifecycle/teardown-network.js';
 import type { ShimHandler } from './handler.js';
-import { findSandbox, requiredString } from './support.js';
+import { byIdOrPrefix, findSandbox, requiredString } from './support.js';
 
 /**
  * StopPodSandbox: kills the pod's containers, then stops the sandbox and tears the network down
  * (together). Idempotent as the CRI asks: a stopped pod, and one that is gone (unknown id), answer success.
  */
 export const stopPodSandbox: ShimHandler<StopPodSandboxRequest, StopPodSandboxResponse> = async (shim, request, ctx) => {
-  const sandbox = shim.sandboxes.get(requiredString(request.podSandboxId, 'pod sandbox id'));
+  const sandbox = byIdOrPrefix(shim.sandboxes, requiredString(request.podSandboxId, 'pod sandbox id'));
   if (sandbox === undefined) return {};
   const running = shim.containers.list().filter((c) => c.sandboxId === sandbox.id && c.state !== 'exited');
   await Promise.all(running.map((c) => stopAndRecord(shim, c, { timeoutSeconds: 0, signal: ctx.signal })));

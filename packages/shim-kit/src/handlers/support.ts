@@ -2,7 +2,7 @@
 export { required, requiredString } from '../lifecycle/require.js';
 export { newId } from '../lifecycle/new-id.js';
 export * as names from '../convert/names.js';
-export { findContainer, findSandbox } from '../lifecycle/lookup.js';
+export { byIdOrPrefix, findContainer, findSandbox } from '../lifecycle/lookup.js';
 export { podNetworkRequest } from '../lifecycle/pod-network-request.js';
 export { publishContainerEvent } from '../lifecycle/container-events.js';
 export { recordExit } from '../lifecycle/record-exit.js';

@@ -4,18 +4,29 @@ import type { SandboxRecord } from '../interfaces/sandbox-record.js';
 import type { ShimServices } from '../shim/shim-services.js';
 import { requiredString } from './require.js';
 
-/** The sandbox with this id; `InvalidArgument` for an empty id, `NotFound` for an unknown one. */
+/**
+ * The record with this id, or with an id this one is the unique prefix of (containerd and CRI-O
+ * take truncated ids everywhere; crictl sends them as typed); undefined when none or several match.
+ */
+export function byIdOrPrefix<T extends { id: string }>(store: { get(id: string): T | undefined; list(): T[] }, id: string): T | undefined {
+  const exact = store.get(id);
+  if (exact !== undefined || id === '') return exact;
+  const matches = store.list().filter((r) => r.id.startsWith(id));
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+/** The sandbox with this id (or unique id prefix); `InvalidArgument` for an empty id, `NotFound` for an unknown one. */
 export function findSandbox(shim: ShimServices, id: string): SandboxRecord {
   requiredString(id, 'pod sandbox id');
-  const record = shim.sandboxes.get(id);
+  const record = byIdOrPrefix(shim.sandboxes, id);
   if (record === undefined) throw new ShimError('NotFound', `pod sandbox "${id}" not found`);
   return record;
 }
 
-/** The container with this id; `InvalidArgument` for an empty id, `NotFound` for an unknown one. */
+/** The container with this id (or unique id prefix); `InvalidArgument` for an empty id, `NotFound` for an unknown one. */
 export function findContainer(shim: ShimServices, id: string): ContainerRecord {
   requiredString(id, 'container id');
-  const record = shim.containers.get(id);
+  const record = byIdOrPrefix(shim.containers, id);
   if (record === undefined) throw new ShimError('NotFound', `container "${id}" not found`);
   return record;
 }

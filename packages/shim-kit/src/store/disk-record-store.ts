@@ -5,7 +5,7 @@ import type { Logger } from '../interfaces/logger.js';
 import type { OperationOptions } from '../interfaces/operation-options.js';
 import type { StoredRecord } from '../interfaces/record-store.js';
 import { NoopLogger } from '../runtime/noop-logger.js';
-import { TEMP_PREFIX, syncDir, writeFileAtomic, writeNewFile } from './atomic-write.js';
+import { ATOMIC_TEMP_PREFIX, syncDir, writeFileAtomic, writeNewFile } from '@shimkit/image-store';
 import { decodeJson, encodeJson } from './json-codec.js';
 import { MemoryRecordStore } from './memory-record-store.js';
 
@@ -52,7 +52,7 @@ export class DiskRecordStore<T extends StoredRecord> extends MemoryRecordStore<T
     const text = encodeJson({ version: FORMAT_VERSION, record });
     if (isNew) {
       // a file left by an earlier record of that id is replaced the careful way
-      const made = await writeNewFile(file, text).then(
+      const made = await writeNewFile(file, (fh) => fh.writeFile(text, 'utf8'), { mode: 0o600, syncDir: true }).then(
         () => true,
         (e: unknown) => {
           if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -61,7 +61,7 @@ export class DiskRecordStore<T extends StoredRecord> extends MemoryRecordStore<T
       );
       if (made) return;
     }
-    await writeFileAtomic(file, text, { syncDir: isNew });
+    await writeFileAtomic(file, text, { mode: 0o600, syncDir: isNew });
   }
 
   protected override async unpersist(record: T): Promise<void> {
@@ -79,7 +79,7 @@ export class DiskRecordStore<T extends StoredRecord> extends MemoryRecordStore<T
     for (const entry of (await readdir(this.#dir)).sort()) {
       options.signal?.throwIfAborted();
       const path = join(this.#dir, entry);
-      if (entry.startsWith(TEMP_PREFIX)) {
+      if (entry.startsWith(ATOMIC_TEMP_PREFIX)) {
         await unlink(path).catch(() => undefined);
         continue;
       }

@@ -120,6 +120,19 @@ export async function forwardOnce(client: SpdyTestClient, options: { port: numbe
   return { data: data.toString(), error: error.toString() };
 }
 
+/**
+ * Forwards `payload` to `port` until the connection is accepted (a server in the pod may still be
+ * starting): at most 20 tries 200 ms apart, each on a fresh request id. Returns the last outcome.
+ */
+export async function forwardWhenUp(client: SpdyTestClient, port: number, payload: string): Promise<ForwardOutcome> {
+  let outcome = await forwardOnce(client, { port, requestId: 0, firstStreamId: 1, payload });
+  for (let i = 1; i < 20 && outcome.error !== ''; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    outcome = await forwardOnce(client, { port, requestId: i, firstStreamId: 1 + 4 * i, payload });
+  }
+  return outcome;
+}
+
 /** An exec or attach session over v4.channel.k8s.io driven step by step, as kubectl does with `-i` (and `-t`). */
 export class RemoteCommandClient {
   private readonly received = new Map<number, string>();

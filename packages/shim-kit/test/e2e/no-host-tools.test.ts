@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type CriClient } from '@shimkit/cri-types';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { forwardOnce, RemoteCommandClient, spdySession } from '../../src/streaming/spdy-exec-client.test-helper.js';
+import { forwardWhenUp, RemoteCommandClient, spdySession } from '../../src/streaming/spdy-exec-client.test-helper.js';
 import { E2eBed, EMPTY_LEFTOVERS } from './e2e-bed.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -73,12 +73,7 @@ it('runs a pod with exec -t, attach and port-forward without perl, script, stty,
   const client = await spdySession(forward.url, 'portforward.k8s.io');
   try {
     const get = 'GET /index.html HTTP/1.0\r\nHost: pod\r\n\r\n';
-    let outcome = await forwardOnce(client, { port: 8080, requestId: 0, firstStreamId: 1, payload: get });
-    for (let i = 1; i < 20 && outcome.error !== ''; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      outcome = await forwardOnce(client, { port: 8080, requestId: i, firstStreamId: 1 + 4 * i, payload: get });
-    }
-    expect(outcome.data).toContain('traced\n');
+    expect((await forwardWhenUp(client, 8080, get)).data).toContain('traced\n');
   } finally {
     client.close();
   }

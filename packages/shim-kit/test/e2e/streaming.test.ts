@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { ContainerState, type CriClient } from '@shimkit/cri-types';
 import { describe, expect, it, vi } from 'vitest';
-import { forwardOnce, openStream, RemoteCommandClient, runExec, spdySession, upgradeStatus } from '../../src/streaming/spdy-exec-client.test-helper.js';
+import { forwardOnce, forwardWhenUp, openStream, RemoteCommandClient, runExec, spdySession, upgradeStatus } from '../../src/streaming/spdy-exec-client.test-helper.js';
 import { ChannelTestClient } from '../../src/streaming/websocket/websocket-test-client.test-helper.js';
 import { removePodsAfterEach, useE2eShim, type E2eBed } from './e2e-bed.js';
 
@@ -61,12 +61,7 @@ describe('streaming RPCs on the default modules (real runc) over gRPC', () => {
     const client = await spdySession(url, 'portforward.k8s.io');
     try {
       const get = 'GET /index.html HTTP/1.0\r\nHost: pod\r\n\r\n';
-      let outcome = await forwardOnce(client, { port: 8080, requestId: 0, firstStreamId: 1, payload: get });
-      // httpd may still be starting: retry a few times on a fresh request id
-      for (let i = 1; i < 20 && outcome.error !== ''; i++) {
-        await new Promise((r) => setTimeout(r, 200));
-        outcome = await forwardOnce(client, { port: 8080, requestId: i, firstStreamId: 1 + 4 * i, payload: get });
-      }
+      const outcome = await forwardWhenUp(client, 8080, get);
       expect(outcome.error).toBe('');
       expect(outcome.data).toMatch(/^HTTP\/1\.[01] 200 OK\r\n/);
       expect(outcome.data).toContain('hello-from-pod\n');

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../store/atomic-write.js';
+import { writeFileAtomic } from '@shimkit/image-store';
 import { networkListFromObject, type CniNetworkList } from './cni-config.js';
 import { CniError } from './cni-error.js';
 
@@ -61,7 +61,7 @@ export class CniResultCache {
     const stored: Stored = { ...entry, version: 1, network: { file: entry.network.file, source: entry.network.source } };
     try {
       await mkdir(this.#dir, { recursive: true, mode: 0o700 });
-      await writeFileAtomic(this.#path(entry.containerId), JSON.stringify(stored));
+      await writeFileAtomic(this.#path(entry.containerId), JSON.stringify(stored), { mode: 0o600 });
     } catch (e) {
       throw new CniError('CacheFailed', `cannot write CNI result cache for ${entry.containerId}: ${(e as Error).message}`, { cause: e });
     }

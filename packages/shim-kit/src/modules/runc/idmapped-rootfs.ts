@@ -39,7 +39,7 @@ async function overlayAt(path: string): Promise<OverlayDirs | undefined> {
 export async function idmappedRootfs(dir: string, rootfs: string, options: { userns: string; root: { uid: number; gid: number }; helper: HostHelper }): Promise<string> {
   const { userns, root, helper } = options;
   const target = join(dir, 'rootfs');
-  mkdirSync(target);
+  mkdirSync(target, { recursive: true });
   // the runtime reaches the root filesystem as the namespace's root (another host uid): the
   // private bundle lets it pass through, and lists nothing
   chmodSync(dir, 0o711);

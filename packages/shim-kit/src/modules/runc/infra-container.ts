@@ -1,14 +1,14 @@
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NamespaceMode, type PodSandboxConfig } from '@shimkit/cri-types';
 import { RuntimeSpecBuilder, specFromImage, type RuntimeSpec } from '@shimkit/oci-spec';
 import type { Conmon, ExitWatcher, Runc } from '@shimkit/runc-driver';
 import { isRuncError } from '@shimkit/runc-driver';
+import type { Mounter } from '@shimkit/image-store';
 import { cgroupsPath } from '../../spec/cgroups-path.js';
 import { ShimError } from '../../errors.js';
 import type { ImageBackend } from '../../interfaces/image-backend.js';
 import type { SandboxNamespaces } from '../../interfaces/runtime-backend.js';
-import { writeBundle } from './bundle.js';
+import { removeBundle, writeBundle } from './bundle.js';
 import { toShimError } from './runc-errors.js';
 import { joinPodUserNamespace, podUserNamespace } from '../../spec/user-namespace.js';
 import { processAlive, waitFor } from './wait.js';
@@ -25,6 +25,8 @@ export interface InfraRuntime {
   runc: Runc;
   conmon: Conmon;
   watcher: ExitWatcher;
+  /** Unmounts what the bundle holds (an idmapped root filesystem) before it is removed. */
+  mounter: Mounter;
   maxOciVersion(): Promise<string | undefined>;
 }
 
@@ -99,7 +101,7 @@ export async function stopInfra(runtime: InfraRuntime, id: string, options: { di
     throw new ShimError('Internal', `the conmon of sandbox ${id}'s infra container did not exit`);
   }
   await runtime.conmon.removeExitFile(id);
-  await rm(join(options.dir, 'infra'), { recursive: true, force: true });
+  await removeBundle(join(options.dir, 'infra'), runtime.mounter);
 }
 
 /** Whether the infra container still runs. */

@@ -1,19 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '@shimkit/image-store';
 
 /**
  * Replaces a small JSON file atomically with respect to a crash of this process (temp file +
  * rename). No fsync: these files live in the volatile state dir, which a reboot clears anyway.
  */
-export async function writeJsonFile(path: string, value: unknown): Promise<void> {
-  const temp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(temp, JSON.stringify(value));
-  try {
-    await rename(temp, path);
-  } catch (e) {
-    await unlink(temp).catch(() => undefined);
-    throw e;
-  }
+export function writeJsonFile(path: string, value: unknown): Promise<void> {
+  return writeFileAtomic(path, JSON.stringify(value), { durable: false });
 }
 
 /** The parsed JSON file, or undefined when it is missing or unreadable. */

@@ -167,7 +167,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
       handlers: [...this.#runtimes.keys()],
       helper: this.#helper,
       infra: {
-        runtime: (handler) => ({ ...this.#runtime(handler), watcher: this.#watcher }),
+        runtime: (handler) => ({ ...this.#runtime(handler), watcher: this.#watcher, mounter: this.#mounter }),
         source: options.infra,
         cgroupDriver: options.systemdCgroup ? 'systemd' : 'cgroupfs',
         oomScoreAdj: (wanted) => (this.#restrictOom ? Math.max(wanted, oomScoreLimits().current) : wanted),

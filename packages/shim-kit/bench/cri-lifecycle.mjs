@@ -220,10 +220,9 @@ async function inBatches(items, deadline, fn) {
   return done;
 }
 
-/** RSS of the runtime's daemon and of its per-pod helpers (conmon / containerd-shim). */
 /**
- * RSS of the daemon with its own helper children (shimkit's Perl process runner and mount
- * helpers), and of the per-pod monitors (conmon / containerd-shim).
+ * RSS of the daemon with its own helper children (shimkit's host helper), and of the per-pod
+ * monitors (conmon / containerd-shim).
  */
 async function rssOf(rt) {
   const all = await processesNaming(rt.helperMarker);

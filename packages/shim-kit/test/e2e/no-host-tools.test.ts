@@ -52,7 +52,7 @@ it('runs a pod with exec -t, attach and port-forward without perl, script, stty,
   const { containerId } = await cri.runtime.createContainer({ podSandboxId, sandboxConfig: config, config: bed.container('main', { command: ['sh', '-c', serve], stdin: true }) });
   await cri.runtime.startContainer({ containerId });
 
-  const hello = await cri.runtime.exec({ containerId, cmd: ['sh', '-c', 'stty size; echo hello'], tty: true, stdin: true, stdout: true });
+  const hello = await cri.runtime.exec({ containerId, cmd: ['sh', '-c', 'test -t 0 && echo hello'], tty: true, stdin: true, stdout: true });
   const tty = await RemoteCommandClient.open(hello.url, ['stdin', 'stdout', 'resize']);
   try {
     expect(await tty.readAll('stdout')).toContain('hello\r\n');

@@ -1,4 +1,6 @@
 // Pods with user namespaces of their own (namespace_options.userns_options), on real runc.
+import { statSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ContainerState, NamespaceMode, type CriClient, type IDMapping, type UserNamespace } from '@shimkit/cri-types';
 import { describe, expect, it, vi } from 'vitest';
@@ -15,8 +17,8 @@ const usernsOptions = (userns: Partial<UserNamespace>): { namespaceOptions: { us
   namespaceOptions: { usernsOptions: { mode: NamespaceMode.POD, uids: [], gids: [], ...userns } },
 });
 
-/** Runs `script` in a pod with `userns`; the container's log lines once it exited. */
-async function runIn(name: string, userns: Partial<UserNamespace>, script: string): Promise<string[]> {
+/** Runs `script` in a pod with `userns` (and `mounts`); the container's log lines once it exited. */
+async function runIn(name: string, userns: Partial<UserNamespace>, script: string, mounts: { containerPath: string; hostPath: string }[] = []): Promise<string[]> {
   const securityContext = usernsOptions(userns);
   const config = bed.pod(name, { linux: { securityContext } });
   const { podSandboxId } = await cri.runtime.runPodSandbox({ config });
@@ -24,7 +26,7 @@ async function runIn(name: string, userns: Partial<UserNamespace>, script: strin
   const { containerId } = await cri.runtime.createContainer({
     podSandboxId,
     sandboxConfig: config,
-    config: bed.container('main', { command: ['sh', '-c', script], linux: { securityContext } }),
+    config: bed.container('main', { command: ['sh', '-c', script], linux: { securityContext }, mounts }),
   });
   await cri.runtime.startContainer({ containerId });
   await vi.waitFor(async () => expect((await cri.runtime.containerStatus({ containerId })).status?.state).toBe(ContainerState.CONTAINER_EXITED), { timeout: 20_000, interval: 100 });
@@ -39,7 +41,10 @@ describe('user namespaces', () => {
     expect(status.runtimeHandlers.find((h) => h.name === '')?.features?.userNamespaces).toBe(true);
   });
 
-  it('a pod in its own user namespace: the mapping, root inside, a writable idmapped rootfs, and its network to administer', async () => {
+  it('a pod in its own user namespace: the mapping, root inside, a writable idmapped rootfs and volume, and its network to administer', async () => {
+    const volume = join(bed.dir, 'userns-volume');
+    await mkdir(volume);
+    await writeFile(join(volume, 'from-host'), 'host\n');
     const lines = await runIn('userns-pod', { uids: MAPPING, gids: MAPPING }, [
       'tr -s " " < /proc/self/uid_map',
       'tr -s " " < /proc/self/gid_map',
@@ -47,8 +52,12 @@ describe('user namespaces', () => {
       'stat -c "%u %g %n" /bin/busybox',
       'echo hi > /written && stat -c "%u %g %n" /written',
       'ip link set lo up && echo network administered',
-    ].join('; '));
-    expect(lines).toEqual(['0 1000 100000', '0 1000 100000', '0', '0 0 /bin/busybox', '0 0 /written', 'network administered']);
+      'stat -c "%u %g %n" /data/from-host /etc/hosts',
+      'echo pod > /data/from-pod && echo volume written',
+    ].join('; '), [{ containerPath: '/data', hostPath: volume }]);
+    expect(lines).toEqual(['0 1000 100000', '0 1000 100000', '0', '0 0 /bin/busybox', '0 0 /written', 'network administered', '0 0 /data/from-host', '0 0 /etc/hosts', 'volume written']);
+    // written by the namespace's root through the idmapped volume: root's on the host too
+    expect(statSync(join(volume, 'from-pod'))).toMatchObject({ uid: 0, gid: 0 });
   });
 
   it('mode NODE (or none) keeps the host user namespace', async () => {

@@ -1,7 +1,8 @@
-import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { HostHelper } from '@shimkit/host-helper';
+import type { Mount, RuntimeSpec } from '@shimkit/oci-spec';
 
 /** An overlay's directories, from its mount options. */
 interface OverlayDirs {
@@ -61,4 +62,25 @@ export async function idmappedRootfs(dir: string, rootfs: string, options: { use
   }
   await helper.mount('overlay', target, 'overlay', 0, `lowerdir=${lowerDirs.join(':')},upperdir=${upperDir},workdir=${workDir}`);
   return target;
+}
+
+const isBind = (m: Mount): boolean => m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+
+/**
+ * The spec of a container in its pod's user namespace with every bind mount's source replaced
+ * by an idmapped mount of it under `<dir>/volumes`, so that host files owned by root are root's
+ * inside (volumes, the pod's /etc/hosts and /dev/shm). A source whose file system cannot be
+ * idmapped fails the container, naming it.
+ */
+export async function idmappedVolumes(dir: string, spec: RuntimeSpec, options: { userns: string; helper: HostHelper }): Promise<RuntimeSpec> {
+  const mounts = await Promise.all((spec.mounts ?? []).map(async (m, i) => {
+    if (!isBind(m) || m.source === undefined) return m;
+    const target = join(dir, 'volumes', String(i));
+    mkdirSync(dirname(target), { recursive: true });
+    if (statSync(m.source).isDirectory()) mkdirSync(target);
+    else writeFileSync(target, '');
+    await options.helper.idmapMount(m.source, target, options.userns, { recursive: (m.options ?? []).includes('rbind') });
+    return { ...m, source: target };
+  }));
+  return { ...spec, mounts };
 }

@@ -37,7 +37,7 @@ import { CONMON_REOPEN_LOG, writeConmonControl } from './conmon-control.js';
 import type { InfraImageSource } from './infra-container.js';
 import { probeRuntimes } from './runtime-info.js';
 import { toShimError } from './runc-errors.js';
-import { idmappedRootfs } from './idmapped-rootfs.js';
+import { idmappedRootfs, idmappedVolumes } from './idmapped-rootfs.js';
 import { startRuncExec } from './runc-exec-process.js';
 import { SandboxManager } from './sandbox-manager.js';
 import { StateLayout, isSafeId } from './state-layout.js';
@@ -226,7 +226,8 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
       const userns = spec.linux?.namespaces?.find((n) => n.type === 'user')?.path;
       const root = { uid: spec.linux?.uidMappings?.[0]?.hostID ?? 0, gid: spec.linux?.gidMappings?.[0]?.hostID ?? 0 };
       const rootfs = userns === undefined ? options.rootfs : await idmappedRootfs(dir, options.rootfs, { userns, root, helper: this.#helper });
-      writeBundle(dir, spec, rootfs, maxOciVersion === undefined ? {} : { maxOciVersion });
+      const bundleSpec = userns === undefined ? spec : await idmappedVolumes(dir, spec, { userns, helper: this.#helper });
+      writeBundle(dir, bundleSpec, rootfs, maxOciVersion === undefined ? {} : { maxOciVersion });
       // conmon writes a k8s-file log; with no log path the output goes to a small file it rotates
       const logPath = options.logPath === '' ? join(dir, 'discarded.log') : options.logPath;
       mkdirSync(dirname(logPath), { recursive: true });

@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { HostHelper } from './host-helper.js';
 import { alive, killAll, processesWith, sh, sleeper } from './test-support.test-helper.js';
@@ -131,6 +133,17 @@ describe('HostHelper process', () => {
     process.kill(other.pid as number, 'SIGKILL');
     await expect(parked).rejects.toMatchObject({ code: 'HELPER_DIED' });
     await expect.poll(() => processesWith(marker).length).toBe(0);
+  });
+
+  it('a helper whose owner died idles (no CPU) until its jobs end, then exits', async () => {
+    const script = fileURLToPath(new URL('./orphan-owner.test-helper.ts', import.meta.url));
+    const pid = Number(execFileSync(process.execPath, ['--import', 'tsx', script, '2'], { encoding: 'utf8' }).trim());
+    expect(alive(pid)).toBe(true);
+    const cpuTicks = (): number => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ').slice(11, 13).reduce((n, t) => n + Number(t), 0) ?? 0;
+    const before = cpuTicks();
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(cpuTicks() - before).toBeLessThan(5); // ticks of 10 ms: a spinning loop would use ~100
+    await expect.poll(() => alive(pid), { timeout: 5000 }).toBe(false);
   });
 
   it('close() lets running jobs finish, then the helper is gone', async () => {

@@ -50,8 +50,12 @@ int set_nonblock(int fd) {
     return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
-/* Watches `w` for `events` (0: none); the first call adds it to the loop. */
+/*
+ * Watches `w` for `events`. With none it leaves the loop: epoll reports a hang-up even to a
+ * watch that asked for nothing, which would wake the loop for ever.
+ */
 void watch_set(struct watch *w, uint32_t events) {
+    if (events == 0) return watch_remove(w);
     struct epoll_event ev = {.events = events, .data.ptr = w};
     if (epoll_ctl(epoll_fd, EPOLL_CTL_MOD, w->fd, &ev) == 0) return;
     if (errno != ENOENT || epoll_ctl(epoll_fd, EPOLL_CTL_ADD, w->fd, &ev) != 0) die("epoll_ctl fd %d: %s", w->fd, strerror(errno));

@@ -14,7 +14,9 @@ const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const FORBIDDEN = ['perl', 'script', 'stty', 'nsenter', 'mknod', 'setfattr'];
 
 let bed: E2eBed;
+/** strace, and the shim it runs (its child) */
 let shim: ChildProcess;
+let shimPid = 0;
 let cri: CriClient;
 let trace: string;
 beforeAll(async () => {
@@ -26,11 +28,20 @@ beforeAll(async () => {
   let said = '';
   shim.stderr?.on('data', (d: Buffer) => (said += d.toString()));
   await vi.waitFor(() => expect(said).toContain('shimkit serving'), { timeout: 30_000, interval: 50 });
+  shimPid = Number((await readFile(`/proc/${shim.pid}/task/${shim.pid}/children`, 'utf8')).trim().split(' ')[0]);
   cri = await connect(`unix://${bed.socket}`, { defaultTimeoutMs: 30_000 });
 }, 120_000);
 afterAll(async () => {
   await cri?.close();
-  if (shim.exitCode === null) shim.kill('SIGKILL');
+  // a failed test leaves the shim running: killing strace alone would orphan it
+  for (const pid of [shimPid, shim.pid ?? 0]) {
+    try {
+      if (pid > 0) process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  if (shim.exitCode === null && shim.signalCode === null) await new Promise((resolve) => shim.once('exit', resolve));
   try {
     expect(await bed.leftovers()).toEqual(EMPTY_LEFTOVERS);
   } finally {
@@ -80,9 +91,8 @@ it('runs a pod with exec -t, attach and port-forward without perl, script, stty,
 
   await cri.runtime.stopPodSandbox({ podSandboxId });
   await cri.runtime.removePodSandbox({ podSandboxId });
-  // the shim is strace's child; strace ends once everything it traced has ended
-  const node = Number((await readFile(`/proc/${shim.pid}/task/${shim.pid}/children`, 'utf8')).trim().split(' ')[0]);
-  process.kill(node, 'SIGTERM');
+  // strace ends once everything it traced has ended
+  process.kill(shimPid, 'SIGTERM');
   await new Promise((resolve) => shim.once('exit', resolve));
 
   const programs = await executed();

@@ -298,6 +298,14 @@ static void start_job(struct job *job, pid_t pid) {
  * FDn: `l` (its first line is captured), `d` and bytes, or `h` (held empty until fed).
  * Answers `exit CODE SIGNAL STDOUT STDERR LINE...` (CODE -1 after a signal) or `error ERRNO TEXT`.
  */
+/* A pipe between us and a job: `child` becomes the job's fd `target`. */
+struct pipe_end {
+    int parent, child, target;
+    char kind;                 /* p: capture, l: first line, d: bytes to write, h: held */
+    const struct field *data;  /* for d: the spec, its bytes after the tag */
+    struct buf *into;          /* for p and l */
+};
+
 void op_run(const char *id, const struct frame *f) {
     if (f->count < 8 || f->fields[2].len == 0) return answer_error(id, EINVAL, "run: bad request");
     struct job *job = new_job(id);
@@ -305,20 +313,17 @@ void op_run(const char *id, const struct frame *f) {
     char *cwd = f->fields[4].len ? field_str(&f->fields[4]) : NULL;
     plan.cwd = cwd;
     char *paths[MAX_TARGETS] = {NULL};
-    int parent_ends[MAX_TARGETS], child_ends[MAX_TARGETS], n_pipes = 0;
-    struct { int fd; const struct field *data; struct buf *into; int line; int held; int target; } ends[MAX_TARGETS];
-    job->line_count = 0;
+    struct pipe_end pipes[MAX_TARGETS];
+    int n_pipes = 0, line = 0, err = 0;
     for (int i = 8; i < f->count; i++) job->line_count += f->fields[i].len == 1 && f->fields[i].data[0] == 'l';
     job->lines = xmalloc((size_t)(job->line_count + 1) * sizeof(struct buf));
-    int line = 0, err = 0;
     char message[1200] = "";
     for (int i = 5; i < f->count && i - 5 < MAX_TARGETS; i++) {
         const struct field *spec = &f->fields[i];
         int target = i - 5;
         char kind = spec->len ? spec->data[0] : 'n';
         struct target *t = &plan.targets[plan.target_count++];
-        t->fd = target;
-        t->source = -1;
+        *t = (struct target){.fd = target, .source = -1};
         if (kind == 'n') {
             t->path = "/dev/null";
             t->flags = target == 0 ? O_RDONLY : O_WRONLY;
@@ -330,31 +335,24 @@ void op_run(const char *id, const struct frame *f) {
             t->flags = O_WRONLY | O_APPEND | O_CREAT;
             continue;
         }
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0) {
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) < 0) {
             err = errno;
             snprintf(message, sizeof(message), "pipe: %s", strerror(err));
             break;
         }
         int child_reads = kind == 'd' || kind == 'h';
-        t->source = child_reads ? p[0] : p[1];
-        parent_ends[n_pipes] = child_reads ? p[1] : p[0];
-        child_ends[n_pipes] = t->source;
-        ends[n_pipes].fd = parent_ends[n_pipes];
-        ends[n_pipes].data = kind == 'd' ? spec : NULL;
-        ends[n_pipes].held = kind == 'h';
-        ends[n_pipes].target = target;
-        ends[n_pipes].line = kind == 'l';
-        ends[n_pipes].into = kind == 'l' ? &job->lines[line++] : target == 1 ? &job->out : &job->err;
-        if (child_reads) ends[n_pipes].into = NULL;
+        struct pipe_end *p = &pipes[n_pipes++];
+        *p = (struct pipe_end){.parent = fds[child_reads], .child = fds[!child_reads], .target = target, .kind = kind, .data = spec};
+        p->into = kind == 'l' ? &job->lines[line++] : target == 1 ? &job->out : &job->err;
+        t->source = p->child;
         plan.die_with_us |= kind == 'h';
-        n_pipes++;
     }
     pid_t pid = 0;
     if (err == 0) err = spawn_plan_run(&plan, &pid, message, sizeof(message));
-    for (int i = 0; i < n_pipes; i++) close(child_ends[i]);
+    for (int i = 0; i < n_pipes; i++) close(pipes[i].child);
     if (err != 0) {
-        for (int i = 0; i < n_pipes; i++) close(parent_ends[i]);
+        for (int i = 0; i < n_pipes; i++) close(pipes[i].parent);
         answer_error(id, err, "%s", message);
         free(job->lines);
         free(job->id);
@@ -362,9 +360,10 @@ void op_run(const char *id, const struct frame *f) {
     } else {
         start_job(job, pid);
         for (int i = 0; i < n_pipes; i++) {
-            if (ends[i].into != NULL) add_reader(job, ends[i].fd, ends[i].into, ends[i].line);
-            else if (ends[i].held) job->held[job->held_count++] = (struct held){ends[i].target, ends[i].fd};
-            else write_then_close(ends[i].fd, ends[i].data->data + 1, ends[i].data->len - 1);
+            struct pipe_end *p = &pipes[i];
+            if (p->kind == 'h') job->held[job->held_count++] = (struct held){p->target, p->parent};
+            else if (p->kind == 'd') write_then_close(p->parent, p->data->data + 1, p->data->len - 1);
+            else add_reader(job, p->parent, p->into, p->kind == 'l');
         }
     }
     for (int i = 0; i < MAX_TARGETS; i++) free(paths[i]);

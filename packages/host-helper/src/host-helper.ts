@@ -49,11 +49,15 @@ export interface PinRequest {
   sysctls?: readonly (readonly [string, string])[];
 }
 
-type Answer = (kind: string, fields: Buffer[]) => void;
+/** Where a request's answers go: each answer of the helper, or the helper's own failure. */
+interface Pending {
+  answer(kind: string, fields: Buffer[]): void;
+  fail(e: Error): void;
+}
 
 interface Connection {
   process: ChildProcessByStdio<Writable, Readable, Readable>;
-  answers: Map<string, Answer>;
+  pending: Map<string, Pending>;
   /** The abstract socket streams are claimed on. */
   streams: Promise<string>;
   stderr: string;
@@ -235,18 +239,20 @@ export class HostHelper {
     const connection = this.#start();
     const id = this.#id();
     fields[1] = id;
-    connection.answers.set(id, (kind, rest) => {
-      if (kind === 'failed') return onFail(rest[0] as unknown as Error);
-      if (onAnswer(kind, rest)) this.#forget(connection, id);
+    connection.pending.set(id, {
+      answer: (kind, rest) => {
+        if (onAnswer(kind, rest)) this.#forget(connection, id);
+      },
+      fail: onFail,
     });
-    if (connection.answers.size === 1) referenced(connection, true);
+    if (connection.pending.size === 1) referenced(connection, true);
     connection.process.stdin.write(encodeFrame(fields));
     return id;
   }
 
   #forget(connection: Connection, id: string): void {
-    connection.answers.delete(id);
-    if (connection.answers.size === 0) referenced(connection, false);
+    connection.pending.delete(id);
+    if (connection.pending.size === 0) referenced(connection, false);
   }
 
   #call(fields: Field[], what: string): Promise<void> {
@@ -300,14 +306,14 @@ export class HostHelper {
     }
     const child = spawn(this.binary, [], { stdio: ['pipe', 'pipe', 'pipe'] }) as ChildProcessByStdio<Writable, Readable, Readable>;
     let announce!: (name: string) => void;
-    const connection: Connection = { process: child, answers: new Map(), streams: new Promise((r) => (announce = r)), stderr: '' };
+    const connection: Connection = { process: child, pending: new Map(), streams: new Promise((r) => (announce = r)), stderr: '' };
     this.#connection = connection;
     referenced(connection, false);
     const reader = new FrameReader();
     child.stdout.on('data', (chunk: Buffer) => {
       for (const [id, kind, ...rest] of reader.push(chunk)) {
         if (String(kind) === 'hello') announce(String(rest[0]));
-        else connection.answers.get(String(id))?.(String(kind), rest);
+        else connection.pending.get(String(id))?.answer(String(kind), rest);
       }
     });
     child.stderr.setEncoding('utf8');
@@ -315,9 +321,9 @@ export class HostHelper {
     child.stdin.on('error', () => undefined);
     const fail = (e: Error): void => {
       if (this.#connection === connection) this.#connection = undefined;
-      const waiting = [...connection.answers.values()];
-      connection.answers.clear();
-      for (const answer of waiting) answer('failed', [e as unknown as Buffer]);
+      const waiting = [...connection.pending.values()];
+      connection.pending.clear();
+      for (const pending of waiting) pending.fail(e);
     };
     child.once('error', (e) => fail(new HostHelperError('HELPER_MISSING', `cannot start the host helper ${this.binary}: ${e.message}`, { cause: e })));
     child.once('close', (code, signal) => {

@@ -146,6 +146,21 @@ describe('HostHelper process', () => {
     await expect.poll(() => alive(pid), { timeout: 5000 }).toBe(false);
   });
 
+  it('close() with a timeout does not wait for a job that outlives it; the helper exits after that job', async () => {
+    const helper = new HostHelper();
+    const { argv, marker } = sleeper();
+    const job = helper.run({ argv });
+    await expect.poll(() => processesWith(marker).length).toBe(1);
+    const pid = helper.pid as number;
+    const started = Date.now();
+    await helper.close({ timeoutMs: 200 });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(alive(pid)).toBe(true);
+    killAll(marker);
+    expect(await job).toMatchObject({ signal: 'SIGKILL' }); // its answer still came after close()
+    await expect.poll(() => alive(pid)).toBe(false);
+  });
+
   it('close() lets running jobs finish, then the helper is gone', async () => {
     const helper = new HostHelper();
     const job = helper.run({ argv: sh('sleep 0.2; echo done'), stdout: 'pipe' });

@@ -210,13 +210,24 @@ export class HostHelper {
     return this.#claim(await this.#offer(['seqpacket', '', path], `connecting to ${path}`));
   }
 
-  /** Ends the helper once its jobs are answered; a later call starts a new one. */
-  close(): Promise<void> {
+  /**
+   * Ends the helper: programs waiting on a held pipe are killed, terminals hung up, and it exits
+   * once the rest have ended. Resolves then, or after `timeoutMs` (a program that ignores its
+   * hang-up could run for ever; the helper still exits after it). A later call starts a new one.
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
     const connection = this.#connection;
     this.#connection = undefined;
     if (connection === undefined || connection.process.exitCode !== null || connection.process.signalCode !== null) return Promise.resolve();
     connection.process.stdin.end();
-    return new Promise((resolve) => connection.process.once('close', () => resolve()));
+    return new Promise((resolve) => {
+      const timer = options.timeoutMs === undefined ? undefined : setTimeout(resolve, options.timeoutMs);
+      timer?.unref();
+      connection.process.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   [Symbol.asyncDispose](): Promise<void> {

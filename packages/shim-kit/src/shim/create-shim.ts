@@ -91,13 +91,16 @@ export function composeShimContainer(config: ShimConfig, modules: readonly ShimM
   return container;
 }
 
+const HELPER_CLOSE_TIMEOUT_MS = 10_000;
+
 async function closeParts(services: ShimServices, container: DependencyContainer): Promise<void> {
   await Promise.allSettled([services.sandboxes.close(), services.containers.close()]);
   const parts = [services.runtime, services.images, services.network];
   const results = await Promise.allSettled(parts.map((p) => p.close()));
   for (const r of results) if (r.status === 'rejected') services.logger.warn('closing a shim part failed', { error: String(r.reason) });
-  // last: the parts used it until now (closing one that never started does nothing)
-  if (container.isRegistered(Tokens.HostHelper)) await container.resolve(Tokens.HostHelper).close();
+  // last: the parts used it until now (closing one that never started does nothing); an exec
+  // whose program ignores the hang-up must not hold the shim's close for ever
+  if (container.isRegistered(Tokens.HostHelper)) await container.resolve(Tokens.HostHelper).close({ timeoutMs: HELPER_CLOSE_TIMEOUT_MS });
 }
 
 /**

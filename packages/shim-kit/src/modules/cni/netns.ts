@@ -36,18 +36,22 @@ async function newPinFile(path: string, what: string): Promise<void> {
  */
 export async function createNetns(path: string, options: { signal?: AbortSignal; helper: HostHelper; userNamespace?: UserNamespaceMappings }): Promise<string | undefined> {
   options.signal?.throwIfAborted();
-  const userns = options.userNamespace === undefined ? undefined : usernsPinOf(path);
+  const { userNamespace } = options;
+  const userns = userNamespace === undefined ? undefined : { path: usernsPinOf(path), ...userNamespace };
   await newPinFile(path, 'network namespace');
   try {
-    if (userns !== undefined) await newPinFile(userns, 'user namespace');
-    await options.helper.pinNamespaces({ net: path, ...(userns === undefined || options.userNamespace === undefined ? {} : { user: { path: userns, ...options.userNamespace } }) });
+    if (userns !== undefined) await newPinFile(userns.path, 'user namespace');
   } catch (e) {
     await rm(path, { force: true });
-    if (userns !== undefined && !(e instanceof CniError)) await rm(userns, { force: true });
-    if (e instanceof CniError) throw e;
+    throw e;
+  }
+  try {
+    await options.helper.pinNamespaces({ net: path, ...(userns === undefined ? {} : { user: userns }) });
+  } catch (e) {
+    await Promise.all([path, userns?.path].map((p) => (p === undefined ? undefined : rm(p, { force: true }))));
     throw new CniError('NetnsFailed', `cannot create network namespace ${path}: ${(e as Error).message}`, { cause: e });
   }
-  return userns;
+  return userns?.path;
 }
 
 async function unpin(path: string, helper: HostHelper): Promise<void> {

@@ -1,16 +1,12 @@
-import { open, readFile, rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import type { HostHelper } from '@shimkit/host-helper';
 import type { UserNamespaceMappings } from '../../interfaces/pod-network.js';
+import { readMountinfo } from '../../host/mountinfo.js';
 import { CniError } from './cni-error.js';
-
-function unescapeMountPath(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
 
 /** Whether something is mounted on `path` in this mount namespace. */
 export async function isMountPoint(path: string): Promise<boolean> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
-  return text.split('\n').some((line) => unescapeMountPath(line.split(' ')[4] ?? '') === path);
+  return (await readMountinfo()).some((m) => m.mountPoint === path);
 }
 
 /** Where the user namespace a network namespace at `path` belongs to is pinned, if it has one of its own. */

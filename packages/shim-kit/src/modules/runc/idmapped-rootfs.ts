@@ -1,8 +1,8 @@
 import { chmodSync, chownSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { HostHelper } from '@shimkit/host-helper';
 import type { Mount, RuntimeSpec } from '@shimkit/oci-spec';
+import { readMountinfo } from '../../host/mountinfo.js';
 
 /** An overlay's directories, from its mount options. */
 interface OverlayDirs {
@@ -11,21 +11,14 @@ interface OverlayDirs {
   workDir: string;
 }
 
-const unescapeMountinfo = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
-
-/** The directories of the overlay mounted at `path`, or undefined when no overlay is mounted there. */
+/** The directories of the overlay mounted at `path` (the topmost mount there), or undefined when that is no overlay. */
 async function overlayAt(path: string): Promise<OverlayDirs | undefined> {
-  for (const line of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').reverse()) {
-    const fields = line.split(' ');
-    const dash = fields.indexOf('-');
-    if (dash < 0 || unescapeMountinfo(fields[4] ?? '') !== path) continue;
-    if (fields[dash + 1] !== 'overlay') return undefined;
-    const options = new Map((fields[dash + 3] ?? '').split(',').map((o) => [o.slice(0, o.indexOf('=')), unescapeMountinfo(o.slice(o.indexOf('=') + 1))]));
-    const [lower, upperDir, workDir] = [options.get('lowerdir'), options.get('upperdir'), options.get('workdir')];
-    if (lower === undefined || upperDir === undefined || workDir === undefined) return undefined;
-    return { lowerDirs: lower.split(':'), upperDir, workDir };
-  }
-  return undefined;
+  const mount = (await readMountinfo()).reverse().find((m) => m.mountPoint === path);
+  if (mount?.fsType !== 'overlay') return undefined;
+  const options = new Map(mount.superOptions.split(',').map((o) => [o.slice(0, o.indexOf('=')), o.slice(o.indexOf('=') + 1)]));
+  const [lower, upperDir, workDir] = [options.get('lowerdir'), options.get('upperdir'), options.get('workdir')];
+  if (lower === undefined || upperDir === undefined || workDir === undefined) return undefined;
+  return { lowerDirs: lower.split(':'), upperDir, workDir };
 }
 
 /**

@@ -1,8 +1,9 @@
-import { readFile, statfs, writeFile } from 'node:fs/promises';
+import { statfs, writeFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { HostHelper } from '@shimkit/host-helper';
 import type { Mounter } from '@shimkit/image-store';
 import { ShimError } from '../../errors.js';
+import { readMountinfo } from '../../host/mountinfo.js';
 import type { PodSysctl } from './pod-sysctls.js';
 
 const NSFS_MAGIC = 0x6e736673;
@@ -67,21 +68,10 @@ export async function pinsAlive(paths: readonly string[]): Promise<boolean> {
   return true;
 }
 
-function unescapeMountPath(path: string): string {
-  return path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
-}
-
 /** Mount points at or below `dir`, deepest first, from /proc/self/mountinfo. */
 export async function mountsUnder(dir: string): Promise<string[]> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
   const prefix = dir.endsWith(sep) ? dir : `${dir}${sep}`;
-  const points = new Set<string>();
-  for (const line of text.split('\n')) {
-    const field = line.split(' ')[4];
-    if (field === undefined) continue;
-    const point = unescapeMountPath(field);
-    if (point === dir || point.startsWith(prefix)) points.add(point);
-  }
+  const points = new Set((await readMountinfo()).map((m) => m.mountPoint).filter((p) => p === dir || p.startsWith(prefix)));
   return [...points].sort((a, b) => b.length - a.length);
 }
 

@@ -99,9 +99,9 @@ void streams_expire(void);
 int streams_waiting(void);
 void streams_close_all(void);
 
-/* Namespaces (kernel-calls.c): enter a network namespace by path; go back to ours (CLONE_NEW* bits). */
+/* Namespaces (kernel-calls.c): enter one by path (0 or an errno); go back to ours (CLONE_NEW* bits). */
 void namespaces_init(void);
-int enter_netns(const char *path);
+int enter_ns(const char *path, int type);
 void go_home(int types);
 
 enum stream_kind { STREAM_PLAIN, STREAM_SEQPACKET, STREAM_PTY };

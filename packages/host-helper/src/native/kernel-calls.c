@@ -87,14 +87,13 @@ void namespaces_init(void) {
     home_ns("net");
 }
 
-int enter_netns(const char *path) {
+int enter_ns(const char *path, int type) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return errno;
-    int err = setns(fd, CLONE_NEWNET) == 0 ? 0 : errno;
+    int err = setns(fd, type) == 0 ? 0 : errno;
     close(fd);
     return err;
 }
-
 
 /*
  * idmap ID SOURCE TARGET USERNS RECURSIVE: mounts a copy of the mount tree at SOURCE on TARGET

@@ -61,14 +61,6 @@ static int new_types(const struct pin_request *r) {
     return types;
 }
 
-static int enter(const char *path, int type) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno;
-    int err = setns(fd, type) == 0 ? 0 : errno;
-    close(fd);
-    return err;
-}
-
 static void unpin(const struct pin_request *r, int pinned) {
     for (int k = 0; k < 4; k++) {
         if (pinned & (1 << k)) umount2(r->pins[k], MNT_DETACH);
@@ -99,7 +91,7 @@ static int pin_here(const struct pin_request *r, char *what, size_t size) {
     if (types && unshare(types) < 0) err = errno, snprintf(what, size, "unshare");
     if (!err && r->netns && !(types & CLONE_NEWNET)) {
         types |= CLONE_NEWNET;
-        if ((err = enter_netns(r->netns)) != 0) snprintf(what, size, "entering %s", r->netns);
+        if ((err = enter_ns(r->netns, CLONE_NEWNET)) != 0) snprintf(what, size, "entering %s", r->netns);
     }
     if (!err) err = set_up_inside(r, what, size);
     if (!err) bind_all(r, getpid(), &err, what, size);
@@ -121,7 +113,7 @@ static void pin_child(const struct pin_request *r, int netns, int report, int go
     char what[512] = "", byte;
     int err = 0;
     if (r->userns) {
-        if ((err = enter(r->userns, CLONE_NEWUSER)) != 0) snprintf(what, sizeof(what), "entering %s", r->userns);
+        if ((err = enter_ns(r->userns, CLONE_NEWUSER)) != 0) snprintf(what, sizeof(what), "entering %s", r->userns);
     } else if (unshare(CLONE_NEWUSER) < 0) err = errno, snprintf(what, sizeof(what), "unshare of a user namespace");
     if (err) child_report(report, err, what), _exit(1);
     child_report(report, 0, "in");

@@ -351,7 +351,7 @@ void op_connect(const char *id, const struct frame *f) {
     }
     int fd = -1, err = 0;
     if (ok != 1 || port <= 0 || port > 65535) err = EINVAL;
-    else if (netns != NULL && (err = enter_netns(netns)) != 0) {
+    else if (netns != NULL && (err = enter_ns(netns, CLONE_NEWNET)) != 0) {
         go_home(CLONE_NEWNET);
         answer_error(id, err, "entering %s: %s", netns, strerror(err));
         goto out;

@@ -2,6 +2,7 @@ import { ShimError } from '../errors.js';
 import type { ContainerRecord } from '../interfaces/container-record.js';
 import type { SandboxRecord } from '../interfaces/sandbox-record.js';
 import type { ShimServices } from '../shim/shim-services.js';
+import { resolveIdPrefix } from '../convert/list-filters.js';
 import { requiredString } from './require.js';
 
 /**
@@ -9,10 +10,7 @@ import { requiredString } from './require.js';
  * take truncated ids everywhere; crictl sends them as typed); undefined when none or several match.
  */
 export function byIdOrPrefix<T extends { id: string }>(store: { get(id: string): T | undefined; list(): T[] }, id: string): T | undefined {
-  const exact = store.get(id);
-  if (exact !== undefined || id === '') return exact;
-  const matches = store.list().filter((r) => r.id.startsWith(id));
-  return matches.length === 1 ? matches[0] : undefined;
+  return store.get(id) ?? (id === '' ? undefined : store.get(resolveIdPrefix(id, store.list())));
 }
 
 /** The sandbox with this id (or unique id prefix); `InvalidArgument` for an empty id, `NotFound` for an unknown one. */

@@ -9,7 +9,7 @@ import { checkId, flag, globalArgs, option, signalNumber, type KillSignal, type 
 import { RuncError, isRuncError, throwIfAborted } from './runc-error.js';
 import { streamEvents } from './runc-events.js';
 import { invoke, logOffset, type CallLog, type Invocation, type InvocationResult } from './runc-invoke.js';
-import { HostHelper } from '@shimkit/host-helper';
+import { leaseHelper, type HelperLease, type HostHelper } from '@shimkit/host-helper';
 import { parseEvent, parseList, parsePs, parseState, parseVersion } from './runc-parse.js';
 import { openStdio } from './runc-stdio.js';
 import type {
@@ -44,7 +44,7 @@ export class Runc {
   readonly #scratch: ScratchDir;
   /** Runs this instance's runtime calls (and conmon for {@link Conmon}): the `helper` option, or one of its own. */
   readonly helper: HostHelper;
-  readonly #ownsHelper: boolean;
+  readonly #helperLease: HelperLease;
   #closed = false;
   #oomLimits: OomScoreLimits | undefined;
 
@@ -52,8 +52,8 @@ export class Runc {
     this.binary = options.binary ?? 'runc';
     this.#options = { ...options };
     this.#scratch = new ScratchDir(options.tmpDir);
-    this.helper = options.helper ?? new HostHelper();
-    this.#ownsHelper = options.helper === undefined;
+    this.#helperLease = leaseHelper(options.helper);
+    this.helper = this.#helperLease.helper;
   }
 
   /** The runtime's `--root`, when set. */
@@ -377,7 +377,7 @@ export class Runc {
   /** Removes the private temp directory and ends its own host helper (not one it was given). Containers are not touched. */
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all([this.#ownsHelper ? this.helper.close() : undefined, this.#scratch.close()]);
+    await Promise.all([this.#helperLease.release(), this.#scratch.close()]);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

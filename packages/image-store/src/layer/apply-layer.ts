@@ -2,7 +2,7 @@ import { constants as C, linkSync, lstatSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { copyFile, link, lstat, lchown, lutimes, mkdir, open, readdir, rm, symlink, chmod, chown, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HostHelper } from '@shimkit/host-helper';
+import { leaseHelper, type HelperLease, type HostHelper } from '@shimkit/host-helper';
 import { ImageStoreError, isImageStoreError, throwIfAborted } from '../errors.js';
 import type { TarEntry } from '../tar/tar-reader.js';
 import { readTar } from '../tar/tar-reader.js';
@@ -110,22 +110,23 @@ class LayerApplier {
   private readonly umask = process.umask();
   private readonly uid = process.getuid?.() ?? -1;
   private readonly gid = process.getgid?.() ?? -1;
-  /** A helper of its own, started when a layer needs one and none was given. */
-  private ownHelper: HostHelper | undefined;
+  /** The given helper, or one of its own (its process starts only when a layer needs it). */
+  private readonly helperLease: HelperLease;
 
   constructor(private readonly root: string, private readonly options: ApplyLayerOptions) {
     this.mode = options.whiteouts ?? 'delete';
     this.chownEntries = options.ownership ?? process.getuid?.() === 0;
     this.xattrs = options.xattrs ?? true;
+    this.helperLease = leaseHelper(options.helper);
   }
 
   private get helper(): HostHelper {
-    return this.options.helper ?? (this.ownHelper ??= new HostHelper());
+    return this.helperLease.helper;
   }
 
-  /** Ends the helper it started (a given one stays open). */
-  async closeOwnHelper(): Promise<void> {
-    await this.ownHelper?.close();
+  /** Ends the helper it made (a given one stays open). */
+  closeOwnHelper(): Promise<void> {
+    return this.helperLease.release();
   }
 
   /** A device node or fifo at `path`, which must not exist, with `mode`'s permission bits exactly. */

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HostHelper } from '@shimkit/host-helper';
+import { leaseHelper, type HelperLease, type HostHelper } from '@shimkit/host-helper';
 import type { Digest } from '@shimkit/oci-spec';
 import { digestHex, tryParseDigest } from '@shimkit/oci-spec';
 import { writeFileAtomic, writeNewFile } from '../content/atomic-write.js';
@@ -68,10 +68,14 @@ export class SnapshotStore {
     readonly root: string,
     readonly kind: SnapshotterKind,
     /** Makes the mounts, device nodes and xattrs. */
-    readonly helper: HostHelper,
-    private readonly ownsHelper: boolean,
+    private readonly helperLease: HelperLease,
   ) {
-    this.mounter = new Mounter(helper);
+    this.mounter = new Mounter(helperLease.helper);
+  }
+
+  /** The host helper that makes the mounts, device nodes and xattrs. */
+  get helper(): HostHelper {
+    return this.helperLease.helper;
   }
 
   /**
@@ -92,15 +96,15 @@ export class SnapshotStore {
     if (recorded !== undefined && kind !== 'auto' && kind !== recorded) {
       throw new ImageStoreError('INVALID_ARGUMENT', `${root} holds ${recorded} snapshots; it cannot be opened as ${kind}`);
     }
-    const helper = options.helper ?? new HostHelper();
+    const lease = leaseHelper(options.helper);
     try {
-      if (kind === 'auto') kind = recorded ?? ((await overlaySupported(join(root, 'snapshots'), new Mounter(helper))) ? 'overlay' : 'copy');
+      if (kind === 'auto') kind = recorded ?? ((await overlaySupported(join(root, 'snapshots'), new Mounter(lease.helper))) ? 'overlay' : 'copy');
       if (recorded === undefined) await writeFileAtomic(kindFile, kind);
     } catch (e) {
-      if (options.helper === undefined) await helper.close();
+      await lease.release();
       throw e;
     }
-    return new SnapshotStore(root, kind, helper, options.helper === undefined);
+    return new SnapshotStore(root, kind, lease);
   }
 
   private snapshotDir(chainId: Digest): string {
@@ -283,7 +287,7 @@ export class SnapshotStore {
 
   /** Ends the host helper when the store made it (a shared one stays open); rootfs mounts stay. */
   async close(): Promise<void> {
-    if (this.ownsHelper) await this.helper.close();
+    await this.helperLease.release();
   }
 
   /** Chain ids pinned by container rootfs directories. */

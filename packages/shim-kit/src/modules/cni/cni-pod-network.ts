@@ -1,6 +1,6 @@
 import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HostHelper } from '@shimkit/host-helper';
+import { leaseHelper, type HelperLease, type HostHelper } from '@shimkit/host-helper';
 import { ShimError } from '../../errors.js';
 import type { Logger } from '../../interfaces/logger.js';
 import type { OperationOptions } from '../../interfaces/operation-options.js';
@@ -63,7 +63,7 @@ export class CniPodNetwork implements PodNetwork {
   readonly #timeoutMs: number;
   readonly #lock = new KeyedLock();
   readonly #helper: HostHelper;
-  readonly #ownsHelper: boolean;
+  readonly #helperLease: HelperLease;
   #closed = false;
 
   constructor(options: CniPodNetworkOptions) {
@@ -77,8 +77,8 @@ export class CniPodNetwork implements PodNetwork {
     this.#cache = new CniResultCache(options.cacheDir);
     this.#logger = options.logger ?? new NoopLogger();
     this.#timeoutMs = options.pluginTimeoutMs ?? 60_000;
-    this.#helper = options.helper ?? new HostHelper();
-    this.#ownsHelper = options.helper === undefined;
+    this.#helperLease = leaseHelper(options.helper);
+    this.#helper = this.#helperLease.helper;
   }
 
   /** The path a pod's network namespace is pinned at. */
@@ -209,7 +209,7 @@ export class CniPodNetwork implements PodNetwork {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#lock.idle();
-    if (this.#ownsHelper) await this.#helper.close();
+    await this.#helperLease.release();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

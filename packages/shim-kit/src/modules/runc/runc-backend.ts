@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { access, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { HostHelper } from '@shimkit/host-helper';
+import { leaseHelper, type HelperLease, type HostHelper } from '@shimkit/host-helper';
 import { Mounter } from '@shimkit/image-store';
 import { Conmon, Runc, isRuncError, oomScoreLimits, readCgroupStats, type ExitWatcher, type PreparedConmon } from '@shimkit/runc-driver';
 import type { PodSandboxConfig } from '@shimkit/cri-types';
@@ -130,6 +130,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
   readonly #sandboxes: SandboxManager;
   readonly #restrictOom: boolean;
   readonly #helper: HostHelper;
+  readonly #helperLease: HelperLease;
   readonly #mounter: Mounter;
   readonly #ready: Promise<void>;
   #info: Promise<RuntimeBackendInfo> | undefined;
@@ -139,7 +140,8 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     this.#options = options;
     this.layout = new StateLayout(options.state, options.runtimeRoot === undefined ? {} : { runcRoot: options.runtimeRoot });
     this.#restrictOom = options.restrictOomScoreAdj ?? !oomScoreLimits().canLower;
-    this.#helper = options.helper ?? new HostHelper();
+    this.#helperLease = leaseHelper(options.helper);
+    this.#helper = this.#helperLease.helper;
     this.#mounter = new Mounter(this.#helper);
     const make = (name: string, binary: string, root: string): RuntimeSet => {
       const runc = new Runc({ binary, root, helper: this.#helper, ...(options.systemdCgroup ? { systemdCgroup: true } : {}), ...(options.logger ? { logger: options.logger } : {}) });
@@ -476,7 +478,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
       await r.conmon.close();
       await r.runc.close();
     }
-    if (this.#options.helper === undefined) await this.#helper.close();
+    await this.#helperLease.release();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -27,11 +27,6 @@ export function podUserNamespace(config: PodSandboxConfig): UserNamespaceMapping
   return { uidMappings: [toMapping(single(userns.uids, 'uids'))], gidMappings: [toMapping(single(userns.gids, 'gids'))] };
 }
 
-/** The host uid and gid that are root in the pod's user namespace. */
-export function rootRange(mappings: UserNamespaceMappings): { uid: number; gid: number } {
-  return { uid: mappings.uidMappings[0]?.hostId ?? 0, gid: mappings.gidMappings[0]?.hostId ?? 0 };
-}
-
 /** Makes the spec join the pod's user namespace at `path`, with the pod's id mappings (the runtime wants them even for a joined one). */
 export function joinPodUserNamespace(builder: RuntimeSpecBuilder, path: string, mappings: UserNamespaceMappings): RuntimeSpecBuilder {
   const oci = (m: { containerId: number; hostId: number; length: number }): { containerID: number; hostID: number; size: number } => ({ containerID: m.containerId, hostID: m.hostId, size: m.length });

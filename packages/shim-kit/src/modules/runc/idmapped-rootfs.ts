@@ -21,17 +21,26 @@ async function overlayAt(path: string): Promise<OverlayDirs | undefined> {
   return { lowerDirs: lower.split(':'), upperDir, workDir };
 }
 
+/** The user namespace `spec` joins by path, and the host ids that are its root; undefined for none. */
+function joinedUserNamespace(spec: RuntimeSpec): { path: string; root: { uid: number; gid: number } } | undefined {
+  const path = spec.linux?.namespaces?.find((n) => n.type === 'user')?.path;
+  if (path === undefined) return undefined;
+  return { path, root: { uid: spec.linux?.uidMappings?.[0]?.hostID ?? 0, gid: spec.linux?.gidMappings?.[0]?.hostID ?? 0 } };
+}
+
 /**
- * The root filesystem of a container in its pod's user namespace (`userns`, where host ids
- * `root` are the namespace's root), mounted at `<dir>/rootfs` so that what the image owns as
- * root is root's inside. A plain directory is mounted idmapped as it is. The kernel idmaps no
+ * The root filesystem a container of `spec` sees: `rootfs` itself, or, when the spec joins its
+ * pod's user namespace, a mount at `<dir>/rootfs` on which what the image owns as root is root's
+ * inside. A plain directory is mounted idmapped as it is. The kernel idmaps no
  * overlay mount, and an overlay writes its upper layer with its mounter's ids (which the
  * namespace does not map), so an overlay is rebuilt: its lower layers idmapped under
  * `<dir>/idmap`, and a new upper layer beside the old one (on the store's disk) owned by the
  * namespace's root. Everything is mounted under `dir`, to be unmounted with it.
  */
-export async function idmappedRootfs(dir: string, rootfs: string, options: { userns: string; root: { uid: number; gid: number }; helper: HostHelper }): Promise<string> {
-  const { userns, root, helper } = options;
+export async function idmappedRootfs(dir: string, rootfs: string, spec: RuntimeSpec, helper: HostHelper): Promise<string> {
+  const joined = joinedUserNamespace(spec);
+  if (joined === undefined) return rootfs;
+  const { path: userns, root } = joined;
   const target = join(dir, 'rootfs');
   mkdirSync(target, { recursive: true });
   // the runtime reaches the root filesystem as the namespace's root (another host uid): the
@@ -60,19 +69,21 @@ export async function idmappedRootfs(dir: string, rootfs: string, options: { use
 const isBind = (m: Mount): boolean => m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
 
 /**
- * The spec of a container in its pod's user namespace with every bind mount's source replaced
- * by an idmapped mount of it under `<dir>/volumes`, so that host files owned by root are root's
+ * `spec` as the runtime gets it: when it joins its pod's user namespace, every bind mount's
+ * source is replaced by an idmapped mount of it under `<dir>/volumes`, so that host files owned by root are root's
  * inside (volumes, the pod's /etc/hosts and /dev/shm). A source whose file system cannot be
  * idmapped fails the container, naming it.
  */
-export async function idmappedVolumes(dir: string, spec: RuntimeSpec, options: { userns: string; helper: HostHelper }): Promise<RuntimeSpec> {
+export async function idmappedVolumes(dir: string, spec: RuntimeSpec, helper: HostHelper): Promise<RuntimeSpec> {
+  const userns = joinedUserNamespace(spec)?.path;
+  if (userns === undefined) return spec;
   const mounts = await Promise.all((spec.mounts ?? []).map(async (m, i) => {
     if (!isBind(m) || m.source === undefined) return m;
     const target = join(dir, 'volumes', String(i));
     mkdirSync(dirname(target), { recursive: true });
     if (statSync(m.source).isDirectory()) mkdirSync(target);
     else writeFileSync(target, '');
-    await options.helper.idmapMount(m.source, target, options.userns, { recursive: (m.options ?? []).includes('rbind') });
+    await helper.idmapMount(m.source, target, userns, { recursive: (m.options ?? []).includes('rbind') });
     return { ...m, source: target };
   }));
   return { ...spec, mounts };

@@ -225,11 +225,8 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
       const maxOciVersion = await runtime.maxOciVersion();
       makeBundleDir(dir, id);
       wroteBundle = true;
-      const userns = spec.linux?.namespaces?.find((n) => n.type === 'user')?.path;
-      const root = { uid: spec.linux?.uidMappings?.[0]?.hostID ?? 0, gid: spec.linux?.gidMappings?.[0]?.hostID ?? 0 };
-      const rootfs = userns === undefined ? options.rootfs : await idmappedRootfs(dir, options.rootfs, { userns, root, helper: this.#helper });
-      const bundleSpec = userns === undefined ? spec : await idmappedVolumes(dir, spec, { userns, helper: this.#helper });
-      writeBundle(dir, bundleSpec, rootfs, maxOciVersion === undefined ? {} : { maxOciVersion });
+      const rootfs = await idmappedRootfs(dir, options.rootfs, spec, this.#helper);
+      writeBundle(dir, await idmappedVolumes(dir, spec, this.#helper), rootfs, maxOciVersion === undefined ? {} : { maxOciVersion });
       // conmon writes a k8s-file log; with no log path the output goes to a small file it rotates
       const logPath = options.logPath === '' ? join(dir, 'discarded.log') : options.logPath;
       mkdirSync(dirname(logPath), { recursive: true });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { NamespaceMode } from '@shimkit/cri-types';
 import type { HostHelper } from '@shimkit/host-helper';
 import { Mounter } from '@shimkit/image-store';
-import { podUserNamespace, rootRange } from '../../spec/user-namespace.js';
+import { podUserNamespace } from '../../spec/user-namespace.js';
 import { idmappedRootfs } from './idmapped-rootfs.js';
 import { ShimError } from '../../errors.js';
 import type { OperationOptions } from '../../interfaces/operation-options.js';
@@ -216,21 +216,18 @@ export class SandboxManager {
     const signalOption = options.signal === undefined ? {} : { signal: options.signal };
     const image = (await source.images.status(source.image, signalOption)) ?? (await source.images.pull(source.image, signalOption));
     const prepared = await source.images.prepareRootfs(options.id, image.id, signalOption);
-    // in the pod's own user namespace, the pause image's files must be root's there too
-    const userns = podUserNamespace(options.config);
-    const rootfs = info.namespaces.user === undefined || userns === undefined
-      ? prepared.path
-      : await idmappedRootfs(join(dir, 'infra'), prepared.path, { userns: info.namespaces.user, root: rootRange(userns), helper: this.#helper });
     const spec = await infraSpec({
       id: options.id,
       config: options.config,
-      rootfs,
+      rootfs: prepared.path,
       imageConfig: image.config,
       namespaces: info.namespaces,
       hostname,
       cgroupDriver: this.#infra.cgroupDriver,
       oomScoreAdj: this.#infra.oomScoreAdj(INFRA_OOM_SCORE_ADJ),
     });
+    // in the pod's own user namespace, the pause image's files must be root's there too
+    const rootfs = await idmappedRootfs(join(dir, 'infra'), prepared.path, spec, this.#helper);
     return startInfra(this.#infra.runtime(options.runtimeHandler), options.id, { dir, spec, rootfs, ...signalOption });
   }
 

@@ -1,8 +1,9 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@shimkit/cri-types';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isShimError } from '../errors.js';
 import type { Clock } from '../interfaces/clock.js';
 import type { Logger } from '../interfaces/logger.js';
@@ -76,6 +77,20 @@ describe('createShim', () => {
     await shim[Symbol.asyncDispose]();
     await expect(stat(socket)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(fakes.runtime.callsTo('stopContainer')).toEqual([]);
+  });
+
+  it('fails when the streaming server cannot listen, and closes the parts it made', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const fakes = createFakes();
+      const closed = vi.spyOn(fakes.runtime, 'close');
+      const port = (taken.address() as AddressInfo).port;
+      await expect(createShim({ ...paths(), modules: fakes.modules, streaming: { host: '127.0.0.1', port } })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      expect(closed).toHaveBeenCalledOnce();
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it('refuses a socket another shim serves, and closes the parts it made', async () => {

@@ -100,7 +100,7 @@ async function closeParts(services: ShimServices, container: DependencyContainer
   for (const r of results) if (r.status === 'rejected') services.logger.warn('closing a shim part failed', { error: String(r.reason) });
   // last: the parts used it until now (closing one that never started does nothing); an exec
   // whose program ignores the hang-up must not hold the shim's close for ever
-  if (container.isRegistered(Tokens.HostHelper)) await container.resolve(Tokens.HostHelper).close({ timeoutMs: HELPER_CLOSE_TIMEOUT_MS });
+  await container.resolve(Tokens.HostHelper).close({ timeoutMs: HELPER_CLOSE_TIMEOUT_MS });
 }
 
 /**
@@ -144,7 +144,11 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
     streamChunkSize: options.streamChunkSize ?? 500,
   };
   const container = composeShimContainer(config, options.modules ?? [], options.defaults ?? {});
-  const streaming = await startStreaming(container, options);
+  // a streaming server that cannot listen leaves no part open (the runtime backend is made for it)
+  const streaming = await startStreaming(container, options).catch(async (e: unknown) => {
+    await closeParts(container.resolve(ShimServices), container);
+    throw e;
+  });
   const services = container.resolve(ShimServices);
   const signalOption = options.signal === undefined ? {} : { signal: options.signal };
   const monitor = new ExitMonitor(services);

@@ -19,6 +19,7 @@ packages=(
   skopeo                      # copies test images into the registry
   strace                      # a test traces every program the shim executes
   umoci                       # builds test images as OCI layouts
+  zstd                        # decodes zstd layers (image-store streams them through it)
   attr                        # setfattr/getfattr: tests read back xattrs (image-store, host-helper) and make them (tar reader)
 )
 

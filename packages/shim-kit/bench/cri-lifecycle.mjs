@@ -4,19 +4,18 @@
 // and with 100 pods, RSS idle and with 100 pods, and bare runc for reference.
 //   npm run bench            (needs a build; root `npm run bench` builds)
 //   BENCH_N=30 BENCH_PODS=100 BENCH_BATCH=10 BENCH_PHASE_S=300 npm run bench
-import { spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { NamespaceMode, SecurityProfile_ProfileType, connect } from '@shimkit/cri-types';
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '@shimkit/oci-spec';
 import { isClean, leftovers, startContainerd, startRegistry } from '@shimkit/test-bed';
 import { pushTestImages } from '@shimkit/test-images';
 import { clean, forceCleanShim, processes, processesNaming, rssKiB, sh, shimLeftovers } from './host.mjs';
 import { RuncReference } from './runc-reference.mjs';
+import { startShim, stopShim } from './shim-process.mjs';
 import { profileRpcs } from './profile.mjs';
 import { median, ms, p90, table } from './stats.mjs';
 
@@ -86,45 +85,6 @@ async function pickSubnet() {
     if (!used.includes(prefix)) return prefix;
   }
   throw new Error('no free 10.150-199.x.0/24');
-}
-
-/**
- * Starts `shimkit serve` (the package's CLI, default modules) as a child process and waits
- * until its socket answers. With `trace`, every child process it starts is recorded.
- */
-async function startShim({ socket, root, state, config, trace }) {
-  const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-  const preload = new URL('./spawn-trace-preload.mjs', import.meta.url).href;
-  const args = [...(trace ? ['--import', preload] : []), cli, 'serve', '--socket', socket, '--root', root, '--state', state, '--config', config, '--log-level', 'warn'];
-  const env = trace ? { ...process.env, SHIMKIT_BENCH_TRACE: trace } : process.env;
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-  child.stderrTail = () => stderr;
-  const deadline = performance.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`shimkit serve exited ${child.exitCode}: ${stderr}`);
-    const probe = await connect(`unix://${socket}`).catch(() => undefined);
-    if (probe) {
-      await probe.close();
-      return child;
-    }
-    if (performance.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`shimkit serve did not answer on ${socket} within 30 s: ${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function stopShim() {
-  if (!shimChild || shimChild.exitCode !== null) return;
-  const exited = new Promise((r) => shimChild.once('exit', r));
-  shimChild.kill('SIGTERM');
-  if ((await Promise.race([exited.then(() => 'ok'), new Promise((r) => setTimeout(r, 10_000, 'late'))])) === 'late') {
-    shimChild.kill('SIGKILL');
-    await exited;
-  }
 }
 
 // What kubelet sends for a pod that sets no security context: its own namespaces per container
@@ -359,7 +319,7 @@ try {
   log('cleaning up');
   for (const rt of runtimes) if (rt.cri) await removeAllPods(rt).catch((e) => console.error(`${rt.name}: removing pods: ${e.message}`));
   for (const rt of runtimes) await rt.cri?.close().catch(() => undefined);
-  await stopShim().catch(() => undefined);
+  await stopShim(shimChild).catch(() => undefined);
   await reference?.close().catch(() => undefined);
   const shimLeft = await shimLeftovers(shimHost, false);
   await forceCleanShim(shimHost);

@@ -25,11 +25,38 @@ describe('decompress', () => {
     expect((await all(decompress(chunks(gz, 257)))).equals(plain)).toBe(true);
   });
 
-  it('decodes zstd written by the zstd tool', async () => {
+  it.each(['program', 'javascript'] as const)('decodes zstd written by the zstd tool (%s decoder)', async (decoder) => {
     const zst = execFileSync('zstd', ['-q', '-c', '-3'], { input: plain, maxBuffer: 1 << 26 });
     expect(detectCompression(zst)).toBe('zstd');
-    expect((await all(decompress(chunks(zst, 4096)))).equals(plain)).toBe(true);
-    expect((await all(decompress(chunks(zst, 1000), 'zstd'))).equals(plain)).toBe(true);
+    expect((await all(decompress(chunks(zst, 4096), 'auto', { zstd: decoder }))).equals(plain)).toBe(true);
+    expect((await all(decompress(chunks(zst, 1000), 'zstd', { zstd: decoder }))).equals(plain)).toBe(true);
+  });
+
+  it.each(['program', 'javascript'] as const)('fails with DECOMPRESS_FAILED on truncated or damaged zstd (%s decoder)', async (decoder) => {
+    const zst = execFileSync('zstd', ['-q', '-c', '--check'], { input: plain, maxBuffer: 1 << 26 });
+    const decode = (data: Buffer) => all(decompress(chunks(data, 1000), 'zstd', { zstd: decoder }));
+    await expect(decode(zst.subarray(0, zst.length - 100))).rejects.toSatisfy((e) => isImageStoreError(e, 'DECOMPRESS_FAILED'));
+    const badZ = Buffer.from(zst);
+    badZ.fill(0xff, 4, 12);
+    await expect(decode(badZ)).rejects.toSatisfy((e) => isImageStoreError(e, 'DECOMPRESS_FAILED'));
+  });
+
+  it('names the zstd program and its complaint when it fails, and leaves no process behind', async () => {
+    const zst = execFileSync('zstd', ['-q', '-c', '--check'], { input: plain, maxBuffer: 1 << 26 });
+    const flipped = Buffer.from(zst);
+    // The frame checksum (last 4 bytes): only the program checks it.
+    flipped[flipped.length - 1]! ^= 0xff;
+    await expect(all(decompress(chunks(flipped, 1000), 'zstd', { zstd: 'program' }))).rejects.toThrow(/zstd: \/\S*zstd exited with 1: .*checksum/i);
+    expect(execFileSync('ps', ['-o', 'comm=', '--ppid', String(process.pid)], { encoding: 'utf8' })).not.toMatch(/zstd/);
+  });
+
+  it('stops the zstd program when the reader stops early', async () => {
+    const zst = execFileSync('zstd', ['-q', '-c'], { input: Buffer.concat(Array.from({ length: 40 }, () => plain)), maxBuffer: 1 << 28 });
+    for await (const chunk of decompress(chunks(zst, 1000), 'zstd', { zstd: 'program' })) {
+      expect(chunk.length).toBeGreaterThan(0);
+      break;
+    }
+    await expect.poll(() => execFileSync('ps', ['-o', 'comm=', '--ppid', String(process.pid)], { encoding: 'utf8' }), { timeout: 2000 }).not.toMatch(/zstd/);
   });
 
   it('passes plain tar through', async () => {
@@ -51,12 +78,6 @@ describe('decompress', () => {
     bad.fill(0x55, 100, 200);
     await expect(all(decompress(chunks(bad, 1000)))).rejects.toSatisfy((e) => isImageStoreError(e, 'DECOMPRESS_FAILED'));
     await expect(all(decompress(chunks(gz.subarray(0, gz.length - 50), 1000)))).rejects.toSatisfy((e) => isImageStoreError(e, 'DECOMPRESS_FAILED'));
-    const zst = execFileSync('zstd', ['-q', '-c'], { input: plain, maxBuffer: 1 << 26 });
-    // fzstd skips the frame checksum, so only structural damage is caught here; content is verified by diff_id digests
-    await expect(all(decompress(chunks(zst.subarray(0, zst.length - 100), 1000)))).rejects.toSatisfy((e) => isImageStoreError(e, 'DECOMPRESS_FAILED'));
-    const badZ = Buffer.from(zst);
-    badZ.fill(0xff, 4, 12);
-    await expect(all(decompress(chunks(badZ, 1000)))).rejects.toSatisfy((e) => isImageStoreError(e, 'DECOMPRESS_FAILED'));
   });
 
   it('reports a source error as it is', async () => {

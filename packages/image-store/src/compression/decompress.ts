@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { Decompress as ZstdDecompress } from 'fzstd';
 import { layerCompression } from '@shimkit/oci-spec';
 import { ImageStoreError } from '../errors.js';
+import { unzstd, type ZstdDecoder } from './zstd.js';
 
 /** Compression of a layer blob. */
 export type Compression = 'gzip' | 'zstd' | 'none';
@@ -43,33 +43,11 @@ async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer
   }
 }
 
-async function* unzstd(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
-  let out: Buffer[] = [];
-  const decoder = new ZstdDecompress((chunk) => {
-    out.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-  });
-  const push = (chunk: Uint8Array, final: boolean) => {
-    try {
-      decoder.push(chunk, final);
-    } catch (e) {
-      throw new ImageStoreError('DECOMPRESS_FAILED', `zstd: ${(e as Error).message}`, { cause: e });
-    }
-  };
-  for await (const chunk of source) {
-    push(chunk, false);
-    const ready = out;
-    out = [];
-    yield* ready;
-  }
-  push(new Uint8Array(0), true);
-  yield* out;
-}
-
 /**
  * Decompresses a layer stream. With 'auto' the first bytes decide (gzip and
  * zstd magic numbers; otherwise plain tar).
  */
-export async function* decompress(source: AsyncIterable<Uint8Array>, compression: Compression | 'auto' = 'auto'): AsyncGenerator<Buffer> {
+export async function* decompress(source: AsyncIterable<Uint8Array>, compression: Compression | 'auto' = 'auto', options: { zstd?: ZstdDecoder } = {}): AsyncGenerator<Buffer> {
   let kind = compression;
   let input = source;
   if (kind === 'auto') {
@@ -97,7 +75,7 @@ export async function* decompress(source: AsyncIterable<Uint8Array>, compression
       yield* gunzip(input);
       return;
     case 'zstd':
-      yield* unzstd(input);
+      yield* unzstd(input, options.zstd);
       return;
     case 'none':
       for await (const chunk of input) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);

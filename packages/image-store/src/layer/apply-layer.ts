@@ -79,6 +79,7 @@ async function lstatOrNull(path: string): Promise<Stats | null> {
 export async function applyLayer(root: string, tar: AsyncIterable<Uint8Array>, options: ApplyLayerOptions = {}): Promise<ApplyLayerResult> {
   const applier = new LayerApplier(root, options);
   try {
+    await applier.begin();
     for await (const { entry, body } of readTar(tar)) {
       throwIfAborted(options.signal, 'layer apply');
       await applier.apply(entry, body);
@@ -105,6 +106,14 @@ class LayerApplier {
   private readonly knownDirs = new Set<string>(['']);
   /** Paths created by this layer: an opaque whiteout keeps them. */
   private readonly created = new Set<string>();
+  /**
+   * True when the root was empty before this layer (every new overlay snapshot): then only
+   * what this layer made exists, `knownDirs` and `nonDirs` say what is where, and most
+   * lstat calls are skipped (each one blocks on a directory other threads are filling).
+   */
+  private startedEmpty = false;
+  /** Non-directories this layer made, when the root started empty. */
+  private readonly nonDirs = new Set<string>();
   private readonly dirTimes: Array<{ rel: string; mtime: number }> = [];
   private readonly smallFiles = new SmallFileBatcher();
   private readonly umask = process.umask();
@@ -118,6 +127,23 @@ class LayerApplier {
     this.chownEntries = options.ownership ?? process.getuid?.() === 0;
     this.xattrs = options.xattrs ?? true;
     this.helperLease = leaseHelper(options.helper);
+  }
+
+  async begin(): Promise<void> {
+    this.startedEmpty = (await readdir(this.root)).length === 0;
+  }
+
+  /** What is at `rel` (`target` its absolute path): told from memory when the root started empty. */
+  private kindAt(rel: string, target: string): 'none' | 'directory' | 'other' {
+    if (this.startedEmpty && !this.nonDirs.has(rel)) return this.knownDirs.has(rel) ? 'directory' : 'none';
+    const st = lstatSyncOrNull(target);
+    return st === null ? 'none' : st.isDirectory() ? 'directory' : 'other';
+  }
+
+  /** Records a non-directory this layer made at `rel`. */
+  private madeNonDir(rel: string): void {
+    this.created.add(rel);
+    if (this.startedEmpty) this.nonDirs.add(rel);
   }
 
   private get helper(): HostHelper {
@@ -153,7 +179,7 @@ class LayerApplier {
     for (let i = 0; i < parts.length - 1; i++) {
       rel = rel === '' ? parts[i]! : `${rel}/${parts[i]!}`;
       if (this.knownDirs.has(rel)) continue;
-      const st = await lstatOrNull(this.abs(rel));
+      const st = this.startedEmpty && !this.nonDirs.has(rel) ? null : await lstatOrNull(this.abs(rel));
       if (st === null) {
         if (!create) return false;
         await this.checkLowerParent(entry, rel);
@@ -189,7 +215,9 @@ class LayerApplier {
   /** Removes whatever is at `rel` (recursively) and forgets cached directories under it. */
   private async removePath(rel: string): Promise<void> {
     await rm(this.abs(rel), { recursive: true, force: true });
-    for (const d of this.knownDirs) if (d === rel || d.startsWith(rel + '/')) this.knownDirs.delete(d);
+    for (const known of [this.knownDirs, this.nonDirs]) {
+      for (const d of known) if (d === rel || d.startsWith(rel + '/')) known.delete(d);
+    }
   }
 
   /** Waits for every small-file write in flight; rethrows the first failure. */
@@ -222,19 +250,20 @@ class LayerApplier {
     const rel = parts.join('/');
     const target = this.abs(rel);
     if (entry.type === 'hardlink' && (await this.linkNewName(entry, target))) {
-      this.created.add(rel);
+      this.madeNonDir(rel);
       return;
     }
-    const existing = lstatSyncOrNull(target);
-    if (existing !== null && !(entry.type === 'directory' && existing.isDirectory())) {
+    const existing = this.kindAt(rel, target);
+    if (existing !== 'none' && !(entry.type === 'directory' && existing === 'directory')) {
       if (entry.type === 'hardlink' && entryComponents(entry.linkname, 'hardlink target').join('/') === rel) return;
       await this.removePath(rel);
     }
-    this.created.add(rel);
+    if (entry.type === 'directory') this.created.add(rel);
+    else this.madeNonDir(rel);
 
     switch (entry.type) {
       case 'directory':
-        if (existing === null || !existing.isDirectory()) await mkdir(target, { mode: 0o700 });
+        if (existing !== 'directory') await mkdir(target, { mode: 0o700 });
         this.knownDirs.add(rel);
         await this.setMetadata(entry, target, true);
         this.dirTimes.push({ rel, mtime: entry.mtime });
@@ -376,6 +405,7 @@ class LayerApplier {
       await this.ensureParents(entry, hiddenParts, true);
       await this.removePath(rel);
       await this.makeNode(this.abs(rel), 'char', 0, 0, 0);
+      if (this.startedEmpty) this.nonDirs.add(rel);
       return;
     }
     if (!(await this.ensureParents(entry, hiddenParts, false))) return;

@@ -34,6 +34,15 @@ describe('FileWriterPool', () => {
     expect(await readFile(join(dir, 'd'), 'utf8')).toBe('D');
   });
 
+  it('keeps batches of one directory on one thread while it has any of them', async () => {
+    const pool = new FileWriterPool(2, 50);
+    await Promise.all([pool.write([job('a', 'A')], dir), pool.write([job('b', 'B')], dir), pool.write([job('c', 'C')], dir)]);
+    expect(pool.threads).toBe(1);
+    await Promise.all([pool.write([job('d', 'D')], dir), pool.write([job('e', 'E')], join(dir, 'other'))]);
+    expect(pool.threads).toBe(2);
+    expect(await readFile(join(dir, 'e'), 'utf8')).toBe('E');
+  });
+
   it('names the file it could not create, and its threads still end when idle', async () => {
     const pool = new FileWriterPool(1, 50);
     await pool.write([job('a', 'A')]);

@@ -61,7 +61,9 @@ export class FileWriterPool {
   private workers: Worker[] = [];
   private next = 0;
   private seq = 0;
-  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void; worker: Worker }>();
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void; worker: Worker; key?: string }>();
+  /** The thread that has a key's batches, while it has any. */
+  private readonly keyed = new Map<string, { worker: Worker; batches: number }>();
   private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly size: number, private readonly idleMs = 10_000) {}
@@ -90,6 +92,7 @@ export class FileWriterPool {
     const entry = this.waiting.get(reply.id);
     if (entry === undefined) return;
     this.waiting.delete(reply.id);
+    this.release(entry.key);
     this.refresh(entry.worker);
     if (this.waiting.size === 0) this.endWhenIdle();
     if (reply.failed === undefined) return entry.resolve();
@@ -104,8 +107,14 @@ export class FileWriterPool {
     for (const [id, entry] of this.waiting) {
       if (entry.worker !== worker) continue;
       this.waiting.delete(id);
+      this.release(entry.key);
       entry.reject(new ImageStoreError('LAYER_APPLY_FAILED', `file writer thread failed: ${error.message}`, { cause: error }));
     }
+  }
+
+  private release(key: string | undefined): void {
+    const held = key === undefined ? undefined : this.keyed.get(key);
+    if (held !== undefined && --held.batches === 0) this.keyed.delete(key!);
   }
 
   private endWhenIdle(): void {
@@ -125,13 +134,21 @@ export class FileWriterPool {
     else worker.unref();
   }
 
-  /** Creates the files of one batch, in order; rejects with the first failure. */
-  write(jobs: SmallFileJob[]): Promise<void> {
+  /**
+   * Creates the files of one batch, in order; rejects with the first failure. Batches with the
+   * same `key` (their directory) go to one thread while it has any of them: threads creating
+   * files in the same directory at once contend for it in the kernel, and cost more CPU than
+   * one thread doing both.
+   */
+  write(jobs: SmallFileJob[], key?: string): Promise<void> {
     clearTimeout(this.idleTimer);
-    const worker = this.worker();
+    const held = key === undefined ? undefined : this.keyed.get(key);
+    const worker = held?.worker ?? this.worker();
+    if (held !== undefined) held.batches++;
+    else if (key !== undefined) this.keyed.set(key, { worker, batches: 1 });
     const id = ++this.seq;
     return new Promise<void>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject, worker });
+      this.waiting.set(id, { resolve, reject, worker, key });
       worker.ref();
       // Each job's data owns its whole ArrayBuffer (see SmallFileJob), so it can be moved, not copied.
       worker.postMessage({ id, jobs }, jobs.map((j) => j.data.buffer as ArrayBuffer));
@@ -142,7 +159,7 @@ export class FileWriterPool {
 let shared: FileWriterPool | undefined;
 
 /** The process-wide writer pool (created on first use). */
-export function fileWriterPool(): { write(jobs: SmallFileJob[]): Promise<void> } {
+export function fileWriterPool(): Pick<FileWriterPool, 'write'> {
   shared ??= new FileWriterPool(2);
   return shared;
 }

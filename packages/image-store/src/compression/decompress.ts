@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { layerCompression } from '@shimkit/oci-spec';
 import { ImageStoreError } from '../errors.js';
+import { chunksOf } from '../stream/chunks-of.js';
 import { unzstd, type ZstdDecoder } from './zstd.js';
 
 /** Compression of a layer blob. */
@@ -33,7 +34,7 @@ async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer
   // The pipeline rejects with the same error that ends the iteration below; keep it from going unhandled.
   feeding.catch(() => undefined);
   try {
-    for await (const chunk of inflater) yield chunk as Buffer;
+    yield* chunksOf(inflater);
     await feeding;
   } catch (e) {
     if (e instanceof ImageStoreError) throw e;

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { ImageStoreError } from '../errors.js';
+import { chunksOf } from '../stream/chunks-of.js';
 
 /** How zstd layers are decoded: by the zstd program, or in JavaScript (fzstd). */
 export type ZstdDecoder = 'program' | 'javascript';
@@ -48,7 +49,7 @@ async function* decodeWithProgram(source: AsyncIterable<Uint8Array>, program: st
   // Its failure also ends the output early; it is reported below, after the output.
   feeding.catch(() => undefined);
   try {
-    for await (const chunk of child.stdout) yield chunk as Buffer;
+    yield* chunksOf(child.stdout);
     await feeding.catch((e: unknown) => {
       throw e instanceof ImageStoreError ? e : failed(`feeding ${program}: ${(e as Error).message}`, e);
     });

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { request as undiciRequest } from 'undici';
 import { abortError, ImageStoreError, isImageStoreError } from '../errors.js';
+import { chunksOf } from '../stream/chunks-of.js';
 
 export interface RetryOptions {
   /** Tries per request, the first included (default 4). */
@@ -197,7 +198,7 @@ export class HttpTransport {
  * the request with PROGRESS_TIMEOUT; a broken connection becomes REGISTRY_NETWORK.
  */
 export async function* readBody(res: HttpResponse, progressTimeoutMs: number, signal?: AbortSignal): AsyncGenerator<Buffer> {
-  const reader = res.response.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const reader = chunksOf(res.response.body);
   let timer: NodeJS.Timeout | undefined;
   let stalled: ImageStoreError | undefined;
   const arm = () => {
@@ -224,6 +225,7 @@ export async function* readBody(res: HttpResponse, progressTimeoutMs: number, si
   } finally {
     clearTimeout(timer);
     res.abort();
+    await reader.return(undefined);
   }
 }
 

@@ -30,7 +30,12 @@ export interface ImageStoreOptions {
   snapshotter?: SnapshotterKind | 'auto';
   /** Keep compressed layer blobs after unpacking (default false: they would double the disk writes of a pull). */
   keepLayerBlobs?: boolean;
-  /** Layers transferred at once (default 3). */
+  /**
+   * Layers transferred and unpacked at once (default 6). Overlay snapshots of one image are
+   * independent, so a layer of many small files (bound by inode creation) overlaps the big
+   * ones instead of running alone at the end: with 3, the five-layer pull bench image took
+   * about a third longer.
+   */
   concurrency?: number;
   /**
    * The host helper for mounts, device nodes and xattrs, shared: close() leaves it open for its
@@ -170,7 +175,7 @@ export class ImageStore implements AsyncDisposable {
       content: this.content,
       snapshots: this.snapshots,
       keepLayerBlobs: this.options.keepLayerBlobs ?? false,
-      concurrency: this.options.concurrency ?? 3,
+      concurrency: this.options.concurrency ?? 6,
     };
   }
 

@@ -21,7 +21,7 @@ export interface ImageStoreBackendOptions {
   snapshotter?: SnapshotterKind | 'auto';
   /** Keep compressed layer blobs after unpacking (needed to push or export; default false). */
   keepLayerBlobs?: boolean;
-  /** Layers transferred at once (default 3). */
+  /** Layers transferred and unpacked at once (default: image-store's, 6). */
   concurrency?: number;
   /** A pull fails when no byte arrived for this long (default: image-store's). */
   progressTimeoutMs?: number;

@@ -59,6 +59,21 @@ describe('HostHelper files', () => {
     // user.* xattrs are not allowed on symlinks: the call reaches the link, not its target
     await expect(helper.setXattr(link, 'user.other', Buffer.from('v'))).rejects.toMatchObject({ code: 'EPERM' });
   });
+
+  it('reads an xattr of the path itself, null when it has none of that name', async () => {
+    const dir2 = join(dir, 'xattr-read');
+    execFileSync('mkdir', [dir2]);
+    execFileSync('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', dir2]);
+    execFileSync('setfattr', ['-n', 'user.bytes', '-v', '0x00ff01', dir2]);
+    expect(await helper.getXattr(dir2, 'trusted.overlay.opaque')).toEqual(Buffer.from('y'));
+    expect(await helper.getXattr(dir2, 'user.bytes')).toEqual(Buffer.from([0, 255, 1]));
+    expect(await helper.getXattr(dir2, 'user.none')).toBeNull();
+    // a symlink to it is read as the link, which has no such xattr
+    const link = join(dir, 'xattr-link');
+    symlinkSync(dir2, link);
+    expect(await helper.getXattr(link, 'trusted.overlay.opaque')).toBeNull();
+    await expect(helper.getXattr(join(dir, 'missing'), 'user.a')).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining(`getxattr user.a on ${join(dir, 'missing')}`) });
+  });
 });
 
 describe('HostHelper.pinNamespaces', () => {

@@ -167,6 +167,22 @@ export class HostHelper {
     return this.#call(['setxattr', '', path, name, value], `setxattr ${name} on ${path}`);
   }
 
+  /** An extended attribute of `path` itself (never of a symlink's target); null when it has none of that name (ENODATA). */
+  getXattr(path: string, name: string): Promise<Buffer | null> {
+    const what = `getxattr ${name} on ${path}`;
+    return new Promise((resolve, reject) => {
+      this.#request(['getxattr', '', path, name], (kind, rest) => {
+        if (kind === 'value') resolve(Buffer.from(rest[0] ?? Buffer.alloc(0)));
+        else {
+          const error = callError(what, rest);
+          if (error.code === 'ENODATA') resolve(null);
+          else reject(error);
+        }
+        return true;
+      }, reject);
+    });
+  }
+
   /** New namespaces held by bind mounts on files (CRI-O's pinns), set up inside. The files must exist. */
   pinNamespaces(request: PinRequest): Promise<void> {
     const map = (mappings: readonly IdMapping[]): string => mappings.map((m) => `${m.containerId} ${m.hostId} ${m.length}\n`).join('');

@@ -1,6 +1,6 @@
 import type { Digest } from '@shimkit/oci-spec';
 import type { ServerResponse } from 'node:http';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -57,6 +57,25 @@ describe.each(['overlay', 'copy'] as const)('pull pipeline (%s)', (snapshotter) 
     expect(readdirSync(join(rootfs.path, 'opt/old'))).toEqual(['b']);
     expect(readFileSync(join(rootfs.path, 'bin/tool-link'), 'utf8')).toBe('tool');
     expect(lstatSync(join(rootfs.path, 'bin/tool')).mode & 0o777).toBe(0o755);
+  });
+
+  it('resolves a later layer\'s paths through a lower layer\'s link (bin -> usr/bin), waiting for that layer', async () => {
+    addTestImage(registry, 'usrmerge', 'v1', [
+      { entries: [
+        // a bigger layer, so the small one above it is ready to apply first
+        ...Array.from({ length: 20 }, (_, i) => ({ path: `usr/share/f${i}`, type: 'file' as const, data: 'x'.repeat(200_000) })),
+        { path: 'usr/bin/sh', type: 'file' as const, data: 'sh', mode: 0o755 },
+        { path: 'bin', type: 'symlink' as const, linkname: 'usr/bin' },
+      ] },
+      { entries: [{ path: 'bin/tool', type: 'file' as const, data: 'tool' }, { path: 'sbin/sh', type: 'hardlink' as const, linkname: 'bin/sh' }] },
+    ]);
+    const store = await ImageStore.open({ root, snapshotter, registry: client() });
+    await store.pull(`${registry.host}/usrmerge:v1`);
+    const rootfs = await store.createRootfs('c1', `${registry.host}/usrmerge:v1`);
+    rootfsIds.push([store, 'c1']);
+    expect(readlinkSync(join(rootfs.path, 'bin'))).toBe('usr/bin');
+    expect(readdirSync(join(rootfs.path, 'usr/bin')).sort()).toEqual(['sh', 'tool']);
+    expect(readFileSync(join(rootfs.path, 'sbin/sh'), 'utf8')).toBe('sh');
   });
 });
 

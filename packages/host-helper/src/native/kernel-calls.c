@@ -1,6 +1,7 @@
 /* Single system calls for the parent: mounts, device nodes, xattrs, pinned namespaces. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,25 @@ void op_setxattr(const char *id, const struct frame *f) {
     char *path = field_str(&f->fields[2]), *name = field_str(&f->fields[3]);
     if (lsetxattr(path, name, f->fields[4].data, f->fields[4].len, 0) == 0) answer_ok(id);
     else answer_error(id, errno, "%s", strerror(errno));
+    free(path);
+    free(name);
+}
+
+/* getxattr ID PATH NAME: of the path itself, never a symlink's target; answers `value DATA`. */
+void op_getxattr(const char *id, const struct frame *f) {
+    if (f->count < 4) return answer_error(id, EINVAL, "getxattr: bad request");
+    char *path = field_str(&f->fields[2]), *name = field_str(&f->fields[3]);
+    char *value = xmalloc(XATTR_SIZE_MAX);
+    ssize_t n = lgetxattr(path, name, value, XATTR_SIZE_MAX);
+    if (n >= 0) {
+        struct answer a;
+        answer_begin(&a, id, "value");
+        answer_add(&a, value, (size_t)n);
+        answer_send(&a);
+    } else {
+        answer_error(id, errno, "%s", strerror(errno));
+    }
+    free(value);
     free(path);
     free(name);
 }

@@ -1,6 +1,6 @@
 import { constants as C, linkSync, lstatSync } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { copyFile, link, lstat, lchown, lutimes, mkdir, open, readdir, rm, symlink, chmod, chown, utimes } from 'node:fs/promises';
+import { copyFile, link, lchown, lutimes, mkdir, open, readdir, rm, symlink, chmod, chown, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { leaseHelper, type HelperLease, type HostHelper } from '@shimkit/host-helper';
 import { ImageStoreError, isImageStoreError, throwIfAborted } from '../errors.js';
@@ -8,6 +8,11 @@ import type { TarEntry } from '../tar/tar-reader.js';
 import { readTar } from '../tar/tar-reader.js';
 import { entryComponents, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './entry-path.js';
 import type { SmallFileJob } from './file-writer-pool.js';
+import type { LayerTree } from './layer-tree.js';
+import { DirectoryTree, lstatOrNull, parentOf } from './layer-tree.js';
+import { OPAQUE_XATTR, OverlayTree } from './overlay-tree.js';
+import type { RootView } from './root-resolver.js';
+import { resolveInRoot } from './root-resolver.js';
 import { SmallFileBatcher } from './small-file-batcher.js';
 import { systemCall } from '../system-call.js';
 
@@ -25,8 +30,10 @@ export interface ApplyLayerOptions {
   /** Apply PAX `SCHILY.xattr.*` extended attributes (default true). */
   xattrs?: boolean;
   /**
-   * Overlay mode only: directories of the lower layers, topmost first, searched
-   * for a hardlink target that is not in this layer (it is copied up).
+   * Overlay mode only: directories of the lower layers, topmost first. Paths
+   * are resolved in the view they merge into with `root` (as overlayfs mounts
+   * it); a hardlink target found only there is copied up. A function is called
+   * only once a path is not in `root` itself.
    */
   lowerDirs?: string[] | (() => Promise<string[]>);
   /**
@@ -58,23 +65,27 @@ const FILE_TYPE = { char: C.S_IFCHR, block: C.S_IFBLK, fifo: C.S_IFIFO } as cons
 /** Files up to this size (without xattrs) are buffered and written in the background, several at once. */
 const SMALL_FILE = 128 * 1024;
 
-async function lstatOrNull(path: string): Promise<Stats | null> {
-  try {
-    return await lstat(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
-}
-
 /**
  * Applies one uncompressed layer tar stream to the directory `root`.
  *
- * Safe by construction: every entry path and hardlink target is confined to
- * `root` (see entryComponents), every parent directory is checked with lstat
- * and must be a real directory (an earlier entry's symlink is never written
- * through), and files are created with O_EXCL|O_NOFOLLOW after removing what
- * was there. Directory mtimes are set last, deepest first.
+ * Paths are taken as the image's own filesystem sees them, with `root` as its
+ * "/": when a directory above an entry (or above a whiteout, an opaque marker
+ * or a hardlink's target) is a symlink, from a lower layer or from this one,
+ * the path goes on at the link's target, an absolute target starting again at
+ * `root` and ".." never climbing above it, chains followed up to 40 links
+ * (more, as a loop, is LAYER_UNSAFE_PATH). So `bin/tool` over a `bin ->
+ * usr/bin` link is written as `usr/bin/tool`. An entry's own name is never
+ * followed: it replaces a symlink there. In overlay mode the links and
+ * directories are those of the merged view (`root` over `lowerDirs`), and the
+ * entry is written in `root` at the resolved path, directories missing there
+ * made (copied up from a lower layer when one has them).
+ *
+ * Safe by construction: entry names and hardlink targets with ".." or an
+ * absolute path are refused (see entryComponents); after resolution every
+ * parent is a real directory under `root`, so nothing is ever made, changed or
+ * removed outside it; files are created with O_EXCL|O_NOFOLLOW after removing
+ * what was there. Directory mtimes are set last, deepest first, each only if
+ * no symlink has come onto its path since.
  */
 export async function applyLayer(root: string, tar: AsyncIterable<Uint8Array>, options: ApplyLayerOptions = {}): Promise<ApplyLayerResult> {
   const applier = new LayerApplier(root, options);
@@ -102,18 +113,21 @@ class LayerApplier {
   private readonly mode: WhiteoutMode;
   private readonly chownEntries: boolean;
   private readonly xattrs: boolean;
-  /** Directories (relative paths) verified to be real directories. */
-  private readonly knownDirs = new Set<string>(['']);
-  /** Paths created by this layer: an opaque whiteout keeps them. */
+  /** The tree the entries' paths are resolved in. */
+  private readonly tree: LayerTree;
+  /** The tree for resolution: a path a small file is still being written to is read only once it is there. */
+  private readonly view: RootView;
+  /** Paths (resolved) created by this layer: an opaque whiteout keeps them. */
   private readonly created = new Set<string>();
   /**
-   * True when the root was empty before this layer (every new overlay snapshot): then only
-   * what this layer made exists, `knownDirs` and `nonDirs` say what is where, and most
-   * lstat calls are skipped (each one blocks on a directory other threads are filling).
+   * Directories this apply made (so empty when made; the root too when it was empty, as every
+   * new overlay snapshot is), and every path it made anything at: a name in such a directory
+   * that is not in `made` does not exist, so the lstat of each entry (which blocks on a
+   * directory the writer threads are filling) is skipped.
    */
-  private startedEmpty = false;
-  /** Non-directories this layer made, when the root started empty. */
-  private readonly nonDirs = new Set<string>();
+  private readonly freshDirs = new Set<string>();
+  private readonly made = new Set<string>();
+  /** Directories (resolved paths) whose mtime is set at the end. */
   private readonly dirTimes: Array<{ rel: string; mtime: number }> = [];
   private readonly smallFiles = new SmallFileBatcher();
   private readonly umask = process.umask();
@@ -122,28 +136,45 @@ class LayerApplier {
   /** The given helper, or one of its own (its process starts only when a layer needs it). */
   private readonly helperLease: HelperLease;
 
-  constructor(private readonly root: string, private readonly options: ApplyLayerOptions) {
+  constructor(private readonly root: string, options: ApplyLayerOptions) {
     this.mode = options.whiteouts ?? 'delete';
     this.chownEntries = options.ownership ?? process.getuid?.() === 0;
     this.xattrs = options.xattrs ?? true;
     this.helperLease = leaseHelper(options.helper);
+    this.tree = this.mode === 'overlay'
+      ? new OverlayTree(root, {
+        lowerDirs: options.lowerDirs,
+        ownership: this.chownEntries,
+        // Its SystemCallError names the call and the path, and has the errno's code (ENOTSUP: no xattrs there).
+        getXattr: (path, name) => this.helper.getXattr(path, name),
+        setXattr: (path, name, value) => this.setXattr(path, name, value),
+        onCopyUp: (rel, mtime) => this.dirTimes.push({ rel, mtime }),
+        onMakeDir: (rel) => this.madeDir(rel),
+      })
+      : new DirectoryTree(root, (rel) => this.madeDir(rel));
+    this.view = {
+      cached: (rel) => this.tree.cached(rel),
+      lookup: async (rel) => {
+        if (this.smallFiles.touchesPending(rel.split('/'))) await this.settle();
+        return this.tree.lookup(rel);
+      },
+    };
   }
 
   async begin(): Promise<void> {
-    this.startedEmpty = (await readdir(this.root)).length === 0;
+    if ((await readdir(this.root)).length === 0) this.freshDirs.add('');
   }
 
-  /** What is at `rel` (`target` its absolute path): told from memory when the root started empty. */
-  private kindAt(rel: string, target: string): 'none' | 'directory' | 'other' {
-    if (this.startedEmpty && !this.nonDirs.has(rel)) return this.knownDirs.has(rel) ? 'directory' : 'none';
-    const st = lstatSyncOrNull(target);
-    return st === null ? 'none' : st.isDirectory() ? 'directory' : 'other';
+  /** Records a new, empty directory at `rel`. */
+  private madeDir(rel: string): void {
+    this.made.add(rel);
+    this.freshDirs.add(rel);
   }
 
-  /** Records a non-directory this layer made at `rel`. */
-  private madeNonDir(rel: string): void {
-    this.created.add(rel);
-    if (this.startedEmpty) this.nonDirs.add(rel);
+  /** What is at `target` (`rel` in the root), not followed; known without a call when its directory is fresh. */
+  private existingAt(rel: string, target: string): Stats | null {
+    if (this.freshDirs.has(parentOf(rel)) && !this.made.has(rel)) return null;
+    return lstatSyncOrNull(target);
   }
 
   private get helper(): HostHelper {
@@ -173,51 +204,46 @@ class LayerApplier {
     return new ImageStoreError('LAYER_UNSAFE_PATH', `layer entry ${JSON.stringify(entry.path)} refused: ${why}`);
   }
 
-  /** Makes sure every directory above `parts` is a real directory under root, creating missing ones. */
-  private async ensureParents(entry: TarEntry, parts: string[], create: boolean): Promise<boolean> {
+  /**
+   * The path `parts` resolved inside the root (see resolveInRoot): null when
+   * a parent is missing and `create` is false; with `create` missing parents
+   * are made and every parent is a directory of this layer's own.
+   */
+  private async resolve(entry: TarEntry, parts: readonly string[], create: boolean): Promise<string[] | null> {
+    const resolved = await resolveInRoot(this.view, parts, {
+      makeDir: create ? (rel) => this.tree.makeDir(rel) : undefined,
+      refuse: (why) => this.unsafe(entry, why),
+    });
+    if (resolved !== null && create && this.mode === 'overlay' && resolved.length > 1) await this.tree.ownDirs(resolved.slice(0, -1).join('/'));
+    return resolved;
+  }
+
+  /**
+   * The common case, decided without waiting: every parent of `parts` is
+   * known to be a directory of this layer's own, so the path is resolved as
+   * it is named.
+   */
+  private knownParents(parts: readonly string[]): boolean {
     let rel = '';
     for (let i = 0; i < parts.length - 1; i++) {
       rel = rel === '' ? parts[i]! : `${rel}/${parts[i]!}`;
-      if (this.knownDirs.has(rel)) continue;
-      const st = this.startedEmpty && !this.nonDirs.has(rel) ? null : await lstatOrNull(this.abs(rel));
-      if (st === null) {
-        if (!create) return false;
-        await this.checkLowerParent(entry, rel);
-        await mkdir(this.abs(rel), { mode: 0o755 });
-      } else if (st.isSymbolicLink()) {
-        throw this.unsafe(entry, `its parent ${JSON.stringify(rel)} is a symlink and is never followed`);
-      } else if (!st.isDirectory()) {
-        throw this.unsafe(entry, `its parent ${JSON.stringify(rel)} is not a directory`);
-      }
-      this.knownDirs.add(rel);
+      if (!this.tree.isOwnDir(rel)) return false;
     }
     return true;
   }
 
-  /**
-   * Overlay mode: a directory this layer creates implicitly would hide a lower
-   * layer's symlink or file at that path, changing the merged tree. Such a
-   * layer means to write through the symlink, which is refused as in copy mode.
-   */
-  private async checkLowerParent(entry: TarEntry, rel: string): Promise<void> {
-    const lowers = this.options.lowerDirs;
-    if (this.mode !== 'overlay' || lowers === undefined) return;
-    for (const lower of typeof lowers === 'function' ? await lowers() : lowers) {
-      const st = await lstatOrNull(join(lower, rel));
-      if (st === null) continue;
-      // A whiteout (0/0 character device) hides the lower layers: nothing is there.
-      if (st.isCharacterDevice() && st.rdev === 0) return;
-      if (st.isDirectory()) return;
-      throw this.unsafe(entry, `its parent ${JSON.stringify(rel)} is a ${st.isSymbolicLink() ? 'symlink' : 'non-directory'} in a lower layer and is never followed`);
-    }
+  /** A hardlink's target resolved like an entry path (its last component is the file itself); null when a parent is missing. */
+  private async resolveLinkTarget(entry: TarEntry): Promise<string[] | null> {
+    const parts = entryComponents(entry.linkname, 'hardlink target');
+    if (parts.length === 0) throw this.unsafe(entry, 'a hardlink cannot point at the layer root');
+    return this.resolve(entry, parts, false);
   }
 
-  /** Removes whatever is at `rel` (recursively) and forgets cached directories under it. */
+  /** Removes whatever is at `rel` (recursively), once no small file is still being written there. */
   private async removePath(rel: string): Promise<void> {
+    if (this.smallFiles.touchesPendingBelow(rel)) await this.settle();
     await rm(this.abs(rel), { recursive: true, force: true });
-    for (const known of [this.knownDirs, this.nonDirs]) {
-      for (const d of known) if (d === rel || d.startsWith(rel + '/')) known.delete(d);
-    }
+    this.tree.forget(rel);
   }
 
   /** Waits for every small-file write in flight; rethrows the first failure. */
@@ -236,7 +262,7 @@ class LayerApplier {
     const parts = entryComponents(entry.path);
     const smallFile = entry.type === 'file' && entry.size <= SMALL_FILE && entry.xattrs.size === 0;
     // Only plain small files overlap; anything else waits for them, so ordering between entries holds.
-    if (!smallFile || this.smallFiles.touchesPending(parts)) await this.settle();
+    if (!smallFile) await this.settle();
     const name = parts[parts.length - 1];
     if (name === undefined) {
       if (entry.type !== 'directory') throw this.unsafe(entry, `the layer root can only be a directory, not a ${entry.type}`);
@@ -246,25 +272,36 @@ class LayerApplier {
     }
     if (name.startsWith(WHITEOUT_PREFIX)) return this.whiteout(entry, parts, name);
 
-    await this.ensureParents(entry, parts, true);
-    const rel = parts.join('/');
+    const resolved = this.knownParents(parts) ? parts : (await this.resolve(entry, parts, true))!;
+    // A small file waits for one still being written at its path or above it (the parents
+    // were waited for as they were resolved; this covers its own name).
+    if (smallFile && this.smallFiles.touchesPending(resolved)) await this.settle();
+    const rel = resolved.join('/');
     const target = this.abs(rel);
     if (entry.type === 'hardlink' && (await this.linkNewName(entry, target))) {
-      this.madeNonDir(rel);
+      this.tree.forget(rel);
+      this.created.add(rel);
+      this.made.add(rel);
       return;
     }
-    const existing = this.kindAt(rel, target);
-    if (existing !== 'none' && !(entry.type === 'directory' && existing === 'directory')) {
-      if (entry.type === 'hardlink' && entryComponents(entry.linkname, 'hardlink target').join('/') === rel) return;
+    const existing = this.existingAt(rel, target);
+    if (existing !== null && !(entry.type === 'directory' && existing.isDirectory())) {
+      if (entry.type === 'hardlink' && (await this.resolveLinkTarget(entry))?.join('/') === rel) return;
       await this.removePath(rel);
+    } else if (existing === null || entry.xattrs.size > 0) {
+      // Something new here (in overlay mode it may hide a lower layer's path), or xattrs that may change how it merges.
+      this.tree.forget(rel);
     }
-    if (entry.type === 'directory') this.created.add(rel);
-    else this.madeNonDir(rel);
+    this.created.add(rel);
+    this.made.add(rel);
 
     switch (entry.type) {
       case 'directory':
-        if (existing !== 'directory') await mkdir(target, { mode: 0o700 });
-        this.knownDirs.add(rel);
+        if (existing === null || !existing.isDirectory()) {
+          await mkdir(target, { mode: 0o700 });
+          this.freshDirs.add(rel);
+        }
+        this.tree.madeDir(rel);
         await this.setMetadata(entry, target, true);
         this.dirTimes.push({ rel, mtime: entry.mtime });
         return;
@@ -309,6 +346,7 @@ class LayerApplier {
   /**
    * Small files are read from the stream and handed to writer threads in
    * batches, so their syscalls run while this thread keeps parsing the layer.
+   * `target` is the resolved path: every directory above it is a real one.
    */
   private async startSmallFile(entry: TarEntry, rel: string, target: string, body: AsyncIterable<Buffer>): Promise<void> {
     const data = new Uint8Array(entry.size);
@@ -332,9 +370,11 @@ class LayerApplier {
    */
   private async linkNewName(entry: TarEntry, target: string): Promise<boolean> {
     const parts = entryComponents(entry.linkname, 'hardlink target');
-    if (parts.length === 0 || !(await this.ensureParents(entry, parts, false))) return false;
+    if (parts.length === 0) return false;
+    const resolved = this.knownParents(parts) ? parts : await this.resolve(entry, parts, false);
+    if (resolved === null) return false;
     try {
-      linkSync(this.abs(parts.join('/')), target);
+      linkSync(this.abs(resolved.join('/')), target);
       return true;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
@@ -344,53 +384,35 @@ class LayerApplier {
   }
 
   private async hardlink(entry: TarEntry, target: string): Promise<void> {
-    const parts = entryComponents(entry.linkname, 'hardlink target');
-    if (parts.length === 0) throw this.unsafe(entry, 'a hardlink cannot point at the layer root');
-    const linkRel = parts.join('/');
-    if (!(await this.ensureParents(entry, parts, false))) {
-      return this.hardlinkFromLower(entry, target, linkRel);
+    const resolved = await this.resolveLinkTarget(entry);
+    const found = resolved === null ? null : await this.tree.find(resolved.join('/'));
+    if (found === null) {
+      throw new ImageStoreError('LAYER_APPLY_FAILED', `layer entry ${JSON.stringify(entry.path)}: hardlink target ${JSON.stringify(entry.linkname)} does not exist`);
     }
-    const st = await lstatOrNull(this.abs(linkRel));
-    if (st === null) return this.hardlinkFromLower(entry, target, linkRel);
+    const st = found.stats;
     if (st.isDirectory()) throw this.unsafe(entry, `hardlink target ${JSON.stringify(entry.linkname)} is a directory`);
-    await link(this.abs(linkRel), target);
-  }
-
-  /** Overlay mode: the target lives in a lower layer, so its content is copied up into this one. */
-  private async hardlinkFromLower(entry: TarEntry, target: string, linkRel: string): Promise<void> {
-    const lowers = this.options.lowerDirs;
-    const dirs = this.mode !== 'overlay' || lowers === undefined ? [] : typeof lowers === 'function' ? await lowers() : lowers;
-    for (const lower of dirs) {
-      const parts = linkRel.split('/');
-      let ok = true;
-      for (let i = 1; i < parts.length && ok; i++) {
-        const st = await lstatOrNull(join(lower, ...parts.slice(0, i)));
-        ok = st !== null && st.isDirectory() && !st.isSymbolicLink();
-      }
-      if (!ok) continue;
-      const source = join(lower, linkRel);
-      const st = await lstatOrNull(source);
-      if (st === null) continue;
-      if (!st.isFile()) throw this.unsafe(entry, `hardlink target ${JSON.stringify(entry.linkname)} in a lower layer is not a regular file`);
-      await copyFile(source, target, C.COPYFILE_EXCL);
-      if (this.chownEntries) await chown(target, st.uid, st.gid);
-      await chmod(target, st.mode & 0o7777);
-      await utimes(target, st.atime, st.mtime);
-      return;
-    }
-    throw new ImageStoreError('LAYER_APPLY_FAILED', `layer entry ${JSON.stringify(entry.path)}: hardlink target ${JSON.stringify(entry.linkname)} does not exist`);
+    if (found.own) return link(found.path, target);
+    // Overlay mode: the target lives in a lower layer, so its content is copied up into this one.
+    if (!st.isFile()) throw this.unsafe(entry, `hardlink target ${JSON.stringify(entry.linkname)} in a lower layer is not a regular file`);
+    await copyFile(found.path, target, C.COPYFILE_EXCL);
+    if (this.chownEntries) await chown(target, st.uid, st.gid);
+    await chmod(target, st.mode & 0o7777);
+    await utimes(target, st.atime, st.mtime);
   }
 
   private async whiteout(entry: TarEntry, parts: string[], name: string): Promise<void> {
-    const parentRel = parts.slice(0, -1).join('/');
     if (name === OPAQUE_WHITEOUT) {
-      if (!(await this.ensureParents(entry, parts, this.mode === 'overlay'))) return;
+      // The marker's parent, resolved, is the directory made opaque.
+      const resolved = await this.resolve(entry, parts, this.mode === 'overlay');
+      if (resolved === null) return;
+      const dirRel = resolved.slice(0, -1).join('/');
       if (this.mode === 'overlay') {
-        await this.setXattr(this.abs(parentRel), 'trusted.overlay.opaque', Buffer.from('y'));
+        await this.setXattr(this.abs(dirRel), OPAQUE_XATTR, Buffer.from('y'));
+        this.tree.forget(dirRel);
         return;
       }
-      for (const child of await readdir(this.abs(parentRel))) {
-        const childRel = parentRel === '' ? child : `${parentRel}/${child}`;
+      for (const child of await readdir(this.abs(dirRel))) {
+        const childRel = dirRel === '' ? child : `${dirRel}/${child}`;
         if (!this.createdAtOrBelow(childRel)) await this.removePath(childRel);
       }
       return;
@@ -399,17 +421,15 @@ class LayerApplier {
     if (hidden === '' || hidden === '.' || hidden === '..' || hidden.startsWith(WHITEOUT_PREFIX)) {
       throw this.unsafe(entry, `whiteout of ${JSON.stringify(hidden)} is not allowed`);
     }
-    const hiddenParts = [...parts.slice(0, -1), hidden];
-    const rel = hiddenParts.join('/');
+    const resolved = await this.resolve(entry, [...parts.slice(0, -1), hidden], this.mode === 'overlay');
+    if (resolved === null) return;
+    const rel = resolved.join('/');
+    await this.removePath(rel);
     if (this.mode === 'overlay') {
-      await this.ensureParents(entry, hiddenParts, true);
-      await this.removePath(rel);
       await this.makeNode(this.abs(rel), 'char', 0, 0, 0);
-      if (this.startedEmpty) this.nonDirs.add(rel);
+      this.made.add(rel);
       return;
     }
-    if (!(await this.ensureParents(entry, hiddenParts, false))) return;
-    await this.removePath(rel);
     this.created.delete(rel);
   }
 
@@ -438,13 +458,30 @@ class LayerApplier {
     for (const [name, value] of entry.xattrs) await this.setXattr(path, name, value);
   }
 
-  /** Sets directory times last (adding children changes them), deepest first. */
+  /**
+   * Sets directory times last (adding children changes them), deepest first;
+   * a directory that a later entry replaced, itself or one above it (say by a
+   * symlink), is gone from there and skipped.
+   */
   async finish(): Promise<void> {
     await this.settle();
     const byDepth = [...this.dirTimes].sort((a, b) => b.rel.split('/').length - a.rel.split('/').length);
     for (const { rel, mtime } of byDepth) {
+      if (!(await this.parentsAreDirs(rel))) continue;
       const st = await lstatOrNull(this.abs(rel));
       if (st?.isDirectory()) await utimes(this.abs(rel), mtime, mtime);
     }
+  }
+
+  /** True when every directory above `rel` is a real directory under the root (checked top down, none followed). */
+  private async parentsAreDirs(rel: string): Promise<boolean> {
+    for (let at = rel.indexOf('/'); at !== -1; at = rel.indexOf('/', at + 1)) {
+      const dirRel = rel.slice(0, at);
+      // The tree forgets every path an entry changes, so one it still knows as a directory is one.
+      if (this.tree.cached(dirRel)?.kind === 'directory') continue;
+      const st = await lstatOrNull(this.abs(dirRel));
+      if (st === null || !st.isDirectory()) return false;
+    }
+    return true;
   }
 }

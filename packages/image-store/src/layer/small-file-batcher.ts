@@ -26,7 +26,7 @@ export class SmallFileBatcher {
     if (this.failure !== undefined) throw this.failure;
   }
 
-  /** True when a file at `parts` (or above it) is still being written. */
+  /** True when a file at `parts` (resolved: no symlink on the way) or above it is still being written. */
   touchesPending(parts: readonly string[]): boolean {
     if (this.pending.size === 0) return false;
     let rel = '';
@@ -34,6 +34,15 @@ export class SmallFileBatcher {
       rel = rel === '' ? p : `${rel}/${p}`;
       if (this.pending.has(rel)) return true;
     }
+    return false;
+  }
+
+  /** True when a file at `rel` or below it is still being written (before removing `rel`). */
+  touchesPendingBelow(rel: string): boolean {
+    if (this.pending.size === 0) return false;
+    if (this.pending.has(rel)) return true;
+    const prefix = `${rel}/`;
+    for (const p of this.pending) if (p.startsWith(prefix)) return true;
     return false;
   }
 

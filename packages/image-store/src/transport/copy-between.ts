@@ -1,0 +1,97 @@
+import type { Descriptor, Digest, Platform } from '@shimkit/oci-spec';
+import { hostPlatform, isOciSpecError, selectManifest } from '@shimkit/oci-spec';
+import { ImageStoreError, throwIfAborted } from '../errors.js';
+import type { FetchedManifest } from '../registry/registry-client.js';
+import type { BlobWriteResult, ImageReader, ImageWriter } from './image-transport.js';
+
+/** Progress of one blob of a copy. */
+export interface BlobCopyProgress {
+  digest: Digest;
+  size: number;
+  /** Bytes read from the source so far. */
+  copied: number;
+  /** `copying` while bytes flow; the final state once the destination has it. */
+  status: 'copying' | BlobWriteResult;
+}
+
+export interface CopyBetweenOptions {
+  /** Copy every platform of an index (the destination must hold indexes). Default: one platform. */
+  all?: boolean;
+  /** The platform picked out of an index when not `all` (default: this host's). */
+  platform?: Platform;
+  onProgress?: (progress: BlobCopyProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface CopyBetweenResult {
+  /** Digest of what the destination now names (index or manifest). */
+  digest: Digest;
+  mediaType: string;
+  blobs: Record<BlobWriteResult, number>;
+}
+
+/**
+ * Copies an image from any reader to any writer, as skopeo copy does: blobs
+ * first (those the destination has are skipped, same-registry ones mounted),
+ * then manifests bottom-up, the index last; digests are preserved. On
+ * failure the writer is told to discard what it wrote, and the error is
+ * rethrown.
+ */
+export async function copyBetween(reader: ImageReader, writer: ImageWriter, options: CopyBetweenOptions = {}): Promise<CopyBetweenResult> {
+  const { signal } = options;
+  const blobs: Record<BlobWriteResult, number> = { exists: 0, mounted: 0, uploaded: 0 };
+
+  const copyBlob = async (d: Descriptor) => {
+    throwIfAborted(signal, `copy of ${reader.name}`);
+    let copied = 0;
+    const report = options.onProgress;
+    async function* counted(): AsyncGenerator<Uint8Array> {
+      for await (const chunk of reader.blob(d, signal)) {
+        copied += chunk.length;
+        report?.({ digest: d.digest, size: d.size, copied, status: 'copying' });
+        yield chunk;
+      }
+    }
+    const result = await writer.putBlob(d, counted, { mountFrom: reader.repository, signal });
+    blobs[result]++;
+    report?.({ digest: d.digest, size: d.size, copied: result === 'uploaded' ? copied : d.size, status: result });
+  };
+  const copyImage = async (m: FetchedManifest) => {
+    if (m.document.kind !== 'manifest') throw new ImageStoreError('UNSUPPORTED_MEDIA_TYPE', `${reader.name}: nested index ${m.descriptor.digest} is not supported`);
+    await copyBlob(m.document.manifest.config);
+    for (const layer of m.document.manifest.layers) await copyBlob(layer);
+  };
+
+  try {
+    const top = await reader.top(signal);
+    let written: FetchedManifest;
+    if (top.document.kind === 'manifest') {
+      await copyImage(top);
+      written = top;
+    } else if (options.all) {
+      if (!writer.acceptsIndex) throw new ImageStoreError('INVALID_ARGUMENT', `${writer.name} holds one platform's image; copy without --all, or to a destination that holds indexes`);
+      for (const child of top.document.index.manifests) {
+        const m = await reader.manifest(child, signal);
+        await copyImage(m);
+        await writer.putManifest(m, signal);
+      }
+      written = top;
+    } else {
+      let chosen: Descriptor;
+      try {
+        chosen = selectManifest(top.document.index, options.platform ?? hostPlatform());
+      } catch (e) {
+        if (isOciSpecError(e)) throw new ImageStoreError('NO_MATCHING_PLATFORM', `${reader.name}: ${e.message}`, { cause: e });
+        throw e;
+      }
+      written = await reader.manifest(chosen, signal);
+      await copyImage(written);
+    }
+    throwIfAborted(signal, `copy of ${reader.name}`);
+    const digest = await writer.commit(written, signal);
+    return { digest, mediaType: written.descriptor.mediaType, blobs };
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  }
+}

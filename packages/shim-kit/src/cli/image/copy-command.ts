@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ImageLocation, ImageStore, LocationContext, RegistryClient } from '@shimkit/image-store';
 import { copyBetween, ImageStore as Store, openImageReader, openImageWriter, parseImageLocation } from '@shimkit/image-store';
 import type { Command } from 'commander';
@@ -20,6 +21,11 @@ interface CopyFlags extends PlatformFlags {
   authfile?: string;
 }
 
+/** Where `shimkit serve --root DIR` keeps its images (the image module's default). */
+export function storeRoot(root: string): string {
+  return join(root, 'images');
+}
+
 function registryHost(location: ImageLocation): string | undefined {
   return location.transport === 'docker' ? location.ref.domain : undefined;
 }
@@ -35,7 +41,7 @@ export function copyCommand(parent: Command, io: ImageCommandIo): Command {
     .option('--override-arch <arch>', "copy this architecture out of an index instead of the host's")
     .option('--override-os <os>', "copy this OS out of an index instead of the host's")
     .option('--override-variant <variant>', 'copy this architecture variant')
-    .option('--root <dir>', 'the image store of store: locations (the root of `shimkit serve`)')
+    .option('--root <dir>', 'the root directory of `shimkit serve` whose image store store: locations name')
     .option('-q, --quiet', 'no progress and no summary')
     .option('--digestfile <file>', 'write the digest of the copied image to this file')
     .option('--src-creds <user:password>', 'credentials for the source registry')
@@ -60,7 +66,7 @@ export function copyCommand(parent: Command, io: ImageCommandIo): Command {
       const ctx: LocationContext = {
         registry: () => client!,
         // Layer blobs are kept so that an image copied in can be copied out again.
-        store: () => (store ??= Store.open({ root: flags.root!, keepLayerBlobs: true, ...(client ? { registry: client } : {}), signal: io.signal })),
+        store: () => (store ??= Store.open({ root: storeRoot(flags.root!), keepLayerBlobs: true, ...(client ? { registry: client } : {}), signal: io.signal })),
         signal: io.signal,
       };
       const bars = io.tty !== undefined && !flags.quiet ? copyProgressBars(io.tty) : undefined;

@@ -1,6 +1,6 @@
 import type { Descriptor, Digest, Platform } from '@shimkit/oci-spec';
 import { hostPlatform, isOciSpecError, selectManifest } from '@shimkit/oci-spec';
-import { ImageStoreError, throwIfAborted } from '../errors.js';
+import { abortError, ImageStoreError, throwIfAborted } from '../errors.js';
 import type { FetchedManifest } from '../registry/registry-client.js';
 import type { BlobWriteResult, ImageReader, ImageWriter } from './image-transport.js';
 
@@ -92,6 +92,8 @@ export async function copyBetween(reader: ImageReader, writer: ImageWriter, opti
     return { digest, mediaType: written.descriptor.mediaType, blobs };
   } catch (e) {
     await writer.abort();
+    // Whichever step noticed first, an interruption is reported as one.
+    if (signal?.aborted) throw abortError(signal, `copy of ${reader.name}`);
     throw e;
   }
 }

@@ -87,7 +87,6 @@ describe('copyBetween', () => {
 
   it('keeps an existing layout as it was when a copy into it fails', async () => {
     const layout = join(dir, 'existing');
-    const src = parseImageReference(images.busybox.reference);
     await copyBetween(registryReader(client, parseImageReference(images.pause.reference)), await layoutWriter(layout, 'kept'));
     const before = await readFile(join(layout, 'index.json'), 'utf8');
     // The layer is shared with pause; the config is not.

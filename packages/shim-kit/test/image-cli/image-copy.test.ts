@@ -1,12 +1,14 @@
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
 import { ImageStore, RegistryClient } from '@shimkit/image-store';
 import type { Registry, TestImages } from '@shimkit/test-bed';
 import { startRegistry } from '@shimkit/test-bed';
 import { pushTestImages } from '@shimkit/test-images';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/run-cli.js';
 import { pushIndex, shimkit } from './cli-harness.js';
 
 let registry: Registry;
@@ -113,6 +115,28 @@ describe('shimkit image copy', () => {
     expect(multiToArchive.code).toBe(1);
     expect(multiToArchive.err).toMatch(/holds one platform's image; copy without --all/);
     expect((await files(dir)).filter((f) => f.startsWith('never') || f.startsWith('.never'))).toEqual([]);
+  });
+
+  it('draws a progress bar per blob when stderr is a terminal', async () => {
+    let drawn = '';
+    const tty = Object.assign(new PassThrough(), { isTTY: true, columns: 120, rows: 40 });
+    tty.on('data', (chunk: Buffer) => void (drawn += chunk.toString('utf8')));
+    let err = '';
+    const code = await runCli(['image', 'copy', `docker://${images.busybox.reference}`, `oci:${join(dir, 'progress')}`], {
+      stdout: () => undefined,
+      stderr: (t) => void (err += t),
+      tty: tty as unknown as NodeJS.WriteStream,
+      signal: new AbortController().signal,
+    });
+    expect(code).toBe(0);
+    expect(err).toContain('(2 blobs copied, 0 already there, 0 mounted)');
+    expect(drawn).toContain(`blob ${images.busybox.layers[0]!.slice(7, 19)} [`);
+    expect(drawn).toMatch(/1\.0 MiB \/ 1\.0 MiB done/);
+    const quiet = Object.assign(new PassThrough(), { isTTY: true, columns: 120 });
+    let quietDrawn = '';
+    quiet.on('data', (chunk: Buffer) => void (quietDrawn += chunk.toString('utf8')));
+    expect(await runCli(['image', 'copy', '-q', `docker://${images.busybox.reference}`, `oci:${join(dir, 'progress-quiet')}`], { stdout: () => undefined, stderr: () => undefined, tty: quiet as unknown as NodeJS.WriteStream, signal: new AbortController().signal })).toBe(0);
+    expect(quietDrawn).toBe('');
   });
 
   it('fails cleanly: unknown transport, missing image, bad credentials, unwritable destination, interruption', async () => {

@@ -7,6 +7,7 @@ import { startRegistry } from '@shimkit/test-bed';
 import { pushTestImages } from '@shimkit/test-images';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushIndex, shimkit } from './cli-harness.js';
+import { startTlsRegistry } from './tls-registry.js';
 
 let registry: Registry;
 let secured: Registry;
@@ -88,6 +89,24 @@ describe('shimkit image inspect', () => {
     const viaFile = await shimkit(['image', 'inspect', '--authfile', authfile, '--format', 'json', ref]);
     expect(viaFile.code).toBe(0);
     expect(JSON.parse(viaFile.out)).toMatchObject({ cmd: ['sh'] });
+  });
+
+  it('talks HTTPS without verifying the certificate with --tls-verify=false', async () => {
+    const tls = await startTlsRegistry();
+    try {
+      const ref = `docker://${tls.host}/busybox:v1`;
+      const copied = await shimkit(['image', 'copy', '-q', '--dest-tls-verify=false', `docker://${images.busybox.reference}`, ref]);
+      expect(copied).toMatchObject({ code: 0, err: '' });
+      const inspected = await shimkit(['image', 'inspect', '--format', 'json', '--tls-verify=false', ref]);
+      expect(inspected.code).toBe(0);
+      expect(JSON.parse(inspected.out)).toMatchObject({ digest: images.busybox.digest });
+      // Loopback registries are plain HTTP by default: this one only speaks TLS.
+      expect((await shimkit(['image', 'inspect', ref])).code).toBe(1);
+      // The plain-HTTP registry is still reached with the flag: HTTPS is tried, then HTTP.
+      expect((await shimkit(['image', 'inspect', '--tls-verify=false', `docker://${images.busybox.reference}`])).code).toBe(0);
+    } finally {
+      await tls.close();
+    }
   });
 
   it('fails with exit 1 on a missing image or an unreachable registry, and 2 on bad usage', async () => {

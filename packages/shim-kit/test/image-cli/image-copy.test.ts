@@ -167,6 +167,17 @@ describe('shimkit image copy', () => {
     expect(unwritableOci.code).toBe(1);
     expect(unwritableOci.err).toContain('ENOTDIR');
 
+    // A store in use (as by a running `shimkit serve` on the same root) is not written behind its back.
+    const held = await ImageStore.open({ root: join(scratch, 'held', 'images') });
+    try {
+      const busy = await shimkit(['image', 'copy', '--root', join(scratch, 'held'), `docker://${images.busybox.reference}`, 'store:busybox:held']);
+      expect(busy.code).toBe(1);
+      expect(busy.err).toMatch(/^shimkit: copy of .* to store:busybox:held: image store .*held\/images is in use by another ImageStore in this process \[IN_USE\]\n$/);
+    } finally {
+      await held.close();
+    }
+    await rm(join(scratch, 'held'), { recursive: true });
+
     const controller = new AbortController();
     controller.abort(new Error('got SIGINT'));
     for (const dst of [`oci:${scratch}/layout`, `oci-archive:${scratch}/b.tar`, `docker-archive:${scratch}/c.tar`, `store:busybox:x`]) {

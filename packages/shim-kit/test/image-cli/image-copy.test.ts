@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
+import { connect } from '@shimkit/cri-types';
 import { ImageStore, RegistryClient } from '@shimkit/image-store';
 import type { Registry, TestImages } from '@shimkit/test-bed';
 import { startRegistry } from '@shimkit/test-bed';
@@ -91,6 +92,30 @@ describe('shimkit image copy', () => {
       await store.removeRootfs('c1');
     } finally {
       await store.close();
+    }
+    // `shimkit serve` on the same root knows the image, with no registry asked.
+    await writeFile(join(dir, 'serve.json'), JSON.stringify({ logLevel: 'error', network: { confDir: join(dir, 'no-cni') } }));
+    let stop!: (name: string) => void;
+    const signalled = new Promise<string>((r) => (stop = r));
+    const socket = join(dir, 'cri.sock');
+    let serveErr = '';
+    const serving = runCli(['serve', '--socket', socket, '--root', root, '--state', join(dir, 'shim-state'), '--config', join(dir, 'serve.json'), '--log-level', 'info'], {
+      stdout: () => undefined,
+      stderr: (t) => void (serveErr += t),
+      waitForSignal: () => signalled,
+    });
+    try {
+      for (let i = 0; i < 200 && !serveErr.includes('shimkit serving'); i++) await new Promise((r) => setTimeout(r, 25));
+      const cri = await connect(`unix://${socket}`);
+      try {
+        const status = await cri.image.imageStatus({ image: { image: 'example.com/tools/busybox:v1', annotations: {} } });
+        expect(status.image).toMatchObject({ id: images.busybox.configDigest, repoTags: ['example.com/tools/busybox:v1'] });
+      } finally {
+        await cri.close();
+      }
+    } finally {
+      stop('SIGTERM');
+      expect(await serving).toBe(0);
     }
   });
 

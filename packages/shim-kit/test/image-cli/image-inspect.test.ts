@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RegistryClient } from '@shimkit/image-store';
@@ -75,7 +75,7 @@ describe('shimkit image inspect', () => {
     expect(none.err).toMatch(/multi:latest has no image for linux\/s390x \(it has linux\/amd64, linux\/arm64\/v8\)/);
   });
 
-  it('authenticates with --creds or a docker config, and names image and cause when it cannot', async () => {
+  it('authenticates with --creds, --authfile or $DOCKER_CONFIG, and names image and cause when it cannot', async () => {
     const ref = `docker://${secured.host}/busybox:latest`;
     const denied = await shimkit(['image', 'inspect', ref]);
     expect(denied.code).toBe(1);
@@ -89,6 +89,16 @@ describe('shimkit image inspect', () => {
     const viaFile = await shimkit(['image', 'inspect', '--authfile', authfile, '--format', 'json', ref]);
     expect(viaFile.code).toBe(0);
     expect(JSON.parse(viaFile.out)).toMatchObject({ cmd: ['sh'] });
+    // Without --authfile: $DOCKER_CONFIG/config.json, as docker and skopeo read it.
+    const saved = process.env.DOCKER_CONFIG;
+    process.env.DOCKER_CONFIG = dir;
+    try {
+      await writeFile(join(dir, 'config.json'), await readFile(authfile));
+      expect((await shimkit(['image', 'inspect', ref])).code).toBe(0);
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_CONFIG;
+      else process.env.DOCKER_CONFIG = saved;
+    }
   });
 
   it('talks HTTPS without verifying the certificate with --tls-verify=false', async () => {

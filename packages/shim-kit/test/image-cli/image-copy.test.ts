@@ -192,6 +192,18 @@ describe('shimkit image copy', () => {
     expect(unwritableOci.code).toBe(1);
     expect(unwritableOci.err).toContain('ENOTDIR');
 
+    // An image pulled by a store that drops layer blobs after unpacking (serve's default) cannot be copied out.
+    const pulledBy = await ImageStore.open({ root: join(scratch, 'pulled', 'images'), registry: client });
+    try {
+      await pulledBy.pull(images.busybox.reference);
+    } finally {
+      await pulledBy.close();
+    }
+    const notKept = await shimkit(['image', 'copy', '--root', join(scratch, 'pulled'), `store:${images.busybox.reference}`, `oci:${scratch}/from-store`]);
+    expect(notKept.code).toBe(1);
+    expect(notKept.err).toContain(`blob ${images.busybox.layers[0]} of ${images.busybox.reference} is not kept in the store`);
+    await rm(join(scratch, 'pulled'), { recursive: true });
+
     // A store in use (as by a running `shimkit serve` on the same root) is not written behind its back.
     const held = await ImageStore.open({ root: join(scratch, 'held', 'images') });
     try {

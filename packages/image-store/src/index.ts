@@ -72,3 +72,4 @@ export { dockerArchiveWriter } from './transport/docker-archive-writer.js';
 export { parseDockerArchiveManifest, pickDockerArchiveEntry } from './transport/docker-archive-manifest.js';
 export type { DockerArchiveEntry } from './transport/docker-archive-manifest.js';
 export { storeReader, storeWriter } from './transport/store-transport.js';
+export { inspectReader, platformManifest, readConfigBlob } from './transport/inspect-reader.js';

@@ -13,13 +13,13 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `Usage: shimkit serve --socket <path> --root <dir> --state <dir> [--config <file.json>] [--log-level <level>]
-       shimkit image inspect [options] docker://REFERENCE
+       shimkit image inspect [options] IMAGE
        shimkit image copy [options] SOURCE DESTINATION
        shimkit --help | --version
 
 Commands:
   serve                serve the CRI (below)
-  image inspect        describe a registry image without pulling it (shimkit image inspect --help)
+  image inspect        describe an image without pulling it (shimkit image inspect --help)
   image copy           copy an image between docker://, oci:, oci-archive:, docker-archive: and
                        store: (shimkit image copy --help)
 

@@ -142,6 +142,22 @@ describe('shimkit image copy', () => {
     expect((await files(dir)).filter((f) => f.startsWith('never') || f.startsWith('.never'))).toEqual([]);
   });
 
+  it('inspects the copies at every transport, as it inspects the registry', async () => {
+    const src = `docker://${images.busybox.reference}`;
+    const root = join(dir, 'inspect-root');
+    const locations = [`oci:${join(dir, 'inspect-layout')}:v1`, `oci-archive:${join(dir, 'inspect.tar')}:v1`, `docker-archive:${join(dir, 'inspect.docker.tar')}:example.com/i:v1`, 'store:example.com/i:v1'];
+    for (const location of locations) expect((await shimkit(['image', 'copy', '-q', '--root', root, src, location])).code, location).toBe(0);
+    const registryConfig = (await shimkit(['image', 'inspect', '--config', src])).out;
+    for (const location of locations) {
+      const view = JSON.parse((await shimkit(['image', 'inspect', '--format', 'json', '--root', root, location])).out) as { name: string; digest: string; cmd: string[] };
+      expect(view, location).toMatchObject({ name: location, cmd: ['sh'] });
+      if (!location.startsWith('docker-archive:')) expect(view.digest, location).toBe(images.busybox.digest);
+      expect((await shimkit(['image', 'inspect', '--config', '--root', root, location])).out, location).toBe(registryConfig);
+    }
+    const raw = await shimkit(['image', 'inspect', '--raw', `oci:${join(dir, 'inspect-layout')}:v1`]);
+    expect(raw.out).toBe((await client.getManifest(images.busybox.reference)).bytes.toString('utf8'));
+  });
+
   it('draws a progress bar per blob when stderr is a terminal', async () => {
     let drawn = '';
     const tty = Object.assign(new PassThrough(), { isTTY: true, columns: 120, rows: 40 });

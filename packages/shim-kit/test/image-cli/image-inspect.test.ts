@@ -42,7 +42,7 @@ describe('shimkit image inspect', () => {
     const json = await shimkit(['image', 'inspect', '--format', 'json', `docker://${images.busybox.reference}`]);
     expect(json.code).toBe(0);
     const view = JSON.parse(json.out) as Record<string, unknown>;
-    expect(view).toMatchObject({ name: images.busybox.reference, digest: images.busybox.digest, manifestDigest: images.busybox.digest, architecture: 'amd64', os: 'linux', cmd: ['sh'] });
+    expect(view).toMatchObject({ name: `docker://${images.busybox.reference}`, digest: images.busybox.digest, manifestDigest: images.busybox.digest, architecture: 'amd64', os: 'linux', cmd: ['sh'] });
     expect(view.env).toEqual([expect.stringMatching(/^PATH=/)]);
     expect((view.layers as Array<{ digest: string; size: number }>).map((l) => l.digest)).toEqual(images.busybox.layers);
     expect(view.platforms).toBeUndefined();
@@ -72,7 +72,7 @@ describe('shimkit image inspect', () => {
     expect(JSON.parse(raw.out)).toMatchObject({ mediaType: 'application/vnd.oci.image.index.v1+json' });
     const none = await shimkit(['image', 'inspect', '--override-arch', 's390x', `docker://${multi.reference}`]);
     expect(none.code).toBe(1);
-    expect(none.err).toMatch(/multi:latest has no image for linux\/s390x \(it has linux\/amd64, linux\/arm64\/v8\)/);
+    expect(none.err).toMatch(/docker:\/\/127\.0\.0\.1:\d+\/multi:latest has no image for linux\/s390x \(it has linux\/amd64, linux\/arm64\/v8\)/);
   });
 
   it('authenticates with --creds, --authfile or $DOCKER_CONFIG, and names image and cause when it cannot', async () => {
@@ -129,7 +129,10 @@ describe('shimkit image inspect', () => {
     const unreachable = await shimkit(['image', 'inspect', '--tls-verify=false', `docker://${gone}/busybox:latest`]);
     expect(unreachable.code).toBe(1);
     expect(unreachable.err).toMatch(new RegExp(`^shimkit: inspect of docker://${gone.replace(/[.]/g, '\\.')}/busybox:latest: .*\\[REGISTRY_NETWORK\\]\\n$`));
-    expect((await shimkit(['image', 'inspect', 'oci:/tmp/x'])).code).toBe(2);
+    const notLayout = await shimkit(['image', 'inspect', `oci:${dir}/none`]);
+    expect(notLayout.code).toBe(1);
+    expect(notLayout.err).toMatch(/^shimkit: inspect of oci:.*\/none: .*none is not an OCI image layout.*\[INVALID_ARGUMENT\]\n$/);
+    expect((await shimkit(['image', 'inspect', 'store:busybox'])).code).toBe(2);
     const unknown = await shimkit(['image', 'inspect', 'ftp://x']);
     expect(unknown).toMatchObject({ code: 2, err: expect.stringContaining('unknown transport in "ftp://x"') });
     expect((await shimkit(['image', 'inspect', '--format', 'yaml', `docker://${images.busybox.reference}`])).code).toBe(2);

@@ -1,6 +1,7 @@
 import type { Descriptor, Digest, Platform } from '@shimkit/oci-spec';
 import { hostPlatform, isOciSpecError, selectManifest } from '@shimkit/oci-spec';
 import { abortError, ImageStoreError, throwIfAborted } from '../errors.js';
+import { limiter } from '../pull/limit.js';
 import type { FetchedManifest } from '../registry/registry-client.js';
 import type { BlobWriteResult, ImageReader, ImageWriter } from './image-transport.js';
 
@@ -20,6 +21,8 @@ export interface CopyBetweenOptions {
   /** The platform picked out of an index when not `all` (default: this host's). */
   platform?: Platform;
   onProgress?: (progress: BlobCopyProgress) => void;
+  /** Layers copied at once (default 3). */
+  concurrency?: number;
   signal?: AbortSignal;
 }
 
@@ -32,7 +35,8 @@ export interface CopyBetweenResult {
 
 /**
  * Copies an image from any reader to any writer, as skopeo copy does: blobs
- * first (those the destination has are skipped, same-registry ones mounted),
+ * first, layers a few at once (those the destination has are skipped,
+ * same-registry ones mounted),
  * then manifests bottom-up, the index last; digests are preserved. On
  * failure the writer is told to discard what it wrote, and the error is
  * rethrown.
@@ -41,25 +45,43 @@ export async function copyBetween(reader: ImageReader, writer: ImageWriter, opti
   const { signal } = options;
   const blobs: Record<BlobWriteResult, number> = { exists: 0, mounted: 0, uploaded: 0 };
 
-  const copyBlob = async (d: Descriptor) => {
-    throwIfAborted(signal, `copy of ${reader.name}`);
+  const run = limiter(Math.max(1, options.concurrency ?? 3));
+  const copyBlob = async (d: Descriptor, stop: AbortSignal | undefined) => {
+    throwIfAborted(stop, `copy of ${reader.name}`);
     let copied = 0;
     const report = options.onProgress;
     async function* counted(): AsyncGenerator<Uint8Array> {
-      for await (const chunk of reader.blob(d, signal)) {
+      for await (const chunk of reader.blob(d, stop)) {
         copied += chunk.length;
         report?.({ digest: d.digest, size: d.size, copied, status: 'copying' });
         yield chunk;
       }
     }
-    const result = await writer.putBlob(d, counted, { mountFrom: reader.repository, signal });
+    const result = await writer.putBlob(d, counted, { mountFrom: reader.repository, signal: stop });
     blobs[result]++;
     report?.({ digest: d.digest, size: d.size, copied: result === 'uploaded' ? copied : d.size, status: result });
   };
+  // The first failure stops the other layers; all have settled before it is reported, so none writes after the writer's abort().
+  const copyLayers = async (layers: readonly Descriptor[]) => {
+    const inner = new AbortController();
+    const onOuterAbort = () => inner.abort(signal?.reason);
+    if (signal?.aborted) onOuterAbort();
+    signal?.addEventListener('abort', onOuterAbort, { once: true });
+    let first: { error: unknown } | undefined;
+    try {
+      await Promise.all(layers.map((l) => run(() => copyBlob(l, inner.signal)).catch((e: unknown) => {
+        first ??= { error: e };
+        inner.abort(e);
+      })));
+    } finally {
+      signal?.removeEventListener('abort', onOuterAbort);
+    }
+    if (first !== undefined) throw first.error;
+  };
   const copyImage = async (m: FetchedManifest) => {
     if (m.document.kind !== 'manifest') throw new ImageStoreError('UNSUPPORTED_MEDIA_TYPE', `${reader.name}: nested index ${m.descriptor.digest} is not supported`);
-    await copyBlob(m.document.manifest.config);
-    for (const layer of m.document.manifest.layers) await copyBlob(layer);
+    await copyBlob(m.document.manifest.config, signal);
+    await copyLayers(m.document.manifest.layers);
   };
 
   try {

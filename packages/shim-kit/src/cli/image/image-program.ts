@@ -16,14 +16,12 @@ export interface ImageCliIo {
 }
 
 function program(io: ImageCommandIo, write: { out: (t: string) => void; err: (t: string) => void }): Command {
-  const image = new Command('image')
+  const image = new Command('shimkit image')
     .description('Inspect and copy container images (registries, OCI layouts and archives, docker archives, the shim\'s store).')
     .usage('<command> [options]')
     .exitOverride()
     .configureOutput({ writeOut: write.out, writeErr: write.err, outputError: (text, w) => w(text) })
     .showHelpAfterError('(run "shimkit image <command> --help" for its options)');
-  // commander's own name for the group: shown as "shimkit image" in usage lines
-  image.name('shimkit image');
   for (const add of [inspectCommand, copyCommand]) {
     add(image, io).exitOverride().configureOutput({ writeOut: write.out, writeErr: write.err }).allowExcessArguments(false);
   }

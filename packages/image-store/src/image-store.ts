@@ -10,7 +10,7 @@ import type { ImageRecord } from './images/image-record.js';
 import { lockStore } from './images/store-lock.js';
 import type { FsUsage } from './images/fs-usage.js';
 import { measureUsage } from './images/fs-usage.js';
-import type { PullOptions } from './pull/pull-image.js';
+import type { ImageSource, PullOptions } from './pull/pull-image.js';
 import { pullImage, unpackImage } from './pull/pull-image.js';
 import { exportLayout } from './layout/export-layout.js';
 import { ImageBuilder } from './build/image-builder.js';
@@ -185,10 +185,18 @@ export class ImageStore implements AsyncDisposable {
    * `refName` picks the layout entry; it may be left out when there is one.
    */
   async importLayout(dir: string, options: { name: string; refName?: string } & Omit<PullOptions, 'progressTimeoutMs'>): Promise<ImageRecord> {
+    return this.importImage(() => layoutSource(dir, { refName: options.refName }), options);
+  }
+
+  /**
+   * Imports an image from any source (unpacking its layers like a pull) and
+   * records it under `name`; nothing is recorded when it fails.
+   */
+  async importImage(source: ImageSource | (() => Promise<ImageSource>), options: { name: string } & Omit<PullOptions, 'progressTimeoutMs'>): Promise<ImageRecord> {
     const name = this.parse(options.name);
     return this.track(async () => {
-      const source = await layoutSource(dir, { refName: options.refName });
-      return this.record(await unpackImage(this.pullContext(), source, name, options));
+      const resolved = typeof source === 'function' ? await source() : source;
+      return this.record(await unpackImage(this.pullContext(), resolved, name, options));
     });
   }
 

@@ -33,7 +33,7 @@ export type { ManifestDocument } from './images/manifest-document.js';
 export { ContentStore } from './content/content-store.js';
 export type { BlobInfo, BlobSource, BlobSourceOpener, IngestOptions } from './content/content-store.js';
 export { verifyStream } from './content/verify-stream.js';
-export { layoutSource, readLayoutIndex } from './layout/layout-source.js';
+export { layoutSource, readLayoutBlob, readLayoutIndex } from './layout/layout-source.js';
 export { ANNOTATION_CONTAINERD_NAME, exportLayout } from './layout/export-layout.js';
 export { packLayout, withUnpackedLayout } from './layout/layout-archive.js';
 
@@ -55,3 +55,21 @@ export { Mounter } from './snapshot/mount.js';
 export type { MountRequest } from './snapshot/mount.js';
 export type { Rootfs, SnapshotFillContext, SnapshotterKind } from './snapshot/snapshot-store.js';
 export { ATOMIC_TEMP_PREFIX, syncDir, writeFileAtomic, writeNewFile } from './content/atomic-write.js';
+
+// Copies between transports (skopeo's docker://, oci:, oci-archive:, docker-archive:, and the store)
+export { copyBetween } from './transport/copy-between.js';
+export type { BlobCopyProgress, CopyBetweenOptions, CopyBetweenResult } from './transport/copy-between.js';
+export type { BlobWriteResult, ImageReader, ImageWriter } from './transport/image-transport.js';
+export { parseImageLocation, TRANSPORTS } from './transport/image-location.js';
+export type { ImageLocation } from './transport/image-location.js';
+export { openImageReader, openImageWriter } from './transport/open-location.js';
+export type { LocationContext } from './transport/open-location.js';
+export { registryReader, registryWriter } from './transport/registry-transport.js';
+export { layoutReader, layoutWriter } from './transport/layout-transport.js';
+export { ociArchiveReader, ociArchiveWriter } from './transport/oci-archive-transport.js';
+export { dockerArchiveReader } from './transport/docker-archive-reader.js';
+export { dockerArchiveWriter } from './transport/docker-archive-writer.js';
+export { parseDockerArchiveManifest, pickDockerArchiveEntry } from './transport/docker-archive-manifest.js';
+export type { DockerArchiveEntry } from './transport/docker-archive-manifest.js';
+export { storeReader, storeWriter } from './transport/store-transport.js';
+export { inspectReader, platformManifest, readConfigBlob } from './transport/inspect-reader.js';

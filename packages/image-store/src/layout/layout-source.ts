@@ -25,7 +25,8 @@ async function readVerified(dir: string, d: Descriptor): Promise<Buffer> {
   return bytes;
 }
 
-async function fetched(dir: string, d: Descriptor): Promise<FetchedManifest> {
+/** Reads a manifest or index out of an OCI layout, verified against its descriptor. */
+export async function readLayoutBlob(dir: string, d: Descriptor): Promise<FetchedManifest> {
   const bytes = await readVerified(dir, d);
   return { descriptor: { mediaType: d.mediaType, digest: d.digest, size: d.size }, bytes, document: parseManifestDocument(bytes, d.mediaType) };
 }
@@ -55,7 +56,7 @@ export async function layoutSource(dir: string, options: { refName?: string } = 
   return {
     name: `oci:${dir}${options.refName === undefined ? '' : `:${options.refName}`}`,
     async resolve({ platform }: { platform?: Platform }) {
-      const top = await fetched(dir, entry);
+      const top = await readLayoutBlob(dir, entry);
       if (top.document.kind === 'manifest') return { manifest: top as never };
       let chosen: Descriptor;
       try {
@@ -64,7 +65,7 @@ export async function layoutSource(dir: string, options: { refName?: string } = 
         if (isOciSpecError(e)) throw new ImageStoreError('NO_MATCHING_PLATFORM', `OCI layout ${dir}: ${e.message}`, { cause: e });
         throw e;
       }
-      const manifest = await fetched(dir, chosen);
+      const manifest = await readLayoutBlob(dir, chosen);
       if (manifest.document.kind !== 'manifest') throw new ImageStoreError('UNSUPPORTED_MEDIA_TYPE', `OCI layout ${dir}: nested index ${chosen.digest}`);
       return { index: top, manifest: manifest as never };
     },

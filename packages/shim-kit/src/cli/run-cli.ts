@@ -6,6 +6,7 @@ import { provide } from '../shim/modules.js';
 import { Tokens } from '../tokens.js';
 import { parseCliArgs, UsageError, USAGE, type CliCommand } from './cli-args.js';
 import { loadShimConfigFile, type ShimConfigFile } from './config-file.js';
+import { runImageCli } from './image/image-program.js';
 import { StderrLogger } from './stderr-logger.js';
 
 /** Exit codes of the CLI. */
@@ -15,6 +16,10 @@ export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 export interface CliIo {
   stdout?: (text: string) => void;
   stderr?: (text: string) => void;
+  /** The terminal for progress bars (default: process.stderr when it is a TTY; none when stderr is given). */
+  tty?: NodeJS.WriteStream;
+  /** Stops an image command (default: the first SIGINT/SIGTERM). */
+  signal?: AbortSignal;
   /** Resolves with the name of the first SIGTERM/SIGINT. */
   waitForSignal?: () => Promise<string>;
 }
@@ -38,10 +43,24 @@ function processSignal(): Promise<string> {
   });
 }
 
+async function runImage(argv: readonly string[], io: CliIo, out: (t: string) => void, err: (t: string) => void): Promise<number> {
+  const tty = io.tty ?? (io.stderr === undefined && process.stderr.isTTY ? process.stderr : undefined);
+  if (io.signal !== undefined) return runImageCli(argv, { stdout: out, stderr: err, signal: io.signal, ...(tty ? { tty } : {}) });
+  const controller = new AbortController();
+  const onSignal = (name: string): void => controller.abort(new Error(`got ${name}`));
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  try {
+    return await runImageCli(argv, { stdout: out, stderr: err, signal: controller.signal, ...(tty ? { tty } : {}) });
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
+}
+
 /** Runs `shimkit <argv>`; resolves with the exit code (0 ok, 1 failed, 2 bad usage or config). */
 export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<number> {
   const out = io.stdout ?? ((t) => void process.stdout.write(t));
   const err = io.stderr ?? ((t) => void process.stderr.write(t));
+  if (argv[0] === 'image') return runImage(argv.slice(1), io, out, err);
   let command: CliCommand;
   try {
     command = parseCliArgs(argv);

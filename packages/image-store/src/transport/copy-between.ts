@@ -1,0 +1,121 @@
+import type { Descriptor, Digest, Platform } from '@shimkit/oci-spec';
+import { hostPlatform, isOciSpecError, selectManifest } from '@shimkit/oci-spec';
+import { abortError, ImageStoreError, throwIfAborted } from '../errors.js';
+import { limiter } from '../pull/limit.js';
+import type { FetchedManifest } from '../registry/registry-client.js';
+import type { BlobWriteResult, ImageReader, ImageWriter } from './image-transport.js';
+
+/** Progress of one blob of a copy. */
+export interface BlobCopyProgress {
+  digest: Digest;
+  size: number;
+  /** Bytes read from the source so far. */
+  copied: number;
+  /** `copying` while bytes flow; the final state once the destination has it. */
+  status: 'copying' | BlobWriteResult;
+}
+
+export interface CopyBetweenOptions {
+  /** Copy every platform of an index (the destination must hold indexes). Default: one platform. */
+  all?: boolean;
+  /** The platform picked out of an index when not `all` (default: this host's). */
+  platform?: Platform;
+  onProgress?: (progress: BlobCopyProgress) => void;
+  /** Layers copied at once (default 3). */
+  concurrency?: number;
+  signal?: AbortSignal;
+}
+
+export interface CopyBetweenResult {
+  /** Digest of what the destination now names (index or manifest). */
+  digest: Digest;
+  mediaType: string;
+  blobs: Record<BlobWriteResult, number>;
+}
+
+/**
+ * Copies an image from any reader to any writer, as skopeo copy does: blobs
+ * first, layers a few at once (those the destination has are skipped,
+ * same-registry ones mounted),
+ * then manifests bottom-up, the index last; digests are preserved. On
+ * failure the writer is told to discard what it wrote, and the error is
+ * rethrown.
+ */
+export async function copyBetween(reader: ImageReader, writer: ImageWriter, options: CopyBetweenOptions = {}): Promise<CopyBetweenResult> {
+  const { signal } = options;
+  const blobs: Record<BlobWriteResult, number> = { exists: 0, mounted: 0, uploaded: 0 };
+
+  const run = limiter(Math.max(1, options.concurrency ?? 3));
+  const copyBlob = async (d: Descriptor, stop: AbortSignal | undefined) => {
+    throwIfAborted(stop, `copy of ${reader.name}`);
+    let copied = 0;
+    const report = options.onProgress;
+    async function* counted(): AsyncGenerator<Uint8Array> {
+      for await (const chunk of reader.blob(d, stop)) {
+        copied += chunk.length;
+        report?.({ digest: d.digest, size: d.size, copied, status: 'copying' });
+        yield chunk;
+      }
+    }
+    const result = await writer.putBlob(d, counted, { mountFrom: reader.repository, signal: stop });
+    blobs[result]++;
+    report?.({ digest: d.digest, size: d.size, copied: result === 'uploaded' ? copied : d.size, status: result });
+  };
+  // The first failure stops the other layers; all have settled before it is reported, so none writes after the writer's abort().
+  const copyLayers = async (layers: readonly Descriptor[]) => {
+    const inner = new AbortController();
+    const onOuterAbort = () => inner.abort(signal?.reason);
+    if (signal?.aborted) onOuterAbort();
+    signal?.addEventListener('abort', onOuterAbort, { once: true });
+    let first: { error: unknown } | undefined;
+    try {
+      await Promise.all(layers.map((l) => run(() => copyBlob(l, inner.signal)).catch((e: unknown) => {
+        first ??= { error: e };
+        inner.abort(e);
+      })));
+    } finally {
+      signal?.removeEventListener('abort', onOuterAbort);
+    }
+    if (first !== undefined) throw first.error;
+  };
+  const copyImage = async (m: FetchedManifest) => {
+    if (m.document.kind !== 'manifest') throw new ImageStoreError('UNSUPPORTED_MEDIA_TYPE', `${reader.name}: nested index ${m.descriptor.digest} is not supported`);
+    await copyBlob(m.document.manifest.config, signal);
+    await copyLayers(m.document.manifest.layers);
+  };
+
+  try {
+    const top = await reader.top(signal);
+    let written: FetchedManifest;
+    if (top.document.kind === 'manifest') {
+      await copyImage(top);
+      written = top;
+    } else if (options.all) {
+      if (!writer.acceptsIndex) throw new ImageStoreError('INVALID_ARGUMENT', `${writer.name} holds one platform's image; copy without --all, or to a destination that holds indexes`);
+      for (const child of top.document.index.manifests) {
+        const m = await reader.manifest(child, signal);
+        await copyImage(m);
+        await writer.putManifest(m, signal);
+      }
+      written = top;
+    } else {
+      let chosen: Descriptor;
+      try {
+        chosen = selectManifest(top.document.index, options.platform ?? hostPlatform());
+      } catch (e) {
+        if (isOciSpecError(e)) throw new ImageStoreError('NO_MATCHING_PLATFORM', `${reader.name}: ${e.message}`, { cause: e });
+        throw e;
+      }
+      written = await reader.manifest(chosen, signal);
+      await copyImage(written);
+    }
+    throwIfAborted(signal, `copy of ${reader.name}`);
+    const digest = await writer.commit(written, signal);
+    return { digest, mediaType: written.descriptor.mediaType, blobs };
+  } catch (e) {
+    await writer.abort();
+    // Whichever step noticed first, an interruption is reported as one.
+    if (signal?.aborted) throw abortError(signal, `copy of ${reader.name}`);
+    throw e;
+  }
+}

@@ -1,0 +1,62 @@
+import type { RegistryClientOptions, RegistryCredentials, RegistryHostConfig } from '@shimkit/image-store';
+import { isImageStoreError, loadDockerConfig, RegistryClient } from '@shimkit/image-store';
+import { CliUsageError } from './cli-failure.js';
+
+/** The registry flags of one side of a command (`--creds`, `--tls-verify`), for one registry host. */
+export interface RegistryFlags {
+  host: string;
+  creds?: string;
+  tlsVerify?: boolean;
+}
+
+/** `USER:PASS` (the password may hold colons). */
+export function parseCreds(text: string, flag: string): RegistryCredentials {
+  const colon = text.indexOf(':');
+  if (colon <= 0) throw new CliUsageError(`${flag} must be USER:PASSWORD`);
+  return { username: text.slice(0, colon), password: text.slice(colon + 1) };
+}
+
+/** `--tls-verify`, `--tls-verify=true|false`. */
+export function parseBool(flag: string): (text: string) => boolean {
+  return (text) => {
+    if (text === 'true') return true;
+    if (text === 'false') return false;
+    throw new CliUsageError(`${flag} must be true or false, not ${JSON.stringify(text)}`);
+  };
+}
+
+/**
+ * Without TLS verification a registry is tried over HTTPS without checking
+ * its certificate, then over plain HTTP, as skopeo does.
+ */
+async function insecureHost(host: string, base: RegistryClientOptions, hostConfig: RegistryHostConfig): Promise<RegistryHostConfig> {
+  const tls: RegistryHostConfig = { ...hostConfig, plainHttp: false, tls: { insecureSkipVerify: true } };
+  const probe = new RegistryClient({ ...base, retry: { attempts: 1 }, hosts: { [host]: tls } });
+  try {
+    await probe.ping(host);
+    return tls;
+  } catch (e) {
+    // Answered, just not with 200 (e.g. 401): HTTPS works.
+    if (isImageStoreError(e) && e.status !== undefined) return tls;
+    return { ...hostConfig, plainHttp: true };
+  } finally {
+    await probe.close();
+  }
+}
+
+/**
+ * A registry client for the command's registries: each side's `--creds`
+ * and `--tls-verify`, and docker config.json credentials (`--authfile`, else
+ * $DOCKER_CONFIG or ~/.docker) for the rest.
+ */
+export async function registryClient(sides: readonly RegistryFlags[], options: { authfile?: string }): Promise<RegistryClient> {
+  const base: RegistryClientOptions = { credentials: await loadDockerConfig(options.authfile === undefined ? {} : { path: options.authfile }) };
+  const hosts: Record<string, RegistryHostConfig> = {};
+  for (const side of sides) {
+    let config: RegistryHostConfig = { ...hosts[side.host] };
+    if (side.creds !== undefined) config.credentials = parseCreds(side.creds, '--creds');
+    if (side.tlsVerify === false) config = await insecureHost(side.host, base, config);
+    hosts[side.host] = config;
+  }
+  return new RegistryClient({ ...base, hosts });
+}

@@ -3,7 +3,8 @@
 // One long-running daemon each, as kubelet has; every pull starts from an empty store (the image
 // is removed after each pull and the store checked empty), runtimes alternate and the order
 // flips every round. Wall time and the CPU the daemon and its children burned (utime + stime
-// from /proc), medians and ratios; the shim's RSS after each pull against its idle RSS.
+// from /proc), medians and ratios; the shim's RSS 12 s after an image's last pull against its
+// idle RSS before the first.
 //   npm run bench    or    BENCH_PULL_ROUNDS=7 node bench/cri-pull.mjs
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,8 +21,8 @@ const ROUNDS = Number(process.env.BENCH_PULL_ROUNDS ?? 5);
 if (!(ROUNDS >= 1 && ROUNDS <= 50)) throw new Error(`BENCH_PULL_ROUNDS must be 1..50, not ${process.env.BENCH_PULL_ROUNDS}`);
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
 const TICKS = 100;
-/** After a pull the shim gets this long to give memory back (its writer threads end after 2 s idle) before its RSS is read. */
-const SETTLE_MS = 3_000;
+/** After the last pull of an image the shim gets this long to give memory back (its writer threads end after 10 s idle) before its RSS is read. */
+const SETTLE_MS = 12_000;
 const call = { timeoutMs: 300_000 };
 
 const log = (s) => console.log(`[${((performance.now() / 1000) | 0).toString().padStart(4)} s] ${s}`);
@@ -62,17 +63,12 @@ async function measure(rt, image) {
   const wall = (performance.now() - t0) / 1000;
   const cpu = (await treeCpuSeconds(rt.pid)) - cpu0;
   if (!imageRef) throw new Error(`${rt.name}: PullImage of ${image} returned no image ref`);
-  let afterKiB;
-  if (rt.name === 'shimkit') {
-    await new Promise((r) => setTimeout(r, SETTLE_MS));
-    afterKiB = await rssKiB(rt.pid);
-  }
   await rt.cri.image.removeImage({ image: { image: imageRef } }, call);
   for (const dir of rt.storeDirs) {
     const left = await filesUnder(dir);
     if (left > 0) throw new Error(`${rt.name}: ${left} files left in ${dir} after RemoveImage; the next pull would not start empty`);
   }
-  return { wall, cpu, afterKiB };
+  return { wall, cpu };
 }
 
 const work = await mkdtemp(join(tmpdir(), `shimkit-bench-pull-${process.pid}-`));
@@ -101,6 +97,7 @@ try {
   log(`shimkit pid ${shim.pid} idle RSS ${(idleKiB / 1024).toFixed(0)} MiB; containerd pid ${containerd.pid}`);
 
   const results = {};
+  const rssAfter = {};
   for (const [imageName, { ref }] of Object.entries(images)) {
     // One untimed pull each first: a daemon that has pulled before (kubelet's pause image, say)
     // has its code warm and the registry's blobs in the page cache.
@@ -110,15 +107,18 @@ try {
       for (const rt of order) {
         const r = await measure(runtimes[rt], ref);
         ((results[imageName] ??= {})[rt] ??= []).push(r);
-        log(`${imageName} round ${round + 1}/${ROUNDS} ${rt}: ${r.wall.toFixed(3)} s, CPU ${r.cpu.toFixed(2)} s${rt === 'shimkit' ? `, RSS ${(r.afterKiB / 1024).toFixed(0)} MiB` : ''}`);
+        log(`${imageName} round ${round + 1}/${ROUNDS} ${rt}: ${r.wall.toFixed(3)} s, CPU ${r.cpu.toFixed(2)} s`);
       }
     }
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    rssAfter[imageName] = await rssKiB(shim.pid);
+    log(`${imageName}: shimkit RSS ${(rssAfter[imageName] / 1024).toFixed(0)} MiB ${SETTLE_MS / 1000} s after its last pull`);
   }
 
-  const rows = [['image', 'shimkit s', 'containerd s', 'ratio', 'shimkit CPU s', 'containerd CPU s', 'CPU ratio', 'shimkit RSS over idle MiB (max)']];
+  const rows = [['image', 'shimkit s', 'containerd s', 'ratio', 'shimkit CPU s', 'containerd CPU s', 'CPU ratio', 'shimkit RSS over idle MiB']];
   for (const [imageName, byRt] of Object.entries(results)) {
     const m = (rt, key) => median(byRt[rt].map((r) => r[key]));
-    const growth = Math.max(...byRt.shimkit.map((r) => (r.afterKiB - idleKiB) / 1024));
+    const growth = (rssAfter[imageName] - idleKiB) / 1024;
     rows.push([
       `${imageName} (${(images[imageName].bytes / 1e6).toFixed(0)} MB)`,
       m('shimkit', 'wall').toFixed(3), m('containerd', 'wall').toFixed(3), (m('shimkit', 'wall') / m('containerd', 'wall')).toFixed(2),

@@ -66,7 +66,7 @@ export class FileWriterPool {
   private readonly keyed = new Map<string, { worker: Worker; batches: number }>();
   private idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly size: number, private readonly idleMs = 2_000) {}
+  constructor(private readonly size: number, private readonly idleMs = 10_000) {}
 
   /** Threads running now. */
   get threads(): number {

@@ -1,9 +1,9 @@
 import type { Descriptor, Digest, Platform } from '@shimkit/oci-spec';
-import { hostPlatform, isOciSpecError, selectManifest } from '@shimkit/oci-spec';
 import { abortError, ImageStoreError, throwIfAborted } from '../errors.js';
 import { limiter } from '../pull/limit.js';
 import type { FetchedManifest } from '../registry/registry-client.js';
 import type { BlobWriteResult, ImageReader, ImageWriter } from './image-transport.js';
+import { chooseManifest } from './inspect-reader.js';
 
 /** Progress of one blob of a copy. */
 export interface BlobCopyProgress {
@@ -99,14 +99,7 @@ export async function copyBetween(reader: ImageReader, writer: ImageWriter, opti
       }
       written = top;
     } else {
-      let chosen: Descriptor;
-      try {
-        chosen = selectManifest(top.document.index, options.platform ?? hostPlatform());
-      } catch (e) {
-        if (isOciSpecError(e)) throw new ImageStoreError('NO_MATCHING_PLATFORM', `${reader.name}: ${e.message}`, { cause: e });
-        throw e;
-      }
-      written = await reader.manifest(chosen, signal);
+      written = await chooseManifest(reader, top, options.platform, signal);
       await copyImage(written);
     }
     throwIfAborted(signal, `copy of ${reader.name}`);

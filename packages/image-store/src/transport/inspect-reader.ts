@@ -11,18 +11,22 @@ async function readWhole(reader: ImageReader, d: Descriptor, signal?: AbortSigna
   return Buffer.concat(parts);
 }
 
-/** The image manifest for `platform` (default: this host's) of what the reader names. */
-export async function platformManifest(reader: ImageReader, options: { platform?: Platform; signal?: AbortSignal } = {}): Promise<FetchedManifest> {
-  const top = await reader.top(options.signal);
+/** The image manifest of `top` for `platform` (default: this host's): `top` itself when it is one. */
+export async function chooseManifest(reader: ImageReader, top: FetchedManifest, platform: Platform | undefined, signal?: AbortSignal): Promise<FetchedManifest> {
   if (top.document.kind === 'manifest') return top;
   let chosen: Descriptor;
   try {
-    chosen = selectManifest(top.document.index, options.platform ?? hostPlatform());
+    chosen = selectManifest(top.document.index, platform ?? hostPlatform());
   } catch (e) {
     if (isOciSpecError(e)) throw new ImageStoreError('NO_MATCHING_PLATFORM', `${reader.name}: ${e.message}`, { cause: e });
     throw e;
   }
-  return reader.manifest(chosen, options.signal);
+  return reader.manifest(chosen, signal);
+}
+
+/** The image manifest for `platform` (default: this host's) of what the reader names. */
+export async function platformManifest(reader: ImageReader, options: { platform?: Platform; signal?: AbortSignal } = {}): Promise<FetchedManifest> {
+  return chooseManifest(reader, await reader.top(options.signal), options.platform, options.signal);
 }
 
 /** The config blob of an image manifest, as stored. */
@@ -33,13 +37,14 @@ export async function readConfigBlob(reader: ImageReader, manifest: FetchedManif
 
 /**
  * Describes the image at any location (registry, layout, archive, store)
- * without copying its layers: manifest, config and layers of every platform.
+ * without copying its layers: manifest, config and layers of every platform
+ * (or of `platform` only).
  */
-export async function inspectReader(reader: ImageReader, options: { signal?: AbortSignal } = {}): Promise<InspectResult> {
+export async function inspectReader(reader: ImageReader, options: { platform?: Platform; signal?: AbortSignal } = {}): Promise<InspectResult> {
   const { signal } = options;
   const top = await reader.top(signal);
-  const entries = top.document.kind === 'manifest'
-    ? [{ manifest: top, platform: undefined as Platform | undefined }]
+  const entries = top.document.kind === 'manifest' || options.platform !== undefined
+    ? [{ manifest: await chooseManifest(reader, top, options.platform, signal), platform: undefined as Platform | undefined }]
     : await Promise.all(top.document.index.manifests.map(async (d) => ({ manifest: await reader.manifest(d, signal), platform: d.platform })));
   const images: RemoteImage[] = [];
   for (const { manifest, platform } of entries) {

@@ -46,10 +46,10 @@ async function treeCpuSeconds(pid) {
   return ticks / TICKS;
 }
 
-/** Files below `dir` (0 when it does not exist). */
+/** Files below `dir`, which must exist, but for dot files (shimkit's `snapshots/.kind` records the snapshotter). */
 async function filesUnder(dir) {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => !e.isDirectory()).length;
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => !e.isDirectory() && !e.name.startsWith('.')).length;
 }
 
 /**
@@ -88,7 +88,7 @@ try {
   containerd = await startContainerd({ registry, pauseImage: images.small.ref });
   const snapshots = 'io.containerd.snapshotter.v1.overlayfs/snapshots';
   const runtimes = {
-    shimkit: { name: 'shimkit', endpoint: `unix://${socket}`, pid: shim.pid, storeDirs: ['snapshots', 'blobs'].map((d) => join(shimDir, 'root', d)) },
+    shimkit: { name: 'shimkit', endpoint: `unix://${socket}`, pid: shim.pid, storeDirs: ['snapshots', 'content/blobs'].map((d) => join(shimDir, 'root', 'images', d)) },
     containerd: { name: 'containerd', endpoint: containerd.endpoint, pid: containerd.pid, storeDirs: [join(containerd.root, snapshots), join(containerd.root, 'io.containerd.content.v1.content/blobs')] },
   };
   for (const rt of Object.values(runtimes)) rt.cri = await connect(rt.endpoint, { defaultTimeoutMs: call.timeoutMs });

@@ -621,6 +621,26 @@ describe.each(['delete', 'overlay'] as const)('applyLayer in %s mode resolves pa
     });
   });
 
+  it('into an empty directory, knows without looking what the layer itself made there', async () => {
+    // The first layer starts empty in both modes: entries meet directories made implicitly, an
+    // explicit directory over one, a link over a directory, and a name given twice.
+    const top = await applyStack([[
+      { path: 'a/b/f', type: 'file', data: 'f' },
+      { path: 'a/', type: 'directory', mode: 0o711, mtime: 3000 },
+      { path: 'a/b', type: 'symlink', linkname: '../elsewhere' },
+      { path: 'c', type: 'file', data: 'first' },
+      { path: 'c', type: 'file', data: 'second' },
+      { path: 'd/e/', type: 'directory', mode: 0o700 },
+      { path: 'd/e', type: 'file', data: 'was a directory' },
+    ]]);
+    expect(lstatSync(join(top, 'a')).mode & 0o7777).toBe(0o711);
+    expect(lstatSync(join(top, 'a')).mtimeMs).toBe(3_000_000);
+    expect(readlinkSync(join(top, 'a/b'))).toBe('../elsewhere');
+    expect(readFileSync(join(top, 'c'), 'utf8')).toBe('second');
+    expect(readFileSync(join(top, 'd/e'), 'utf8')).toBe('was a directory');
+    outsideUntouched();
+  });
+
   describe('small files written in the background', () => {
     it('a small file through a link waits for one still being written at the same resolved path', async () => {
       const top = await applyStack([usrmerge, [{ path: 'usr/bin/x', type: 'file', data: 'one' }, { path: 'bin/x', type: 'file', data: 'two' }]]);

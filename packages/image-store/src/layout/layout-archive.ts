@@ -8,9 +8,20 @@ import { ImageStoreError } from '../errors.js';
 import { applyLayer } from '../layer/apply-layer.js';
 import { tarDirectory } from '../tar/tar-directory.js';
 
-/** Packs an OCI layout directory into a tar archive file (the `oci-archive` form). */
-export async function packLayout(dir: string, file: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-  await pipeline(Readable.from(tarDirectory(dir, { mtime: 0, signal: options.signal })), createWriteStream(file, { flags: 'wx' }), { signal: options.signal });
+/** Packs an OCI layout directory into a tar archive file (the `oci-archive` form); `flush` syncs it before closing. */
+export async function packLayout(dir: string, file: string, options: { signal?: AbortSignal; flush?: boolean } = {}): Promise<void> {
+  await pipeline(Readable.from(tarDirectory(dir, { mtime: 0, signal: options.signal })), createWriteStream(file, { flags: 'wx', flush: options.flush ?? false }), { signal: options.signal });
+}
+
+/** Unpacks a tar archive into `dir` with the same refusal of unsafe paths as layers; a missing file is NOT_FOUND. */
+export async function unpackArchive(file: string, dir: string, options: { helper?: HostHelper; signal?: AbortSignal } = {}): Promise<void> {
+  try {
+    await applyLayer(dir, createReadStream(file, { highWaterMark: 1 << 20 }), { ownership: false, xattrs: false, helper: options.helper, signal: options.signal });
+  } catch (e) {
+    const cause = (e as { cause?: NodeJS.ErrnoException }).cause;
+    if (cause?.code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOENT') throw new ImageStoreError('NOT_FOUND', `archive ${file} does not exist`, { cause: e });
+    throw e;
+  }
 }
 
 /** Runs `use` on a fresh temp directory under `scratch` (same filesystem as the store), removed afterwards. */
@@ -30,13 +41,7 @@ export async function withTempDir<T>(scratch: string, use: (dir: string) => Prom
  */
 export async function withUnpackedLayout<T>(file: string, scratch: string, use: (dir: string) => Promise<T>, options: { helper?: HostHelper; signal?: AbortSignal } = {}): Promise<T> {
   return withTempDir(scratch, async (dir) => {
-    try {
-      await applyLayer(dir, createReadStream(file, { highWaterMark: 1 << 20 }), { ownership: false, xattrs: false, helper: options.helper, signal: options.signal });
-    } catch (e) {
-      const cause = (e as { cause?: NodeJS.ErrnoException }).cause;
-      if (cause?.code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOENT') throw new ImageStoreError('NOT_FOUND', `archive ${file} does not exist`, { cause: e });
-      throw e;
-    }
+    await unpackArchive(file, dir, options);
     return use(dir);
   });
 }

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { ShimError } from '../errors.js';
+import { readJsonInput } from '../host/read-json-input.js';
 import type { DefaultModulesOptions } from '../shim/default-modules.js';
 import { LOG_LEVELS, type LogLevel } from './stderr-logger.js';
 
@@ -122,17 +122,6 @@ export function parseShimConfigFile(value: unknown, source = 'config'): ShimConf
 
 /** Reads and checks a config file (see {@link parseShimConfigFile}). */
 export async function loadShimConfigFile(path: string, options: { signal?: AbortSignal } = {}): Promise<ShimConfigFile> {
-  let text: string;
-  try {
-    text = await readFile(path, { encoding: 'utf8', ...(options.signal === undefined ? {} : { signal: options.signal }) });
-  } catch (e) {
-    throw new ShimError('InvalidArgument', `cannot read config file ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new ShimError('InvalidArgument', `config file ${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
-  }
+  const parsed = await readJsonInput(path, 'config file', options.signal);
   return parseShimConfigFile(parsed, path);
 }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import {
   SecurityProfile_ProfileType,
   type LinuxContainerSecurityContext,
@@ -10,6 +9,7 @@ import { defaultSeccompProfile } from './default-seccomp.js';
 import { appArmorProfileLoaded, appArmorProfileName, hostAppArmorEnabled } from '../host/host-apparmor.js';
 import { hostCapabilities } from '../host/host-capabilities.js';
 import { hostDevices } from '../host/host-devices.js';
+import { readJsonInput } from '../host/read-json-input.js';
 
 /**
  * Applies a container's security context: privileged mode, capabilities (default set, then
@@ -107,18 +107,7 @@ async function seccompProfile(
   if (type === SecurityProfile_ProfileType.RuntimeDefault) return defaultSeccompProfile(capabilities);
   if (type !== SecurityProfile_ProfileType.Localhost) return undefined;
   if (!ref.startsWith('/')) throw new ShimError('InvalidArgument', `seccomp localhost profile must be an absolute path, got ${JSON.stringify(ref)}`);
-  let text: string;
-  try {
-    text = await readFile(ref, { encoding: 'utf8', ...(signal === undefined ? {} : { signal }) });
-  } catch (e) {
-    throw new ShimError('InvalidArgument', `cannot read seccomp profile ${ref}: ${(e as Error).message}`, { cause: e });
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new ShimError('InvalidArgument', `seccomp profile ${ref} is not JSON: ${(e as Error).message}`, { cause: e });
-  }
+  const parsed = await readJsonInput(ref, 'seccomp profile', signal);
   if (parsed === null || typeof parsed !== 'object' || typeof (parsed as Seccomp).defaultAction !== 'string') {
     throw new ShimError('InvalidArgument', `seccomp profile ${ref} has no defaultAction`);
   }

@@ -21,6 +21,10 @@ packages=(
   umoci                       # builds test images as OCI layouts
   zstd                        # decodes zstd layers (image-store streams them through it)
   attr                        # setfattr/getfattr: tests read back xattrs (image-store, host-helper) and make them (tar reader)
+  podman                      # parity tests of `shimkit run` and friends
+  buildah                     # parity tests of `shimkit build`
+  gnupg                       # gpg: image signature tests
+  wabt                        # wat2wasm: builds the wasm example's test modules from source
 )
 
 missing=()

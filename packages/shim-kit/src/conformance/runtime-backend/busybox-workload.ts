@@ -10,7 +10,8 @@ const quote = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`;
 export function busyboxWorkloadArgs(workload: ConformanceWorkload = { kind: 'sleep' }): string[] {
   switch (workload.kind) {
     case 'sleep':
-      return ['sleep', '3600'];
+      // an ignored signal stays ignored across exec, so this holds whether or not sleep is PID 1
+      return ['sh', '-c', "trap '' TERM; exec sleep 3600"];
     case 'trap':
       // the sleep runs in the background so the trapped signal ends `wait` at once
       return ['sh', '-c', `trap 'exit ${workload.exitCode}' TERM; while :; do sleep 3600 & wait $!; done`];

@@ -2,6 +2,11 @@ import { expect } from 'vitest';
 import type { ContainerExit } from '../../interfaces/runtime-backend.js';
 import { conformanceCase, type RuntimeBackendSuite } from './suite-context.js';
 
+/** Waits until the container answers an exec, so its workload has had time to set up its signal handling. */
+async function settled(suite: RuntimeBackendSuite, id: string): Promise<void> {
+  expect((await suite.backend().execSync(id, { cmd: ['true'], timeoutMs: suite.timeoutMs })).exitCode).toBe(0);
+}
+
 /** Exit codes, exit events, OOM kills and how StopContainer ends a container. */
 export function exitCases(suite: RuntimeBackendSuite): void {
   conformanceCase(suite, 'exit-codes', 'reports the exit code of containers that end by themselves (0, 1, 3) in state and event', async () => {
@@ -40,6 +45,7 @@ export function exitCases(suite: RuntimeBackendSuite): void {
 
   conformanceCase(suite, 'stop-signal', 'sends the stop signal first: a container that handles it ends with its own exit code', async () => {
     const { id } = await suite.start(await suite.sandbox(), { kind: 'trap', exitCode: 42 });
+    await settled(suite, id);
     await suite.backend().stopContainer(id, { timeoutSeconds: 30, stopSignal: 'SIGTERM' });
     expect(await suite.backend().containerState(id)).toMatchObject({ status: 'exited', exitCode: 42 });
     expect((await suite.exitOf(id)).exitCode).toBe(42);
@@ -47,6 +53,7 @@ export function exitCases(suite: RuntimeBackendSuite): void {
 
   conformanceCase(suite, 'stop-timeout', 'SIGKILLs a container that ignores the stop signal once the timeout passed (137)', async () => {
     const { id } = await suite.start(await suite.sandbox(), { kind: 'sleep' });
+    await settled(suite, id);
     await suite.backend().stopContainer(id, { timeoutSeconds: 1 });
     expect(await suite.backend().containerState(id)).toMatchObject({ status: 'exited', exitCode: 137, oomKilled: false });
   });

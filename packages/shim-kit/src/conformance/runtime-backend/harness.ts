@@ -7,7 +7,7 @@ import type { RuntimeBackend, SandboxInfo } from '../../interfaces/runtime-backe
  * backend can run (for a busybox rootfs: {@link busyboxWorkloadArgs}).
  */
 export type ConformanceWorkload =
-  /** Runs until killed and ignores the stop signal (as a shell's PID 1 does without a trap). */
+  /** Runs until killed and ignores SIGTERM. */
   | { kind: 'sleep' }
   /** Writes `stdout` and `stderr` (each followed by a newline when given), waits `delayMs`, exits with `exitCode`. */
   | { kind: 'exit'; exitCode: number; stdout?: string; stderr?: string; delayMs?: number }

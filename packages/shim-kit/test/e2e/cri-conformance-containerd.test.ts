@@ -2,7 +2,7 @@
 // and cgroup parent, from @shimkit/test-bed), pulling from a local registry. Where containerd
 // departs from the CRI's contract, the suite's KNOWN_DEVIATIONS skip the case by name.
 import { connect, isCriError } from '@shimkit/cri-types';
-import { pushTestImages, startContainerd, startRegistry, type Containerd, type Registry, type TestImages } from '@shimkit/test-bed';
+import { leftovers, pushTestImages, startContainerd, startRegistry, type Containerd, type Registry, type TestImages } from '@shimkit/test-bed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KNOWN_DEVIATIONS, runCriConformance } from '../../src/conformance/cri-conformance.js';
 
@@ -18,8 +18,20 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
-    await containerd?.close();
+    if (containerd !== undefined) {
+      // the suite removed every pod it made (containerd's close would hide a leak)
+      const cri = await connect(containerd.endpoint, { defaultTimeoutMs: 30_000 });
+      try {
+        expect((await cri.runtime.listPodSandbox({})).items).toEqual([]);
+        expect((await cri.runtime.listContainers({})).containers).toEqual([]);
+      } finally {
+        await cri.close();
+      }
+      await containerd.close();
+      expect(await leftovers(containerd.id)).toEqual({ processes: [], mounts: [], netns: [], interfaces: [], iptables: [], files: [], cgroups: [] });
+    }
   } finally {
+    await containerd?.close();
     await registry?.close();
   }
 }, 60_000);

@@ -14,12 +14,13 @@ export function sandboxCases(suite: CriSuite): void {
     const { status } = await runtime.podSandboxStatus({ podSandboxId: pod.id });
     expect(status?.id).toBe(pod.id);
     expect(status?.state).toBe(SANDBOX_READY);
+    expect(status?.runtimeHandler, 'the handler the pod asked for').toBe(suite.options.runtimeHandler ?? '');
     expect(status?.metadata).toMatchObject(pod.config.metadata ?? {});
     expect(status?.labels).toMatchObject({ tier: 'conformance' });
     expect(status?.annotations).toMatchObject({ note: 'kept' });
     expect(status?.createdAt, 'createdAt in ns').toBeGreaterThan(before);
     if (suite.options.hostNetwork !== true) expect(isIP(status?.network?.ip ?? ''), `pod IP ${status?.network?.ip}`).not.toBe(0);
-    expect((await runtime.listPodSandbox({})).items.map((p) => p.id)).toContain(pod.id);
+    expect((await runtime.listPodSandbox({ filter: { id: pod.id } })).items[0]).toMatchObject({ id: pod.id, state: SANDBOX_READY, runtimeHandler: suite.options.runtimeHandler ?? '' });
     await runtime.stopPodSandbox({ podSandboxId: pod.id });
     expect((await runtime.podSandboxStatus({ podSandboxId: pod.id })).status?.state).toBe(SANDBOX_NOTREADY);
     await runtime.removePodSandbox({ podSandboxId: pod.id });

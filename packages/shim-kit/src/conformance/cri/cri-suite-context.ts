@@ -58,6 +58,14 @@ export const SLEEP_COMMAND = ['sleep', '3600'];
 
 const value = (v: string | (() => string)): string => (typeof v === 'function' ? v() : v);
 
+/** `host:port/name:tag@digest` without tag and digest (a port's colon is before the last slash). */
+export function repositoryOf(reference: string): string {
+  const named = reference.split('@')[0] ?? reference;
+  const slash = named.lastIndexOf('/');
+  const colon = named.lastIndexOf(':');
+  return colon > slash ? named.slice(0, colon) : named;
+}
+
 /** Registers a case; at run time it is skipped with a reason when the run or the runtime's known deviations say so. */
 export function criCase(suite: CriSuite, name: CriCase, title: string, body: () => Promise<void>): void {
   it(`[${name}] ${title}`, async (ctx) => {
@@ -104,7 +112,7 @@ export function useCriSuite(options: CriConformanceOptions): CriSuite {
     cri,
     runtimeName: () => runtimeName,
     image: () => value(options.image),
-    missingImage: () => (options.missingImage === undefined ? `${value(options.image).replace(/[:@].*$|$/, '')}:no-such-tag-${tag}` : value(options.missingImage)),
+    missingImage: () => (options.missingImage === undefined ? `${repositoryOf(value(options.image))}:no-such-tag-${tag}` : value(options.missingImage)),
     logRoot: () => logRoot,
     name: (prefix) => `${prefix}-${tag}-${++seq}`,
     async runPod(extra = {}) {

@@ -7,6 +7,7 @@ export type CriCase =
   | 'image-pull-status-list'
   | 'image-remove'
   | 'image-pull-missing'
+  | 'image-fs-info'
   | 'sandbox-lifecycle'
   | 'sandbox-list-filters'
   | 'sandbox-idempotent'
@@ -21,6 +22,7 @@ export type CriCase =
   | 'container-logs'
   | 'container-stats'
   | 'container-events'
+  | 'streaming-urls'
   | 'unknown-ids';
 
 /** Options of {@link runCriConformance}. */

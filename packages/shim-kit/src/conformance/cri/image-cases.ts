@@ -33,3 +33,18 @@ export function imageCases(suite: CriSuite): void {
     expect((await suite.cri().image.imageStatus({ image: { image: missing } })).image).toBeUndefined();
   });
 }
+
+/** ImageFsInfo: what kubelet's image garbage collection reads. */
+export function imageFsCases(suite: CriSuite): void {
+  criCase(suite, 'image-fs-info', 'ImageFsInfo reports the image filesystem: its mount point, used bytes and a timestamp', async () => {
+    await suite.cri().image.pullImage({ image: { image: suite.image() } });
+    const { imageFilesystems } = await suite.cri().image.imageFsInfo({});
+    expect(imageFilesystems.length, 'image filesystems').toBeGreaterThan(0);
+    for (const fs of imageFilesystems) {
+      expect(fs.fsId?.mountpoint, 'mount point').toMatch(/^\//);
+      // a runtime may measure usage periodically (containerd every 10 s), so a fresh pull can read 0
+      expect(typeof fs.usedBytes?.value, 'used bytes').toBe('bigint');
+      expect(fs.timestamp, 'timestamp in ns').toBeGreaterThan(0n);
+    }
+  });
+}

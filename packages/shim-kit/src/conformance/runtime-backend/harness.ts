@@ -29,6 +29,7 @@ export type RuntimeBackendCase =
   | 'info'
   | 'lifecycle'
   | 'exec-timeout'
+  | 'exec-stream'
   | 'exit-codes'
   | 'exit-events'
   | 'oom'

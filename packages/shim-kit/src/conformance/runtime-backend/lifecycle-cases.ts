@@ -1,3 +1,4 @@
+import { text } from 'node:stream/consumers';
 import { expect } from 'vitest';
 import { conformanceCase, type RuntimeBackendSuite } from './suite-context.js';
 
@@ -42,5 +43,18 @@ export function lifecycleCases(suite: RuntimeBackendSuite): void {
     expect(result.timedOut).toBe(true);
     expect((await backend.containerState(id)).status).toBe('running');
     expect((await backend.execSync(id, { cmd: ['echo', 'after'], timeoutMs: suite.timeoutMs })).stdout.toString()).toBe('after\n');
+  });
+
+  conformanceCase(suite, 'exec-stream', 'runs a streaming exec: stdin reaches the command, its stdout and exit code come back', async () => {
+    const backend = suite.backend();
+    if (backend.exec === undefined) throw new Error('the backend has no exec (skip the case by name if that is intended)');
+    const { id } = await suite.start(await suite.sandbox());
+    const proc = await backend.exec(id, { cmd: ['cat'], tty: false, stdin: true, stdout: true, stderr: true });
+    const out = proc.stdout === null ? Promise.resolve('') : text(proc.stdout);
+    proc.stdin?.end('through the pipe\n');
+    expect(await out).toBe('through the pipe\n');
+    expect(await proc.exited).toBe(0);
+    const failing = await backend.exec(id, { cmd: ['sh', '-c', 'exit 6'], tty: false, stdin: false, stdout: false, stderr: false });
+    expect(await failing.exited).toBe(6);
   });
 }

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withBusyboxWorkload } from '../../conformance/runtime-backend/busybox-workload.js';
 import { runtimeBackendConformance } from '../../conformance/runtime-backend-conformance.js';
 import { createRuncTestBed, type RuncTestBed } from './runc-test-bed.test-helper.js';
 
@@ -28,7 +29,7 @@ afterAll(async () => {
 
 runtimeBackendConformance('RuncConmonBackend with crun', {
   create: async () => bed.backend({ runtime: crun, runtimeRoot: root() }),
-  container: async (id, sandbox) => ({ spec: bed.spec(id, sandbox, ['sleep', '3600']), rootfs: bed.rootfs, logPath: join(bed.logs, `${id}.log`) }),
+  container: async (id, sandbox, workload) => ({ spec: withBusyboxWorkload(bed.spec(id, sandbox, []), workload), rootfs: bed.rootfs, logPath: join(bed.logs, `${id}.log`) }),
 });
 
 describe('RuncConmonBackend with crun as an extra runtime handler', () => {

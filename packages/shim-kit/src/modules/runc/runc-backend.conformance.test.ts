@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { withBusyboxWorkload } from '../../conformance/runtime-backend/busybox-workload.js';
 import { runtimeBackendConformance } from '../../conformance/runtime-backend-conformance.js';
 import { createRuncTestBed, type RuncTestBed } from './runc-test-bed.test-helper.js';
 
@@ -15,5 +16,5 @@ afterAll(async () => {
 
 runtimeBackendConformance('RuncConmonBackend', {
   create: async () => bed.backend(),
-  container: async (id, sandbox) => ({ spec: bed.spec(id, sandbox, ['sleep', '3600']), rootfs: bed.rootfs, logPath: join(bed.logs, `${id}.log`) }),
+  container: async (id, sandbox, workload) => ({ spec: withBusyboxWorkload(bed.spec(id, sandbox, []), workload), rootfs: bed.rootfs, logPath: join(bed.logs, `${id}.log`) }),
 });

@@ -9,10 +9,14 @@ import { findSandbox } from './support.js';
  * host for a host-network pod). Over SPDY the ports come with each stream; a WebSocket client
  * gets the request's ports, as kubelet does.
  */
-export const portForward: ShimHandler<PortForwardRequest, PortForwardResponse> = async (shim, request) => {
+export const portForward: ShimHandler<PortForwardRequest, PortForwardResponse> = async (shim, request, ctx) => {
   if (request.podSandboxId === '') throw new ShimError('InvalidArgument', 'podSandboxId is required');
   const record = findSandbox(shim, request.podSandboxId);
   if (record.state !== 'ready') throw new ShimError('FailedPrecondition', `pod sandbox "${record.id}" is not ready`);
+  const handler = (await shim.runtime.info({ signal: ctx.signal })).handlers.find((h) => h.name === record.runtimeHandler);
+  if (handler?.portForward === false) {
+    throw new ShimError('Unimplemented', `runtime handler "${record.runtimeHandler}" cannot port-forward: nothing in its pods listens on a port`);
+  }
   for (const port of request.port) {
     if (!(port >= 1 && port <= 65535)) throw new ShimError('InvalidArgument', `invalid port ${port}: must be 1-65535`);
   }

@@ -181,6 +181,11 @@ export interface RuntimeHandlerInfo {
   name: string;
   recursiveReadOnlyMounts: boolean;
   userNamespaces: boolean;
+  /**
+   * False when nothing in this handler's pods can listen on a port (e.g. WASI preview 1 modules):
+   * PortForward then answers Unimplemented naming the handler. Default true.
+   */
+  portForward?: boolean;
 }
 
 /** What the backend reports for Version, Status and RuntimeConfig. */

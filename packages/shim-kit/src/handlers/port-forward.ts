@@ -1,5 +1,6 @@
 import type { PortForwardRequest, PortForwardResponse } from '@shimkit/cri-types';
 import { ShimError } from '../errors.js';
+import { requireHandlerFeature } from '../lifecycle/handler-features.js';
 import type { ShimHandler } from './handler.js';
 import { findSandbox } from './support.js';
 
@@ -13,10 +14,7 @@ export const portForward: ShimHandler<PortForwardRequest, PortForwardResponse> =
   if (request.podSandboxId === '') throw new ShimError('InvalidArgument', 'podSandboxId is required');
   const record = findSandbox(shim, request.podSandboxId);
   if (record.state !== 'ready') throw new ShimError('FailedPrecondition', `pod sandbox "${record.id}" is not ready`);
-  const handler = (await shim.runtime.info({ signal: ctx.signal })).handlers.find((h) => h.name === record.runtimeHandler);
-  if (handler?.portForward === false) {
-    throw new ShimError('Unimplemented', `runtime handler "${record.runtimeHandler}" cannot port-forward: nothing in its pods listens on a port`);
-  }
+  await requireHandlerFeature(shim, record.runtimeHandler, 'portForward', { signal: ctx.signal });
   for (const port of request.port) {
     if (!(port >= 1 && port <= 65535)) throw new ShimError('InvalidArgument', `invalid port ${port}: must be 1-65535`);
   }

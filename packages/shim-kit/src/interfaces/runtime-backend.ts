@@ -182,9 +182,12 @@ export interface RuntimeHandlerInfo {
   recursiveReadOnlyMounts: boolean;
   userNamespaces: boolean;
   /**
-   * False when nothing in this handler's pods can listen on a port (e.g. WASI preview 1 modules):
-   * PortForward then answers Unimplemented naming the handler. Default true.
+   * False when the handler's containers cannot do these (e.g. WASI preview 1 modules: no
+   * processes to exec, nothing that listens): Exec, Attach and PortForward then answer
+   * Unimplemented naming the handler. Default true.
    */
+  exec?: boolean;
+  attach?: boolean;
   portForward?: boolean;
 }
 

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
@@ -40,6 +41,11 @@ export interface WasmBackendOptions {
   startTimeoutMs?: number;
   /** How often runners adopted after a restart are checked for their end (default 100 ms). */
   pollIntervalMs?: number;
+  /**
+   * Runners kept started and waiting for a container (default 1): StartContainer then does not
+   * wait for Node to boot, only for the module to compile. 0 starts each runner at StartContainer.
+   */
+  warmRunners?: number;
   logger?: Logger;
 }
 
@@ -104,6 +110,7 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
   readonly #creating = new Set<string>();
   readonly #listeners = new Set<(exit: ContainerExit) => void>();
   readonly #ready: Promise<void>;
+  readonly #warm: ChildProcess[] = [];
   #poll: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -305,6 +312,8 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
     this.#closed = true;
     await this.#ready.catch(() => undefined);
     clearInterval(this.#poll);
+    // a warm runner ends when its pipe closes
+    for (const child of this.#warm.splice(0)) (child.stdio[3] as Writable | null)?.destroy();
     this.#listeners.clear();
     for (const c of this.#containers.values()) c.child?.removeAllListeners('exit');
   }
@@ -327,15 +336,17 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
     return c;
   }
 
-  /** Starts the runner and waits for its `ready` (module compiled and instantiated, cgroups joined). */
+  /** Hands the container to a runner and waits for its `ready` (cgroups joined, module compiled and instantiated). */
   async #launch(c: LiveContainer, signal: AbortSignal | undefined): Promise<{ startedAt: Date; pid?: number }> {
     const { id } = c.meta;
     signal?.throwIfAborted();
-    const child = spawn(process.execPath, [...runnerCommand(), join(c.dir, 'runner.json')], { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+    const child = this.#takeRunner();
     c.child = child;
     child.on('exit', (code, sig) => void this.#runnerEnded(c, sig ?? undefined, code ?? undefined));
+    const channel = child.stdio[3] as Writable & { ref(): void };
+    channel.ref();
+    channel.write(`${join(c.dir, 'runner.json')}\n`);
     const answer = await readyLine(child, AbortSignal.any([AbortSignal.timeout(this.#options.startTimeoutMs ?? 30_000), ...(signal ? [signal] : [])]));
-    child.unref();
     if (answer !== 'ready') {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await waitUntil(c.exited, AbortSignal.timeout(KILL_WAIT_MS));
@@ -347,6 +358,38 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
     c.meta = { ...c.meta, pid: child.pid!, pidStartTime: identity?.startTime ?? '', startedAt: startedAt.toISOString() };
     await writeJson(join(c.dir, 'meta.json'), c.meta);
     return { startedAt, pid: child.pid! };
+  }
+
+  /** A warm runner (another one starts in its place), or a new one when none is waiting. */
+  #takeRunner(): ChildProcess {
+    let child: ChildProcess | undefined;
+    while (child === undefined && this.#warm.length > 0) {
+      const candidate = this.#warm.shift()!;
+      if (candidate.exitCode === null && candidate.signalCode === null) child = candidate;
+    }
+    child ??= this.#spawnRunner();
+    setImmediate(() => this.#fillWarm());
+    return child;
+  }
+
+  #fillWarm(): void {
+    while (!this.#closed && this.#warm.length < (this.#options.warmRunners ?? 1)) {
+      const child = this.#spawnRunner();
+      child.once('exit', () => {
+        const at = this.#warm.indexOf(child);
+        if (at !== -1) this.#warm.splice(at, 1);
+      });
+      this.#warm.push(child);
+    }
+  }
+
+  /** A runner in a session of its own, waiting for a config path on fd 3; it keeps no reference on the shim's event loop. */
+  #spawnRunner(): ChildProcess {
+    const child = spawn(process.execPath, runnerCommand(), { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
+    child.on('error', (e) => this.#options.logger?.warn('wasm backend: a runner could not be started', { error: String(e) }));
+    child.unref();
+    (child.stdio[3] as unknown as { unref(): void }).unref();
+    return child;
   }
 
   #kill(c: LiveContainer, signal: NodeJS.Signals): void {
@@ -415,6 +458,7 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
     this.#poll = setInterval(() => this.#checkAdopted(), this.#options.pollIntervalMs ?? 100);
     this.#poll.unref();
     this.#checkAdopted();
+    this.#fillWarm();
   }
 
   /** Runners this instance did not start: ended once /proc no longer has them (they are not our children). */

@@ -77,6 +77,8 @@ afterAll(async () => {
     }
   }
   await stopShim('SIGTERM');
+  // a warm runner (no container yet) ends once it reads its closed pipe, which a runner still booting does a little later
+  await vi.waitFor(async () => expect((await whatIsLeft()).processes).toEqual([]), { timeout: 5000, interval: 100 }).catch(() => undefined);
   const leftovers = await whatIsLeft();
   for (const m of leftovers.mounts.reverse()) await run('umount', ['-l', m]).catch(() => undefined);
   for (const p of leftovers.pids) await run('kill', ['-9', String(p)]).catch(() => undefined);
@@ -95,7 +97,8 @@ async function whatIsLeft(): Promise<{ containers: string[]; processes: string[]
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(dir) && Number(pid) !== shim?.pid) {
+    // runners hold the test's dir in their config path; warm ones (no container yet) only their program
+    if ((cmdline.includes(dir) || cmdline.includes('wasm-runner')) && Number(pid) !== shim?.pid) {
       processes.push(cmdline.split('\0').join(' '));
       pids.push(Number(pid));
     }

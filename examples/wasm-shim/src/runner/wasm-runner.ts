@@ -1,25 +1,57 @@
 #!/usr/bin/env node
-// The process of one wasm container: `wasm-runner <runner.json>`. Started detached in a session of
-// its own by the wasm backend, it outlives the shim. It joins the container's cgroups, compiles
-// and instantiates the module with node:wasi, says `ready` (or why not) on fd 3, runs the module
-// and writes how it ended to the exit file. A kill (stop, OOM) ends it without one: the backend
-// then writes the exit file from what it sees (the signal, the cgroup's OOM count).
-import { closeSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+// The process of one wasm container: `wasm-runner [runner.json]`. Started detached in a session of
+// its own by the wasm backend, it outlives the shim. Without an argument it is a warm runner: it
+// waits for the config's path on fd 3 (and ends quietly if the pipe closes first). It joins the
+// container's cgroups, compiles and instantiates the module with node:wasi, says `ready` (or why
+// not) on fd 3, runs the module and writes how it ended to the exit file. A kill (stop, OOM) ends
+// it without one: the backend then writes the exit file from what it sees (the signal, the
+// cgroup's OOM count).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { WASI } from 'node:wasi';
 import { CriLogWriter } from './cri-log-writer.js';
 import { writeExitFile } from './exit-file.js';
 import { START_FAILED_EXIT_CODE, TRAP_EXIT_CODE, type RunnerConfig } from './runner-config.js';
 import { wrapWasiImports } from './wasi-imports.js';
 
-const READY_FD = 3;
+const BACKEND_FD = 3;
 
-function tellBackend(line: string): void {
+/** The pipe to the backend on fd 3, or undefined when started without one (by hand). */
+function backendChannel(): Socket | undefined {
   try {
-    writeSync(READY_FD, `${line}\n`);
-    closeSync(READY_FD);
+    return new Socket({ fd: BACKEND_FD, readable: true, writable: true });
   } catch {
-    // started without the pipe (by hand), or the backend went away: nothing to tell
+    return undefined;
   }
+}
+
+/** The first line the backend sends, or undefined when it closes the pipe first. */
+function firstLine(channel: Socket): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let text = '';
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString();
+      const newline = text.indexOf('\n');
+      if (newline === -1) return;
+      channel.off('data', onData);
+      channel.pause();
+      resolve(text.slice(0, newline));
+    };
+    channel.on('data', onData);
+    channel.once('end', () => resolve(undefined));
+    channel.once('error', () => resolve(undefined));
+  });
+}
+
+/** Says `line` and closes the pipe; awaited, as the module then holds the thread. */
+async function tellBackend(channel: Socket | undefined, line: string): Promise<void> {
+  if (channel === undefined || channel.destroyed) return;
+  // the backend may be gone (a restarted shim): nothing to tell then
+  await new Promise<void>((resolve) => {
+    channel.once('error', () => resolve());
+    channel.end(`${line}\n`, () => resolve());
+  });
+  channel.destroy();
 }
 
 function finish(config: RunnerConfig, log: CriLogWriter, exitCode: number, message?: string): never {
@@ -29,7 +61,7 @@ function finish(config: RunnerConfig, log: CriLogWriter, exitCode: number, messa
   process.exit(exitCode);
 }
 
-async function main(configPath: string): Promise<void> {
+async function main(configPath: string, channel: Socket | undefined): Promise<void> {
   const config = JSON.parse(readFileSync(configPath, 'utf8')) as RunnerConfig;
   const log = new CriLogWriter(config.logPath);
   let instance: WebAssembly.Instance;
@@ -53,10 +85,10 @@ async function main(configPath: string): Promise<void> {
     instance = await WebAssembly.instantiate(module, { wasi_snapshot_preview1: imports });
   } catch (e) {
     const message = `cannot start ${config.module}: ${e instanceof Error ? e.message : String(e)}`;
-    tellBackend(`error ${message}`);
+    await tellBackend(channel, `error ${message}`);
     finish(config, log, START_FAILED_EXIT_CODE, message);
   }
-  tellBackend('ready');
+  await tellBackend(channel, 'ready');
   let exitCode: number;
   try {
     exitCode = wasi.start(instance);
@@ -66,9 +98,11 @@ async function main(configPath: string): Promise<void> {
   finish(config, log, exitCode);
 }
 
-const configPath = process.argv[2];
+const channel = backendChannel();
+const configPath = process.argv[2] ?? (channel === undefined ? undefined : await firstLine(channel));
 if (configPath === undefined) {
-  process.stderr.write('usage: wasm-runner <runner.json>\n');
-  process.exit(2);
+  // a warm runner the backend no longer needs (it closed, or the shim stopped)
+  if (channel === undefined) process.stderr.write('usage: wasm-runner [runner.json]  (without it, the path comes on fd 3)\n');
+  process.exit(channel === undefined ? 2 : 0);
 }
-await main(configPath);
+await main(configPath, channel);

@@ -1,14 +1,15 @@
-import { readFile, realpath, stat } from 'node:fs/promises';
-import { posix, sep } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { posix } from 'node:path';
 import type { RuntimeSpec } from '@shimkit/oci-spec';
 import { ShimError } from 'shimkit';
+import { resolveInRoot } from './resolve-in-root.js';
 import type { Preopen } from './runner/runner-config.js';
 
 /**
  * The host path of a container's module: the spec's `process.args[0]`, a `.wasm` file in the
  * image's root filesystem (runwasi's convention; the Wasm OCI artifact's module is unpacked as
- * `/module.wasm` and named by the image config). It must stay inside the root filesystem and be a
- * WebAssembly module.
+ * `/module.wasm` and named by the image config), links followed inside the root filesystem. It
+ * must be a WebAssembly module.
  */
 export async function wasmEntrypoint(spec: RuntimeSpec, rootfs: string): Promise<string> {
   const command = spec.process?.args?.[0];
@@ -16,14 +17,13 @@ export async function wasmEntrypoint(spec: RuntimeSpec, rootfs: string): Promise
     throw new ShimError('InvalidArgument', 'runtime handler "wasm": the container has no command; its first argument must be the path of a .wasm module in the image');
   }
   const inContainer = posix.resolve(spec.process?.cwd ?? '/', command);
-  const root = await realpath(rootfs);
   let host: string;
   try {
-    host = await realpath(posix.join(root, inContainer));
+    // links in the image are the container's: followed inside its root, never out of it
+    host = await resolveInRoot(rootfs, inContainer);
   } catch (e) {
     throw new ShimError('InvalidArgument', `runtime handler "wasm": module ${JSON.stringify(command)} is not in the image (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { cause: e });
   }
-  if (!host.startsWith(root + sep)) throw new ShimError('InvalidArgument', `runtime handler "wasm": module ${JSON.stringify(command)} leads out of the container's root filesystem`);
   if (!(await stat(host)).isFile()) throw new ShimError('InvalidArgument', `runtime handler "wasm": module ${JSON.stringify(command)} is not a file`);
   if (!WebAssembly.validate(await readFile(host))) {
     throw new ShimError('InvalidArgument', `runtime handler "wasm": ${JSON.stringify(command)} is not a valid WebAssembly module`);

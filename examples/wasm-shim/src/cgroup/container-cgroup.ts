@@ -75,10 +75,18 @@ export class ContainerCgroup {
       return;
     }
     if (memory?.limit !== undefined && memory.limit > 0) {
-      await this.#write('memory', 'memory.limit_in_bytes', memory.limit);
       // without swap accounting for it, the module could swap instead of reaching the limit
       const swap = memory.swap !== undefined && memory.swap >= memory.limit ? memory.swap : memory.limit;
-      if (existsSync(join(this.#byController['memory']!, 'memory.memsw.limit_in_bytes'))) await this.#write('memory', 'memory.memsw.limit_in_bytes', swap);
+      if (!existsSync(join(this.#byController['memory']!, 'memory.memsw.limit_in_bytes'))) {
+        await this.#write('memory', 'memory.limit_in_bytes', memory.limit);
+      } else if (swap >= Number((await this.#number('memory', 'memory.limit_in_bytes')) ?? 0n)) {
+        // the kernel keeps memsw >= limit at every step: raise memsw first, lower it last
+        await this.#write('memory', 'memory.memsw.limit_in_bytes', swap);
+        await this.#write('memory', 'memory.limit_in_bytes', memory.limit);
+      } else {
+        await this.#write('memory', 'memory.limit_in_bytes', memory.limit);
+        await this.#write('memory', 'memory.memsw.limit_in_bytes', swap);
+      }
     }
     if (cpu?.shares !== undefined && cpu.shares > 0) await this.#write('cpu', 'cpu.shares', cpu.shares);
     if (cpu?.period !== undefined && cpu.period > 0) await this.#write('cpu', 'cpu.cfs_period_us', cpu.period);

@@ -8,7 +8,7 @@ import { mkdir, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { connect, ContainerEventType, ContainerState, type ContainerConfig, type ContainerEventResponse, type CriClient, type DeepPartial, type PodSandboxConfig } from '@shimkit/cri-types';
+import { connect, ContainerConfig, ContainerEventType, ContainerState, PodSandboxConfig, type ContainerEventResponse, type CriClient, type DeepPartial } from '@shimkit/cri-types';
 import { criLogMessages, parseCriLog } from '@shimkit/runc-driver';
 import { startRegistry, type Registry } from '@shimkit/test-bed';
 import { pushTestImages, type TestImages } from '@shimkit/test-images';
@@ -320,6 +320,20 @@ describe('wasm-shim', () => {
     await cri.runtime.stopPodSandbox({ podSandboxId: pod.podSandboxId });
     expect(await statusOf(id)).toMatchObject({ state: ContainerState.CONTAINER_EXITED });
     await cri.runtime.removePodSandbox({ podSandboxId: pod.podSandboxId });
+  });
+
+  it('runs the README\'s crictl pod and container files as they are (registry, log dir and cgroup parent aside)', async () => {
+    const here = (f: string) => fileURLToPath(new URL(`../crictl/${f}`, import.meta.url));
+    const podJson = JSON.parse(await readFile(here('pod.json'), 'utf8')) as Record<string, unknown>;
+    const containerJson = JSON.parse((await readFile(here('container.json'), 'utf8')).replace('127.0.0.1:5000', registry.host)) as Record<string, unknown>;
+    const config = PodSandboxConfig.fromJSON({ ...podJson, log_directory: join(logDir, 'crictl'), linux: { cgroup_parent: cgroupParent } });
+    const { podSandboxId } = await cri.runtime.runPodSandbox({ config, runtimeHandler: 'wasm' });
+    const { containerId } = await cri.runtime.createContainer({ podSandboxId, sandboxConfig: config, config: ContainerConfig.fromJSON(containerJson) });
+    await cri.runtime.startContainer({ containerId });
+    expect(await exited(containerId)).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect((await logOf('crictl', 'hello')).stdout.slice(0, 3)).toEqual(['hello from wasm', 'arg: from', 'arg: crictl']);
+    await cri.runtime.stopPodSandbox({ podSandboxId });
+    await cri.runtime.removePodSandbox({ podSandboxId });
   });
 
   it('survives a SIGKILL of the shim: a running module keeps running, one that exited meanwhile reports its exit code and full log', async () => {

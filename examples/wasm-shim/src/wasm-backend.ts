@@ -13,6 +13,7 @@ import {
   type ContainerRuntimeState,
   type ContainerUsage,
   type CreateContainerOptions,
+  type ExecSyncOptions,
   type ExecSyncResult,
   type Logger,
   type OperationOptions,
@@ -257,7 +258,7 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
     return { ...base, status: c.meta.pid === undefined ? 'created' : 'running' };
   }
 
-  async execSync(id: string): Promise<ExecSyncResult> {
+  async execSync(id: string, _options?: ExecSyncOptions): Promise<ExecSyncResult> {
     await this.#container(id);
     throw new ShimError('Unimplemented', `runtime handler "${this.handler}" cannot run a command in a container: a WASI module has no processes to exec (ExecSync)`);
   }
@@ -388,7 +389,10 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
     const child = spawn(process.execPath, runnerCommand(), { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
     child.on('error', (e) => this.#options.logger?.warn('wasm backend: a runner could not be started', { error: String(e) }));
     child.unref();
-    (child.stdio[3] as unknown as { unref(): void }).unref();
+    const channel = child.stdio[3] as Writable & { unref(): void };
+    // a runner that died leaves a broken pipe: the start waiting on it reports that, nothing else should
+    channel.on('error', () => undefined);
+    channel.unref();
     return child;
   }
 
@@ -508,6 +512,7 @@ function readyLine(child: ChildProcess, signal: AbortSignal): Promise<string> {
       if (newline !== -1) done(text.slice(0, newline));
     });
     pipe?.on('end', () => done(text === '' ? 'error the runner ended before it was ready' : text.trim()));
+    pipe?.on('error', (e) => done(`error the pipe to the runner broke: ${e.message}`));
   });
 }
 

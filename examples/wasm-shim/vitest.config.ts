@@ -5,5 +5,7 @@ export default defineConfig({
     include: ['src/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // the end-to-end and backend tests count the runner processes left behind: one file at a time
+    fileParallelism: false,
   },
 });

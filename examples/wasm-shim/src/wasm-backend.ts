@@ -229,14 +229,13 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
       return;
     }
     const callerSignal = options.signal;
-    const within = (ms: number): AbortSignal => (callerSignal === undefined ? AbortSignal.timeout(ms) : AbortSignal.any([callerSignal, AbortSignal.timeout(ms)]));
     if (options.timeoutSeconds > 0) {
       this.#kill(c, (options.stopSignal ?? 'SIGTERM') as NodeJS.Signals);
-      if (await waitUntil(c.exited, within(options.timeoutSeconds * 1000))) return;
+      if (await waitUntil(c.exited, options.timeoutSeconds * 1000, callerSignal)) return;
       callerSignal?.throwIfAborted();
     }
     this.#kill(c, 'SIGKILL');
-    if (await waitUntil(c.exited, within(KILL_WAIT_MS))) return;
+    if (await waitUntil(c.exited, KILL_WAIT_MS, callerSignal)) return;
     callerSignal?.throwIfAborted();
     throw new ShimError('Internal', `container ${id}: its runner did not end ${KILL_WAIT_MS} ms after SIGKILL`);
   }
@@ -350,7 +349,7 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
     const answer = await readyLine(child, AbortSignal.any([AbortSignal.timeout(this.#options.startTimeoutMs ?? 30_000), ...(signal ? [signal] : [])]));
     if (answer !== 'ready') {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await waitUntil(c.exited, AbortSignal.timeout(KILL_WAIT_MS));
+      await waitUntil(c.exited, KILL_WAIT_MS);
       const why = answer.startsWith('error ') ? answer.slice(6) : answer;
       throw new ShimError('FailedPrecondition', `runtime handler "${this.handler}": starting container ${id}: ${why}`);
     }
@@ -480,16 +479,22 @@ function live(meta: ContainerMeta, dir: string, cgroup: ContainerCgroup): LiveCo
   return { meta, dir, cgroup, exited, markExited };
 }
 
-/** Resolves true once `done` settles, false when `signal` fires first. */
-async function waitUntil(done: Promise<void>, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return false;
+/**
+ * Resolves true once `done` settles, false after `ms` or when `signal` fires. Its timer keeps the
+ * process alive meanwhile (runners are unreferenced children: their exit alone would not).
+ */
+async function waitUntil(done: Promise<void>, ms: number, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted) return false;
   return new Promise((resolve) => {
-    const onAbort = (): void => resolve(false);
-    signal.addEventListener('abort', onAbort, { once: true });
-    void done.then(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    });
+    const finish = (value: boolean): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(value);
+    };
+    const onAbort = (): void => finish(false);
+    const timer = setTimeout(() => finish(false), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    void done.then(() => finish(true));
   });
 }
 

@@ -82,6 +82,7 @@ afterAll(async () => {
   const leftovers = await whatIsLeft();
   for (const m of leftovers.mounts.reverse()) await run('umount', ['-l', m]).catch(() => undefined);
   for (const p of leftovers.pids) await run('kill', ['-9', String(p)]).catch(() => undefined);
+  for (const id of leftovers.containers) await run('runc', ['--root', join(dir, 'state', 'runtime', 'runc'), 'delete', '--force', id]).catch(() => undefined);
   await run('ip', ['link', 'del', bridge]).catch(() => undefined);
   for (const controller of await readdir('/sys/fs/cgroup')) await rmdir(join('/sys/fs/cgroup', controller, cgroupParent)).catch(() => undefined);
   await rm(dir, { recursive: true, force: true });

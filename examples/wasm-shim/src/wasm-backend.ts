@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { mkdirSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -283,6 +283,18 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
       ...(usage.pageFaults === undefined ? {} : { pageFaults: usage.pageFaults }),
       ...(usage.majorPageFaults === undefined ? {} : { majorPageFaults: usage.majorPageFaults }),
     };
+  }
+
+  /**
+   * Makes a new log file at the container's log path (kubelet renamed the old one); the runner
+   * notices the new file on its next write and writes there.
+   */
+  async reopenContainerLog(id: string, _options: OperationOptions = {}): Promise<void> {
+    const c = await this.#container(id);
+    if (c.exit) throw new ShimError('FailedPrecondition', `container ${id} is not running`);
+    const logPath = (await readJson<RunnerConfig>(join(c.dir, 'runner.json')))?.logPath ?? '';
+    if (logPath === '') return;
+    await (await open(logPath, 'a', 0o640)).close();
   }
 
   // ---- exits, info, lifecycle -------------------------------------------------------------

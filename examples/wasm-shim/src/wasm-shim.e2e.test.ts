@@ -4,7 +4,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -66,6 +66,8 @@ beforeAll(async () => {
   const bridgePlugin = { type: 'bridge', bridge, isGateway: false, ipMasq: false, ipam: { type: 'host-local', ranges: [[{ subnet: `${prefix}0/24` }]], dataDir: join(dir, 'ipam') } };
   await writeFile(join(dir, 'cni', '10-pods.conflist'), JSON.stringify({ cniVersion: '1.0.0', name: `wasm-${tag}`, plugins: [bridgePlugin] }));
   await startShim();
+  // every test may run alone (-t): the images are there from the start; the first test checks the pulls
+  for (const image of [wasm.modules, wasm.artifact, images.busybox.reference]) await cri.image.pullImage({ image: { image } });
 });
 
 afterAll(async () => {
@@ -164,6 +166,9 @@ describe('wasm-shim', () => {
     const status = await cri.runtime.status({ verbose: false });
     expect(status.runtimeHandlers.map((h) => h.name)).toEqual(['', 'wasm']);
     expect(status.status?.conditions.find((c) => c.type === 'RuntimeReady')?.status).toBe(true);
+    // pulled in beforeAll: pulled again from the registry after a removal
+    await cri.image.removeImage({ image: { image: wasm.artifact } });
+    expect((await cri.image.imageStatus({ image: { image: wasm.artifact }, verbose: false })).image).toBeUndefined();
     await cri.image.pullImage({ image: { image: wasm.modules } });
     await cri.image.pullImage({ image: { image: wasm.artifact } });
     await cri.image.pullImage({ image: { image: images.busybox.reference } });
@@ -201,7 +206,7 @@ describe('wasm-shim', () => {
     await cri.runtime.removePodSandbox({ podSandboxId: pod.podSandboxId });
   });
 
-  it('reports a module\'s exit code (the Wasm artifact\'s entrypoint) and a trap-free failure to start', async () => {
+  it('reports a module\'s exit code (the Wasm artifact\'s entrypoint), a trap, and a module that cannot be instantiated', async () => {
     const pod = await wasmPod('exits');
     const { containerId: fromArtifact } = await cri.runtime.createContainer({
       podSandboxId: pod.podSandboxId, sandboxConfig: pod.config,
@@ -210,6 +215,11 @@ describe('wasm-shim', () => {
     await cri.runtime.startContainer({ containerId: fromArtifact });
     expect(await exited(fromArtifact)).toMatchObject({ exitCode: 42, reason: 'Error' });
     expect((await logOf('exits', 'artifact')).stderr).toEqual(['exiting with 42']);
+
+    const trap = await container(pod, 'trap', { command: ['/trap.wasm'] });
+    await cri.runtime.startContainer({ containerId: trap });
+    expect(await exited(trap)).toMatchObject({ exitCode: 134, reason: 'Error' });
+    expect((await logOf('exits', 'trap')).stderr).toEqual([expect.stringMatching(/^wasm-runner: the module trapped: unreachable/)]);
 
     const badImport = await container(pod, 'bad-import', { command: ['/bad-import.wasm'] });
     const failed = await codeAndMessage(cri.runtime.startContainer({ containerId: badImport }));
@@ -282,6 +292,10 @@ describe('wasm-shim', () => {
     expect(memoryLimit.trim()).toBe(String(64 * 1024 * 1024));
     expect((await readFile(join('/sys/fs/cgroup/cpu', cgroupParent, looping, 'cpu.cfs_quota_us'), 'utf8')).trim()).toBe('50000');
 
+    await cri.runtime.updateContainerResources({ containerId: looping, linux: { memoryLimitInBytes: 96n * 1024n * 1024n, cpuQuota: 20_000n, cpuPeriod: 100_000n } });
+    expect((await readFile(join('/sys/fs/cgroup/memory', cgroupParent, looping, 'memory.limit_in_bytes'), 'utf8')).trim()).toBe(String(96 * 1024 * 1024));
+    expect((await readFile(join('/sys/fs/cgroup/cpu', cgroupParent, looping, 'cpu.cfs_quota_us'), 'utf8')).trim()).toBe('20000');
+
     expect(await exited(greedy)).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
     await cri.runtime.stopContainer({ containerId: looping, timeout: 5n });
     expect(await statusOf(looping)).toMatchObject({ exitCode: 143, reason: 'Error' });
@@ -320,6 +334,22 @@ describe('wasm-shim', () => {
     expect(portForward).toMatchObject({ code: 'Unimplemented', message: expect.stringContaining('runtime handler "wasm" cannot port-forward') });
     await cri.runtime.stopPodSandbox({ podSandboxId: pod.podSandboxId });
     expect(await statusOf(id)).toMatchObject({ state: ContainerState.CONTAINER_EXITED });
+    await cri.runtime.removePodSandbox({ podSandboxId: pod.podSandboxId });
+  });
+
+  it('starts a new log file when kubelet rotates the old one (ReopenContainerLog)', async () => {
+    const pod = await wasmPod('rotate');
+    const id = await container(pod, 'sleep', { command: ['/sleep-exit.wasm'] });
+    await cri.runtime.startContainer({ containerId: id });
+    const path = join(logDir, 'rotate', 'sleep.log');
+    await rename(path, `${path}.1`);
+    await cri.runtime.reopenContainerLog({ containerId: id });
+    expect(existsSync(path)).toBe(true);
+    expect(await exited(id)).toMatchObject({ exitCode: 7 });
+    expect((await logOf('rotate', 'sleep')).stdout).toEqual(['slept, exiting with 7']);
+    expect(await readFile(`${path}.1`, 'utf8')).toBe('');
+    expect((await codeAndMessage(cri.runtime.reopenContainerLog({ containerId: id }))).code).toBe('FailedPrecondition');
+    await cri.runtime.stopPodSandbox({ podSandboxId: pod.podSandboxId });
     await cri.runtime.removePodSandbox({ podSandboxId: pod.podSandboxId });
   });
 

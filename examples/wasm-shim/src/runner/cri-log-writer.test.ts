@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { criLogMessages, parseCriLog } from '@shimkit/runc-driver';
@@ -27,6 +27,22 @@ it('writes full and partial lines per stream in kubelet\'s format, splitting lon
   expect(criLogMessages(lines, 'stdout')).toEqual(['one', 'two', '', 'three' + 'x'.repeat(40_000)]);
   expect(lines.filter((l) => l.content.startsWith('x')).map((l) => l.content.length)).toEqual([16384, 16384, 7232]);
   expect(criLogMessages(lines, 'stderr')).toEqual(['err']);
+});
+
+it('follows a rotation: once a new file is at the path, writes go there', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'wasm-log-'));
+  const path = join(dir, 'c.log');
+  const log = new CriLogWriter(path);
+  log.write('stdout', Buffer.from('before\n'));
+  renameSync(path, `${path}.1`);
+  await new Promise((r) => setTimeout(r, 150));
+  log.write('stdout', Buffer.from('while renamed\n'));
+  writeFileSync(path, '');
+  await new Promise((r) => setTimeout(r, 150));
+  log.write('stdout', Buffer.from('after\n'));
+  log.close();
+  expect(criLogMessages(parseCriLog(readFileSync(`${path}.1`, 'utf8')))).toEqual(['before', 'while renamed']);
+  expect(criLogMessages(parseCriLog(readFileSync(path, 'utf8')))).toEqual(['after']);
 });
 
 it('discards the output when there is no log path', () => {

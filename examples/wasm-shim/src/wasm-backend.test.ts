@@ -2,7 +2,7 @@
 // compiled workloads. The CRI-level behaviour is in wasm-shim.e2e.test.ts.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, rmdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RuntimeSpec } from '@shimkit/oci-spec';
@@ -107,13 +107,17 @@ describe('WasmBackend', () => {
     await expect(backend.runSandbox({ id: 'q', config, runtimeHandler: 'wasm' })).rejects.toSatisfy(is('FailedPrecondition', /closed/));
   });
 
-  it('a new instance finds a running runner, stops it, and removes it', async () => {
+  it('a new instance finds a running runner (also one whose start was not recorded as done), stops it, and removes it', async () => {
     const state = join(work, 'state-3');
     const first = new WasmBackend({ state });
     await first.runSandbox({ id: 'p', config, runtimeHandler: 'wasm' });
     await first.createContainer({ id: 'loop', sandboxId: 'p', spec: spec('loop', ['/loop.wasm']), rootfs, logPath: '' });
     const { pid } = await first.startContainer('loop');
     await first.close();
+    // as a shim that died during the start leaves it: the runner's pid recorded, not yet its start
+    const metaPath = join(state, 'containers', 'loop', 'meta.json');
+    const { startedAt: _started, ...meta } = JSON.parse(await readFile(metaPath, 'utf8')) as Record<string, unknown>;
+    await writeFile(metaPath, JSON.stringify(meta));
     const second = new WasmBackend({ state, warmRunners: 0 });
     try {
       expect(await second.containerState('loop')).toMatchObject({ status: 'running', pid });

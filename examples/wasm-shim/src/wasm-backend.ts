@@ -215,7 +215,7 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
   async startContainer(id: string, options: OperationOptions = {}): Promise<{ startedAt: Date; pid?: number }> {
     const c = await this.#container(id);
     if (c.exit) throw new ShimError('FailedPrecondition', `container ${id} has exited; it cannot be started again`);
-    if (c.meta.pid !== undefined) throw new ShimError('FailedPrecondition', `container ${id} is already running`);
+    if (c.meta.pid !== undefined && c.starting === undefined) throw new ShimError('FailedPrecondition', `container ${id} is already running`);
     c.starting ??= this.#launch(c, options.signal).finally(() => (c.starting = undefined));
     return c.starting;
   }
@@ -355,6 +355,11 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
     const child = this.#takeRunner();
     c.child = child;
     child.on('exit', (code, sig) => void this.#runnerEnded(c, sig ?? undefined, code ?? undefined));
+    if (child.pid !== undefined) {
+      // recorded before the runner gets the container: a shim that dies during the start finds it again
+      c.meta = { ...c.meta, pid: child.pid, pidStartTime: processIdentity(child.pid)?.startTime ?? '' };
+      await writeJson(join(c.dir, 'meta.json'), c.meta);
+    }
     const channel = child.stdio[3] as Writable & { ref(): void };
     channel.ref();
     channel.write(`${join(c.dir, 'runner.json')}\n`);
@@ -365,9 +370,8 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
       const why = answer.startsWith('error ') ? answer.slice(6) : answer;
       throw new ShimError('FailedPrecondition', `runtime handler "${this.handler}": starting container ${id}: ${why}`);
     }
-    const identity = child.pid === undefined ? undefined : processIdentity(child.pid);
     const startedAt = new Date();
-    c.meta = { ...c.meta, pid: child.pid!, pidStartTime: identity?.startTime ?? '', startedAt: startedAt.toISOString() };
+    c.meta = { ...c.meta, startedAt: startedAt.toISOString() };
     await writeJson(join(c.dir, 'meta.json'), c.meta);
     return { startedAt, pid: child.pid! };
   }

@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { mkdirSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { PodSandboxConfig } from '@shimkit/cri-types';
 import type { Resources } from '@shimkit/oci-spec';
 import {
@@ -24,9 +23,12 @@ import {
   type StopContainerOptions,
 } from 'shimkit';
 import { ContainerCgroup } from './cgroup/container-cgroup.js';
+import { readJson, writeJson } from './json-file.js';
 import { isSameLiveProcess, processIdentity } from './process-identity.js';
+import { readyLine, RunnerPool } from './runner-pool.js';
 import { readExitFile, writeExitFile } from './runner/exit-file.js';
 import type { ExitRecord, RunnerConfig } from './runner/runner-config.js';
+import { waitUntil } from './wait-until.js';
 import { specEnv, wasmEntrypoint, wasmPreopens } from './wasm-entrypoint.js';
 
 /** The runtime handler name pods ask for (a RuntimeClass's `handler`). */
@@ -83,21 +85,13 @@ interface LiveContainer {
 
 const KILL_WAIT_MS = 10_000;
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-const NODE_FLAGS = ['--no-warnings'];
-
-/** The command that starts a runner: the built JavaScript, or the TypeScript source through tsx (tests). */
-function runnerCommand(): string[] {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) return [...NODE_FLAGS, '--import', import.meta.resolve('tsx'), fileURLToPath(new URL('./runner/wasm-runner.ts', here))];
-  return [...NODE_FLAGS, fileURLToPath(new URL('./runner/wasm-runner.js', here))];
-}
-
 /**
  * A {@link RuntimeBackend} that runs WebAssembly (WASI preview 1) modules with Node's node:wasi.
- * Each container is a runner process of its own, started detached in a session of its own at
- * StartContainer, in a cgroup under the pod's cgroup parent with the spec's memory, CPU and pids
- * limits; it writes the CRI log and its exit file itself, so it outlives the shim and a new
- * instance on the same state directory finds it again. A pod is only a record (WASI preview 1
+ * Each container is a runner process of its own, detached in a session of its own (started ahead
+ * of need, see {@link RunnerPool}), that joins a cgroup made at CreateContainer under the pod's
+ * cgroup parent with the spec's memory, CPU and pids limits before the module starts; it writes
+ * the CRI log and its exit file itself, so it outlives the shim and a new instance on the same
+ * state directory finds it again. A pod is only a record (WASI preview 1
  * modules have no network; the shim still makes the pod's network namespace). What WASI cannot do
  * (exec, attach, port forward) answers Unimplemented naming the handler.
  */
@@ -111,7 +105,7 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
   readonly #creating = new Set<string>();
   readonly #listeners = new Set<(exit: ContainerExit) => void>();
   readonly #ready: Promise<void>;
-  readonly #warm: ChildProcess[] = [];
+  readonly #runners: RunnerPool;
   #poll: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -120,6 +114,7 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
     this.handler = options.handler ?? WASM_HANDLER;
     this.#sandboxDir = join(options.state, 'sandboxes');
     this.#containerDir = join(options.state, 'containers');
+    this.#runners = new RunnerPool({ size: options.warmRunners ?? 1, logger: options.logger });
     this.#ready = this.#load();
     this.#ready.catch(() => undefined);
   }
@@ -324,8 +319,7 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
     this.#closed = true;
     await this.#ready.catch(() => undefined);
     clearInterval(this.#poll);
-    // a warm runner ends when its pipe closes
-    for (const child of this.#warm.splice(0)) (child.stdio[3] as Writable | null)?.destroy();
+    this.#runners.close();
     this.#listeners.clear();
     for (const c of this.#containers.values()) c.child?.removeAllListeners('exit');
   }
@@ -352,7 +346,7 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
   async #launch(c: LiveContainer, signal: AbortSignal | undefined): Promise<{ startedAt: Date; pid?: number }> {
     const { id } = c.meta;
     signal?.throwIfAborted();
-    const child = this.#takeRunner();
+    const child = this.#runners.take();
     c.child = child;
     child.on('exit', (code, sig) => void this.#runnerEnded(c, sig ?? undefined, code ?? undefined));
     if (child.pid !== undefined) {
@@ -374,41 +368,6 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
     c.meta = { ...c.meta, startedAt: startedAt.toISOString() };
     await writeJson(join(c.dir, 'meta.json'), c.meta);
     return { startedAt, pid: child.pid! };
-  }
-
-  /** A warm runner (another one starts in its place), or a new one when none is waiting. */
-  #takeRunner(): ChildProcess {
-    let child: ChildProcess | undefined;
-    while (child === undefined && this.#warm.length > 0) {
-      const candidate = this.#warm.shift()!;
-      if (candidate.exitCode === null && candidate.signalCode === null) child = candidate;
-    }
-    child ??= this.#spawnRunner();
-    setImmediate(() => this.#fillWarm());
-    return child;
-  }
-
-  #fillWarm(): void {
-    while (!this.#closed && this.#warm.length < (this.#options.warmRunners ?? 1)) {
-      const child = this.#spawnRunner();
-      child.once('exit', () => {
-        const at = this.#warm.indexOf(child);
-        if (at !== -1) this.#warm.splice(at, 1);
-      });
-      this.#warm.push(child);
-    }
-  }
-
-  /** A runner in a session of its own, waiting for a config path on fd 3; it keeps no reference on the shim's event loop. */
-  #spawnRunner(): ChildProcess {
-    const child = spawn(process.execPath, runnerCommand(), { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] });
-    child.on('error', (e) => this.#options.logger?.warn('wasm backend: a runner could not be started', { error: String(e) }));
-    child.unref();
-    const channel = child.stdio[3] as Writable & { unref(): void };
-    // a runner that died leaves a broken pipe: the start waiting on it reports that, nothing else should
-    channel.on('error', () => undefined);
-    channel.unref();
-    return child;
   }
 
   #kill(c: LiveContainer, signal: NodeJS.Signals): void {
@@ -477,7 +436,7 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
     this.#poll = setInterval(() => this.#checkAdopted(), this.#options.pollIntervalMs ?? 100);
     this.#poll.unref();
     this.#checkAdopted();
-    this.#fillWarm();
+    this.#runners.fill();
   }
 
   /** Runners this instance did not start: ended once /proc no longer has them (they are not our children). */
@@ -493,62 +452,6 @@ function live(meta: ContainerMeta, dir: string, cgroup: ContainerCgroup): LiveCo
   let markExited!: () => void;
   const exited = new Promise<void>((resolve) => (markExited = resolve));
   return { meta, dir, cgroup, exited, markExited };
-}
-
-/**
- * Resolves true once `done` settles, false after `ms` or when `signal` fires. Its timer keeps the
- * process alive meanwhile (runners are unreferenced children: their exit alone would not).
- */
-async function waitUntil(done: Promise<void>, ms: number, signal?: AbortSignal): Promise<boolean> {
-  if (signal?.aborted) return false;
-  return new Promise((resolve) => {
-    const finish = (value: boolean): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      resolve(value);
-    };
-    const onAbort = (): void => finish(false);
-    const timer = setTimeout(() => finish(false), ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    void done.then(() => finish(true));
-  });
-}
-
-/** The first line the runner writes on fd 3: `ready` or `error <why>`; what happened instead otherwise. */
-function readyLine(child: ChildProcess, signal: AbortSignal): Promise<string> {
-  return new Promise((resolve) => {
-    const pipe = child.stdio[3] as NodeJS.ReadableStream | null | undefined;
-    let text = '';
-    const done = (line: string): void => {
-      signal.removeEventListener('abort', onAbort);
-      (pipe as { destroy?: () => void } | null | undefined)?.destroy?.();
-      resolve(line);
-    };
-    const onAbort = (): void => done(`no answer from the runner: ${String((signal.reason as Error | undefined)?.message ?? signal.reason)}`);
-    signal.addEventListener('abort', onAbort, { once: true });
-    child.once('error', (e) => done(`error the runner could not be started: ${e.message}`));
-    pipe?.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const newline = text.indexOf('\n');
-      if (newline !== -1) done(text.slice(0, newline));
-    });
-    pipe?.on('end', () => done(text === '' ? 'error the runner ended before it was ready' : text.trim()));
-    pipe?.on('error', (e) => done(`error the pipe to the runner broke: ${e.message}`));
-  });
-}
-
-async function writeJson(path: string, value: unknown): Promise<void> {
-  const temp = `${path}.tmp`;
-  await writeFile(temp, JSON.stringify(value));
-  await rename(temp, path);
-}
-
-async function readJson<T>(path: string): Promise<T | undefined> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
-  } catch {
-    return undefined;
-  }
 }
 
 async function readExitFileQuietly(path: string): Promise<ExitRecord | undefined> {

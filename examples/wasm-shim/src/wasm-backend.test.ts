@@ -107,6 +107,30 @@ describe('WasmBackend', () => {
     await expect(backend.runSandbox({ id: 'q', config, runtimeHandler: 'wasm' })).rejects.toSatisfy(is('FailedPrecondition', /closed/));
   });
 
+  it('attaches to a running module\'s output (not its stdin), to the end of it', async () => {
+    const backend = new WasmBackend({ state: join(work, 'state-4') });
+    try {
+      await backend.runSandbox({ id: 'p', config, runtimeHandler: 'wasm' });
+      const logPath = join(work, 'logs', 'attach.log');
+      await backend.createContainer({ id: 'a', sandboxId: 'p', spec: spec('a', ['/sleep-exit.wasm']), rootfs, logPath });
+      await expect(backend.attach('a', { stdin: false, stdout: true, stderr: true })).rejects.toSatisfy(is('FailedPrecondition', /not running/));
+      await backend.startContainer('a');
+      await expect(backend.attach('a', { stdin: true, stdout: true, stderr: false })).rejects.toSatisfy(is('Unimplemented', /runtime handler "wasm" cannot attach with stdin/));
+      const session = await backend.attach('a', { stdin: false, stdout: true, stderr: false });
+      expect(session.stdin).toBeNull();
+      let out = '';
+      for await (const chunk of session.stdout ?? []) out += String(chunk);
+      await session.ended;
+      expect(out).toBe('slept, exiting with 7\n');
+      expect(await backend.containerState('a')).toMatchObject({ status: 'exited', exitCode: 7 });
+      await expect(backend.createContainer({ id: 'b', sandboxId: 'p', spec: spec('b', ['/hello.wasm']), rootfs, logPath: '', stdin: true }))
+        .rejects.toSatisfy(is('InvalidArgument', /asks for stdin/));
+      await backend.removeSandbox('p');
+    } finally {
+      await backend.close();
+    }
+  });
+
   it('a new instance finds a running runner (also one whose start was not recorded as done), stops it, and removes it', async () => {
     const state = join(work, 'state-3');
     const first = new WasmBackend({ state });

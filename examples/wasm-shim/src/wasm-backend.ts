@@ -8,6 +8,8 @@ import type { PodSandboxConfig } from '@shimkit/cri-types';
 import type { Resources } from '@shimkit/oci-spec';
 import {
   ShimError,
+  type AttachOptions,
+  type AttachSession,
   type ContainerExit,
   type ContainerRuntimeState,
   type ContainerUsage,
@@ -23,6 +25,7 @@ import {
   type StopContainerOptions,
 } from 'shimkit';
 import { ContainerCgroup } from './cgroup/container-cgroup.js';
+import { followCriLog } from './cri-log-follower.js';
 import { readJson, writeJson } from './json-file.js';
 import { isSameLiveProcess, processIdentity } from './process-identity.js';
 import { readyLine, RunnerPool } from './runner-pool.js';
@@ -92,8 +95,9 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
  * cgroup parent with the spec's memory, CPU and pids limits before the module starts; it writes
  * the CRI log and its exit file itself, so it outlives the shim and a new instance on the same
  * state directory finds it again. A pod is only a record (WASI preview 1
- * modules have no network; the shim still makes the pod's network namespace). What WASI cannot do
- * (exec, attach, port forward) answers Unimplemented naming the handler.
+ * modules have no network; the shim still makes the pod's network namespace). Attach follows the
+ * output in the log file; what WASI cannot do (exec, stdin, port forward) answers Unimplemented
+ * naming the handler.
  */
 export class WasmBackend implements RuntimeBackend, AsyncDisposable {
   readonly handler: string;
@@ -171,6 +175,7 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
     if (sandbox === undefined) throw new ShimError('NotFound', `pod sandbox "${sandboxId}" not found in the wasm backend`);
     if (sandbox.state !== 'ready') throw new ShimError('FailedPrecondition', `pod sandbox "${sandboxId}" is not ready`);
     if (this.#containers.has(id) || this.#creating.has(id)) throw new ShimError('AlreadyExists', `container "${id}" already exists`);
+    if (options.stdin) throw new ShimError('InvalidArgument', `runtime handler "${this.handler}": container "${id}" asks for stdin, which a WASI module cannot read from an attached client`);
     const cgroupsPath = spec.linux?.cgroupsPath;
     if (cgroupsPath === undefined || cgroupsPath === '') throw new ShimError('InvalidArgument', `container "${id}": the spec has no linux.cgroupsPath`);
     this.#creating.add(id);
@@ -280,6 +285,17 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
     };
   }
 
+  /** Attaches to the container's output, read from its CRI log file as the runner writes it; no stdin. */
+  async attach(id: string, options: AttachOptions): Promise<AttachSession> {
+    const c = await this.#container(id);
+    if (options.stdin) throw new ShimError('Unimplemented', `runtime handler "${this.handler}" cannot attach with stdin: a WASI module's stdin is not connected`);
+    if (c.exit || c.meta.pid === undefined) throw new ShimError('FailedPrecondition', `container ${id} is not running`);
+    const logPath = (await readJson<RunnerConfig>(join(c.dir, 'runner.json')))?.logPath ?? '';
+    if (logPath === '') throw new ShimError('FailedPrecondition', `container ${id} has no log file, so no output to attach to`);
+    options.signal?.throwIfAborted();
+    return followCriLog(logPath, { stdout: options.stdout, stderr: options.stderr, exited: c.exited });
+  }
+
   /**
    * Makes a new log file at the container's log path (kubelet renamed the old one); the runner
    * notices the new file on its next write and writes there.
@@ -308,7 +324,7 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
       name: 'wasm',
       version: `node-wasi-preview1 (node ${process.versions.node})`,
       cgroupDriver: 'cgroupfs',
-      handlers: [{ name: this.handler, recursiveReadOnlyMounts: false, userNamespaces: false, exec: false, attach: false, portForward: false }],
+      handlers: [{ name: this.handler, recursiveReadOnlyMounts: false, userNamespaces: false, exec: false, portForward: false }],
       ready: true,
     };
   }

@@ -328,8 +328,10 @@ describe('wasm-shim', () => {
     expect(execSync).toMatchObject({ code: 'Unimplemented', message: expect.stringContaining('runtime handler "wasm" cannot run a command') });
     const exec = await codeAndMessage(cri.runtime.exec({ containerId: id, cmd: ['sh'], stdout: true }));
     expect(exec).toMatchObject({ code: 'Unimplemented', message: expect.stringContaining('runtime handler "wasm" cannot exec') });
-    const attach = await codeAndMessage(cri.runtime.attach({ containerId: id, stdout: true }));
-    expect(attach).toMatchObject({ code: 'Unimplemented', message: expect.stringContaining('runtime handler "wasm" cannot attach') });
+    // attach follows the output; a container with stdin is refused at its creation
+    expect((await cri.runtime.attach({ containerId: id, stdout: true })).url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/attach\//);
+    const withStdin = await codeAndMessage(container(pod, 'stdin', { command: ['/loop.wasm'], stdin: true }));
+    expect(withStdin).toMatchObject({ code: 'InvalidArgument', message: expect.stringContaining('runtime handler "wasm": container') });
     const portForward = await codeAndMessage(cri.runtime.portForward({ podSandboxId: pod.podSandboxId, port: [80] }));
     expect(portForward).toMatchObject({ code: 'Unimplemented', message: expect.stringContaining('runtime handler "wasm" cannot port-forward') });
     await cri.runtime.stopPodSandbox({ podSandboxId: pod.podSandboxId });

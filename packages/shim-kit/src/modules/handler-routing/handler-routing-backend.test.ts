@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RuntimeSpec } from '@shimkit/oci-spec';
-import { isShimError } from '../../errors.js';
+import { isShimError, ShimError } from '../../errors.js';
 import type { ContainerExit } from '../../interfaces/runtime-backend.js';
 import { FakeRuntimeBackend } from '../../testing/fake-runtime-backend.js';
 import { HandlerRoutingBackend } from './handler-routing-backend.js';
@@ -56,6 +56,21 @@ describe('HandlerRoutingBackend', () => {
     await expect(router.createContainer({ id: 'c', sandboxId: 'nope', spec, rootfs: '/x', logPath: '' })).rejects.toSatisfy((e: unknown) => isShimError(e, 'NotFound'));
     await router.stopSandbox('nope');
     await router.removeContainer('nope');
+  });
+
+  it('removes a container and a pod no backend owns up to from every backend (idempotent removes)', async () => {
+    const { linux, other } = backends();
+    await new HandlerRoutingBackend([linux, other]).runSandbox({ id: 'p', runtimeHandler: '', config: {} as never });
+    await linux.createContainer({ id: 'lost', sandboxId: 'p', spec, rootfs: '/x', logPath: '' });
+    const router = new HandlerRoutingBackend([linux, other]);
+    // the backend still holds it but its runtime lost it: its state answers NotFound
+    linux.failNext('containerState', new ShimError('NotFound', 'container lost is gone from the runtime'));
+    await router.removeContainer('lost');
+    expect(linux.container('lost')).toBeUndefined();
+    expect(other.callsTo('removeContainer').map((c) => c.args[0])).toEqual(['lost']);
+    linux.failNext('sandboxState', new ShimError('NotFound', 'gone'));
+    await router.removeSandbox('p');
+    expect(linux.sandboxes()).toEqual([]);
   });
 
   it('finds sandboxes and containers again in a new router over the same backends (a restart)', async () => {

@@ -60,12 +60,13 @@ export class HandlerRoutingBackend implements RuntimeBackend, AsyncDisposable {
   }
 
   async stopSandbox(id: string, options: OperationOptions = {}): Promise<void> {
-    await (await this.#sandbox(id, options))?.backend.stopSandbox(id, options);
+    const route = await this.#sandbox(id, options);
+    await this.#onRouteOrAll(route, (b) => b.stopSandbox(id, options));
   }
 
   async removeSandbox(id: string, options: OperationOptions = {}): Promise<void> {
     const route = await this.#sandbox(id, options);
-    await route?.backend.removeSandbox(id, options);
+    await this.#onRouteOrAll(route, (b) => b.removeSandbox(id, options));
     this.#sandboxes.delete(id);
   }
 
@@ -91,8 +92,8 @@ export class HandlerRoutingBackend implements RuntimeBackend, AsyncDisposable {
   }
 
   async removeContainer(id: string, options: OperationOptions = {}): Promise<void> {
-    const route = await this.#find(this.#containers, id, (b) => b.containerState(id, options));
-    await route?.backend.removeContainer(id, options);
+    const route = await this.#find(this.#containers, id, (b) => b.containerState(id, options), options);
+    await this.#onRouteOrAll(route, (b) => b.removeContainer(id, options));
     this.#containers.delete(id);
   }
 
@@ -180,17 +181,26 @@ export class HandlerRoutingBackend implements RuntimeBackend, AsyncDisposable {
   }
 
   #sandbox(id: string, options: OperationOptions): Promise<Route | undefined> {
-    return this.#find(this.#sandboxes, id, (b) => b.sandboxState(id, options));
+    return this.#find(this.#sandboxes, id, (b) => b.sandboxState(id, options), options);
   }
 
   async #container(id: string, options: OperationOptions): Promise<Route> {
-    const route = await this.#find(this.#containers, id, (b) => b.containerState(id, options));
+    const route = await this.#find(this.#containers, id, (b) => b.containerState(id, options), options);
     if (route === undefined) throw new ShimError('NotFound', `container "${id}" not found in any runtime backend`);
     return route;
   }
 
+  /**
+   * An idempotent cleanup: on the route's backend, or, when no backend owned up to the id (a
+   * backend may still hold what its runtime lost, and answer NotFound for its state), on every one.
+   */
+  async #onRouteOrAll(route: Route | undefined, call: (b: RuntimeBackend) => Promise<void>): Promise<void> {
+    if (route !== undefined) return call(route.backend);
+    for (const backend of this.#backends) await call(backend);
+  }
+
   /** The route kept for `id`, or the first backend whose `probe` does not answer NotFound (remembered). */
-  async #find(routes: Map<string, Route>, id: string, probe: (b: RuntimeBackend) => Promise<unknown>, options: OperationOptions = {}): Promise<Route | undefined> {
+  async #find(routes: Map<string, Route>, id: string, probe: (b: RuntimeBackend) => Promise<unknown>, options: OperationOptions): Promise<Route | undefined> {
     const known = routes.get(id);
     if (known !== undefined) return known;
     for (const backend of this.#backends) {

@@ -47,6 +47,20 @@ describe('HandlerRoutingBackend', () => {
     expect(other.sandboxes()).toEqual([]);
   });
 
+  it('asks the backend of the pod\'s handler whether the sandbox needs its netns first', async () => {
+    const { linux, other } = backends();
+    Object.assign(linux, { sandboxNeedsNetns: () => true });
+    Object.assign(other, { sandboxNeedsNetns: () => false });
+    const router = new HandlerRoutingBackend([linux, other]);
+    const pod = { metadata: { name: 'p', namespace: 'ns', uid: 'u', attempt: 0 } } as never;
+    // before the handlers are known: true when any backend needs it
+    expect(router.sandboxNeedsNetns(pod, 'wasm')).toBe(true);
+    await router.info(); // Status, or RunPodSandbox's handler check, comes first
+    expect(router.sandboxNeedsNetns(pod, 'wasm')).toBe(false);
+    expect(router.sandboxNeedsNetns(pod, '')).toBe(true);
+    expect(router.sandboxNeedsNetns(pod)).toBe(true);
+  });
+
   it('refuses a handler no backend offers, and NotFound for ids no backend has', async () => {
     const { linux, other } = backends();
     const router = new HandlerRoutingBackend([linux, other]);

@@ -39,6 +39,8 @@ export class HandlerRoutingBackend implements RuntimeBackend, AsyncDisposable {
   readonly #sandboxes = new Map<string, Route>();
   readonly #containers = new Map<string, Route>();
   #handlers: Promise<Map<string, RuntimeBackend>> | undefined;
+  /** The settled handler map, for the synchronous {@link sandboxNeedsNetns}. */
+  #known: Map<string, RuntimeBackend> | undefined;
 
   /** `backends`: the default one (whose name and version Version reports) first. */
   constructor(backends: readonly RuntimeBackend[]) {
@@ -46,9 +48,14 @@ export class HandlerRoutingBackend implements RuntimeBackend, AsyncDisposable {
     this.#backends = [...backends];
   }
 
-  /** True when any backend needs the netns first (the config does not say which handler the pod asks for). */
-  sandboxNeedsNetns(config: PodSandboxConfig): boolean {
-    return this.#backends.some((b) => b.sandboxNeedsNetns?.(config) ?? true);
+  /**
+   * Asks the backend of the pod's handler (known from its info once any call has asked for it);
+   * before that, or without a handler, true when any backend needs the netns first.
+   */
+  sandboxNeedsNetns(config: PodSandboxConfig, runtimeHandler?: string): boolean {
+    const backend = runtimeHandler === undefined ? undefined : this.#known?.get(runtimeHandler);
+    if (backend !== undefined) return backend.sandboxNeedsNetns?.(config, runtimeHandler) ?? true;
+    return this.#backends.some((b) => b.sandboxNeedsNetns?.(config, runtimeHandler) ?? true);
   }
 
   async runSandbox(options: RunSandboxOptions): Promise<SandboxInfo> {
@@ -138,6 +145,7 @@ export class HandlerRoutingBackend implements RuntimeBackend, AsyncDisposable {
 
   async info(options: OperationOptions = {}): Promise<RuntimeBackendInfo> {
     const infos = await Promise.all(this.#backends.map((b) => b.info(options)));
+    this.#known ??= handlerMap(this.#backends, infos);
     const first = infos[0]!;
     const seen = new Set<string>();
     const handlers = infos.flatMap((i) => i.handlers).filter((h) => !seen.has(h.name) && seen.add(h.name));
@@ -165,11 +173,8 @@ export class HandlerRoutingBackend implements RuntimeBackend, AsyncDisposable {
   /** Handler name -> backend, from the backends' info (the first that lists a name gets it); asked once. */
   #handlerMap(options: OperationOptions): Promise<Map<string, RuntimeBackend>> {
     this.#handlers ??= (async () => {
-      const map = new Map<string, RuntimeBackend>();
-      for (const backend of this.#backends) {
-        for (const h of (await backend.info(options)).handlers) if (!map.has(h.name)) map.set(h.name, backend);
-      }
-      return map;
+      const infos = await Promise.all(this.#backends.map((b) => b.info(options)));
+      return (this.#known = handlerMap(this.#backends, infos));
     })();
     this.#handlers.catch(() => (this.#handlers = undefined));
     return this.#handlers;
@@ -216,4 +221,13 @@ export class HandlerRoutingBackend implements RuntimeBackend, AsyncDisposable {
     }
     return undefined;
   }
+}
+
+/** Handler name -> the first backend whose info lists it. */
+function handlerMap(backends: readonly RuntimeBackend[], infos: readonly RuntimeBackendInfo[]): Map<string, RuntimeBackend> {
+  const map = new Map<string, RuntimeBackend>();
+  infos.forEach((info, i) => {
+    for (const h of info.handlers) if (!map.has(h.name)) map.set(h.name, backends[i]!);
+  });
+  return map;
 }

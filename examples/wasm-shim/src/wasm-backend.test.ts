@@ -131,7 +131,7 @@ describe('WasmBackend', () => {
     }
   });
 
-  it('a new instance finds a running runner (also one whose start was not recorded as done), stops it, and removes it', async () => {
+  it('a new instance finds a running runner (also one whose start was not recorded as done), stops it (stop signal, timeout, SIGKILL), and removes it', async () => {
     const state = join(work, 'state-3');
     const first = new WasmBackend({ state });
     await first.runSandbox({ id: 'p', config, runtimeHandler: 'wasm' });
@@ -146,8 +146,11 @@ describe('WasmBackend', () => {
     try {
       expect(await second.containerState('loop')).toMatchObject({ status: 'running', pid });
       expect((await second.stats('loop')).cpuUsageCoreNanoSeconds).toBeGreaterThan(0n);
-      await second.stopContainer('loop', { timeoutSeconds: 2 });
-      expect(await second.containerState('loop')).toMatchObject({ status: 'exited', exitCode: 143 });
+      // a stop signal the runner ignores (SIGURG): after the timeout, SIGKILL
+      const asked = Date.now();
+      await second.stopContainer('loop', { timeoutSeconds: 1, stopSignal: 'SIGURG' });
+      expect(Date.now() - asked).toBeGreaterThanOrEqual(1000);
+      expect(await second.containerState('loop')).toMatchObject({ status: 'exited', exitCode: 137 });
       expect(existsSync(`/proc/${pid}`)).toBe(false);
       await second.removeSandbox('p');
       expect(existsSync(join('/sys/fs/cgroup/memory', cgroupParent, 'loop'))).toBe(false);

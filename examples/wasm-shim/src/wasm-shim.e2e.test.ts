@@ -13,6 +13,7 @@ import { criLogMessages, parseCriLog } from '@shimkit/runc-driver';
 import { startRegistry, type Registry } from '@shimkit/test-bed';
 import { pushTestImages, type TestImages } from '@shimkit/test-images';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
 import { pushWasmTestImages, type WasmTestImages } from './wasm-workloads.test-helper.js';
 
 const run = promisify(execFile);
@@ -150,6 +151,21 @@ async function exited(containerId: string, timeout = 20_000) {
 async function logOf(pod: string, name: string): Promise<{ stdout: string[]; stderr: string[] }> {
   const lines = parseCriLog(await readFile(join(logDir, pod, `${name}.log`), 'utf8'));
   return { stdout: criLogMessages(lines, 'stdout'), stderr: criLogMessages(lines, 'stderr') };
+}
+
+/** What a `v4.channel.k8s.io` WebSocket session at `url` sends on stdout (1) and stderr (2) until it closes. */
+async function channelOutput(url: string): Promise<{ stdout: string; stderr: string }> {
+  const socket = new WebSocket(url.replace(/^http/, 'ws'), ['v4.channel.k8s.io']);
+  const out = { stdout: '', stderr: '' };
+  socket.on('message', (data: Buffer) => {
+    if (data[0] === 1) out.stdout += data.subarray(1).toString();
+    if (data[0] === 2) out.stderr += data.subarray(1).toString();
+  });
+  await new Promise((resolve, reject) => {
+    socket.once('close', resolve);
+    socket.once('error', reject);
+  });
+  return out;
 }
 
 async function codeAndMessage(p: Promise<unknown>): Promise<{ code: string; message: string }> {
@@ -336,6 +352,19 @@ describe('wasm-shim', () => {
     expect(portForward).toMatchObject({ code: 'Unimplemented', message: expect.stringContaining('runtime handler "wasm" cannot port-forward') });
     await cri.runtime.stopPodSandbox({ podSandboxId: pod.podSandboxId });
     expect(await statusOf(id)).toMatchObject({ state: ContainerState.CONTAINER_EXITED });
+    await cri.runtime.removePodSandbox({ podSandboxId: pod.podSandboxId });
+  });
+
+  it('attaches to a module\'s output over the streaming server (kubelet\'s WebSocket channel protocol)', async () => {
+    const pod = await wasmPod('attach');
+    const id = await container(pod, 'sleep', { command: ['/sleep-exit.wasm'] });
+    await cri.runtime.startContainer({ containerId: id });
+    const { url } = await cri.runtime.attach({ containerId: id, stdout: true, stderr: true });
+    const output = await channelOutput(url);
+    expect(output.stdout).toBe('slept, exiting with 7\n');
+    expect(output.stderr).toBe('');
+    expect(await exited(id)).toMatchObject({ exitCode: 7 });
+    await cri.runtime.stopPodSandbox({ podSandboxId: pod.podSandboxId });
     await cri.runtime.removePodSandbox({ podSandboxId: pod.podSandboxId });
   });
 

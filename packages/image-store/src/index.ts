@@ -9,6 +9,7 @@ export { measureUsage } from './images/fs-usage.js';
 export type { FsUsage } from './images/fs-usage.js';
 export type { ImageRecord } from './images/image-record.js';
 export { pullImage, registrySource, unpackImage } from './pull/pull-image.js';
+export { WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE, isWasmArtifact, wasmArtifactConfig, wasmLayerFileNames } from './pull/wasm-artifact.js';
 export type { ImageSource, PullContext, PullOptions, PullProgress } from './pull/pull-image.js';
 export { ImageBuilder } from './build/image-builder.js';
 export type { BuildFile, ImageConfigChanges } from './build/image-builder.js';

@@ -51,6 +51,7 @@ export { defaultModules, type DefaultModulesOptions } from './shim/default-modul
 export {
   RuncConmonBackend,
   runcConmonModule,
+  createRuncConmonBackend,
   renderResolvConf,
   DEFAULT_SHM_SIZE_BYTES,
   type RuncConmonBackendOptions,
@@ -58,6 +59,7 @@ export {
   type RuntimeHandlerOptions,
   type InfraImageSource,
 } from './modules/runc/index.js';
+export { HandlerRoutingBackend, handlerRoutingModule } from './modules/handler-routing/index.js';
 export {
   CniPodNetwork,
   cniNetworkModule,

@@ -2,7 +2,7 @@ import { NamespaceMode, type CriClient } from '@shimkit/cri-types';
 import { describe, expect, it } from 'vitest';
 import { forwardOnce, spdySession, upgradeStatus } from '../src/streaming/spdy-exec-client.test-helper.js';
 import { listenLocal } from '../src/streaming/spdy-test-client.test-helper.js';
-import { codeOf, podConfig, useFakeShim } from './cri-fixtures.js';
+import { codeOf, containerConfig, podConfig, useFakeShim, type FakeShimWorld } from './cri-fixtures.js';
 
 /** A TCP server on 127.0.0.1 answering `echo:<what it read>` once the client half-closes. */
 function echoServer(): ReturnType<typeof listenLocal> {
@@ -15,7 +15,8 @@ function echoServer(): ReturnType<typeof listenLocal> {
 
 describe('PortForward over the streaming server (fakes)', () => {
   let cri: CriClient;
-  useFakeShim((world) => ({ cri } = world));
+  let world: FakeShimWorld;
+  useFakeShim((w) => ({ cri } = world = w));
 
   it('relays connections of a host-network pod to 127.0.0.1:<port>, several per session, and serves each URL once', async () => {
     const echo = await echoServer();
@@ -67,5 +68,29 @@ describe('PortForward over the streaming server (fakes)', () => {
     expect(await codeOf(cri.runtime.portForward({ podSandboxId, port: [70000] }))).toBe('InvalidArgument');
     await cri.runtime.stopPodSandbox({ podSandboxId });
     expect(await codeOf(cri.runtime.portForward({ podSandboxId }))).toBe('FailedPrecondition');
+  });
+
+  it('Unimplemented, naming the handler, for Exec, Attach and PortForward where the pod\'s runtime handler says it cannot', async () => {
+    const { fake } = world;
+    fake.fakes.runtime.setInfo({
+      handlers: [
+        { name: '', recursiveReadOnlyMounts: true, userNamespaces: false },
+        { name: 'modules', recursiveReadOnlyMounts: false, userNamespaces: false, exec: false, attach: false, portForward: false },
+      ],
+    });
+    const config = podConfig('pf-modules');
+    const { podSandboxId } = await cri.runtime.runPodSandbox({ config, runtimeHandler: 'modules' });
+    const { containerId } = await cri.runtime.createContainer({ podSandboxId, sandboxConfig: config, config: containerConfig('m') });
+    await cri.runtime.startContainer({ containerId });
+    const refused = (what: string) => ({ code: 'Unimplemented', message: expect.stringContaining(`runtime handler "modules" cannot ${what}`) });
+    await expect(cri.runtime.portForward({ podSandboxId, port: [80] })).rejects.toMatchObject(refused('port-forward'));
+    await expect(cri.runtime.exec({ containerId, cmd: ['sh'], stdout: true })).rejects.toMatchObject(refused('exec'));
+    await expect(cri.runtime.attach({ containerId, stdout: true })).rejects.toMatchObject(refused('attach'));
+    const plainConfig = podConfig('pf-plain');
+    const plain = await cri.runtime.runPodSandbox({ config: plainConfig });
+    expect(await codeOf(cri.runtime.portForward({ podSandboxId: plain.podSandboxId, port: [80] }))).toBe('OK');
+    const other = await cri.runtime.createContainer({ podSandboxId: plain.podSandboxId, sandboxConfig: plainConfig, config: containerConfig('p') });
+    await cri.runtime.startContainer({ containerId: other.containerId });
+    expect(await codeOf(cri.runtime.exec({ containerId: other.containerId, cmd: ['sh'], stdout: true }))).toBe('OK');
   });
 });

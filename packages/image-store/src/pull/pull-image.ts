@@ -11,6 +11,7 @@ import type { RegistryClient, ResolvedImage } from '../registry/registry-client.
 import { chainIds } from '../snapshot/chain-id.js';
 import type { SnapshotFillContext, SnapshotStore } from '../snapshot/snapshot-store.js';
 import { limiter } from './limit.js';
+import { isWasmArtifact, unpackWasmLayer, wasmArtifactConfig, wasmLayerFileNames } from './wasm-artifact.js';
 
 /** Progress of a pull, reported per layer. */
 export interface PullProgress {
@@ -132,7 +133,12 @@ export async function unpackImage(ctx: PullContext, source: ImageSource, ref: Im
     const doc = manifest.document.manifest;
     const configDesc = doc.config;
     const configInfo = await ctx.content.ingest(configDesc.digest, (offset) => source.open(configDesc, offset, signal), { size: configDesc.size, signal });
-    const { config, diffIds } = parseConfig(await ctx.content.read(configInfo.digest, { signal }), doc.layers.length);
+    const configBytes = await ctx.content.read(configInfo.digest, { signal });
+    // a Wasm OCI artifact's layers are modules, each stored as one file, not tar changesets
+    const wasmNames = isWasmArtifact(doc) ? wasmLayerFileNames(doc.layers) : undefined;
+    const { config, diffIds } = wasmNames === undefined ? parseConfig(configBytes, doc.layers.length) : wasmArtifactConfig(configBytes, doc.layers);
+    const fillLayer = (c: SnapshotFillContext, bytes: AsyncIterable<Uint8Array>, i: number): Promise<void> =>
+      wasmNames === undefined ? unpackLayer(c, bytes, doc.layers[i]!, diffIds[i]!) : unpackWasmLayer(c, bytes, doc.layers[i]!, wasmNames[i]!);
     const chain = chainIds(diffIds);
     dog.touch();
 
@@ -154,10 +160,10 @@ export async function unpackImage(ctx: PullContext, source: ImageSource, ref: Im
         const unpack = (fill: (c: SnapshotFillContext) => Promise<void>) => ctx.snapshots.create(chain.slice(0, i + 1), fill, { signal, lowerReady });
         if (download !== undefined) {
           await download;
-          await unpack((c) => unpackLayer(c, ctx.content.createReadStream(layer.digest), layer, diffIds[i]!));
+          await unpack((c) => fillLayer(c, ctx.content.createReadStream(layer.digest), i));
           if (!ctx.keepLayerBlobs) await ctx.content.delete(layer.digest);
         } else {
-          await run(() => unpack((c) => unpackLayer(c, countingStream(verifyStream(source.open(layer, 0, signal), layer, 'layer'), layer, options, dog), layer, diffIds[i]!)));
+          await run(() => unpack((c) => fillLayer(c, countingStream(verifyStream(source.open(layer, 0, signal), layer, 'layer'), layer, options, dog), i)));
         }
         dog.touch();
         options.onProgress?.({ digest: layer.digest, downloaded: layer.size, total: layer.size, status: 'done' });

@@ -1,5 +1,6 @@
 import type { PortForwardRequest, PortForwardResponse } from '@shimkit/cri-types';
 import { ShimError } from '../errors.js';
+import { requireHandlerFeature } from '../lifecycle/handler-features.js';
 import type { ShimHandler } from './handler.js';
 import { findSandbox } from './support.js';
 
@@ -9,10 +10,11 @@ import { findSandbox } from './support.js';
  * host for a host-network pod). Over SPDY the ports come with each stream; a WebSocket client
  * gets the request's ports, as kubelet does.
  */
-export const portForward: ShimHandler<PortForwardRequest, PortForwardResponse> = async (shim, request) => {
+export const portForward: ShimHandler<PortForwardRequest, PortForwardResponse> = async (shim, request, ctx) => {
   if (request.podSandboxId === '') throw new ShimError('InvalidArgument', 'podSandboxId is required');
   const record = findSandbox(shim, request.podSandboxId);
   if (record.state !== 'ready') throw new ShimError('FailedPrecondition', `pod sandbox "${record.id}" is not ready`);
+  await requireHandlerFeature(shim, record.runtimeHandler, 'portForward', { signal: ctx.signal });
   for (const port of request.port) {
     if (!(port >= 1 && port <= 65535)) throw new ShimError('InvalidArgument', `invalid port ${port}: must be 1-65535`);
   }

@@ -74,7 +74,7 @@ async function startSandboxAndNetwork(shim: ShimServices, options: StartOptions)
   };
   if (options.hostNetwork) return { attachment: undefined, sandboxInfo: await runSandbox(undefined) };
   // a pod's own user namespace comes with its network namespace: the sandbox's namespaces belong to it
-  if (netRequest.userNamespace !== undefined || (shim.runtime.sandboxNeedsNetns?.(config) ?? true)) {
+  if (netRequest.userNamespace !== undefined || (shim.runtime.sandboxNeedsNetns?.(config, options.runtimeHandler) ?? true)) {
     const attachment = await shim.network.setup({ ...netRequest, signal });
     try {
       return { attachment, sandboxInfo: await runSandbox(attachment.netnsPath, attachment.usernsPath) };

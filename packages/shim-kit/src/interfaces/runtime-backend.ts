@@ -181,6 +181,14 @@ export interface RuntimeHandlerInfo {
   name: string;
   recursiveReadOnlyMounts: boolean;
   userNamespaces: boolean;
+  /**
+   * False when the handler's containers cannot do these (e.g. WASI preview 1 modules: no
+   * processes to exec, nothing that listens): Exec, Attach and PortForward then answer
+   * Unimplemented naming the handler. Default true.
+   */
+  exec?: boolean;
+  attach?: boolean;
+  portForward?: boolean;
 }
 
 /** What the backend reports for Version, Status and RuntimeConfig. */
@@ -206,8 +214,9 @@ export interface RuntimeBackend {
    * Whether `runSandbox` needs the pod's network namespace (`netnsPath`) for this config. When it
    * answers false, the shim sets the network up at the same time and adds the netns path to the
    * returned namespaces itself. A backend without this method always gets `netnsPath` first.
+   * `runtimeHandler` is the handler the pod asks for (for a backend serving several).
    */
-  sandboxNeedsNetns?(config: PodSandboxConfig): boolean;
+  sandboxNeedsNetns?(config: PodSandboxConfig, runtimeHandler?: string): boolean;
   /** Starts a sandbox (an infra process, or pinned namespaces). */
   runSandbox(options: RunSandboxOptions): Promise<SandboxInfo>;
   /** Stops what the sandbox still runs; idempotent. */

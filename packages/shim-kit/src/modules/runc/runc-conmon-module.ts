@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { DependencyContainer } from '../../di.js';
 import { provideFactory, type ShimModule } from '../../shim/modules.js';
 import { Tokens } from '../../tokens.js';
 import { RuncConmonBackend, type RuncConmonBackendOptions } from './runc-backend.js';
@@ -23,16 +24,22 @@ export type RuncConmonModuleOptions = Omit<RuncConmonBackendOptions, 'state' | '
  * ```
  */
 export function runcConmonModule(options: RuncConmonModuleOptions = {}): ShimModule {
-  return provideFactory(Tokens.RuntimeBackend, (c) => {
-    const config = c.resolve(Tokens.ShimConfig);
-    const { pauseImage, ...rest } = options;
-    return new RuncConmonBackend({
-      ...rest,
-      ...(pauseImage === undefined ? {} : { infra: { image: pauseImage, images: c.resolve(Tokens.ImageBackend) } }),
-      state: options.state ?? join(config.state, 'runtime'),
-      logger: c.resolve(Tokens.Logger),
-      restrictOomScoreAdj: config.restrictOomScoreAdj,
-      helper: c.resolve(Tokens.HostHelper),
-    });
+  return provideFactory(Tokens.RuntimeBackend, (c) => createRuncConmonBackend(c, options));
+}
+
+/**
+ * The backend {@link runcConmonModule} registers, made from a shim's container: for a module that
+ * composes it with other backends (see `handlerRoutingModule`).
+ */
+export function createRuncConmonBackend(c: DependencyContainer, options: RuncConmonModuleOptions = {}): RuncConmonBackend {
+  const config = c.resolve(Tokens.ShimConfig);
+  const { pauseImage, ...rest } = options;
+  return new RuncConmonBackend({
+    ...rest,
+    ...(pauseImage === undefined ? {} : { infra: { image: pauseImage, images: c.resolve(Tokens.ImageBackend) } }),
+    state: options.state ?? join(config.state, 'runtime'),
+    logger: c.resolve(Tokens.Logger),
+    restrictOomScoreAdj: config.restrictOomScoreAdj,
+    helper: c.resolve(Tokens.HostHelper),
   });
 }

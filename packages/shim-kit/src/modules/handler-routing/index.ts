@@ -1,0 +1,2 @@
+export { HandlerRoutingBackend } from './handler-routing-backend.js';
+export { handlerRoutingModule } from './handler-routing-module.js';

@@ -98,6 +98,8 @@ const SCHEMA = object({
     progressTimeoutMs: count,
     pinnedImages: strings,
     gcOnRemove: bool,
+    signaturePolicy: str,
+    registriesDir: str,
   }),
   network: object({
     confDir: str,

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageLocation, ImageStore, LocationContext, RegistryClient } from '@shimkit/image-store';
-import { copyBetween, ImageStore as Store, openImageReader, openImageWriter, parseImageLocation } from '@shimkit/image-store';
+import { copyBetween, ImageStore as Store, openImageReader, openImageWriter, parseImageLocation, SignaturePolicyEnforcer } from '@shimkit/image-store';
 import type { Command } from 'commander';
 import { CliUsageError } from './cli-failure.js';
 import { copyProgressBars } from './copy-progress.js';
@@ -19,6 +19,8 @@ interface CopyFlags extends PlatformFlags {
   srcTlsVerify?: boolean;
   destTlsVerify?: boolean;
   authfile?: string;
+  policy?: string;
+  'registries.d'?: string;
 }
 
 /** Where `shimkit serve --root DIR` keeps its images (the image module's default). */
@@ -49,12 +51,17 @@ export function copyCommand(parent: Command, io: ImageCommandIo): Command {
     .option('--src-tls-verify [bool]', 'verify the source registry TLS certificate; false allows plain HTTP too', parseBool('--src-tls-verify'))
     .option('--dest-tls-verify [bool]', 'verify the destination registry TLS certificate; false allows plain HTTP too', parseBool('--dest-tls-verify'))
     .option('--authfile <path>', 'docker config.json with registry credentials (default $DOCKER_CONFIG/config.json or ~/.docker/config.json)')
+    .option('--policy <file>', 'a containers-policy.json policy the source image must satisfy (checked before anything is written)')
+    .option('--registries.d <dir>', 'registries.d directory: lookaside stores and sigstore attachments, for --policy')
     .action(async (src: string, dst: string, flags: CopyFlags) => {
       const from = parseImageLocation(src);
       const to = parseImageLocation(dst);
       if ((from.transport === 'store' || to.transport === 'store') && flags.root === undefined) throw new CliUsageError('store: locations need --root DIR');
       if (flags.all && flags.overrideArch !== undefined) throw new CliUsageError('--all and --override-arch exclude each other');
+      if (flags['registries.d'] !== undefined && flags.policy === undefined) throw new CliUsageError('--registries.d is only used with --policy');
       io.describe(`copy of ${src} to ${dst}`);
+      const registriesDir = flags['registries.d'];
+      const policy = flags.policy === undefined ? undefined : await SignaturePolicyEnforcer.load(flags.policy, registriesDir === undefined ? {} : { registriesDir });
 
       let client: RegistryClient | undefined;
       const sides = [
@@ -79,6 +86,7 @@ export function copyCommand(parent: Command, io: ImageCommandIo): Command {
             platform: wantedPlatform(flags),
             signal: io.signal,
             ...(bars ? { onProgress: (p) => bars.onProgress(p) } : {}),
+            ...(policy ? { admit: (top, signal) => policy.check(from, top, { ...(client ? { registry: () => client! } : {}), ...(signal ? { signal } : {}) }) } : {}),
           });
           bars?.stop();
           if (flags.digestfile !== undefined) await writeFile(flags.digestfile, result.digest);

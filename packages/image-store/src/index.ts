@@ -81,7 +81,7 @@ export { COSIGN_PRIVATE_KEY_PEM, generateSigstoreKeyPair, loadSigstorePrivateKey
 export type { SigstoreKeyPair } from './signature/sigstore-key.js';
 export { signSigstorePayload, verifySigstorePayload } from './signature/sigstore-signature.js';
 export type { SigstoreSignature } from './signature/sigstore-signature.js';
-export { readSigstoreSignatures, SIGSTORE_PAYLOAD_MEDIA_TYPE, SIGSTORE_SIGNATURE_ANNOTATION, sigstoreSignatureTag, writeSigstoreSignature } from './signature/sigstore-attachment.js';
+export { copySigstoreSignatures, readSigstoreSignatures, SIGSTORE_PAYLOAD_MEDIA_TYPE, SIGSTORE_SIGNATURE_ANNOTATION, sigstoreSignatureTag, writeSigstoreSignature } from './signature/sigstore-attachment.js';
 export { gpgSign, gpgVerify } from './signature/gpg.js';
 export type { GpgSignOptions, GpgVerified } from './signature/gpg.js';
 export { lookasideUrl, readLookasideSignatures, writeLookasideSignature } from './signature/lookaside.js';

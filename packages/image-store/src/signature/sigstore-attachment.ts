@@ -88,3 +88,34 @@ export async function writeSigstoreSignature(client: RegistryClient, repo: Pick<
   const manifest: SignatureManifest = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDescriptor, layers, ...(existing?.annotations ? { annotations: existing.annotations } : {}) };
   await client.pushManifest(ref, Buffer.from(JSON.stringify(manifest)), MediaType.OciManifest, { signal });
 }
+
+/**
+ * Copies the `.sig` manifest of `digest` (and its blobs) from one repository to another,
+ * as skopeo copy carries signatures along; returns how many signatures it holds (0: none to copy).
+ * Blobs of the same registry are mounted.
+ */
+export async function copySigstoreSignatures(
+  client: RegistryClient,
+  from: Pick<ImageReference, 'domain' | 'path'>,
+  to: Pick<ImageReference, 'domain' | 'path'>,
+  digest: Digest,
+  signal?: AbortSignal,
+): Promise<number> {
+  const tag = sigstoreSignatureTag(digest);
+  let fetched;
+  try {
+    fetched = await client.getManifest({ domain: from.domain, path: from.path, tag }, { signal });
+  } catch (e) {
+    if (isImageStoreError(e, 'REGISTRY_NOT_FOUND')) return 0;
+    throw e;
+  }
+  const doc = JSON.parse(Buffer.from(fetched.bytes).toString('utf8')) as SignatureManifest;
+  if (!Array.isArray(doc.layers) || doc.config === undefined) throw new ImageStoreError('REGISTRY_PROTOCOL', `${from.domain}/${from.path}:${tag}: not an image manifest`);
+  const target: ImageReference = { domain: to.domain, path: to.path, tag };
+  const source: ImageReference = { domain: from.domain, path: from.path };
+  for (const blob of [doc.config, ...doc.layers]) {
+    await client.pushBlob(target, blob, () => client.blob(source, blob, { signal }), { signal, ...(from.domain === to.domain ? { mountFrom: from.path } : {}) });
+  }
+  await client.pushManifest(target, fetched.bytes, fetched.descriptor.mediaType, { signal });
+  return doc.layers.filter((l) => l.mediaType === SIGSTORE_PAYLOAD_MEDIA_TYPE).length;
+}

@@ -114,6 +114,22 @@ describe('shimkit image generate-key, sign, verify', () => {
     expect(existsSync(join(dir, 'never'))).toBe(false);
   });
 
+  it('copy carries sigstore signatures from registry to registry unless --remove-signatures', async () => {
+    const prefix = join(dir, 'carrykey');
+    expect((await shimkit(['image', 'generate-key', '--output-prefix', prefix, '--passphrase-file', join(dir, 'pass')])).code).toBe(0);
+    const image = await publish('cli/carry-src');
+    expect((await shimkit(['image', 'sign', '--sign-by-sigstore-private-key', `${prefix}.key`, '--sign-passphrase-file', join(dir, 'pass'), image])).code).toBe(0);
+    const dst = `docker://${registry.host}/cli/carry-dst:v1`;
+    const copied = await shimkit(['image', 'copy', image, dst]);
+    expect(copied.err).toContain('mounted, 1 signature copied)');
+    // The signature names the source repository; a policy for the mirror says so.
+    await writeFile(join(dir, 'mirror-policy.json'), JSON.stringify({ default: [{ type: 'sigstoreSigned', keyPath: `${prefix}.pub`, signedIdentity: { type: 'exactRepository', dockerRepository: `${registry.host}/cli/carry-src` } }] }));
+    expect(await shimkit(['image', 'verify', '--policy', join(dir, 'mirror-policy.json'), dst])).toMatchObject({ code: 0 });
+    const bare = `docker://${registry.host}/cli/carry-bare:v1`;
+    expect((await shimkit(['image', 'copy', '--remove-signatures', image, bare])).err).not.toContain('signature');
+    expect((await shimkit(['image', 'verify', '--policy', join(dir, 'mirror-policy.json'), bare])).err).toContain('the image has no sigstore signatures');
+  });
+
   it('usage errors exit 2', async () => {
     const image = `docker://${images.busybox.reference}`;
     expect((await shimkit(['image', 'verify', image])).err).toContain('verify needs exactly one of --policy FILE, --key FILE and --keyring FILE');

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageLocation, ImageStore, LocationContext, RegistryClient } from '@shimkit/image-store';
-import { copyBetween, ImageStore as Store, openImageReader, openImageWriter, parseImageLocation, SignaturePolicyEnforcer } from '@shimkit/image-store';
+import { copyBetween, copySigstoreSignatures, ImageStore as Store, openImageReader, openImageWriter, parseImageLocation, SignaturePolicyEnforcer } from '@shimkit/image-store';
 import type { Command } from 'commander';
 import { CliUsageError } from './cli-failure.js';
 import { copyProgressBars } from './copy-progress.js';
@@ -21,6 +21,7 @@ interface CopyFlags extends PlatformFlags {
   authfile?: string;
   policy?: string;
   'registries.d'?: string;
+  removeSignatures?: boolean;
 }
 
 /** Where `shimkit serve --root DIR` keeps its images (the image module's default). */
@@ -53,6 +54,7 @@ export function copyCommand(parent: Command, io: ImageCommandIo): Command {
     .option('--authfile <path>', 'docker config.json with registry credentials (default $DOCKER_CONFIG/config.json or ~/.docker/config.json)')
     .option('--policy <file>', 'a containers-policy.json policy the source image must satisfy (checked before anything is written)')
     .option('--registries.d <dir>', 'registries.d directory: lookaside stores and sigstore attachments, for --policy')
+    .option('--remove-signatures', 'do not copy the sigstore signatures attached to the image (registry to registry)')
     .action(async (src: string, dst: string, flags: CopyFlags) => {
       const from = parseImageLocation(src);
       const to = parseImageLocation(dst);
@@ -89,10 +91,13 @@ export function copyCommand(parent: Command, io: ImageCommandIo): Command {
             ...(policy ? { admit: (top, signal) => policy.check(from, top, { ...(client ? { registry: () => client! } : {}), ...(signal ? { signal } : {}) }) } : {}),
           });
           bars?.stop();
+          // Registry to registry the digest is kept, so the signatures attached to it still apply.
+          const signatures = from.transport === 'docker' && to.transport === 'docker' && !flags.removeSignatures ? await copySigstoreSignatures(client!, from.ref, to.ref, result.digest, io.signal) : 0;
           if (flags.digestfile !== undefined) await writeFile(flags.digestfile, result.digest);
           if (!flags.quiet) {
             const { uploaded, exists, mounted } = result.blobs;
-            io.err(`Copied ${src} to ${dst}: ${result.digest} (${uploaded} blobs copied, ${exists} already there, ${mounted} mounted)\n`);
+            const signed = signatures > 0 ? `, ${signatures} signature${signatures === 1 ? '' : 's'} copied` : '';
+            io.err(`Copied ${src} to ${dst}: ${result.digest} (${uploaded} blobs copied, ${exists} already there, ${mounted} mounted${signed})\n`);
           }
         } finally {
           await reader.close();

@@ -130,6 +130,23 @@ describe('shimkit image generate-key, sign, verify', () => {
     expect((await shimkit(['image', 'verify', '--policy', join(dir, 'mirror-policy.json'), bare])).err).toContain('the image has no sigstore signatures');
   });
 
+  it('copy signs what it wrote with --sign-by-sigstore-private-key or --sign-by, and checks the key before copying', async () => {
+    const prefix = join(dir, 'copysign');
+    expect((await shimkit(['image', 'generate-key', '--output-prefix', prefix, '--passphrase-file', join(dir, 'pass')])).code).toBe(0);
+    const dst = `docker://${registry.host}/cli/copy-signed:v1`;
+    const badPass = await shimkit(['image', 'copy', '--sign-by-sigstore-private-key', `${prefix}.key`, '--sign-passphrase-file', join(dir, 'wrong-pass'), `docker://${images.busybox.reference}`, dst]);
+    expect(badPass.code).toBe(1);
+    expect(badPass.err).toContain('cannot decrypt it: wrong passphrase');
+    await expect(client.getManifest(dst.slice('docker://'.length))).rejects.toThrow();
+    const copied = await shimkit(['image', 'copy', '--sign-by-sigstore-private-key', `${prefix}.key`, '--sign-passphrase-file', join(dir, 'pass'), '--sign-by', fingerprint, '--gpg-homedir', gnupg, '--registries.d', join(dir, 'registries.d'), `docker://${images.busybox.reference}`, dst]);
+    expect(copied.code, copied.err).toBe(0);
+    expect(copied.err).toContain(`Signed ${dst} (${images.busybox.digest}) as ${registry.host}/cli/copy-signed:v1`);
+    expect((await shimkit(['image', 'verify', '--key', `${prefix}.pub`, dst])).code).toBe(0);
+    expect((await shimkit(['image', 'verify', '--keyring', join(dir, 'signer.gpg'), '--registries.d', join(dir, 'registries.d'), dst])).code).toBe(0);
+    const toLayout = await shimkit(['image', 'copy', '--sign-by', fingerprint, `docker://${images.busybox.reference}`, `oci:${join(dir, 'unsignable')}`]);
+    expect(toLayout).toMatchObject({ code: 2, err: expect.stringContaining('signing while copying needs a docker:// destination') });
+  });
+
   it('usage errors exit 2', async () => {
     const image = `docker://${images.busybox.reference}`;
     expect((await shimkit(['image', 'verify', image])).err).toContain('verify needs exactly one of --policy FILE, --key FILE and --keyring FILE');

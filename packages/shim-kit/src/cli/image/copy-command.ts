@@ -1,15 +1,17 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageLocation, ImageStore, LocationContext, RegistryClient } from '@shimkit/image-store';
-import { copyBetween, copySigstoreSignatures, ImageStore as Store, openImageReader, openImageWriter, parseImageLocation, SignaturePolicyEnforcer } from '@shimkit/image-store';
+import { copyBetween, copySigstoreSignatures, ImageStore as Store, loadRegistriesDir, loadSignaturePolicy, openImageReader, openImageWriter, parseImageLocation, SignaturePolicyEnforcer, signRegistryImage } from '@shimkit/image-store';
 import type { Command } from 'commander';
 import { CliUsageError } from './cli-failure.js';
 import { copyProgressBars } from './copy-progress.js';
 import type { ImageCommandIo } from './image-io.js';
 import { wantedPlatform, type PlatformFlags } from './platform-flags.js';
 import { parseBool, registryClient } from './registry-flags.js';
+import type { SigningFlags } from './signing-flags.js';
+import { addSigningOptions, signingOptions, wantsSigning } from './signing-flags.js';
 
-interface CopyFlags extends PlatformFlags {
+interface CopyFlags extends PlatformFlags, SigningFlags {
   all?: boolean;
   root?: string;
   quiet?: boolean;
@@ -35,7 +37,7 @@ function registryHost(location: ImageLocation): string | undefined {
 
 /** `shimkit image copy SRC DST` between registries, OCI layouts and archives, docker archives and the store. */
 export function copyCommand(parent: Command, io: ImageCommandIo): Command {
-  return parent
+  const command = parent
     .command('copy')
     .description('Copy an image between docker://REF, oci:DIR[:NAME], oci-archive:FILE[:NAME], docker-archive:FILE[:REF] and store:REF.')
     .argument('<source>', 'where the image is')
@@ -53,17 +55,20 @@ export function copyCommand(parent: Command, io: ImageCommandIo): Command {
     .option('--dest-tls-verify [bool]', 'verify the destination registry TLS certificate; false allows plain HTTP too', parseBool('--dest-tls-verify'))
     .option('--authfile <path>', 'docker config.json with registry credentials (default $DOCKER_CONFIG/config.json or ~/.docker/config.json)')
     .option('--policy <file>', 'a containers-policy.json policy the source image must satisfy (checked before anything is written)')
-    .option('--registries.d <dir>', 'registries.d directory: lookaside stores and sigstore attachments, for --policy')
-    .option('--remove-signatures', 'do not copy the sigstore signatures attached to the image (registry to registry)')
+    .option('--registries.d <dir>', 'registries.d directory: lookaside stores and sigstore attachments (for --policy and --sign-by)')
+    .option('--remove-signatures', 'do not copy the sigstore signatures attached to the image (registry to registry)');
+  return addSigningOptions(command)
     .action(async (src: string, dst: string, flags: CopyFlags) => {
       const from = parseImageLocation(src);
       const to = parseImageLocation(dst);
       if ((from.transport === 'store' || to.transport === 'store') && flags.root === undefined) throw new CliUsageError('store: locations need --root DIR');
       if (flags.all && flags.overrideArch !== undefined) throw new CliUsageError('--all and --override-arch exclude each other');
-      if (flags['registries.d'] !== undefined && flags.policy === undefined) throw new CliUsageError('--registries.d is only used with --policy');
+      if (wantsSigning(flags) && to.transport !== 'docker') throw new CliUsageError('signing while copying needs a docker:// destination (signatures live in the registry)');
       io.describe(`copy of ${src} to ${dst}`);
+      const signing = await signingOptions(flags);
       const registriesDir = flags['registries.d'];
-      const policy = flags.policy === undefined ? undefined : await SignaturePolicyEnforcer.load(flags.policy, registriesDir === undefined ? {} : { registriesDir });
+      const registries = registriesDir === undefined ? undefined : await loadRegistriesDir(registriesDir);
+      const policy = flags.policy === undefined ? undefined : new SignaturePolicyEnforcer({ policy: await loadSignaturePolicy(flags.policy), source: flags.policy, ...(registries ? { registries } : {}) });
 
       let client: RegistryClient | undefined;
       const sides = [
@@ -98,6 +103,10 @@ export function copyCommand(parent: Command, io: ImageCommandIo): Command {
             const { uploaded, exists, mounted } = result.blobs;
             const signed = signatures > 0 ? `, ${signatures} signature${signatures === 1 ? '' : 's'} copied` : '';
             io.err(`Copied ${src} to ${dst}: ${result.digest} (${uploaded} blobs copied, ${exists} already there, ${mounted} mounted${signed})\n`);
+          }
+          if (wantsSigning(flags) && to.transport === 'docker') {
+            const made = await signRegistryImage(client!, to.ref, { ...signing, ...(registries ? { registries } : {}), signal: io.signal });
+            if (!flags.quiet) io.err(`Signed ${dst} (${made.digest}) as ${made.identity}: ${made.written.join(', ')}\n`);
           }
         } finally {
           await reader.close();

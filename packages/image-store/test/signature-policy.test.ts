@@ -10,6 +10,7 @@ import { pushTestImages, startRegistry } from '@shimkit/test-bed';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageStore } from '../src/image-store.js';
+import { copyImage } from '../src/registry/copy-image.js';
 import type { FetchedManifest } from '../src/registry/registry-client.js';
 import { RegistryClient } from '../src/registry/registry-client.js';
 import { copyBetween } from '../src/transport/copy-between.js';
@@ -193,6 +194,16 @@ describe('enforced by copy and pull', () => {
     await signRegistryImage(client, ref, { sigstoreKey: signer });
     await copyBetween(registryReader(client, ref), await layoutWriter(out, 'v1'), { admit });
     expect(await readdir(out)).toEqual(['blobs', 'index.json', 'oci-layout']);
+  });
+
+  it('copyImage under a policy copies nothing of a refused image', async () => {
+    const ref = await publish('signed/copyimage');
+    const policy = enforcer({ ...sigstore, keyPath: keys.pub });
+    const dst = `${registry.host}/copies/copyimage:v1`;
+    await expect(copyImage(client, ref, dst, { policy })).rejects.toThrow('the image has no sigstore signatures');
+    await expect(client.getManifest(dst)).rejects.toThrow();
+    await signRegistryImage(client, ref, { sigstoreKey: signer });
+    expect((await copyImage(client, ref, dst, { policy })).digest).toBe(images.busybox.digest);
   });
 
   it('ImageStore.pull under a policy stores nothing of a refused image', async () => {

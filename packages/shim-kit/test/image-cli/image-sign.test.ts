@@ -87,6 +87,17 @@ describe('shimkit image generate-key, sign, verify', () => {
     expect(signed.code, signed.err).toBe(0);
     expect(existsSync(join(dir, 'lookaside', 'cli', `gpg@sha256=${images.busybox.digest.slice(7)}`, 'signature-1'))).toBe(true);
     expect((await shimkit(['image', 'verify', '--keyring', join(dir, 'signer.gpg'), '--registries.d', join(dir, 'registries.d'), image])).code).toBe(0);
+    // Without --registries.d, the user's ~/.config/containers/registries.d is read, as containers/image does.
+    const savedHome = process.env.HOME;
+    process.env.HOME = join(dir, 'home');
+    try {
+      await mkdir(join(dir, 'home', '.config', 'containers'), { recursive: true });
+      expect((await shimkit(['image', 'verify', '--keyring', join(dir, 'signer.gpg'), image])).err).toContain('the image has no GPG signatures');
+      await execa('cp', ['-r', join(dir, 'registries.d'), join(dir, 'home', '.config', 'containers', 'registries.d')]);
+      expect((await shimkit(['image', 'verify', '--keyring', join(dir, 'signer.gpg'), image])).code).toBe(0);
+    } finally {
+      process.env.HOME = savedHome;
+    }
     await writeFile(join(dir, 'policy.json'), JSON.stringify({ default: [{ type: 'reject' }], transports: { docker: { [`${registry.host}/cli`]: [{ type: 'signedBy', keyType: 'GPGKeys', keyPath: join(dir, 'signer.gpg') }] } } }));
     expect((await shimkit(['image', 'verify', '--policy', join(dir, 'policy.json'), '--registries.d', join(dir, 'registries.d'), image])).code).toBe(0);
     const other = await shimkit(['image', 'verify', '--policy', join(dir, 'policy.json'), `docker://${images.busybox.reference}`]);

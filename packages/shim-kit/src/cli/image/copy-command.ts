@@ -1,12 +1,13 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageLocation, ImageStore, LocationContext, RegistryClient } from '@shimkit/image-store';
-import { copyBetween, copySigstoreSignatures, ImageStore as Store, loadRegistriesDir, loadSignaturePolicy, openImageReader, openImageWriter, parseImageLocation, SignaturePolicyEnforcer, signRegistryImage } from '@shimkit/image-store';
+import { copyBetween, copySigstoreSignatures, ImageStore as Store, loadSignaturePolicy, openImageReader, openImageWriter, parseImageLocation, SignaturePolicyEnforcer, signRegistryImage } from '@shimkit/image-store';
 import type { Command } from 'commander';
 import { CliUsageError } from './cli-failure.js';
 import { copyProgressBars } from './copy-progress.js';
 import type { ImageCommandIo } from './image-io.js';
 import { wantedPlatform, type PlatformFlags } from './platform-flags.js';
+import { registriesConfig } from './registries-dir.js';
 import { parseBool, registryClient } from './registry-flags.js';
 import type { SigningFlags } from './signing-flags.js';
 import { addSigningOptions, signingOptions, wantsSigning } from './signing-flags.js';
@@ -55,7 +56,7 @@ export function copyCommand(parent: Command, io: ImageCommandIo): Command {
     .option('--dest-tls-verify [bool]', 'verify the destination registry TLS certificate; false allows plain HTTP too', parseBool('--dest-tls-verify'))
     .option('--authfile <path>', 'docker config.json with registry credentials (default $DOCKER_CONFIG/config.json or ~/.docker/config.json)')
     .option('--policy <file>', 'a containers-policy.json policy the source image must satisfy (checked before anything is written)')
-    .option('--registries.d <dir>', 'registries.d directory: lookaside stores and sigstore attachments (for --policy and --sign-by)')
+    .option('--registries.d <dir>', 'registries.d directory: lookaside stores and sigstore attachments, for --policy and signing (default ~/.config/containers/registries.d, else /etc/containers/registries.d)')
     .option('--remove-signatures', 'do not copy the sigstore signatures attached to the image (registry to registry)');
   return addSigningOptions(command)
     .action(async (src: string, dst: string, flags: CopyFlags) => {
@@ -66,8 +67,8 @@ export function copyCommand(parent: Command, io: ImageCommandIo): Command {
       if (wantsSigning(flags) && to.transport !== 'docker') throw new CliUsageError('signing while copying needs a docker:// destination (signatures live in the registry)');
       io.describe(`copy of ${src} to ${dst}`);
       const signing = await signingOptions(flags);
-      const registriesDir = flags['registries.d'];
-      const registries = registriesDir === undefined ? undefined : await loadRegistriesDir(registriesDir);
+      const needsRegistries = flags.policy !== undefined || wantsSigning(flags);
+      const registries = needsRegistries ? await registriesConfig(flags['registries.d']) : undefined;
       const policy = flags.policy === undefined ? undefined : new SignaturePolicyEnforcer({ policy: await loadSignaturePolicy(flags.policy), source: flags.policy, ...(registries ? { registries } : {}) });
 
       let client: RegistryClient | undefined;

@@ -1,8 +1,9 @@
 import type { SignaturePolicy } from '@shimkit/image-store';
-import { loadRegistriesDir, parseImageLocation, parseSignaturePolicy, SignaturePolicyEnforcer } from '@shimkit/image-store';
+import { loadSignaturePolicy, parseImageLocation, parseSignaturePolicy, SignaturePolicyEnforcer } from '@shimkit/image-store';
 import type { Command } from 'commander';
 import { CliUsageError } from './cli-failure.js';
 import type { ImageCommandIo } from './image-io.js';
+import { registriesConfig } from './registries-dir.js';
 import { parseBool, registryClient } from './registry-flags.js';
 
 interface VerifyFlags {
@@ -35,7 +36,7 @@ export function verifyCommand(parent: Command, io: ImageCommandIo): Command {
     .option('--key <file>', 'accept sigstore signatures by this public key')
     .option('--keyring <file>', 'accept GPG signatures by a key of this keyring')
     .option('--identity <match>', `with --key/--keyring, what identity a signature must claim: ${Object.keys(IDENTITIES).join(', ')}`, 'repo-digest-or-exact')
-    .option('--registries.d <dir>', 'registries.d directory: lookaside stores, sigstore attachments')
+    .option('--registries.d <dir>', 'registries.d directory: lookaside stores, sigstore attachments (default ~/.config/containers/registries.d, else /etc/containers/registries.d)')
     .option('--creds <user:password>', 'credentials for the registry')
     .option('--tls-verify [bool]', 'verify the registry TLS certificate; false allows plain HTTP too', parseBool('--tls-verify'))
     .option('--authfile <path>', 'docker config.json with registry credentials')
@@ -46,14 +47,12 @@ export function verifyCommand(parent: Command, io: ImageCommandIo): Command {
       if (given !== 1) throw new CliUsageError('verify needs exactly one of --policy FILE, --key FILE and --keyring FILE');
       if (!(flags.identity in IDENTITIES)) throw new CliUsageError(`--identity must be one of ${Object.keys(IDENTITIES).join(', ')}, not ${JSON.stringify(flags.identity)}`);
       io.describe(`verify of ${image}`);
-      const registriesDir = flags['registries.d'];
-      const enforcer = flags.policy !== undefined
-        ? await SignaturePolicyEnforcer.load(flags.policy, registriesDir === undefined ? {} : { registriesDir })
-        : new SignaturePolicyEnforcer({
-            policy: keyPolicy(flags),
-            source: flags.key !== undefined ? `--key ${flags.key}` : `--keyring ${flags.keyring}`,
-            ...(registriesDir === undefined ? {} : { registries: await loadRegistriesDir(registriesDir) }),
-          });
+      const registries = await registriesConfig(flags['registries.d']);
+      const enforcer = new SignaturePolicyEnforcer(
+        flags.policy !== undefined
+          ? { policy: await loadSignaturePolicy(flags.policy), source: flags.policy, registries }
+          : { policy: keyPolicy(flags), source: flags.key !== undefined ? `--key ${flags.key}` : `--keyring ${flags.keyring}`, registries },
+      );
       const client = await registryClient([{ host: location.ref.domain, creds: flags.creds, tlsVerify: flags.tlsVerify }], { authfile: flags.authfile });
       try {
         const top = await client.getManifest(location.ref, { signal: io.signal });

@@ -54,9 +54,12 @@ export class SignaturePolicyEnforcer {
   registrySignatures(client: RegistryClient, ref: ImageReference, top: FetchedManifest): PolicyImage['signatures'] {
     const storage = signatureStorageFor(this.registries, ref);
     const digest = top.descriptor.digest;
+    // Read once however many requirements ask.
+    let sigstore: ReturnType<PolicyImage['signatures']['sigstore']> | undefined;
+    let simple: ReturnType<PolicyImage['signatures']['simpleSigning']> | undefined;
     return {
-      sigstore: (signal) => (storage.useSigstoreAttachments === false ? Promise.resolve([]) : readSigstoreSignatures(client, ref, digest, signal)),
-      simpleSigning: (signal) => (storage.lookaside === undefined ? Promise.resolve([]) : readLookasideSignatures(storage.lookaside, ref, digest, signal)),
+      sigstore: (signal) => (sigstore ??= storage.useSigstoreAttachments === false ? Promise.resolve([]) : readSigstoreSignatures(client, ref, digest, signal)),
+      simpleSigning: (signal) => (simple ??= storage.lookaside === undefined ? Promise.resolve([]) : readLookasideSignatures(storage.lookaside, ref, digest, signal)),
     };
   }
 

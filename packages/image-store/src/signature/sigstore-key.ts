@@ -11,6 +11,8 @@ export const COSIGN_PRIVATE_KEY_PEM = 'ENCRYPTED COSIGN PRIVATE KEY';
 
 /** cosign's scrypt parameters. */
 const SCRYPT = { N: 32768, r: 8, p: 1 } as const;
+/** Largest scrypt cost accepted from a key file (256 MiB of memory with r=8): a file cannot make us allocate without bound. */
+const MAX_SCRYPT_N = 1 << 18;
 const KEY_BYTES = 32;
 const SALT_BYTES = 32;
 
@@ -88,7 +90,7 @@ export async function loadSigstorePrivateKey(pem: string, passphrase: Uint8Array
   const ciphertext = (doc as { ciphertext?: unknown }).ciphertext;
   if (typeof ciphertext !== 'string') throw new ImageStoreError('INVALID_ARGUMENT', `${what}: no ciphertext`);
   const [N, r, p] = [params.N, params.r, params.p];
-  if (![N, r, p].every((n) => Number.isSafeInteger(n) && (n as number) > 0) || (N as number) > 1 << 20) throw new ImageStoreError('INVALID_ARGUMENT', `${what}: bad scrypt parameters`);
+  if (![N, r, p].every((n) => Number.isSafeInteger(n) && (n as number) > 0) || (N as number) > MAX_SCRYPT_N) throw new ImageStoreError('INVALID_ARGUMENT', `${what}: bad scrypt parameters`);
   const nonce = Buffer.from(cipher.nonce, 'base64');
   if (nonce.length !== nacl.secretbox.nonceLength) throw new ImageStoreError('INVALID_ARGUMENT', `${what}: the nonce is not ${nacl.secretbox.nonceLength} bytes`);
   const key = await deriveKey(passphrase, Buffer.from(kdf.salt, 'base64'), { N: N as number, r: r as number, p: p as number });

@@ -82,6 +82,8 @@ export async function gpgVerify(message: Uint8Array, keyrings: readonly Uint8Arr
     const valid = has('VALIDSIG')!;
     return { payload: await readFile(out), fingerprint: valid[1]!, primaryFingerprint: valid[10] ?? valid[1]! };
   } finally {
+    // Should a keyring (one with secret keys) have made gpg start an agent, it is ended; its
+    // socket may live under /run/user rather than the home, so gpgconf is asked every time.
     await execa('gpgconf', ['--homedir', home, '--kill', 'all'], { reject: false, timeout: TIMEOUT_MS, env: { GNUPGHOME: home } });
     await rm(home, { recursive: true, force: true });
   }

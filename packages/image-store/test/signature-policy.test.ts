@@ -183,6 +183,29 @@ describe('signedBy (GPG)', () => {
   });
 });
 
+describe('signRegistryImage and the attachments it reads', () => {
+  it('refuses to sign without a key, without an identity for a digest reference, or where attachments are off', async () => {
+    const ref = await publish('signed/refusals');
+    await expect(signRegistryImage(client, ref, {})).rejects.toThrow('nothing to sign with');
+    const { digest } = await client.getManifest(ref).then((m) => m.descriptor);
+    await expect(signRegistryImage(client, { domain: ref.domain, path: ref.path, digest }, { sigstoreKey: signer })).rejects.toThrow('names the image by digest; give the identity to sign');
+    await expect(signRegistryImage(client, ref, { sigstoreKey: signer, registries: { docker: { [registry.host]: { useSigstoreAttachments: false } } } })).rejects.toThrow('turns use-sigstore-attachments off');
+    await expect(signRegistryImage(client, ref, { gpg: { signBy: fingerprint, homedir: gnupg }, registries: { docker: {} } })).rejects.toThrow('no lookaside store is configured');
+    await expect(client.getManifest({ ...ref, tag: sigstoreSignatureTag(digest) })).rejects.toThrow();
+    // With an identity, a digest reference is signed as that identity.
+    const signed = await signRegistryImage(client, { domain: ref.domain, path: ref.path, digest }, { sigstoreKey: signer, identity: parseImageReference(`${registry.host}/signed/refusals:release`) });
+    expect(signed.identity).toBe(`${registry.host}/signed/refusals:release`);
+  });
+
+  it('names a .sig tag that holds something else than an image manifest', async () => {
+    const ref = await publish('signed/odd');
+    const top = await client.getManifest(ref);
+    const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [top.descriptor] }));
+    await client.pushManifest({ ...ref, tag: sigstoreSignatureTag(top.descriptor.digest) }, index, 'application/vnd.oci.image.index.v1+json');
+    await expect(check(enforcer({ ...sigstore, keyPath: keys.pub }), ref)).rejects.toThrow(`${registry.host}/signed/odd:${sigstoreSignatureTag(top.descriptor.digest)}: not an image manifest`);
+  });
+});
+
 describe('enforced by copy and pull', () => {
   it('a refused copy writes nothing at the destination; an accepted one completes', async () => {
     const ref = await publish('signed/copy');

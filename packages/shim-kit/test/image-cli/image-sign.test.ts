@@ -57,6 +57,11 @@ describe('shimkit image generate-key, sign, verify', () => {
     const before = await readFile(`${prefix}.key`, 'utf8');
     expect(await shimkit(['image', 'generate-key', '--output-prefix', prefix, '--passphrase-file', join(dir, 'pass')])).toMatchObject({ code: 2, err: expect.stringContaining(`${prefix}.key exists; not overwriting it`) });
     expect(await readFile(`${prefix}.key`, 'utf8')).toBe(before);
+    // A public key in the way: nothing is written, not even the private key.
+    await writeFile(join(dir, 'taken.pub'), 'someone else\'s');
+    expect(await shimkit(['image', 'generate-key', '--output-prefix', join(dir, 'taken'), '--passphrase-file', join(dir, 'pass')])).toMatchObject({ code: 2, err: expect.stringContaining(`${join(dir, 'taken')}.pub exists; not overwriting it`) });
+    expect(existsSync(join(dir, 'taken.key'))).toBe(false);
+    expect(await shimkit(['image', 'generate-key', '--output-prefix', join(dir, 'x'), '--passphrase-file', join(dir, 'no-such-file')])).toMatchObject({ code: 2, err: expect.stringContaining(`--passphrase-file: cannot read ${join(dir, 'no-such-file')}`) });
 
     const image = await publish('cli/app');
     const unsigned = await shimkit(['image', 'verify', '--key', `${prefix}.pub`, image]);

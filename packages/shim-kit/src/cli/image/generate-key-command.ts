@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { generateSigstoreKeyPair } from '@shimkit/image-store';
 import type { Command } from 'commander';
 import { CliUsageError } from './cli-failure.js';
@@ -25,15 +25,14 @@ export function generateKeyCommand(parent: Command, io: ImageCommandIo): Command
       const [priv, pub] = [`${flags.outputPrefix}.key`, `${flags.outputPrefix}.pub`];
       // Neither file is overwritten: a key pair in use must not be lost by a repeated command.
       await writeFile(priv, pair.privateKeyPem, { flag: 'wx', mode: 0o600 }).catch((e: NodeJS.ErrnoException) => {
-        throw new CliUsageError(e.code === 'EEXIST' ? `${priv} exists; not overwriting it` : `cannot write ${priv}: ${e.message}`);
+        throw e.code === 'EEXIST' ? new CliUsageError(`${priv} exists; not overwriting it`) : new Error(`cannot write ${priv}: ${e.message}`);
       });
       try {
         await writeFile(pub, pair.publicKeyPem, { flag: 'wx', mode: 0o644 });
       } catch (e) {
-        const { rm } = await import('node:fs/promises');
         await rm(priv, { force: true });
         const err = e as NodeJS.ErrnoException;
-        throw new CliUsageError(err.code === 'EEXIST' ? `${pub} exists; not overwriting it` : `cannot write ${pub}: ${err.message}`);
+        throw err.code === 'EEXIST' ? new CliUsageError(`${pub} exists; not overwriting it`) : new Error(`cannot write ${pub}: ${err.message}`);
       }
       io.err(`Key pair written: ${priv} (private, encrypted) and ${pub} (public)\n`);
     });

@@ -40,7 +40,7 @@ try {
   await writeFile(join(work, 'signature'), gpgMessage);
 
   const ours = await perOp(async () => {
-    const verified = await gpgVerify(gpgMessage, [publicKey]);
+    const verified = await gpgVerify(gpgMessage, { keyrings: [publicKey] });
     const parsed = parseSignaturePayload(verified.payload, SIMPLE_SIGNING_TYPE);
     if (parsed.manifestDigest !== digest) throw new Error('digest');
   });

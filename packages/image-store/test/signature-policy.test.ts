@@ -167,7 +167,7 @@ describe('signedBy (GPG)', () => {
     await check(e(keys.gpgPub), ref);
     await expect(check(e(keys.strangerPub), ref)).rejects.toThrow('GPG signature refused: it is signed by key');
 
-    const file = lookasideUrl(`file://${join(dir, 'lookaside')}`, ref, digest, 1).pathname;
+    const file = lookasideUrl(`file://${join(dir, 'lookaside')}`, { repository: ref, digest, index: 1 }).pathname;
     const original = await readFile(file);
     const altered = Buffer.from(original);
     const at = Math.floor(altered.length / 2);

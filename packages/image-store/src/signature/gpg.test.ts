@@ -54,9 +54,18 @@ const payload = Buffer.from('{"critical":{},"optional":{}}');
 describe('gpgSign and gpgVerify', () => {
   it('signs a payload into a signed message that verifies against the signer\'s public key only', async () => {
     const message = await gpgSign(payload, { signBy: signer, homedir: home });
-    const verified = await gpgVerify(message, [signerKey]);
+    const verified = await gpgVerify(message, { keyrings: [signerKey] });
     expect(verified.payload.equals(payload)).toBe(true);
     expect(verified.primaryFingerprint).toBe(signer);
+    expect(await readdir(scratch)).toEqual([]);
+  });
+
+  it('reads ASCII-armored keyrings too, and any of several keyrings', async () => {
+    const armored = Buffer.from((await gpg(['--armor', '--export', signer])).stdout);
+    expect(armored.toString()).toContain('-----BEGIN PGP PUBLIC KEY BLOCK-----');
+    const strangerKey = Buffer.from((await gpg(['--export', stranger])).stdout);
+    const message = await gpgSign(payload, { signBy: signer, homedir: home });
+    expect((await gpgVerify(message, { keyrings: [strangerKey, armored] })).primaryFingerprint).toBe(signer);
     expect(await readdir(scratch)).toEqual([]);
   });
 
@@ -71,18 +80,18 @@ describe('gpgSign and gpgVerify', () => {
     ['a literal message with no signature', async () => (await gpg(['--store', '--output', '-'], payload)).stdout, 'it is not a signed message with one valid signature'],
     ['bytes that are not OpenPGP at all', async () => Buffer.from('hello'), /it is not a signed message|gpg failed/],
   ])('refuses %s, and leaves no GnuPG home behind', async (_, make, message) => {
-    await expect(gpgVerify(await make(), [signerKey])).rejects.toThrow(message);
+    await expect(gpgVerify(await make(), { keyrings: [signerKey] })).rejects.toThrow(message);
     expect(await readdir(scratch)).toEqual([]);
   });
 
   it('refuses a signature that expired (made five days ago, valid for one)', async () => {
     const message = (await gpg(['--faked-system-time', daysAgo(5), '--default-sig-expire', '1d', '--local-user', old, '--sign', '--output', '-'], payload)).stdout;
-    await expect(gpgVerify(message, [oldKey])).rejects.toThrow('GPG signature refused: the signature has expired');
+    await expect(gpgVerify(message, { keyrings: [oldKey] })).rejects.toThrow('GPG signature refused: the signature has expired');
     expect(await readdir(scratch)).toEqual([]);
   });
 
   it('names a keyring that cannot be imported and a key gpg cannot sign with', async () => {
-    await expect(gpgVerify(await gpgSign(payload, { signBy: signer, homedir: home }), [Buffer.from('not a key')])).rejects.toThrow('the GPG keyring cannot be imported');
+    await expect(gpgVerify(await gpgSign(payload, { signBy: signer, homedir: home }), { keyrings: [Buffer.from('not a key')] })).rejects.toThrow('the GPG keyring cannot be read');
     await expect(gpgSign(payload, { signBy: 'nobody@example.com', homedir: home })).rejects.toThrow(/gpg could not sign with key nobody@example.com: .*(No secret key|skipped)/);
     expect(await readdir(scratch)).toEqual([]);
   });

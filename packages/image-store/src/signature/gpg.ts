@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -42,7 +42,8 @@ export interface GpgVerified {
 }
 
 async function gpgIn(home: string, args: string[], input: Buffer | undefined, signal?: AbortSignal) {
-  return execa(GPG, ['--homedir', home, '--batch', '--no-tty', ...args], {
+  // --no-autostart: nothing here needs gpg-agent, so none is started (and none is left running).
+  return execa(GPG, ['--homedir', home, '--batch', '--no-tty', '--no-autostart', ...args], {
     ...(input ? { input } : { stdin: 'ignore' as const }),
     encoding: 'buffer',
     reject: false,
@@ -52,21 +53,35 @@ async function gpgIn(home: string, args: string[], input: Buffer | undefined, si
   });
 }
 
+/** Writes a keyring as a binary keyring file gpg can read with --keyring (ASCII armor is removed by gpg). */
+async function writeKeyring(home: string, ring: Uint8Array, index: number, signal?: AbortSignal): Promise<string> {
+  const file = join(home, `keyring-${index}.gpg`);
+  let bytes = Buffer.from(ring);
+  if (bytes.subarray(0, 64).toString('latin1').includes('-----BEGIN PGP')) {
+    const dearmored = await gpgIn(home, ['--dearmor'], bytes, signal);
+    if (dearmored.exitCode !== 0) throw new ImageStoreError('INVALID_ARGUMENT', `the GPG keyring cannot be read: ${lastLine(Buffer.from(dearmored.stderr).toString('utf8'))}`);
+    bytes = Buffer.from(dearmored.stdout);
+  }
+  await writeFile(file, bytes, { mode: 0o600 });
+  return file;
+}
+
 /**
  * Verifies an OpenPGP signed message against the keys of `keyrings` only
- * (imported into a throw-away GnuPG home, removed afterwards), and returns
+ * (given to gpg as its only keyrings, in a throw-away GnuPG home removed afterwards), and returns
  * its payload. Refused, with the reason: a message that is not signed, a
  * bad or expired signature, a signature by a key not in the keyrings.
  */
-export async function gpgVerify(message: Uint8Array, keyrings: readonly Uint8Array[], signal?: AbortSignal): Promise<GpgVerified> {
+export async function gpgVerify(message: Uint8Array, options: { keyrings: readonly Uint8Array[]; signal?: AbortSignal }): Promise<GpgVerified> {
+  const { keyrings, signal } = options;
   const home = await mkdtemp(join(tmpdir(), 'shimkit-gpg-'));
   try {
-    for (const ring of keyrings) {
-      const imported = await gpgIn(home, ['--import'], Buffer.from(ring), signal);
-      if (imported.exitCode !== 0) throw new ImageStoreError('INVALID_ARGUMENT', `the GPG keyring cannot be imported: ${lastLine(Buffer.from(imported.stderr).toString('utf8'))}`);
-    }
+    const files = await Promise.all(keyrings.map((ring, i) => writeKeyring(home, ring, i, signal)));
     const out = join(home, 'payload');
-    const run = await gpgIn(home, ['--status-fd', '1', '--output', out, '--decrypt'], Buffer.from(message), signal);
+    // Only the policy's keyrings are consulted: no default keyring, no import.
+    const rings = ['--no-default-keyring', ...files.flatMap((f) => ['--keyring', f])];
+    const run = await gpgIn(home, [...rings, '--status-fd', '1', '--output', out, '--decrypt'], Buffer.from(message), signal);
+    const stderr = Buffer.from(run.stderr).toString('utf8');
     const status = Buffer.from(run.stdout).toString('utf8').split('\n').filter((l) => l.startsWith('[GNUPG:] ')).map((l) => l.slice(9).split(' '));
     const has = (k: string) => status.find((s) => s[0] === k);
     const why =
@@ -77,14 +92,19 @@ export async function gpgVerify(message: Uint8Array, keyrings: readonly Uint8Arr
       has('REVKEYSIG') ? 'the signing key was revoked' :
       has('ERRSIG') ? 'the signature cannot be checked' :
       status.filter((s) => s[0] === 'VALIDSIG').length !== 1 ? 'it is not a signed message with one valid signature' :
-      run.exitCode !== 0 ? `gpg failed: ${lastLine(Buffer.from(run.stderr).toString('utf8'))}` : undefined;
-    if (why !== undefined) throw new ImageStoreError('POLICY_REJECTED', `GPG signature refused: ${why}`);
+      run.exitCode !== 0 ? `gpg failed: ${lastLine(stderr)}` : undefined;
+    if (why !== undefined) {
+      // A keyring gpg cannot read makes every signature look unknown: say so instead.
+      for (const file of files) {
+        const listed = await gpgIn(home, ['--no-default-keyring', '--keyring', file, '--with-colons', '--list-keys'], undefined, signal);
+        const keys = Buffer.from(listed.stdout).toString('utf8').split('\n').filter((l) => l.startsWith('pub:')).length;
+        if (listed.exitCode !== 0 || keys === 0) throw new ImageStoreError('INVALID_ARGUMENT', `the GPG keyring cannot be read: ${lastLine(Buffer.from(listed.stderr).toString('utf8')) || 'it holds no public key'}`);
+      }
+      throw new ImageStoreError('POLICY_REJECTED', `GPG signature refused: ${why}`);
+    }
     const valid = has('VALIDSIG')!;
     return { payload: await readFile(out), fingerprint: valid[1]!, primaryFingerprint: valid[10] ?? valid[1]! };
   } finally {
-    // Should a keyring (one with secret keys) have made gpg start an agent, it is ended; its
-    // socket may live under /run/user rather than the home, so gpgconf is asked every time.
-    await execa('gpgconf', ['--homedir', home, '--kill', 'all'], { reject: false, timeout: TIMEOUT_MS, env: { GNUPGHOME: home } });
     await rm(home, { recursive: true, force: true });
   }
 }

@@ -18,28 +18,28 @@ describe('identityMatches', () => {
     ['matchRepository', tagged, 'example.com/ns/app:v9', true],
     ['matchRepository', tagged, 'example.com/ns/app2:v1', false],
   ] as const)('%s: image %o, signature claims %s -> %s', (type, image, claimed, expected) => {
-    expect(identityMatches({ type }, image, claimed)).toBe(expected);
+    expect(identityMatches({ type }, { image: image, claimed: claimed })).toBe(expected);
   });
 
   it('normalises docker.io names and refuses a claim without tag or digest', () => {
-    expect(identityMatches({ type: 'matchExact' }, parseImageReference('busybox'), 'docker.io/library/busybox:latest')).toBe(true);
-    expect(identityMatches({ type: 'matchRepository' }, tagged, 'example.com/ns/app')).toBe(false);
-    expect(identityMatches({ type: 'matchRepository' }, tagged, 'Not A Reference')).toBe(false);
+    expect(identityMatches({ type: 'matchExact' }, { image: parseImageReference('busybox'), claimed: 'docker.io/library/busybox:latest' })).toBe(true);
+    expect(identityMatches({ type: 'matchRepository' }, { image: tagged, claimed: 'example.com/ns/app' })).toBe(false);
+    expect(identityMatches({ type: 'matchRepository' }, { image: tagged, claimed: 'Not A Reference' })).toBe(false);
   });
 
   it('exactReference and exactRepository ignore the image name, and work without one', () => {
-    expect(identityMatches({ type: 'exactReference', dockerReference: 'vendor.example/app:1' }, undefined, 'vendor.example/app:1')).toBe(true);
-    expect(identityMatches({ type: 'exactReference', dockerReference: 'vendor.example/app:1' }, tagged, 'vendor.example/app:2')).toBe(false);
-    expect(identityMatches({ type: 'exactRepository', dockerRepository: 'vendor.example/app' }, tagged, 'vendor.example/app:2')).toBe(true);
-    expect(identityMatches({ type: 'matchRepository' }, undefined, 'vendor.example/app:2')).toBe(false);
+    expect(identityMatches({ type: 'exactReference', dockerReference: 'vendor.example/app:1' }, { image: undefined, claimed: 'vendor.example/app:1' })).toBe(true);
+    expect(identityMatches({ type: 'exactReference', dockerReference: 'vendor.example/app:1' }, { image: tagged, claimed: 'vendor.example/app:2' })).toBe(false);
+    expect(identityMatches({ type: 'exactRepository', dockerRepository: 'vendor.example/app' }, { image: tagged, claimed: 'vendor.example/app:2' })).toBe(true);
+    expect(identityMatches({ type: 'matchRepository' }, { image: undefined, claimed: 'vendor.example/app:2' })).toBe(false);
   });
 
   it('remapIdentity replaces the prefix at a name boundary, then matches repo-digest-or-exact', () => {
     const rule = { type: 'remapIdentity', prefix: 'mirror.local:5000/vendor', signedPrefix: 'vendor.example.com' } as const;
-    expect(identityMatches(rule, parseImageReference('mirror.local:5000/vendor/product/app:1'), 'vendor.example.com/product/app:1')).toBe(true);
-    expect(identityMatches(rule, parseImageReference('mirror.local:5000/vendor/product/app:1'), 'mirror.local:5000/vendor/product/app:1')).toBe(false);
+    expect(identityMatches(rule, { image: parseImageReference('mirror.local:5000/vendor/product/app:1'), claimed: 'vendor.example.com/product/app:1' })).toBe(true);
+    expect(identityMatches(rule, { image: parseImageReference('mirror.local:5000/vendor/product/app:1'), claimed: 'mirror.local:5000/vendor/product/app:1' })).toBe(false);
     // `vendor2` is not under the `vendor` prefix: no remapping, so the mirror's own name must be signed.
-    expect(identityMatches(rule, parseImageReference('mirror.local:5000/vendor2/app:1'), 'vendor.example.com2/app:1')).toBe(false);
-    expect(identityMatches(rule, parseImageReference('mirror.local:5000/vendor2/app:1'), 'mirror.local:5000/vendor2/app:1')).toBe(true);
+    expect(identityMatches(rule, { image: parseImageReference('mirror.local:5000/vendor2/app:1'), claimed: 'vendor.example.com2/app:1' })).toBe(false);
+    expect(identityMatches(rule, { image: parseImageReference('mirror.local:5000/vendor2/app:1'), claimed: 'mirror.local:5000/vendor2/app:1' })).toBe(true);
   });
 });

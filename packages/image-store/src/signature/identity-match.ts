@@ -25,7 +25,8 @@ function remap(image: ImageReference, prefix: string, signedPrefix: string): Ima
  * for the image known as `image` (undefined where the transport gives no
  * docker reference: only exactReference and exactRepository can match then).
  */
-export function identityMatches(rule: SignedIdentity, image: ImageReference | undefined, claimed: string): boolean {
+export function identityMatches(rule: SignedIdentity, subject: { image: ImageReference | undefined; claimed: string }): boolean {
+  const { image, claimed } = subject;
   const signed = parse(claimed);
   if (signed === undefined || (signed.tag === undefined && signed.digest === undefined)) return false;
   switch (rule.type) {

@@ -19,20 +19,20 @@ afterAll(async () => {
 
 describe('lookaside signature stores', () => {
   it('lays signatures out as <repo>@<algorithm>=<hex>/signature-<n>', () => {
-    expect(lookasideUrl('file:///srv/sigs/', repo, digest, 2).href).toBe(`file:///srv/sigs/team/app@sha256=${'d'.repeat(64)}/signature-2`);
-    expect(lookasideUrl('https://sigs.example.com/base', repo, digest, 1).pathname).toBe(`/base/team/app@sha256=${'d'.repeat(64)}/signature-1`);
+    expect(lookasideUrl('file:///srv/sigs/', { repository: repo, digest, index: 2 }).href).toBe(`file:///srv/sigs/team/app@sha256=${'d'.repeat(64)}/signature-2`);
+    expect(lookasideUrl('https://sigs.example.com/base', { repository: repo, digest, index: 1 }).pathname).toBe(`/base/team/app@sha256=${'d'.repeat(64)}/signature-1`);
   });
 
   it('adds signatures after the existing ones in a file store, not twice the same, and reads them back in order', async () => {
     const base = `file://${dir}`;
-    expect(await readLookasideSignatures(base, repo, digest)).toEqual([]);
-    const first = await writeLookasideSignature(base, repo, digest, Buffer.from('one'));
-    const second = await writeLookasideSignature(base, repo, digest, Buffer.from('two'));
-    expect(await writeLookasideSignature(base, repo, digest, Buffer.from('one'))).toBe(first);
+    expect(await readLookasideSignatures(base, { repository: repo, digest })).toEqual([]);
+    const first = await writeLookasideSignature(base, Buffer.from('one'), { repository: repo, digest });
+    const second = await writeLookasideSignature(base, Buffer.from('two'), { repository: repo, digest });
+    expect(await writeLookasideSignature(base, Buffer.from('one'), { repository: repo, digest })).toBe(first);
     expect(second).toBe(join(dir, `team/app@sha256=${'d'.repeat(64)}`, 'signature-2'));
     expect(await readFile(second, 'utf8')).toBe('two');
-    expect((await readLookasideSignatures(base, repo, digest)).map(String)).toEqual(['one', 'two']);
-    await expect(writeLookasideSignature('https://sigs.example.com', repo, digest, Buffer.from('x'))).rejects.toThrow('signatures can only be written to a file:// lookaside');
+    expect((await readLookasideSignatures(base, { repository: repo, digest })).map(String)).toEqual(['one', 'two']);
+    await expect(writeLookasideSignature('https://sigs.example.com', Buffer.from('x'), { repository: repo, digest })).rejects.toThrow('signatures can only be written to a file:// lookaside');
   });
 
   it('reads an http store until the first 404, and names a server error', async () => {
@@ -47,9 +47,9 @@ describe('lookaside signature stores', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/sigs`;
     try {
-      expect((await readLookasideSignatures(base, repo, digest)).map(String)).toEqual(['a', 'b']);
+      expect((await readLookasideSignatures(base, { repository: repo, digest })).map(String)).toEqual(['a', 'b']);
       broken = true;
-      await expect(readLookasideSignatures(base, repo, digest)).rejects.toThrow(`reading signature ${base}/team/app@sha256=${'d'.repeat(64)}/signature-1: HTTP 500`);
+      await expect(readLookasideSignatures(base, { repository: repo, digest })).rejects.toThrow(`reading signature ${base}/team/app@sha256=${'d'.repeat(64)}/signature-1: HTTP 500`);
     } finally {
       await new Promise((r) => server.close(r));
     }

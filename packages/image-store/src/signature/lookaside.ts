@@ -10,10 +10,17 @@ const MAX_SIGNATURES = 64;
 const MAX_SIGNATURE_BYTES = 4 * 1024 * 1024;
 const HTTP_TIMEOUT_MS = 30_000;
 
+/** An image in a lookaside store: its repository path and manifest digest. */
+export interface LookasideImage {
+  repository: Pick<ImageReference, 'path'>;
+  digest: Digest;
+}
+
 /** URL of the `index`-th (from 1) signature of `digest`: `<base>/<repo path>@sha256=<hex>/signature-<index>`. */
-export function lookasideUrl(base: string, repo: Pick<ImageReference, 'path'>, digest: Digest, index: number): URL {
+export function lookasideUrl(base: string, signature: LookasideImage & { index: number }): URL {
+  const { repository, digest, index } = signature;
   const url = new URL(base);
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${repo.path}@${digestAlgorithm(digest)}=${digestHex(digest)}/signature-${index}`;
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${repository.path}@${digestAlgorithm(digest)}=${digestHex(digest)}/signature-${index}`;
   return url;
 }
 
@@ -38,10 +45,10 @@ async function readOne(url: URL, signal?: AbortSignal): Promise<Buffer | undefin
 }
 
 /** The signatures of an image in a lookaside store, read in order until the first missing one. */
-export async function readLookasideSignatures(base: string, repo: Pick<ImageReference, 'path'>, digest: Digest, signal?: AbortSignal): Promise<Buffer[]> {
+export async function readLookasideSignatures(base: string, options: LookasideImage & { signal?: AbortSignal }): Promise<Buffer[]> {
   const out: Buffer[] = [];
   for (let i = 1; i <= MAX_SIGNATURES; i++) {
-    const sig = await readOne(lookasideUrl(base, repo, digest, i), signal);
+    const sig = await readOne(lookasideUrl(base, { ...options, index: i }), options.signal);
     if (sig === undefined) break;
     out.push(sig);
   }
@@ -49,10 +56,11 @@ export async function readLookasideSignatures(base: string, repo: Pick<ImageRefe
 }
 
 /** Adds a signature after the existing ones in a `file://` lookaside (staging) store; returns the file written. */
-export async function writeLookasideSignature(base: string, repo: Pick<ImageReference, 'path'>, digest: Digest, signature: Uint8Array): Promise<string> {
+export async function writeLookasideSignature(base: string, signature: Uint8Array, image: LookasideImage): Promise<string> {
+  const { digest } = image;
   if (new URL(base).protocol !== 'file:') throw new ImageStoreError('INVALID_ARGUMENT', `signatures can only be written to a file:// lookaside, not ${base} (set lookaside-staging)`);
   for (let i = 1; i <= MAX_SIGNATURES; i++) {
-    const file = fileURLToPath(lookasideUrl(base, repo, digest, i));
+    const file = fileURLToPath(lookasideUrl(base, { ...image, index: i }));
     await mkdir(dirname(file), { recursive: true });
     try {
       await writeFile(file, signature, { flag: 'wx' });

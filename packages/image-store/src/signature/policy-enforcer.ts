@@ -58,8 +58,8 @@ export class SignaturePolicyEnforcer {
     let sigstore: ReturnType<PolicyImage['signatures']['sigstore']> | undefined;
     let simple: ReturnType<PolicyImage['signatures']['simpleSigning']> | undefined;
     return {
-      sigstore: (signal) => (sigstore ??= storage.useSigstoreAttachments === false ? Promise.resolve([]) : readSigstoreSignatures(client, ref, digest, signal)),
-      simpleSigning: (signal) => (simple ??= storage.lookaside === undefined ? Promise.resolve([]) : readLookasideSignatures(storage.lookaside, ref, digest, signal)),
+      sigstore: (signal) => (sigstore ??= storage.useSigstoreAttachments === false ? Promise.resolve([]) : readSigstoreSignatures(client, { repository: ref, digest }, { ...(signal ? { signal } : {}) })),
+      simpleSigning: (signal) => (simple ??= storage.lookaside === undefined ? Promise.resolve([]) : readLookasideSignatures(storage.lookaside, { repository: ref, digest, ...(signal ? { signal } : {}) })),
     };
   }
 

@@ -50,7 +50,7 @@ function manifestMatches(bytes: Uint8Array, claimed: Digest): boolean {
 /** Checks a verified claim against the image: the digest, then the identity rule. Returns why not, or undefined. */
 function claimProblem(claim: SignatureClaim, image: PolicyImage, req: Extract<PolicyRequirement, { signedIdentity: unknown }>): string | undefined {
   if (!manifestMatches(image.manifest.bytes, claim.manifestDigest)) return `it signs manifest ${claim.manifestDigest}, not this image's ${image.manifest.digest}`;
-  if (!identityMatches(req.signedIdentity, image.identity, claim.dockerReference)) {
+  if (!identityMatches(req.signedIdentity, { image: image.identity, claimed: claim.dockerReference })) {
     const rule = req.signedIdentity.type;
     return `it signs identity ${claim.dockerReference}, which does not match ${image.identity ? `the image's ${image.name.replace(/^docker:\/\//, '')}` : 'the image'} under ${rule}`;
   }
@@ -104,7 +104,7 @@ async function requirementProblem(req: PolicyRequirement, rule: string, image: P
       const problems: string[] = [];
       for (const sig of await image.signatures.simpleSigning(signal)) {
         try {
-          const verified = await gpgVerify(sig, keyrings, signal);
+          const verified = await gpgVerify(sig, { keyrings, ...(signal ? { signal } : {}) });
           const why = claimProblem(parseSignaturePayload(verified.payload, SIMPLE_SIGNING_TYPE), image, req);
           if (why === undefined) return undefined;
           problems.push(why);

@@ -51,7 +51,8 @@ function section(v: unknown, where: string): SignatureStorageConfig {
 }
 
 /** Parses one registries.d YAML document into `into`; a scope configured twice is an error naming both files. */
-export function mergeRegistriesDocument(text: string, file: string, into: RegistriesDirConfig & { origins?: Map<string, string> }): void {
+function mergeRegistriesDocument(into: RegistriesDirConfig & { origins?: Map<string, string> }, document: { text: string; file: string }): void {
+  const { text, file } = document;
   let doc: unknown;
   try {
     doc = yaml.load(text, { filename: file });
@@ -94,7 +95,7 @@ export async function loadRegistriesDir(dir: string): Promise<RegistriesDirConfi
   const config: RegistriesDirConfig & { origins?: Map<string, string> } = { docker: {} };
   for (const name of names) {
     const file = join(dir, name);
-    mergeRegistriesDocument(await readFile(file, 'utf8'), file, config);
+    mergeRegistriesDocument(config, { text: await readFile(file, 'utf8'), file });
   }
   delete config.origins;
   return config;

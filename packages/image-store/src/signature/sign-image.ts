@@ -52,12 +52,12 @@ export async function signRegistryImage(client: RegistryClient, ref: ImageRefere
     const target = storage.lookasideStaging ?? storage.lookaside;
     if (target === undefined) throw new ImageStoreError('INVALID_ARGUMENT', `no lookaside store is configured for ${formatImageReference(ref)} in registries.d (lookaside-staging or lookaside), so a GPG signature has nowhere to go`);
     const signature = await gpgSign(buildSignaturePayload(SIMPLE_SIGNING_TYPE, claim), { ...options.gpg, ...(signal ? { signal } : {}) });
-    written.push(await writeLookasideSignature(target, ref, digest, signature));
+    written.push(await writeLookasideSignature(target, signature, { repository: ref, digest }));
   }
   if (options.sigstoreKey !== undefined) {
     if (storage.useSigstoreAttachments === false) throw new ImageStoreError('INVALID_ARGUMENT', `registries.d turns use-sigstore-attachments off for ${formatImageReference(ref)}`);
     const sig = signSigstorePayload(buildSignaturePayload(SIGSTORE_PAYLOAD_TYPE, claim), options.sigstoreKey);
-    await writeSigstoreSignature(client, ref, digest, sig, signal);
+    await writeSigstoreSignature(client, sig, { repository: ref, digest, ...(signal ? { signal } : {}) });
     written.push(`docker://${ref.domain}/${ref.path}:${digest.replace(':', '-')}.sig`);
   }
   return { digest, identity, written };

@@ -21,6 +21,12 @@ export function sigstoreSignatureTag(digest: Digest): string {
 
 const sha256 = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}` as Digest;
 
+/** An image in a registry repository, by the digest of its manifest (or index). */
+export interface RepositoryImage {
+  repository: Pick<ImageReference, 'domain' | 'path'>;
+  digest: Digest;
+}
+
 interface SignatureManifest {
   schemaVersion: 2;
   mediaType: string;
@@ -29,7 +35,7 @@ interface SignatureManifest {
   annotations?: Record<string, string>;
 }
 
-async function readSignatureManifest(client: RegistryClient, repo: Pick<ImageReference, 'domain' | 'path'>, digest: Digest, signal?: AbortSignal): Promise<SignatureManifest | undefined> {
+async function readSignatureManifest(client: RegistryClient, { repository: repo, digest }: RepositoryImage, signal?: AbortSignal): Promise<SignatureManifest | undefined> {
   const ref: ImageReference = { domain: repo.domain, path: repo.path, tag: sigstoreSignatureTag(digest) };
   let bytes: Uint8Array;
   try {
@@ -48,8 +54,10 @@ async function readSignatureManifest(client: RegistryClient, repo: Pick<ImageRef
  * (none when the `.sig` tag is missing). Layers that are not simple-signing
  * payloads are skipped; the signatures are not verified here.
  */
-export async function readSigstoreSignatures(client: RegistryClient, repo: Pick<ImageReference, 'domain' | 'path'>, digest: Digest, signal?: AbortSignal): Promise<SigstoreSignature[]> {
-  const doc = await readSignatureManifest(client, repo, digest, signal);
+export async function readSigstoreSignatures(client: RegistryClient, image: RepositoryImage, options: { signal?: AbortSignal } = {}): Promise<SigstoreSignature[]> {
+  const { signal } = options;
+  const repo = image.repository;
+  const doc = await readSignatureManifest(client, image, signal);
   if (doc === undefined) return [];
   const out: SigstoreSignature[] = [];
   for (const layer of doc.layers.slice(0, MAX_SIGNATURES)) {
@@ -69,9 +77,10 @@ export async function readSigstoreSignatures(client: RegistryClient, repo: Pick<
  * signature its annotation, the config lists the layers as diff ids.
  * A signature already there is not added twice.
  */
-export async function writeSigstoreSignature(client: RegistryClient, repo: Pick<ImageReference, 'domain' | 'path'>, digest: Digest, sig: SigstoreSignature, signal?: AbortSignal): Promise<void> {
+export async function writeSigstoreSignature(client: RegistryClient, sig: SigstoreSignature, options: RepositoryImage & { signal?: AbortSignal }): Promise<void> {
+  const { repository: repo, digest, signal } = options;
   const ref: ImageReference = { domain: repo.domain, path: repo.path, tag: sigstoreSignatureTag(digest) };
-  const existing = await readSignatureManifest(client, repo, digest, signal);
+  const existing = await readSignatureManifest(client, options, signal);
   const layers = existing?.layers.slice() ?? [];
   const payloadDigest = sha256(sig.payload);
   if (layers.some((l) => l.digest === payloadDigest && l.annotations?.[SIGSTORE_SIGNATURE_ANNOTATION] === sig.signature)) return;
@@ -96,11 +105,10 @@ export async function writeSigstoreSignature(client: RegistryClient, repo: Pick<
  */
 export async function copySigstoreSignatures(
   client: RegistryClient,
-  from: Pick<ImageReference, 'domain' | 'path'>,
-  to: Pick<ImageReference, 'domain' | 'path'>,
   digest: Digest,
-  signal?: AbortSignal,
+  options: { from: Pick<ImageReference, 'domain' | 'path'>; to: Pick<ImageReference, 'domain' | 'path'>; signal?: AbortSignal },
 ): Promise<number> {
+  const { from, to, signal } = options;
   const tag = sigstoreSignatureTag(digest);
   let fetched;
   try {

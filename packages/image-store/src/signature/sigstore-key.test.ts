@@ -35,7 +35,7 @@ describe('sigstore keys', () => {
 
   it('names a wrong passphrase, an altered file, a wrong PEM block and a key of another curve', async () => {
     const pair = await generateSigstoreKeyPair(Buffer.from('right'));
-    await expect(loadSigstorePrivateKey(pair.privateKeyPem, Buffer.from('wrong'), 'cosign.key')).rejects.toThrow('cosign.key: cannot decrypt it: wrong passphrase, or the key file was altered');
+    await expect(loadSigstorePrivateKey(pair.privateKeyPem, Buffer.from('wrong'), { source: 'cosign.key' })).rejects.toThrow('cosign.key: cannot decrypt it: wrong passphrase, or the key file was altered');
     const doc = JSON.parse(pemDecode(pair.privateKeyPem, 'k').der.toString()) as { ciphertext: string };
     const bytes = Buffer.from(doc.ciphertext, 'base64');
     bytes.writeUInt8(bytes.readUInt8(20) ^ 1, 20);

@@ -71,7 +71,8 @@ export async function generateSigstoreKeyPair(passphrase: Uint8Array): Promise<S
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Decrypts a cosign / containers/image encrypted private key; a wrong passphrase is named as such. */
-export async function loadSigstorePrivateKey(pem: string, passphrase: Uint8Array, what = 'private key'): Promise<KeyObject> {
+export async function loadSigstorePrivateKey(pem: string, passphrase: Uint8Array, options: { source?: string } = {}): Promise<KeyObject> {
+  const what = options.source ?? 'private key';
   const { label, der } = pemDecode(pem, what);
   if (label !== SIGSTORE_PRIVATE_KEY_PEM && label !== COSIGN_PRIVATE_KEY_PEM) {
     throw new ImageStoreError('INVALID_ARGUMENT', `${what}: PEM block is "${label}", expected "${SIGSTORE_PRIVATE_KEY_PEM}" (a key made by generate-key or cosign generate-key-pair)`);

@@ -98,7 +98,7 @@ export function copyCommand(parent: Command, io: ImageCommandIo): Command {
           });
           bars?.stop();
           // Registry to registry the digest is kept, so the signatures attached to it still apply.
-          const signatures = from.transport === 'docker' && to.transport === 'docker' && !flags.removeSignatures ? await copySigstoreSignatures(client!, from.ref, to.ref, result.digest, io.signal) : 0;
+          const signatures = from.transport === 'docker' && to.transport === 'docker' && !flags.removeSignatures ? await copySigstoreSignatures(client!, result.digest, { from: from.ref, to: to.ref, signal: io.signal }) : 0;
           if (flags.digestfile !== undefined) await writeFile(flags.digestfile, result.digest);
           if (!flags.quiet) {
             const { uploaded, exists, mounted } = result.blobs;

@@ -49,7 +49,7 @@ export async function signingOptions(flags: SigningFlags): Promise<Pick<SignImag
       throw new CliUsageError(`--sign-by-sigstore-private-key: cannot read ${keyFile}: ${e.message}`);
     }),
     await readPassphraseFile(flags.signPassphraseFile!, '--sign-passphrase-file'),
-    keyFile,
+    { source: keyFile },
   );
   return {
     ...(sigstoreKey ? { sigstoreKey } : {}),

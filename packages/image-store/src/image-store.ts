@@ -290,7 +290,7 @@ export class ImageStore implements AsyncDisposable {
     } catch {
       return undefined;
     }
-    if (parsed.digest !== undefined && this.options.signaturePolicy === undefined) {
+    if (parsed.digest !== undefined) {
       const name = `${referenceName(parsed)}@${parsed.digest}`;
       const record = [...this.images.values()].find((r) => r.repoDigests.includes(name));
       return record && { record };

@@ -242,8 +242,16 @@ describe('enforced by copy and pull', () => {
       const pulled = await store.pull(`${registry.host}/signed/pull:v1`);
       expect(pulled.manifest.digest).toBe(images.busybox.digest);
       expect(await blobs()).toContain(join('content', 'blobs', 'sha256', images.busybox.digest.slice(7)));
+      expect(store.get(`${registry.host}/signed/pull@${images.busybox.digest}`)?.id).toBe(images.busybox.configDigest);
     } finally {
       await store.close();
+    }
+    // Under a policy, an image already held is checked again when pulled by digest.
+    const strict = await ImageStore.open({ root, registry: client, signaturePolicy: enforcer({ ...sigstore, keyPath: keys.otherPub }) });
+    try {
+      await expect(strict.pull(`${registry.host}/signed/pull@${images.busybox.digest}`)).rejects.toThrow("the cryptographic signature does not verify with the policy's key");
+    } finally {
+      await strict.close();
     }
   });
 });

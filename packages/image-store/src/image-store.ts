@@ -18,6 +18,7 @@ import { layoutSource } from './layout/layout-source.js';
 import { packLayout, withTempDir, withUnpackedLayout } from './layout/layout-archive.js';
 import type { RegistryClientOptions } from './registry/registry-client.js';
 import { RegistryClient } from './registry/registry-client.js';
+import type { SignaturePolicyEnforcer } from './signature/policy-enforcer.js';
 import type { Rootfs, SnapshotterKind } from './snapshot/snapshot-store.js';
 import { SnapshotStore } from './snapshot/snapshot-store.js';
 
@@ -42,6 +43,11 @@ export interface ImageStoreOptions {
    * owner. Without one the store makes its own and ends it in close().
    */
   helper?: HostHelper;
+  /**
+   * A signature policy every pull must satisfy (checked before anything of the image is
+   * stored); an image already held is checked again when pulled by digest.
+   */
+  signaturePolicy?: SignaturePolicyEnforcer;
   signal?: AbortSignal;
 }
 
@@ -140,7 +146,7 @@ export class ImageStore implements AsyncDisposable {
    */
   async pull(ref: string, options: PullOptions = {}): Promise<ImageRecord> {
     const parsed = this.parse(ref);
-    if (parsed.digest !== undefined) {
+    if (parsed.digest !== undefined && this.options.signaturePolicy === undefined) {
       // Content-addressed: an image already held under this digest cannot have changed, so no registry is asked.
       const held = this.lookup(`${referenceName(parsed)}@${parsed.digest}`)?.record;
       const samePlatform = held?.platform === undefined || matchPlatform(options.platform ?? hostPlatform(), held.platform);
@@ -176,6 +182,7 @@ export class ImageStore implements AsyncDisposable {
       snapshots: this.snapshots,
       keepLayerBlobs: this.options.keepLayerBlobs ?? false,
       concurrency: this.options.concurrency ?? 6,
+      ...(this.options.signaturePolicy ? { policy: this.options.signaturePolicy } : {}),
     };
   }
 

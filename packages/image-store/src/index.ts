@@ -74,3 +74,28 @@ export { parseDockerArchiveManifest, pickDockerArchiveEntry } from './transport/
 export type { DockerArchiveEntry } from './transport/docker-archive-manifest.js';
 export { storeReader, storeWriter } from './transport/store-transport.js';
 export { inspectReader, platformManifest, readConfigBlob } from './transport/inspect-reader.js';
+
+// Signatures (sigstore and GPG simple signing) and containers-policy.json policies
+export { buildSignaturePayload, parseSignaturePayload, SIGSTORE_PAYLOAD_TYPE, SIMPLE_SIGNING_TYPE } from './signature/signature-payload.js';
+export type { SignatureClaim, SignaturePayloadType } from './signature/signature-payload.js';
+export { COSIGN_PRIVATE_KEY_PEM, generateSigstoreKeyPair, loadSigstorePrivateKey, loadSigstorePublicKey, SIGSTORE_PRIVATE_KEY_PEM } from './signature/sigstore-key.js';
+export type { SigstoreKeyPair } from './signature/sigstore-key.js';
+export { signSigstorePayload, verifySigstorePayload } from './signature/sigstore-signature.js';
+export type { SigstoreSignature } from './signature/sigstore-signature.js';
+export { copySigstoreSignatures, readSigstoreSignatures, SIGSTORE_PAYLOAD_MEDIA_TYPE, SIGSTORE_SIGNATURE_ANNOTATION, sigstoreSignatureTag, writeSigstoreSignature } from './signature/sigstore-attachment.js';
+export type { RepositoryImage } from './signature/sigstore-attachment.js';
+export { gpgSign, gpgVerify } from './signature/gpg.js';
+export type { GpgSignOptions, GpgVerified } from './signature/gpg.js';
+export { lookasideUrl, readLookasideSignatures, writeLookasideSignature } from './signature/lookaside.js';
+export type { LookasideImage } from './signature/lookaside.js';
+export { loadRegistriesDir, signatureStorageFor } from './signature/registries-d.js';
+export type { RegistriesDirConfig, SignatureStorageConfig } from './signature/registries-d.js';
+export { loadSignaturePolicy, parseSignaturePolicy, POLICY_TRANSPORTS } from './signature/signature-policy.js';
+export type { KeySource, PolicyRequirement, SignaturePolicy, SignedIdentity } from './signature/signature-policy.js';
+export { identityMatches } from './signature/identity-match.js';
+export { enforceSignaturePolicy, policyRequirementsFor } from './signature/policy-evaluate.js';
+export type { PolicyImage } from './signature/policy-evaluate.js';
+export { SignaturePolicyEnforcer } from './signature/policy-enforcer.js';
+export type { SignaturePolicyEnforcerOptions } from './signature/policy-enforcer.js';
+export { signRegistryImage } from './signature/sign-image.js';
+export type { SignImageOptions, SignImageResult } from './signature/sign-image.js';

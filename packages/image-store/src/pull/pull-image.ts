@@ -7,7 +7,8 @@ import { abortError, ImageStoreError, throwIfAborted } from '../errors.js';
 import type { ImageRecord } from '../images/image-record.js';
 import { applyLayer } from '../layer/apply-layer.js';
 import type { RegistryCredentials } from '../registry/credentials.js';
-import type { RegistryClient, ResolvedImage } from '../registry/registry-client.js';
+import type { FetchedManifest, RegistryClient, ResolvedImage } from '../registry/registry-client.js';
+import type { SignaturePolicyEnforcer } from '../signature/policy-enforcer.js';
 import { chainIds } from '../snapshot/chain-id.js';
 import type { SnapshotFillContext, SnapshotStore } from '../snapshot/snapshot-store.js';
 import { limiter } from './limit.js';
@@ -33,6 +34,11 @@ export interface PullOptions {
   progressTimeoutMs?: number;
   /** Credentials for the image's registry for this pull only (e.g. a CRI PullImage AuthConfig). */
   credentials?: RegistryCredentials;
+  /**
+   * Decides whether the image may be stored (a signature policy), given the manifest or index
+   * the reference names, before anything of it is written; throwing refuses it.
+   */
+  admit?: (top: FetchedManifest, signal: AbortSignal) => Promise<void>;
 }
 
 /** Where an image's manifest and blobs come from: a registry, or an OCI layout on disk. */
@@ -62,6 +68,8 @@ export interface PullContext {
   keepLayerBlobs: boolean;
   /** Layers transferred at once. */
   concurrency: number;
+  /** Enforced on every registry pull before anything is stored. */
+  policy?: SignaturePolicyEnforcer;
 }
 
 function parseConfig(bytes: Buffer, layers: number): { config: ImageConfig; diffIds: Digest[] } {
@@ -102,10 +110,21 @@ function watchdog(controller: AbortController, ms: number | undefined, what: str
  * committed. Returns the image's record (names filled in from `ref`).
  */
 export async function pullImage(ctx: PullContext & { registry: RegistryClient }, ref: ImageReference, options: PullOptions = {}): Promise<Omit<ImageRecord, 'createdAt'>> {
-  if (options.credentials === undefined) return unpackImage(ctx, registrySource(ctx.registry, ref), ref, options);
+  const withPolicy = (client: RegistryClient): PullOptions => {
+    const { policy } = ctx;
+    if (policy === undefined) return options;
+    return {
+      ...options,
+      admit: async (top, signal) => {
+        await policy.check({ transport: 'docker', ref }, top, { registry: () => client, signal });
+        await options.admit?.(top, signal);
+      },
+    };
+  };
+  if (options.credentials === undefined) return unpackImage(ctx, registrySource(ctx.registry, ref), ref, withPolicy(ctx.registry));
   const client = ctx.registry.withCredentials(ref.domain, options.credentials);
   try {
-    return await unpackImage(ctx, registrySource(client, ref), ref, options);
+    return await unpackImage(ctx, registrySource(client, ref), ref, withPolicy(client));
   } finally {
     await client.close();
   }
@@ -127,6 +146,7 @@ export async function unpackImage(ctx: PullContext, source: ImageSource, ref: Im
     const resolved = await source.resolve({ platform: options.platform, signal });
     dog.touch();
     const { manifest } = resolved;
+    await options.admit?.(resolved.index ?? manifest, signal);
     for (const m of [resolved.index, manifest]) {
       if (m !== undefined) await ctx.content.ingest(m.descriptor.digest, () => [m.bytes], { size: m.bytes.length, signal });
     }

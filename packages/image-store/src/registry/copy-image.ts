@@ -1,6 +1,7 @@
 import type { Descriptor, Digest, ImageReference, Platform } from '@shimkit/oci-spec';
 import { parseImageReference } from '@shimkit/oci-spec';
 import { ImageStoreError, throwIfAborted } from '../errors.js';
+import type { SignaturePolicyEnforcer } from '../signature/policy-enforcer.js';
 import type { FetchedManifest, RegistryClient } from './registry-client.js';
 
 export interface CopyImageOptions {
@@ -12,6 +13,8 @@ export interface CopyImageOptions {
   chunkSize?: number;
   signal?: AbortSignal;
   onBlob?: (event: { digest: Digest; size: number; result: 'exists' | 'mounted' | 'uploaded' }) => void;
+  /** A signature policy the source image must satisfy; checked before anything is copied. */
+  policy?: SignaturePolicyEnforcer;
 }
 
 export interface CopyImageResult {
@@ -62,6 +65,7 @@ export async function copyImage(source: RegistryClient, srcIn: ImageReference | 
   };
 
   const top = await source.getManifest(src, { signal });
+  await options.policy?.check({ transport: 'docker', ref: src }, top, { registry: () => source, ...(signal ? { signal } : {}) });
   const tag = dst.digest === undefined ? (dst.tag ?? 'latest') : undefined;
   if (top.document.kind === 'manifest') {
     await copyManifest(top, tag);

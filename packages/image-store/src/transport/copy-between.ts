@@ -23,6 +23,11 @@ export interface CopyBetweenOptions {
   onProgress?: (progress: BlobCopyProgress) => void;
   /** Layers copied at once (default 3). */
   concurrency?: number;
+  /**
+   * Decides whether the source's image may be copied (e.g. a signature policy), given the
+   * manifest or index the source names, before anything is written; throwing refuses it.
+   */
+  admit?: (top: FetchedManifest, signal?: AbortSignal) => Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -86,6 +91,7 @@ export async function copyBetween(reader: ImageReader, writer: ImageWriter, opti
 
   try {
     const top = await reader.top(signal);
+    await options.admit?.(top, signal);
     let written: FetchedManifest;
     if (top.document.kind === 'manifest') {
       await copyImage(top);

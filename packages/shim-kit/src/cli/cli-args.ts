@@ -15,6 +15,7 @@ export class UsageError extends Error {
 export const USAGE = `Usage: shimkit serve --socket <path> --root <dir> --state <dir> [--config <file.json>] [--log-level <level>]
        shimkit image inspect [options] IMAGE
        shimkit image copy [options] SOURCE DESTINATION
+       shimkit image sign|verify [options] IMAGE, shimkit image generate-key [options]
        shimkit --help | --version
 
 Commands:
@@ -22,6 +23,8 @@ Commands:
   image inspect        describe an image without pulling it (shimkit image inspect --help)
   image copy           copy an image between docker://, oci:, oci-archive:, docker-archive: and
                        store: (shimkit image copy --help)
+  image sign, verify   sign an image in a registry (sigstore key or gpg), or check its signatures
+                       against a policy or key; generate-key makes a sigstore key pair
 
 Serves the Kubernetes CRI (RuntimeService and ImageService) on a unix socket, running pods
 and containers with runc + conmon, images from registries, and CNI networking.
@@ -64,7 +67,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   if (command === undefined) throw new UsageError('no command given');
   if (command === 'help') return { kind: 'help' };
   if (command === 'version') return { kind: 'version' };
-  if (command === 'image') throw new UsageError('image needs a command: inspect or copy');
+  if (command === 'image') throw new UsageError('image needs a command: inspect, copy, sign, verify or generate-key');
   if (command !== 'serve') throw new UsageError(`unknown command "${command}"`);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   const missing = (['socket', 'root', 'state'] as const).filter((k) => values[k] === undefined || values[k] === '');

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -60,6 +60,27 @@ describe('shimkit config file', () => {
       expect(message).toContain(part);
     }
     expect(() => parseShimConfigFile([])).toThrow('config: expected an object, got an array');
+  });
+
+  it('reads the signature policy and registries.d it names, so that a bad one is reported now', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shimkit-config-policy-'));
+    try {
+      const config = (images: object) => writeFile(join(dir, 'shim.json'), JSON.stringify({ images }));
+      await writeFile(join(dir, 'policy.json'), '{"default": [{"type": "reject"}]}');
+      await config({ signaturePolicy: join(dir, 'policy.json') });
+      expect((await loadShimConfigFile(join(dir, 'shim.json'))).images?.signaturePolicy).toBe(join(dir, 'policy.json'));
+      await config({ signaturePolicy: join(dir, 'missing.json') });
+      await expect(loadShimConfigFile(join(dir, 'shim.json'))).rejects.toThrow(`invalid ${join(dir, 'shim.json')}: images: cannot read signature policy ${join(dir, 'missing.json')}`);
+      await writeFile(join(dir, 'policy.json'), '{"default": []}');
+      await config({ signaturePolicy: join(dir, 'policy.json') });
+      await expect(loadShimConfigFile(join(dir, 'shim.json'))).rejects.toThrow('default: an empty list of requirements is not allowed');
+      await mkdir(join(dir, 'registries.d'));
+      await writeFile(join(dir, 'registries.d', 'x.yaml'), 'docker: [');
+      await config({ registriesDir: join(dir, 'registries.d') });
+      await expect(loadShimConfigFile(join(dir, 'shim.json'))).rejects.toThrow('x.yaml: not valid YAML');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the file when it is missing or not JSON', async () => {

@@ -98,6 +98,8 @@ const SCHEMA = object({
     progressTimeoutMs: count,
     pinnedImages: strings,
     gcOnRemove: bool,
+    signaturePolicy: str,
+    registriesDir: str,
   }),
   network: object({
     confDir: str,
@@ -120,8 +122,24 @@ export function parseShimConfigFile(value: unknown, source = 'config'): ShimConf
   return value as ShimConfigFile;
 }
 
-/** Reads and checks a config file (see {@link parseShimConfigFile}). */
+/**
+ * Reads and checks a config file (see {@link parseShimConfigFile}); a signature policy and
+ * registries.d it names are read too, so that a bad one stops `serve` before it starts.
+ */
 export async function loadShimConfigFile(path: string, options: { signal?: AbortSignal } = {}): Promise<ShimConfigFile> {
   const parsed = await readJsonInput(path, 'config file', options.signal);
-  return parseShimConfigFile(parsed, path);
+  const config = parseShimConfigFile(parsed, path);
+  const { signaturePolicy, registriesDir } = config.images ?? {};
+  if (typeof signaturePolicy === 'string' || registriesDir !== undefined) {
+    // Loaded only here: the other commands do not pay for image-store.
+    const { isImageStoreError, loadRegistriesDir, loadSignaturePolicy } = await import('@shimkit/image-store');
+    try {
+      if (typeof signaturePolicy === 'string') await loadSignaturePolicy(signaturePolicy);
+      if (registriesDir !== undefined) await loadRegistriesDir(registriesDir);
+    } catch (e) {
+      if (isImageStoreError(e)) throw new ShimError('InvalidArgument', `invalid ${path}: images: ${e.message}`, { cause: e });
+      throw e;
+    }
+  }
+  return config;
 }

@@ -1,15 +1,18 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageLocation, ImageStore, LocationContext, RegistryClient } from '@shimkit/image-store';
-import { copyBetween, ImageStore as Store, openImageReader, openImageWriter, parseImageLocation } from '@shimkit/image-store';
+import { copyBetween, copySigstoreSignatures, ImageStore as Store, loadSignaturePolicy, openImageReader, openImageWriter, parseImageLocation, SignaturePolicyEnforcer, signRegistryImage } from '@shimkit/image-store';
 import type { Command } from 'commander';
 import { CliUsageError } from './cli-failure.js';
 import { copyProgressBars } from './copy-progress.js';
 import type { ImageCommandIo } from './image-io.js';
 import { wantedPlatform, type PlatformFlags } from './platform-flags.js';
+import { registriesConfig } from './registries-dir.js';
 import { parseBool, registryClient } from './registry-flags.js';
+import type { SigningFlags } from './signing-flags.js';
+import { addSigningOptions, signingOptions, wantsSigning } from './signing-flags.js';
 
-interface CopyFlags extends PlatformFlags {
+interface CopyFlags extends PlatformFlags, SigningFlags {
   all?: boolean;
   root?: string;
   quiet?: boolean;
@@ -19,6 +22,9 @@ interface CopyFlags extends PlatformFlags {
   srcTlsVerify?: boolean;
   destTlsVerify?: boolean;
   authfile?: string;
+  policy?: string;
+  'registries.d'?: string;
+  removeSignatures?: boolean;
 }
 
 /** Where `shimkit serve --root DIR` keeps its images (the image module's default). */
@@ -32,7 +38,7 @@ function registryHost(location: ImageLocation): string | undefined {
 
 /** `shimkit image copy SRC DST` between registries, OCI layouts and archives, docker archives and the store. */
 export function copyCommand(parent: Command, io: ImageCommandIo): Command {
-  return parent
+  const command = parent
     .command('copy')
     .description('Copy an image between docker://REF, oci:DIR[:NAME], oci-archive:FILE[:NAME], docker-archive:FILE[:REF] and store:REF.')
     .argument('<source>', 'where the image is')
@@ -49,12 +55,21 @@ export function copyCommand(parent: Command, io: ImageCommandIo): Command {
     .option('--src-tls-verify [bool]', 'verify the source registry TLS certificate; false allows plain HTTP too', parseBool('--src-tls-verify'))
     .option('--dest-tls-verify [bool]', 'verify the destination registry TLS certificate; false allows plain HTTP too', parseBool('--dest-tls-verify'))
     .option('--authfile <path>', 'docker config.json with registry credentials (default $DOCKER_CONFIG/config.json or ~/.docker/config.json)')
+    .option('--policy <file>', 'a containers-policy.json policy the source image must satisfy (checked before anything is written)')
+    .option('--registries.d <dir>', 'registries.d directory: lookaside stores and sigstore attachments, for --policy and signing (default ~/.config/containers/registries.d, else /etc/containers/registries.d)')
+    .option('--remove-signatures', 'do not copy the sigstore signatures attached to the image (registry to registry)');
+  return addSigningOptions(command)
     .action(async (src: string, dst: string, flags: CopyFlags) => {
       const from = parseImageLocation(src);
       const to = parseImageLocation(dst);
       if ((from.transport === 'store' || to.transport === 'store') && flags.root === undefined) throw new CliUsageError('store: locations need --root DIR');
       if (flags.all && flags.overrideArch !== undefined) throw new CliUsageError('--all and --override-arch exclude each other');
+      if (wantsSigning(flags) && to.transport !== 'docker') throw new CliUsageError('signing while copying needs a docker:// destination (signatures live in the registry)');
       io.describe(`copy of ${src} to ${dst}`);
+      const signing = await signingOptions(flags);
+      const needsRegistries = flags.policy !== undefined || wantsSigning(flags);
+      const registries = needsRegistries ? await registriesConfig(flags['registries.d']) : undefined;
+      const policy = flags.policy === undefined ? undefined : new SignaturePolicyEnforcer({ policy: await loadSignaturePolicy(flags.policy), source: flags.policy, ...(registries ? { registries } : {}) });
 
       let client: RegistryClient | undefined;
       const sides = [
@@ -79,12 +94,20 @@ export function copyCommand(parent: Command, io: ImageCommandIo): Command {
             platform: wantedPlatform(flags),
             signal: io.signal,
             ...(bars ? { onProgress: (p) => bars.onProgress(p) } : {}),
+            ...(policy ? { admit: (top, signal) => policy.check(from, top, { ...(client ? { registry: () => client! } : {}), ...(signal ? { signal } : {}) }) } : {}),
           });
           bars?.stop();
+          // Registry to registry the digest is kept, so the signatures attached to it still apply.
+          const signatures = from.transport === 'docker' && to.transport === 'docker' && !flags.removeSignatures ? await copySigstoreSignatures(client!, result.digest, { from: from.ref, to: to.ref, signal: io.signal }) : 0;
           if (flags.digestfile !== undefined) await writeFile(flags.digestfile, result.digest);
           if (!flags.quiet) {
             const { uploaded, exists, mounted } = result.blobs;
-            io.err(`Copied ${src} to ${dst}: ${result.digest} (${uploaded} blobs copied, ${exists} already there, ${mounted} mounted)\n`);
+            const signed = signatures > 0 ? `, ${signatures} signature${signatures === 1 ? '' : 's'} copied` : '';
+            io.err(`Copied ${src} to ${dst}: ${result.digest} (${uploaded} blobs copied, ${exists} already there, ${mounted} mounted${signed})\n`);
+          }
+          if (wantsSigning(flags) && to.transport === 'docker') {
+            const made = await signRegistryImage(client!, to.ref, { ...signing, ...(registries ? { registries } : {}), signal: io.signal });
+            if (!flags.quiet) io.err(`Signed ${dst} (${made.digest}) as ${made.identity}: ${made.written.join(', ')}\n`);
           }
         } finally {
           await reader.close();

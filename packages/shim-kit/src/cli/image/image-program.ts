@@ -3,7 +3,10 @@ import { Command, CommanderError } from 'commander';
 import { CliUsageError, describeFailure } from './cli-failure.js';
 import { copyCommand } from './copy-command.js';
 import type { ImageCommandIo } from './image-io.js';
+import { generateKeyCommand } from './generate-key-command.js';
 import { inspectCommand } from './inspect-command.js';
+import { signCommand } from './sign-command.js';
+import { verifyCommand } from './verify-command.js';
 
 /** Exit codes, as for `shimkit serve`: 0 ok, 1 failed, 2 bad usage. */
 const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -17,12 +20,12 @@ export interface ImageCliIo {
 
 function program(io: ImageCommandIo, write: { out: (t: string) => void; err: (t: string) => void }): Command {
   const image = new Command('shimkit image')
-    .description('Inspect and copy container images (registries, OCI layouts and archives, docker archives, the shim\'s store).')
+    .description('Inspect, copy, sign and verify container images (registries, OCI layouts and archives, docker archives, the shim\'s store).')
     .usage('<command> [options]')
     .exitOverride()
     .configureOutput({ writeOut: write.out, writeErr: write.err, outputError: (text, w) => w(text) })
     .showHelpAfterError('(run "shimkit image <command> --help" for its options)');
-  for (const add of [inspectCommand, copyCommand]) {
+  for (const add of [inspectCommand, copyCommand, signCommand, verifyCommand, generateKeyCommand]) {
     add(image, io).exitOverride().configureOutput({ writeOut: write.out, writeErr: write.err }).allowExcessArguments(false);
   }
   return image;

@@ -1,5 +1,5 @@
 import type { HostHelper } from '@shimkit/host-helper';
-import type { RegistryClientOptions, SnapshotterKind } from '@shimkit/image-store';
+import type { RegistryClientOptions, SignaturePolicyEnforcer, SnapshotterKind } from '@shimkit/image-store';
 import type { Logger } from '../../interfaces/logger.js';
 
 /** Options of {@link ImageStoreBackend}. */
@@ -25,6 +25,14 @@ export interface ImageStoreBackendOptions {
   concurrency?: number;
   /** A pull fails when no byte arrived for this long (default: image-store's). */
   progressTimeoutMs?: number;
+  /**
+   * A signature policy every PullImage must satisfy: a containers-policy.json path, or an
+   * enforcer. A refused image answers PermissionDenied naming the policy rule; nothing of it
+   * is stored.
+   */
+  signaturePolicy?: string | SignaturePolicyEnforcer;
+  /** With a policy path: a registries.d directory (lookaside stores, sigstore attachments per registry). */
+  registriesDir?: string;
   /** Images reported as pinned (kubelet never garbage collects them), e.g. the pause image. */
   pinnedImages?: readonly string[];
   /** Collect unused snapshots and blobs when a removal leaves an image without names (default true). */

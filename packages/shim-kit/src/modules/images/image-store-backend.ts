@@ -1,4 +1,4 @@
-import { ImageStore, loadDockerConfig, type CredentialsProvider, type FsUsage, type RegistryClientOptions, type SnapshotterKind } from '@shimkit/image-store';
+import { ImageStore, loadDockerConfig, SignaturePolicyEnforcer, type CredentialsProvider, type FsUsage, type RegistryClientOptions, type SnapshotterKind } from '@shimkit/image-store';
 import { formatImageReference, parseImageReference, type ImageConfig, type ImageReference } from '@shimkit/oci-spec';
 import { ShimError } from '../../errors.js';
 import type { FilesystemUsageInfo, ImageBackend, ImageRecord, PreparedRootfs, RegistryAuth } from '../../interfaces/image-backend.js';
@@ -80,9 +80,12 @@ export class ImageStoreBackend implements ImageBackend, AsyncDisposable {
       const credentials: CredentialsProvider = (host) => given?.(host) ?? fromFile(host);
       options.credentials = credentials;
     }
+    const { signaturePolicy, registriesDir } = this.#options;
+    const policy = typeof signaturePolicy === 'string' ? await SignaturePolicyEnforcer.load(signaturePolicy, registriesDir === undefined ? {} : { registriesDir }) : signaturePolicy;
     return ImageStore.open({
       root: this.root,
       registry: options,
+      ...(policy === undefined ? {} : { signaturePolicy: policy }),
       ...(this.#options.snapshotter === undefined ? {} : { snapshotter: this.#options.snapshotter }),
       ...(this.#options.keepLayerBlobs === undefined ? {} : { keepLayerBlobs: this.#options.keepLayerBlobs }),
       ...(this.#options.concurrency === undefined ? {} : { concurrency: this.#options.concurrency }),

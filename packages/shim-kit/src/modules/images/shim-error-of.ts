@@ -15,6 +15,7 @@ const CODES: Partial<Record<ImageStoreErrorCode, ShimErrorCode>> = {
   PROGRESS_TIMEOUT: 'DeadlineExceeded',
   ABORTED: 'Cancelled',
   IN_USE: 'FailedPrecondition',
+  POLICY_REJECTED: 'PermissionDenied',
 };
 
 /**

@@ -21,6 +21,8 @@ export type ImageStoreErrorCode =
   | 'PROGRESS_TIMEOUT'
   | 'NO_MATCHING_PLATFORM'
   | 'IN_USE'
+  | 'BUILD_SYNTAX'
+  | 'BUILD_STEP_FAILED'
   | 'ABORTED';
 
 /** Base class of every error thrown by @shimkit/image-store. */

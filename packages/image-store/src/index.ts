@@ -11,7 +11,15 @@ export type { ImageRecord } from './images/image-record.js';
 export { pullImage, registrySource, unpackImage } from './pull/pull-image.js';
 export type { ImageSource, PullContext, PullOptions, PullProgress } from './pull/pull-image.js';
 export { ImageBuilder } from './build/image-builder.js';
-export type { BuildFile, ImageConfigChanges } from './build/image-builder.js';
+export type { BuildFile, CommitOptions, HistoryStep, ImageConfigChanges } from './build/image-builder.js';
+export { buildImage } from './build/build-image.js';
+export type { BuildImageOptions, BuildResult, BuildStepEvent } from './build/build-image.js';
+export type { RunStepRequest, StepRunner } from './build/step-runner.js';
+export { parseContainerfile } from './build/containerfile.js';
+export type { CommandForm, Containerfile, Instruction, Stage } from './build/containerfile.js';
+export { expandWords } from './build/shell-words.js';
+export { diffUpperDir, LAYER_XATTRS } from './build/upper-diff.js';
+export { BUILD_CACHE_FILE } from './build/build-cache.js';
 
 // Registry client
 export { MANIFEST_ACCEPT, RegistryClient } from './registry/registry-client.js';

@@ -46,14 +46,14 @@ export async function* diffUpperDir(upper: string, options: { helper: HostHelper
       const st = await lstat(path);
       const base: TarWriteEntry = { path: childRel, type: 'file', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: Math.floor(st.mtimeMs / 1000) };
       if (st.isCharacterDevice() && st.rdev === 0) {
-        yield encodeTarHeader({ path: rel === '' ? `${WHITEOUT_PREFIX}${name}` : `${rel}/${WHITEOUT_PREFIX}${name}`, type: 'file', mode: 0o644, mtime: base.mtime }, 0);
+        yield encodeTarHeader({ path: rel === '' ? `${WHITEOUT_PREFIX}${name}` : `${rel}/${WHITEOUT_PREFIX}${name}`, type: 'file', mode: 0, mtime: base.mtime }, 0);
         continue;
       }
       if (st.isDirectory()) {
         const xattrs = await xattrsOf(path);
         yield encodeTarHeader({ ...base, path: `${childRel}/`, type: 'directory', ...(xattrs ? { xattrs } : {}) }, 0);
         if ((await helper.getXattr(path, OPAQUE_XATTR).catch(() => null))?.toString() === 'y') {
-          yield encodeTarHeader({ path: `${childRel}/${OPAQUE_WHITEOUT}`, type: 'file', mode: 0o644, mtime: base.mtime }, 0);
+          yield encodeTarHeader({ path: `${childRel}/${OPAQUE_WHITEOUT}`, type: 'file', mode: 0, mtime: base.mtime }, 0);
         }
         yield* walk(childRel);
       } else if (st.isSymbolicLink()) {

@@ -15,6 +15,7 @@ export class UsageError extends Error {
 export const USAGE = `Usage: shimkit serve --socket <path> --root <dir> --state <dir> [--config <file.json>] [--log-level <level>]
        shimkit image inspect [options] IMAGE
        shimkit image copy [options] SOURCE DESTINATION
+       shimkit build [options] CONTEXT
        shimkit --help | --version
 
 Commands:
@@ -22,6 +23,7 @@ Commands:
   image inspect        describe an image without pulling it (shimkit image inspect --help)
   image copy           copy an image between docker://, oci:, oci-archive:, docker-archive: and
                        store: (shimkit image copy --help)
+  build                build an image from a Containerfile (shimkit build --help)
 
 Serves the Kubernetes CRI (RuntimeService and ImageService) on a unix socket, running pods
 and containers with runc + conmon, images from registries, and CNI networking.

@@ -55,11 +55,25 @@ async function runImage(argv: readonly string[], io: CliIo, out: (t: string) => 
   }
 }
 
+async function runBuild(argv: readonly string[], io: CliIo, out: (t: string) => void, err: (t: string) => void): Promise<number> {
+  const { runBuildCli } = await import('./build/build-program.js');
+  if (io.signal !== undefined) return runBuildCli(argv, { stdout: out, stderr: err, signal: io.signal });
+  const controller = new AbortController();
+  const onSignal = (name: string): void => controller.abort(new Error(`got ${name}`));
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  try {
+    return await runBuildCli(argv, { stdout: out, stderr: err, signal: controller.signal });
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
+}
+
 /** Runs `shimkit <argv>`; resolves with the exit code (0 ok, 1 failed, 2 bad usage or config). */
 export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<number> {
   const out = io.stdout ?? ((t) => void process.stdout.write(t));
   const err = io.stderr ?? ((t) => void process.stderr.write(t));
   if (argv[0] === 'image') return runImage(argv.slice(1), io, out, err);
+  if (argv[0] === 'build') return runBuild(argv.slice(1), io, out, err);
   let command: CliCommand;
   try {
     command = parseCliArgs(argv);

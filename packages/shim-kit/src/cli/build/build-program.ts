@@ -26,6 +26,7 @@ interface BuildFlags {
   platform?: string;
   root: string;
   runtime: string;
+  runtimeRoot: string;
   quiet?: boolean;
 }
 
@@ -54,6 +55,7 @@ function program(io: BuildCliIo, run: (context: string, flags: BuildFlags) => Pr
     .option('--platform <os/arch[/variant]>', "platform of base images (default: this host's)")
     .option('--root <dir>', 'the root directory of `shimkit serve` whose image store gets the image', '/var/lib/shimkit')
     .option('--runtime <path>', 'the OCI runtime that runs RUN steps', 'runc')
+    .option('--runtime-root <dir>', "the runtime's state directory for build containers", '/run/shimkit-build/runc')
     .option('-q, --quiet', 'print only the image id')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (text, w) => w(text) })
@@ -76,7 +78,7 @@ export async function runBuildCli(argv: readonly string[], io: BuildCliIo): Prom
     const platform = flags.platform === undefined ? hostPlatform() : parsePlatform(flags.platform);
     what = `build of ${flags.tag ?? 'an image'} from ${context}`;
     const store = await ImageStore.open({ root: storeRoot(flags.root), keepLayerBlobs: true, signal: io.signal });
-    const runner = new RuncStepRunner({ binary: flags.runtime, helper: store.snapshots.helper });
+    const runner = new RuncStepRunner({ binary: flags.runtime, runtimeRoot: flags.runtimeRoot, helper: store.snapshots.helper });
     try {
       const result = await buildImage(store, {
         context: resolve(context),

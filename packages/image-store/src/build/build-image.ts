@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, realpath } from 'node:fs/promises';
+import { readdir, readFile, realpath } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import type { ImageExecConfig, Platform } from '@shimkit/oci-spec';
 import { hostPlatform, readFileInRoot, resolveImageUser } from '@shimkit/oci-spec';
@@ -11,7 +11,7 @@ import type { IgnoreMatcher, SourcePath } from './build-context.js';
 import { digestSources, loadIgnoreFile, resolveSources } from './build-context.js';
 import type { Containerfile, Instruction, Stage } from './containerfile.js';
 import { parseContainerfile } from './containerfile.js';
-import { copyIntoRoot } from './copy-into-root.js';
+import { copyIntoRoot, makeDirInRoot } from './copy-into-root.js';
 import type { HistoryStep } from './image-builder.js';
 import { expandWords } from './shell-words.js';
 import type { StepRunner } from './step-runner.js';
@@ -70,6 +70,8 @@ interface StageState {
   args: Map<string, string>;
   shell: string[];
   cmdSet: boolean;
+  /** A WORKDIR not yet made: the next step that makes a layer makes it (as buildah does, 0755 and root's). */
+  workdirToMake?: string;
 }
 
 function duration(text: string, what: string): number {
@@ -221,6 +223,8 @@ class Build {
       throwIfAborted(this.options.signal, 'build');
       await this.instruction(stage, state, instruction);
     }
+    // A WORKDIR no later step made: made now, in a layer of its own unless it was there.
+    if (state.workdirToMake !== undefined) await this.layerStep(stage, state, '', ['WORKDIR'], '', async () => undefined, { layerOnlyIfChanged: true });
     if (state.pending.length > 0) await this.commitConfig(state);
     this.results.set(stage.index, state.image);
   }
@@ -275,6 +279,7 @@ class Build {
       case 'WORKDIR': {
         const dir = expand(ins.raw);
         cfg.WorkingDir = posix.resolve(cfg.WorkingDir || '/', dir);
+        state.workdirToMake = cfg.WorkingDir;
         this.emit(stage.index, ins.text, false);
         return this.note(state, `WORKDIR ${cfg.WorkingDir}`);
       }
@@ -447,14 +452,25 @@ class Build {
   }
 
   /** A step that makes a layer: from the cache when its key is there, else `work` on a fresh overlay whose upper dir becomes the layer. */
-  private async layerStep(stage: Stage, state: StageState, text: string, inputs: string[], createdBy: string, work: (rootfs: string) => Promise<void>): Promise<void> {
+  private async layerStep(
+    stage: Stage,
+    state: StageState,
+    text: string,
+    inputs: string[],
+    createdBy: string,
+    work: (rootfs: string) => Promise<void>,
+    options: { layerOnlyIfChanged?: boolean } = {},
+  ): Promise<void> {
     const key = stepKey(state.key, ...inputs);
     const signal = this.options.signal;
     if (!this.options.noCache) {
       const hit = await this.cached(key);
       if (hit !== undefined) {
-        this.emit(stage.index, text, true);
-        this.stepsCached++;
+        if (text !== '') {
+          this.emit(stage.index, text, true);
+          this.stepsCached++;
+        }
+        delete state.workdirToMake;
         state.image = hit;
         state.config = structuredClone(hit.config.config ?? {});
         delete state.config.OnBuild;
@@ -463,25 +479,31 @@ class Build {
         return;
       }
     }
-    this.emit(stage.index, text, false);
+    if (text !== '') this.emit(stage.index, text, false);
     const id = `build-${randomBytes(8).toString('hex')}`;
+    let layered = true;
     const snapshots = this.store.snapshots;
     try {
       const rootfs = await snapshots.createRootfs(id, state.image?.chainIds ?? [], signal ? { signal } : {});
+      if (state.workdirToMake !== undefined) await makeDirInRoot(rootfs.path, state.workdirToMake);
+      delete state.workdirToMake;
       await work(rootfs.path);
       const upper = join(dirname(rootfs.path), 'upper');
       const builder = this.store.builder({ ...(state.image ? { from: state.image.id } : {}), platform: this.platform });
       const config = state.config;
-      builder.addLayerTar(() => diffUpperDir(upper, { helper: snapshots.helper, end: false, ...(signal ? { signal } : {}) }));
+      layered = !options.layerOnlyIfChanged || (await readdir(upper)).length > 0;
+      if (layered) builder.addLayerTar(() => diffUpperDir(upper, { helper: snapshots.helper, end: false, ...(signal ? { signal } : {}) }));
       builder.editConfig((c) => replaceConfig(c, config));
-      state.image = await builder.commit(undefined, { history: [...state.pending, { created_by: createdBy }], ...(signal ? { signal } : {}) });
+      // The WORKDIR step has no entry of its own: its WORKDIR's entry gets the layer.
+      const history = createdBy === '' ? state.pending.map((h, i, all) => (layered && i === all.length - 1 ? { created_by: h.created_by } : h)) : [...state.pending, { created_by: createdBy }];
+      state.image = await builder.commit(undefined, { history, ...(signal ? { signal } : {}) });
     } catch (e) {
       if (isImageStoreError(e)) throw e;
       throw new ImageStoreError('BUILD_STEP_FAILED', `line ${text}: ${(e as Error).message}`, { cause: e });
     } finally {
       await snapshots.removeRootfs(id).catch(() => undefined);
     }
-    this.stepsRun++;
+    if (layered) this.stepsRun++;
     state.pending = [];
     state.key = key;
     await this.cache.set(key, state.image.id);

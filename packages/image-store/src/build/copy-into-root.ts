@@ -40,12 +40,23 @@ function view(root: string): RootView {
   };
 }
 
+/** Makes the directory `path` (and its parents) in a mounted rootfs, 0755 and root's, each resolved inside `root`; nothing when it is one already. */
+export async function makeDirInRoot(root: string, path: string): Promise<void> {
+  const target = await resolvePath(root, `${path}/.`);
+  const there = await lstatOrNull(target);
+  if (there?.isDirectory()) return;
+  if (there !== null) throw new ImageStoreError('INVALID_ARGUMENT', `${path} is not a directory in the image`);
+  await mkdir(target, { mode: 0o755 });
+  await chmod(target, 0o755);
+}
+
 /** `path` as components below `root` with every parent a real directory (made 0755 when missing), symlinks resolved inside `root`. */
 async function resolvePath(root: string, path: string): Promise<string> {
   const parts = path.split('/').filter((p) => p !== '' && p !== '.');
   const resolved = await resolveInRoot(view(root), parts, {
     makeDir: async (rel) => {
       await mkdir(join(root, rel), { mode: 0o755 });
+      await chmod(join(root, rel), 0o755); // whatever the umask
     },
     refuse: (why) => new ImageStoreError('INVALID_ARGUMENT', `destination ${path}: ${why}`),
   });

@@ -5,14 +5,16 @@ import { RegistryClient } from '@shimkit/image-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildFixture } from './build-fixture.js';
 import { buildFixture } from './build-fixture.js';
+import type { ListedEntry } from './layer-listing.js';
 import { readPushedImage } from './layer-listing.js';
 
-// Debian's buildah 1.28, the tool `shimkit build` stands in for, with a storage of its own.
+// Debian's buildah 1.28, the tool `shimkit build` stands in for, with an overlay storage of its own
+// (the same layer diffs as ours: overlay upper directories).
 let f: BuildFixture;
 let client: RegistryClient;
 
 async function buildah(...args: string[]): Promise<string> {
-  const storage = ['--root', join(f.dir, 'buildah', 'root'), '--runroot', join(f.dir, 'buildah', 'runroot'), '--storage-driver', 'vfs'];
+  const storage = ['--root', join(f.dir, 'buildah', 'root'), '--runroot', join(f.dir, 'buildah', 'runroot'), '--storage-driver', 'overlay'];
   try {
     return (await promisify(execFile)('buildah', [...storage, ...args], { timeout: 120_000 })).stdout;
   } catch (e) {
@@ -25,7 +27,7 @@ beforeAll(async () => {
   client = new RegistryClient();
 });
 afterAll(async () => {
-  // buildah's vfs storage holds no mounts once its commands end; removing the dir is enough.
+  // buildah unmounts its storage when each command ends; removing the dir is enough.
   await client?.close();
   await f?.close();
 });
@@ -35,6 +37,8 @@ ENV APP_HOME=/srv/app GREETING="hello world"
 LABEL org.example.name=interop org.example.words="two words"
 RUN mkdir -p $APP_HOME/data && echo "$GREETING" > $APP_HOME/greeting && chmod 640 $APP_HOME/greeting \\
  && chown 12:34 $APP_HOME/data && ln -s greeting $APP_HOME/link && rm /etc/group && mkdir -p /opt/empty
+RUN rm -rf $APP_HOME/data && mkdir $APP_HOME/data && echo fresh > $APP_HOME/data/only && ln $APP_HOME/greeting $APP_HOME/hard
+WORKDIR /made/by/workdir
 COPY --chown=7:8 app/ $APP_HOME/
 COPY run.sh /usr/local/bin/
 WORKDIR $APP_HOME
@@ -53,7 +57,7 @@ describe('shimkit build and buildah bud 1.28', () => {
 
     const ours = `${f.registry.host}/interop/ours:v1`;
     const built = await f.build(ctx, { tag: 'example.com/interop/ours:v1' });
-    expect(built.stepsRun).toBe(3);
+    expect(built.stepsRun).toBe(4);
     await f.store.push('example.com/interop/ours:v1', ours);
 
     const theirs = `${f.registry.host}/interop/theirs:v1`;
@@ -67,10 +71,19 @@ describe('shimkit build and buildah bud 1.28', () => {
     for (const key of ['Env', 'Cmd', 'Entrypoint', 'WorkingDir', 'User', 'Labels', 'ExposedPorts', 'Volumes'] as const) {
       expect({ [key]: a.config.config?.[key] }).toEqual({ [key]: b.config.config?.[key] });
     }
-    // buildah leaves the empty files it bind-mounted hosts, hostname and resolv.conf on in its RUN layers.
-    const buildahMountPoints = ['etc/hosts', 'etc/hostname', 'etc/resolv.conf'];
-    const flatten = (layers: Map<string, unknown>[]) =>
-      Object.fromEntries(layers.flatMap((l) => [...l]).filter(([p]) => !buildahMountPoints.includes(p)).sort(([x], [y]) => (x < y ? -1 : 1)));
+    // buildah leaves in its RUN layers the mount points it made for hosts, hostname, resolv.conf and /run.
+    const buildahMountPoints = ['etc/hosts', 'etc/hostname', 'etc/resolv.conf', 'run'];
+    // An opaque marker's mode means nothing (buildah gives it the directory's).
+    const flatten = (layers: Map<string, ListedEntry>[]) =>
+      Object.fromEntries(
+        layers
+          .flatMap((l) => [...l])
+          .filter(([p]) => !buildahMountPoints.includes(p))
+          .map(([p, e]) => [p, p.endsWith('/.wh..wh..opq') ? { ...e, mode: '-' } : e] as const)
+          .sort(([x], [y]) => (x < y ? -1 : 1)),
+      );
+    expect(flatten(a.layers)['srv/app/data/.wh..wh..opq']).toBeDefined();
+    expect(flatten(a.layers)['etc/.wh.group']).toBeDefined();
     expect(flatten(a.layers)).toEqual(flatten(b.layers));
   });
 });

@@ -16,7 +16,8 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
  * Expands and unquotes one or more words of an instruction as Containerfile processing does (not
  * a shell: no globbing, no command substitution): `$NAME`, `${NAME}`, `${NAME:-word}` and
  * `${NAME:+word}` outside single quotes, quotes removed, the escape character taking the next
- * character literally. With `split`, unquoted whitespace separates words.
+ * character literally. With `split`, unquoted whitespace (in the text or in an unquoted
+ * variable's value) separates words.
  */
 export function expandWords(text: string, vars: Variables, options: ExpandOptions & { split: true }): string[];
 export function expandWords(text: string, vars: Variables, options?: ExpandOptions & { split?: false }): string;
@@ -71,7 +72,22 @@ export function expandWords(text: string, vars: Variables, options: ExpandOption
       continue;
     }
     if (c === '$') {
-      word += variable();
+      const value = variable();
+      if (options.split && quote === '' && /\s/.test(value)) {
+        // An unquoted value is split into words too, as the shell does.
+        const parts = value.split(/\s+/);
+        parts.forEach((part, n) => {
+          if (n > 0 && (inWord || word !== '')) {
+            words.push(word);
+            word = '';
+            inWord = false;
+          }
+          word += part;
+          inWord ||= part !== '';
+        });
+        continue;
+      }
+      word += value;
       inWord = true;
       continue;
     }

@@ -3,7 +3,7 @@ import { readdir, readFile, realpath } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import type { ImageExecConfig, Platform } from '@shimkit/oci-spec';
 import { hostPlatform, readFileInRoot, resolveImageUser } from '@shimkit/oci-spec';
-import { ImageStoreError, isImageStoreError, throwIfAborted } from '../errors.js';
+import { abortError, ImageStoreError, isImageStoreError, throwIfAborted } from '../errors.js';
 import type { ImageStore } from '../image-store.js';
 import type { ImageRecord } from '../images/image-record.js';
 import { BuildCache, stepKey } from './build-cache.js';
@@ -498,8 +498,9 @@ class Build {
       const history = createdBy === '' ? state.pending.map((h, i, all) => (layered && i === all.length - 1 ? { created_by: h.created_by } : h)) : [...state.pending, { created_by: createdBy }];
       state.image = await builder.commit(undefined, { history, ...(signal ? { signal } : {}) });
     } catch (e) {
+      if (signal?.aborted) throw abortError(signal, `build step ${text}`);
       if (isImageStoreError(e)) throw e;
-      throw new ImageStoreError('BUILD_STEP_FAILED', `line ${text}: ${(e as Error).message}`, { cause: e });
+      throw new ImageStoreError('BUILD_STEP_FAILED', `${text}: ${(e as Error).message}`, { cause: e });
     } finally {
       await snapshots.removeRootfs(id).catch(() => undefined);
     }

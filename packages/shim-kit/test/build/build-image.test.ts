@@ -54,6 +54,7 @@ describe('buildImage with runc', () => {
   });
 
   it('a failing RUN shows its output and exit code and leaves no rootfs, container or image', async () => {
+    await f.store.pull(f.images.busybox.reference);
     const before = f.store.list().length;
     const ctx = await f.context({ Containerfile: `FROM ${f.images.busybox.reference}\nRUN echo about to fail; echo on stderr >&2; exit 3\n` });
     const e = await f.build(ctx, { tag: 'example.com/build/fails:v1' }).catch((x: unknown) => x);
@@ -63,5 +64,32 @@ describe('buildImage with runc', () => {
     expect(await leftoverRootfs(f.store)).toEqual([]);
     expect(f.store.list().length).toBe(before);
     expect(f.store.get('example.com/build/fails:v1')).toBeUndefined();
+  });
+
+  it('runs RUN as the USER in the WORKDIR with the ENV, network none by default and host when asked', async () => {
+    const ctx = await f.context({
+      Containerfile: `FROM ${f.images.busybox.reference}\nRUN mkdir /work && chown nobody /work\nUSER nobody\nWORKDIR /work\nENV MARK=m1\nRUN id -un > who && pwd > where && echo $MARK > mark && ls /sys/class/net > nets\nRUN --network=host ls /sys/class/net > hostnets\n`,
+    });
+    const built = await f.build(ctx);
+    expect(await fileIn(built.image.id, 'work/who')).toBe('nobody\n');
+    expect(await fileIn(built.image.id, 'work/where')).toBe('/work\n');
+    expect(await fileIn(built.image.id, 'work/mark')).toBe('m1\n');
+    expect(await fileIn(built.image.id, 'work/nets')).toBe('lo\n');
+    expect((await fileIn(built.image.id, 'work/hostnets')).split('\n').length).toBeGreaterThan(2);
+  });
+
+  it('stopping a build in a RUN kills it and leaves no container, rootfs or image', async () => {
+    await f.store.pull(f.images.busybox.reference);
+    const before = f.store.list().length;
+    const ctx = await f.context({ Containerfile: `FROM ${f.images.busybox.reference}\nRUN echo started; sleep 60\n` });
+    const controller = new AbortController();
+    const started = f.build(ctx, { signal: controller.signal, onOutput: () => controller.abort(new Error('stop')) });
+    const e = await started.catch((x: unknown) => x);
+    expect(isImageStoreError(e, 'ABORTED')).toBe(true);
+    expect(await leftoverRootfs(f.store)).toEqual([]);
+    expect(f.store.list().length).toBe(before);
+    const { execFile } = await import('node:child_process');
+    const list = await new Promise<string>((resolve) => execFile('runc', ['--root', join(f.dir, 'runc'), 'list', '-q'], (_e, out) => resolve(out)));
+    expect(list.trim()).toBe('');
   });
 });

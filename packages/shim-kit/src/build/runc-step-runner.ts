@@ -6,7 +6,7 @@ import type { HostHelper } from '@shimkit/host-helper';
 import { ImageStoreError } from '@shimkit/image-store';
 import type { RunStepRequest, StepRunner } from '@shimkit/image-store';
 import { specFromImage } from '@shimkit/oci-spec';
-import { Runc } from '@shimkit/runc-driver';
+import type { Runc } from '@shimkit/runc-driver';
 
 export interface RuncStepRunnerOptions {
   /** The runtime binary (default `runc`). */
@@ -31,12 +31,20 @@ const TAIL_INTERVAL_MS = 50;
  * container is deleted when the command ends, whatever its exit.
  */
 export class RuncStepRunner implements StepRunner, AsyncDisposable {
-  readonly #runc: Runc;
+  readonly #options: RuncStepRunnerOptions;
   readonly #tmpDir: string;
+  #runc: Promise<Runc> | undefined;
 
   constructor(options: RuncStepRunnerOptions = {}) {
-    this.#runc = new Runc({ binary: options.binary ?? 'runc', root: options.runtimeRoot ?? '/run/shimkit-build/runc', ...(options.helper ? { helper: options.helper } : {}) });
+    this.#options = { ...options };
     this.#tmpDir = options.tmpDir ?? tmpdir();
+  }
+
+  /** The runtime, loaded at the first RUN: a build served from the cache never needs it. */
+  #runtime(): Promise<Runc> {
+    const { binary, runtimeRoot, helper } = this.#options;
+    this.#runc ??= import('@shimkit/runc-driver').then(({ Runc }) => new Runc({ binary: binary ?? 'runc', root: runtimeRoot ?? '/run/shimkit-build/runc', ...(helper ? { helper } : {}) }));
+    return this.#runc;
   }
 
   async runStep(request: RunStepRequest): Promise<void> {
@@ -60,7 +68,8 @@ export class RuncStepRunner implements StepRunner, AsyncDisposable {
       await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
       await writeFile(output, '');
       tail = new OutputTail(output, request.onOutput);
-      const result = await this.#runc.run(id, { bundle, io: { stdout: { file: output }, stderr: { file: output } }, ...(request.signal ? { signal: request.signal } : {}) });
+      const runc = await this.#runtime();
+      const result = await runc.run(id, { bundle, io: { stdout: { file: output }, stderr: { file: output } }, ...(request.signal ? { signal: request.signal } : {}) });
       await tail.stop();
       if (result.exitCode !== 0) {
         const text = tail.last.toString('utf8').trimEnd();
@@ -68,13 +77,13 @@ export class RuncStepRunner implements StepRunner, AsyncDisposable {
       }
     } finally {
       await tail?.stop();
-      await this.#runc.delete(id, { force: true }).catch(() => undefined);
+      if (this.#runc !== undefined) await (await this.#runc).delete(id, { force: true }).catch(() => undefined);
       await rm(bundle, { recursive: true, force: true });
     }
   }
 
   async close(): Promise<void> {
-    await this.#runc.close();
+    await (await this.#runc)?.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseCliArgs, UsageError, USAGE, type CliCommand } from './cli-args.js';
-import { loadShimConfigFile, type ShimConfigFile } from './config-file.js';
+import type { ShimConfigFile } from './config-file.js';
 import { StderrLogger } from './stderr-logger.js';
 
 // Each command loads only its own part (the CRI server with gRPC and every module for `serve`,
@@ -95,6 +95,8 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   let config: ShimConfigFile = {};
   if (command.config !== undefined) {
     try {
+      // Loaded here: config-file.ts reaches @shimkit/cri-types (gRPC), which the image and build commands need not load.
+      const { loadShimConfigFile } = await import('./config-file.js');
       config = await loadShimConfigFile(command.config);
     } catch (e) {
       err(`shimkit: ${(e as Error).message}\n`);

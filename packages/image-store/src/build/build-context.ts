@@ -15,6 +15,8 @@ export interface SourcePath {
   rel: string;
   abs: string;
   stats: Stats;
+  /** Downloaded by ADD from a URL: copied as a file, never unpacked. */
+  remote?: boolean;
 }
 
 /** Which context paths are left out (`.containerignore`, else `.dockerignore`, in the context); `rel` has no leading `/`. */

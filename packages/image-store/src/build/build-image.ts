@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, realpath } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, realpath, rm } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import type { ImageExecConfig, Platform } from '@shimkit/oci-spec';
 import { hostPlatform, readFileInRoot, resolveImageUser } from '@shimkit/oci-spec';
@@ -12,6 +12,7 @@ import { digestSources, loadIgnoreFile, resolveSources } from './build-context.j
 import type { Containerfile, Instruction, Stage } from './containerfile.js';
 import { parseContainerfile } from './containerfile.js';
 import { copyIntoRoot, makeDirInRoot } from './copy-into-root.js';
+import { fetchSource } from './fetch-source.js';
 import type { HistoryStep } from './image-builder.js';
 import { expandWords } from './shell-words.js';
 import type { StepRunner } from './step-runner.js';
@@ -385,20 +386,28 @@ class Build {
     const dest = posix.resolve(state.config.WorkingDir || '/', destWord);
     const destIsDir = destWord.endsWith('/') || patterns.length > 1 || destWord === '.' || destWord.endsWith('/.');
     const what = `line ${ins.line}: ${ins.kind}`;
-    for (const p of patterns) {
-      if (/^https?:\/\//i.test(p)) throw new ImageStoreError('INVALID_ARGUMENT', `${what}: sources from URLs are not supported yet (${p})`);
-    }
+    const isUrl = (p: string): boolean => /^https?:\/\//i.test(p);
+    if (ins.kind === 'COPY' && patterns.some(isUrl)) throw new ImageStoreError('BUILD_SYNTAX', `${what}: COPY takes no URLs (ADD does)`);
     const chmod = ins.chmod === undefined ? undefined : expandWords(ins.chmod, vars);
     if (chmod !== undefined && !/^[0-7]{3,4}$/.test(chmod)) throw new ImageStoreError('BUILD_SYNTAX', `${what}: --chmod=${chmod} is not an octal mode`);
     const chown = ins.chown === undefined ? undefined : expandWords(ins.chown, vars);
 
     let fromRoot: { dir: string; release: () => Promise<void> } | undefined;
+    let downloads: string | undefined;
     if (ins.kind === 'COPY' && ins.from !== undefined) fromRoot = await this.mountFrom(stage, expandWords(ins.from, vars), what);
     try {
       const root = fromRoot?.dir ?? this.options.context;
       const ignored = fromRoot === undefined ? this.ignored : undefined;
       const sources: SourcePath[] = [];
-      for (const p of patterns) sources.push(...(await resolveSources(root, p, { what, ...(ignored ? { ignored } : {}), ...(this.options.signal ? { signal: this.options.signal } : {}) })));
+      for (const p of patterns) {
+        if (isUrl(p)) {
+          // Under the store's root as `.archive-*`: a crash leaves it for the next open to remove.
+          downloads ??= await mkdtemp(join(this.store.root, '.archive-build-'));
+          sources.push(await fetchSource(p, downloads, { what, ...(this.options.signal ? { signal: this.options.signal } : {}) }));
+          continue;
+        }
+        sources.push(...(await resolveSources(root, p, { what, ...(ignored ? { ignored } : {}), ...(this.options.signal ? { signal: this.options.signal } : {}) })));
+      }
       if (fromRoot !== undefined) {
         for (const s of sources) {
           const real = await realpath(dirname(s.abs));
@@ -423,6 +432,7 @@ class Build {
       });
     } finally {
       await fromRoot?.release();
+      if (downloads !== undefined) await rm(downloads, { recursive: true, force: true });
     }
   }
 

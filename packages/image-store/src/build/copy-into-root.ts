@@ -130,7 +130,7 @@ export async function copyIntoRoot(root: string, sources: readonly SourcePath[],
       }
       continue;
     }
-    if (options.extractArchives && source.stats.isFile() && (await isArchive(source.abs))) {
+    if (options.extractArchives && !source.remote && source.stats.isFile() && (await isArchive(source.abs))) {
       const target = await resolvePath(root, `${options.dest}/.`);
       await mkdir(target, { recursive: true, mode: 0o755 });
       await applyLayer(target, decompress(createReadStream(source.abs)), { whiteouts: 'delete', helper: options.helper, signal: options.signal });

@@ -1,4 +1,6 @@
-import { lstat, readFile, readlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { lstat, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildTar, isImageStoreError } from '@shimkit/image-store';
@@ -116,6 +118,33 @@ describe('Containerfile features', () => {
     expect(isImageStoreError(e, 'LAYER_UNSAFE_PATH')).toBe(true);
     expect(await leftoverRootfs(f.store)).toEqual([]);
     expect(f.store.list().length).toBe(before);
+  });
+
+  it('ADD of a URL (a server on 127.0.0.1) downloads it 0600 and unpacked never; an error status fails the step', async () => {
+    const archive = gzipSync(buildTar([{ path: 'inside', type: 'file', data: 'x' }]));
+    const server = createServer((req, res) => {
+      if (req.url === '/files/tool.tar.gz') {
+        res.writeHead(200, { 'last-modified': 'Wed, 21 Oct 2015 07:28:00 GMT' }).end(archive);
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const ctx = await f.context({ Containerfile: `FROM ${base}\nADD ${url}/files/tool.tar.gz /downloads/\nADD ${url}/files/tool.tar.gz /named.tgz\n` });
+      const built = await f.build(ctx);
+      await inImage(built.image.id, async (r) => {
+        const st = await lstat(join(r, 'downloads/tool.tar.gz'));
+        expect([st.mode & 0o7777, st.size, st.mtime.toISOString()]).toEqual([0o600, archive.length, '2015-10-21T07:28:00.000Z']);
+        expect((await lstat(join(r, 'named.tgz'))).size).toBe(archive.length);
+      });
+      expect(await f.build(ctx)).toMatchObject({ stepsRun: 0, stepsCached: 2 });
+      const missing = await f.context({ Containerfile: `FROM ${base}\nADD ${url}/nothing /x\n` });
+      expect((await failure(f.build(missing))).message).toBe(`line 2: ADD: ${url}/nothing answered 404 Not Found`);
+      expect(await leftoverRootfs(f.store)).toEqual([]);
+      expect((await readdir(f.store.root)).filter((n) => n.startsWith('.archive-'))).toEqual([]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('VOLUME, STOPSIGNAL, SHELL, HEALTHCHECK, EXPOSE, LABEL, USER and ONBUILD go into the config; ONBUILD runs in a child build', async () => {

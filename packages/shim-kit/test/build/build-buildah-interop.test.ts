@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { RegistryClient } from '@shimkit/image-store';
+import { buildTar, RegistryClient } from '@shimkit/image-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildFixture } from './build-fixture.js';
 import { buildFixture } from './build-fixture.js';
@@ -49,23 +50,36 @@ ENTRYPOINT ["/bin/sh", "-c"]
 CMD ["cat greeting"]
 `;
 
+const MULTI_STAGE = (base: string): string => `FROM ${base} AS tools
+RUN mkdir -p /out/bin && echo '#!/bin/sh' > /out/bin/hello && chmod 700 /out/bin/hello && ln -s hello /out/bin/hi
+
+FROM ${base}
+ARG VERSION=1.0
+COPY --from=tools /out/ /usr/local/
+ADD vendor.tar /opt/vendor/
+COPY --chmod=640 *.conf /etc/app/
+RUN rm /bin/ls && echo "$VERSION" > /version
+STOPSIGNAL SIGTERM
+`;
+
 describe('shimkit build and buildah bud 1.28', () => {
+  /** Builds `ctx` with both tools, pushes both, and reads both back from the registry. */
+  async function buildBoth(name: string, ctx: string, buildArgs: Record<string, string> = {}) {
+    const ours = `${f.registry.host}/interop/${name}-ours:v1`;
+    await f.build(ctx, { tag: `example.com/interop/${name}:v1`, buildArgs });
+    await f.store.push(`example.com/interop/${name}:v1`, ours);
+    const theirs = `${f.registry.host}/interop/${name}-theirs:v1`;
+    const args = Object.entries(buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
+    await buildah('bud', '--quiet', '--isolation', 'oci', '--runtime', 'runc', '--layers', '--tls-verify=false', ...args, '-t', `${name}-theirs`, ctx);
+    await buildah('push', '--quiet', '--tls-verify=false', `${name}-theirs`, `docker://${theirs}`);
+    return { a: await readPushedImage(client, ours, 1), b: await readPushedImage(client, theirs, 1) };
+  }
+
   it('make the same files and the same config from one Containerfile', async () => {
     const base = f.images.busybox.reference;
     const ctx = await f.context({ Containerfile: CONTAINERFILE(base), 'app/index.txt': 'index\n', 'app/sub/deep.txt': 'deep\n', 'run.sh': '#!/bin/sh\necho run\n' });
     await promisify(execFile)('chmod', ['755', join(ctx, 'run.sh')]);
-
-    const ours = `${f.registry.host}/interop/ours:v1`;
-    const built = await f.build(ctx, { tag: 'example.com/interop/ours:v1' });
-    expect(built.stepsRun).toBe(4);
-    await f.store.push('example.com/interop/ours:v1', ours);
-
-    const theirs = `${f.registry.host}/interop/theirs:v1`;
-    await buildah('bud', '--quiet', '--isolation', 'oci', '--runtime', 'runc', '--layers', '--tls-verify=false', '-t', 'theirs', ctx);
-    await buildah('push', '--quiet', '--tls-verify=false', 'theirs', `docker://${theirs}`);
-
-    const a = await readPushedImage(client, ours, 1);
-    const b = await readPushedImage(client, theirs, 1);
+    const { a, b } = await buildBoth('single', ctx);
     // buildah labels what it built with its version.
     delete b.config.config?.Labels?.['io.buildah.version'];
     for (const key of ['Env', 'Cmd', 'Entrypoint', 'WorkingDir', 'User', 'Labels', 'ExposedPorts', 'Volumes'] as const) {
@@ -85,5 +99,26 @@ describe('shimkit build and buildah bud 1.28', () => {
     expect(flatten(a.layers)['srv/app/data/.wh..wh..opq']).toBeDefined();
     expect(flatten(a.layers)['etc/.wh.group']).toBeDefined();
     expect(flatten(a.layers)).toEqual(flatten(b.layers));
+  });
+
+  it('make the same files and config from a multi-stage Containerfile with ADD of a tar, --chmod and a build arg', async () => {
+    const base = f.images.busybox.reference;
+    const ctx = await f.context({ Containerfile: MULTI_STAGE(base), 'a.conf': 'a=1\n', 'b.conf': 'b=2\n' });
+    await writeFile(join(ctx, 'vendor.tar'), buildTar([
+      { path: 'lib/', type: 'directory', mode: 0o755 },
+      { path: 'lib/v.so', type: 'file', data: 'so', mode: 0o755, uid: 3, gid: 4 },
+      { path: 'lib/v.so.1', type: 'symlink', linkname: 'v.so' },
+    ]));
+    const { a, b } = await buildBoth('multi', ctx, { VERSION: '2.5' });
+    delete b.config.config?.Labels?.['io.buildah.version'];
+    if (b.config.config?.Labels && Object.keys(b.config.config.Labels).length === 0) delete b.config.config.Labels;
+    for (const key of ['Env', 'Cmd', 'Entrypoint', 'WorkingDir', 'User', 'Labels', 'StopSignal'] as const) {
+      expect({ [key]: a.config.config?.[key] }).toEqual({ [key]: b.config.config?.[key] });
+    }
+    const listing = (layers: Map<string, ListedEntry>[]) =>
+      Object.fromEntries(layers.flatMap((l) => [...l]).filter(([p]) => !['etc/hosts', 'etc/hostname', 'etc/resolv.conf', 'run'].includes(p)).sort(([x], [y]) => (x < y ? -1 : 1)));
+    expect(listing(a.layers)).toEqual(listing(b.layers));
+    expect(listing(a.layers)['bin/.wh.ls']).toBeDefined();
+    expect(listing(a.layers)['usr/local/bin/hi']).toMatchObject({ type: 'symlink', what: 'hello' });
   });
 });

@@ -98,19 +98,16 @@ export async function copyIntoRoot(root: string, sources: readonly SourcePath[],
         if (ignored(childRel)) continue;
         await place(join(target, name), join(abs, name), childRel);
       }
-      await chmod(target, options.mode ?? st.mode & 0o7777);
     } else {
       if (there?.isDirectory()) throw new ImageStoreError('INVALID_ARGUMENT', `cannot copy ${rel || basename(abs)} over the directory ${target.slice(root.length) || '/'}`);
       if (there !== null) await rm(target, { force: true });
       if (st.isSymbolicLink()) await symlink(await readlink(abs), target);
-      else if (st.isFile()) {
-        await copyFile(abs, target);
-        await chmod(target, options.mode ?? st.mode & 0o7777);
-      } else return; // devices, fifos and sockets in a context are not copied
+      else if (st.isFile()) await copyFile(abs, target);
+      else return; // devices, fifos and sockets in a context are not copied
     }
     await lchown(target, owner.uid, owner.gid);
-    if (st.isDirectory() && options.mode === undefined) await chmod(target, st.mode & 0o7777); // chown clears set-id bits
-    if (st.isFile()) await chmod(target, options.mode ?? st.mode & 0o7777);
+    // After chown, which clears set-id bits.
+    if (!st.isSymbolicLink()) await chmod(target, options.mode ?? st.mode & 0o7777);
     await lutimes(target, st.atime, st.mtime);
   };
 

@@ -18,7 +18,7 @@ export type { RunStepRequest, StepRunner } from './build/step-runner.js';
 export { parseContainerfile } from './build/containerfile.js';
 export type { CommandForm, Containerfile, Instruction, Stage } from './build/containerfile.js';
 export { expandWords } from './build/shell-words.js';
-export { diffUpperDir, LAYER_XATTRS } from './build/upper-diff.js';
+export { diffUpperDir } from './build/upper-diff.js';
 export { BUILD_CACHE_FILE } from './build/build-cache.js';
 
 // Registry client

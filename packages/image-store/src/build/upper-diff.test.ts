@@ -77,7 +77,7 @@ describe.skipIf(process.getuid?.() !== 0)('diffUpperDir', () => {
     expect(got.has('keep/old')).toBe(false);
   });
 
-  it('carries file capabilities (security.capability) and leaves overlay attributes out', async () => {
+  it('carries extended attributes (file capabilities, user.*) and leaves overlay attributes out', async () => {
     const upper = join(dir, 'upper');
     await mkdir(upper);
     await writeFile(join(upper, 'ping'), 'binary');
@@ -85,7 +85,8 @@ describe.skipIf(process.getuid?.() !== 0)('diffUpperDir', () => {
     const cap = Buffer.from('0000000200200000000000000000000000000000', 'hex');
     await helper.setXattr(join(upper, 'ping'), 'security.capability', cap);
     await helper.setXattr(join(upper, 'ping'), 'trusted.overlay.origin', Buffer.from('x'));
+    await helper.setXattr(join(upper, 'ping'), 'user.note', Buffer.from('kept'));
     const got = await entries(upper);
-    expect(got.get('ping')!.xattrs).toEqual(new Map([['security.capability', cap]]));
+    expect(got.get('ping')!.xattrs).toEqual(new Map([['security.capability', cap], ['user.note', Buffer.from('kept')]]));
   });
 });

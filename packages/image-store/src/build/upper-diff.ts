@@ -8,11 +8,8 @@ import { OPAQUE_XATTR } from '../layer/overlay-tree.js';
 import type { TarWriteEntry } from '../tar/tar-writer.js';
 import { encodeTarHeader, TAR_END, tarPadding } from '../tar/tar-writer.js';
 
-/**
- * Extended attributes carried into layers. The host helper reads attributes by name (it has no
- * listxattr), so these are the ones programs in a build set: file capabilities and POSIX ACLs.
- */
-export const LAYER_XATTRS = ['security.capability', 'system.posix_acl_access', 'system.posix_acl_default'] as const;
+/** Extended attributes that are overlayfs's own bookkeeping (opaque, origin, redirect...), not the file's. */
+const OVERLAY_XATTR_PREFIX = 'trusted.overlay.';
 
 function devNumbers(rdev: number): { devmajor: number; devminor: number } {
   return { devmajor: (rdev >> 8) & 0xfff, devminor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00) };
@@ -20,7 +17,8 @@ function devNumbers(rdev: number): { devmajor: number; devminor: number } {
 
 /**
  * Streams the upper directory of an overlay mount (what a build step changed) as an OCI layer
- * tar: new and changed files with their modes, owners, times and extended attributes,
+ * tar: new and changed files with their modes, owners, times and extended attributes (but
+ * overlayfs's own `trusted.overlay.*`),
  * hardlinks kept as hardlinks, a deletion (a 0:0 character device) as a `.wh.` whiteout, and a
  * replaced directory (`trusted.overlay.opaque=y`) as the directory plus `.wh..wh..opq`.
  * Entries are sorted by name, so the same changes give the same layer. `end: false` leaves out
@@ -31,8 +29,9 @@ export async function* diffUpperDir(upper: string, options: { helper: HostHelper
   const links = new Map<string, string>();
   async function xattrsOf(path: string): Promise<Map<string, Buffer> | undefined> {
     let found: Map<string, Buffer> | undefined;
-    for (const name of LAYER_XATTRS) {
-      const value = await helper.getXattr(path, name).catch(() => null);
+    for (const name of await helper.listXattrs(path)) {
+      if (name.startsWith(OVERLAY_XATTR_PREFIX)) continue;
+      const value = await helper.getXattr(path, name);
       if (value !== null) (found ??= new Map()).set(name, value);
     }
     return found;

@@ -17,6 +17,8 @@ import type { HistoryStep } from './image-builder.js';
 import { expandWords } from './shell-words.js';
 import type { StepRunner } from './step-runner.js';
 import { diffUpperDir } from './upper-diff.js';
+import { OverlayTree } from '../layer/overlay-tree.js';
+import { resolveInRoot } from '../layer/root-resolver.js';
 
 /** Options of {@link buildImage}. */
 export interface BuildImageOptions {
@@ -224,7 +226,8 @@ class Build {
       throwIfAborted(this.options.signal, 'build');
       await this.instruction(stage, state, instruction);
     }
-    // A WORKDIR no later step made: made now, in a layer of its own unless it was there.
+    // A WORKDIR no later step made: made now, in a layer of its own, unless the image has it.
+    if (state.workdirToMake !== undefined && (await this.isDirInImage(state.image, state.workdirToMake))) delete state.workdirToMake;
     if (state.workdirToMake !== undefined) await this.layerStep(stage, state, '', ['WORKDIR'], '', async () => undefined, { layerOnlyIfChanged: true });
     if (state.pending.length > 0) await this.commitConfig(state);
     this.results.set(stage.index, state.image);
@@ -536,6 +539,24 @@ class Build {
     state.image = await builder.commit(undefined, { history: state.pending, ...(this.options.signal ? { signal: this.options.signal } : {}) });
     state.pending = [];
     await this.cache.set(state.key, state.image.id);
+  }
+
+  /** True when `path` is a directory in `image`, read from its layer snapshots as overlayfs would merge them (no mount). */
+  private async isDirInImage(image: ImageRecord | undefined, path: string): Promise<boolean> {
+    if (image === undefined) return false;
+    const helper = this.store.snapshots.helper;
+    const view = new OverlayTree(join(this.store.root, 'snapshots', '.no-upper'), {
+      lowerDirs: [...image.chainIds].reverse().map((c) => this.store.snapshots.path(c)),
+      getXattr: (p, name) => helper.getXattr(p, name),
+      setXattr: async () => {
+        throw new ImageStoreError('INVALID_ARGUMENT', 'a read-only view');
+      },
+      ownership: false,
+    });
+    // A last component that is a symlink is followed too: resolve a name below it.
+    const parts = await resolveInRoot(view, [...path.split('/').filter((p) => p !== ''), 'x'], { refuse: () => new ImageStoreError('INVALID_ARGUMENT', `cannot resolve ${path}`) }).catch(() => null);
+    if (parts === null) return false;
+    return (await view.lookup(parts.slice(0, -1).join('/'))).kind === 'directory';
   }
 
   private async cached(key: string): Promise<ImageRecord | undefined> {

@@ -170,6 +170,16 @@ describe('Containerfile features', () => {
     expect(await inImage(child.image.id, (r) => readFile(join(r, 'tmp/onbuild'), 'utf8'))).toBe('triggered\n');
   });
 
+  it('WORKDIR makes its directory when the image lacks it, and adds no layer when it has it', async () => {
+    const made = await f.build(await f.context({ Containerfile: `FROM ${base}\nWORKDIR /new/dir\nCMD ["pwd"]\n` }));
+    expect(made.image.layers).toHaveLength(2);
+    const st = await inImage(made.image.id, (r) => lstat(join(r, 'new/dir')));
+    expect([st.isDirectory(), st.mode & 0o7777, st.uid]).toEqual([true, 0o755, 0]);
+    const kept = await f.build(await f.context({ Containerfile: `FROM ${base}\nWORKDIR /bin\nCMD ["pwd"]\n` }));
+    expect(kept.image.layers).toHaveLength(1);
+    expect(kept.image.config.history?.length).toBe(kept.image.config.history!.filter((h) => h.empty_layer).length + 1);
+  });
+
   it('--no-cache runs every step; gc({ pruneUnnamed }) empties the cache', async () => {
     const ctx = await f.context({ Containerfile: `FROM ${base}\nRUN echo one > /one\nRUN echo two > /two\n` });
     await f.build(ctx, { tag: 'example.com/cache/kept:v1' });

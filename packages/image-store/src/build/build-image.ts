@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, realpath, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, realpath, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import type { ImageExecConfig, Platform } from '@shimkit/oci-spec';
 import { hostPlatform, readFileInRoot, resolveImageUser } from '@shimkit/oci-spec';
@@ -18,6 +18,7 @@ import { expandWords } from './shell-words.js';
 import type { StepRunner } from './step-runner.js';
 import { diffUpperDir } from './upper-diff.js';
 import { OverlayTree } from '../layer/overlay-tree.js';
+import { Mounter } from '../snapshot/mount.js';
 import { resolveInRoot } from '../layer/root-resolver.js';
 
 /** Options of {@link buildImage}. */
@@ -501,11 +502,18 @@ class Build {
       if (state.workdirToMake !== undefined) await makeDirInRoot(rootfs.path, state.workdirToMake);
       delete state.workdirToMake;
       await work(rootfs.path);
+      // Unmounted first: the upper directory is then only ours, to read and to move.
+      await new Mounter(snapshots.helper).unmount(rootfs.path);
       const upper = join(dirname(rootfs.path), 'upper');
       const builder = this.store.builder({ ...(state.image ? { from: state.image.id } : {}), platform: this.platform });
       const config = state.config;
       layered = !options.layerOnlyIfChanged || (await readdir(upper)).length > 0;
-      if (layered) builder.addLayerTar(() => diffUpperDir(upper, { helper: snapshots.helper, end: false, ...(signal ? { signal } : {}) }));
+      // The upper directory is what the layer's overlay snapshot would hold: it is moved there, not unpacked again.
+      const moveUpper = async (dir: string): Promise<void> => {
+        await rm(dir, { recursive: true, force: true });
+        await rename(upper, dir);
+      };
+      if (layered) builder.addLayerTar(() => diffUpperDir(upper, { helper: snapshots.helper, end: false, ...(signal ? { signal } : {}) }), { snapshot: moveUpper });
       builder.editConfig((c) => replaceConfig(c, config));
       // The WORKDIR step has no entry of its own: its WORKDIR's entry gets the layer.
       const history = createdBy === '' ? state.pending.map((h, i, all) => (layered && i === all.length - 1 ? { created_by: h.created_by } : h)) : [...state.pending, { created_by: createdBy }];

@@ -38,7 +38,7 @@ export interface BuildFile {
   gid?: number;
 }
 
-type Source = { kind: 'dir'; dir: string; to: string } | { kind: 'files'; files: BuildFile[] } | { kind: 'tar'; tar: () => AsyncIterable<Buffer> };
+type Source = { kind: 'dir'; dir: string; to: string } | { kind: 'files'; files: BuildFile[] } | { kind: 'tar'; tar: () => AsyncIterable<Buffer>; snapshot?: (dir: string) => Promise<void> };
 
 /** An image history entry (image-spec `history`), as a build step describes itself. */
 export interface HistoryStep {
@@ -97,10 +97,13 @@ export class ImageBuilder {
 
   /**
    * Adds tar entries (whiteouts and all, but without the end-of-archive blocks) in the next
-   * layer. `tar` is called once, when the layer is written.
+   * layer. `tar` is called once, when the layer is written. When it is the layer's only source
+   * and the snapshots are overlay ones, `snapshot` may fill the layer's snapshot directory
+   * itself (after the layer is written), instead of the tar being unpacked there: an overlay
+   * upper directory the tar was made from can simply be moved there.
    */
-  addLayerTar(tar: () => AsyncIterable<Buffer>): this {
-    this.sources.push({ kind: 'tar', tar });
+  addLayerTar(tar: () => AsyncIterable<Buffer>, options: { snapshot?: (dir: string) => Promise<void> } = {}): this {
+    this.sources.push({ kind: 'tar', tar, ...(options.snapshot ? { snapshot: options.snapshot } : {}) });
     return this;
   }
 
@@ -224,7 +227,13 @@ export class ImageBuilder {
     throwIfAborted(signal, 'commit');
     const chain = chainIds(diffIds);
     if (added) {
-      await this.deps.snapshots.create(chain, (c) => unpackLayer(c, this.deps.content.createReadStream(added.descriptor.digest), added.descriptor, added.diffId), { signal });
+      const only = this.sources.length === 1 ? this.sources[0] : undefined;
+      const fill = only?.kind === 'tar' ? only.snapshot : undefined;
+      await this.deps.snapshots.create(
+        chain,
+        (c) => (fill !== undefined && c.kind === 'overlay' ? fill(c.dir) : unpackLayer(c, this.deps.content.createReadStream(added.descriptor.digest), added.descriptor, added.diffId)),
+        { signal },
+      );
     }
     const config = this.nextConfig(this.base?.config, diffIds, created, options, added === undefined);
     const configInfo = await this.deps.content.put(JSON.stringify(config), { signal });

@@ -89,4 +89,11 @@ describe.skipIf(process.getuid?.() !== 0)('diffUpperDir', () => {
     const got = await entries(upper);
     expect(got.get('ping')!.xattrs).toEqual(new Map([['security.capability', cap], ['user.note', Buffer.from('kept')]]));
   });
+
+  it('refuses an upper directory with a redirected directory (redirect_dir): its content is not in it', async () => {
+    const upper = join(dir, 'upper');
+    await mkdir(join(upper, 'moved'), { recursive: true });
+    await helper.setXattr(join(upper, 'moved'), 'trusted.overlay.redirect', Buffer.from('/original'));
+    await expect(entries(upper)).rejects.toMatchObject({ code: 'LAYER_UNSUPPORTED_ENTRY' });
+  });
 });

@@ -10,6 +10,8 @@ import { encodeTarHeader, TAR_END, tarPadding } from '../tar/tar-writer.js';
 
 /** Extended attributes that are overlayfs's own bookkeeping (opaque, origin, redirect...), not the file's. */
 const OVERLAY_XATTR_PREFIX = 'trusted.overlay.';
+/** A renamed directory or a metadata-only copy-up: the content is still in a lower layer. */
+const REFUSED_XATTRS = ['trusted.overlay.redirect', 'trusted.overlay.metacopy'];
 
 function devNumbers(rdev: number): { devmajor: number; devminor: number } {
   return { devmajor: (rdev >> 8) & 0xfff, devminor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00) };
@@ -30,6 +32,9 @@ export async function* diffUpperDir(upper: string, options: { helper: HostHelper
   async function xattrsOf(path: string): Promise<Map<string, Buffer> | undefined> {
     let found: Map<string, Buffer> | undefined;
     for (const name of await helper.listXattrs(path)) {
+      if (REFUSED_XATTRS.includes(name)) {
+        throw new ImageStoreError('LAYER_UNSUPPORTED_ENTRY', `${path} has ${name}: the overlay was mounted with redirect_dir or metacopy, whose upper directories are not whole layers`);
+      }
       if (name.startsWith(OVERLAY_XATTR_PREFIX)) continue;
       const value = await helper.getXattr(path, name);
       if (value !== null) (found ??= new Map()).set(name, value);

@@ -61,7 +61,7 @@ describe('buildImage with runc', () => {
     expect(isImageStoreError(e, 'BUILD_STEP_FAILED')).toBe(true);
     expect((e as Error).message).toContain('exited with code 3');
     // runc copies the two streams apart, so their lines may come in either order.
-    expect((e as Error).message).toContain('about to fail\n');
+    expect((e as Error).message).toContain('about to fail');
     expect((e as Error).message).toContain('on stderr');
     expect(await leftoverRootfs(f.store)).toEqual([]);
     expect(f.store.list().length).toBe(before);

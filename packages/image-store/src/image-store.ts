@@ -222,7 +222,10 @@ export class ImageStore implements AsyncDisposable {
     const ref = this.parse(name);
     if (ref.digest !== undefined) throw new ImageStoreError('INVALID_ARGUMENT', `a tag cannot have a digest: ${name}`);
     const tagged = formatImageReference({ domain: ref.domain, path: ref.path, tag: ref.tag ?? 'latest' });
-    return this.record({ ...structuredClone(record), repoTags: [tagged], repoDigests: [`${referenceName(ref)}@${record.manifest.digest}`] });
+    const digested = `${referenceName(ref)}@${record.manifest.digest}`;
+    // Already so (a rebuild from the cache): nothing to write.
+    if (record.repoTags.includes(tagged) && record.repoDigests.includes(digested)) return structuredClone(record);
+    return this.record({ ...structuredClone(record), repoTags: [tagged], repoDigests: [digested] });
   }
 
   /** Writes images (by any name or id) into an OCI image layout directory; their layer blobs must have been kept. */

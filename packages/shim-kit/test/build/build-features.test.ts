@@ -45,6 +45,15 @@ describe('Containerfile features', () => {
     expect((await failure(f.build(ctx, { target: 'nope' }))).message).toContain('--target nope: no such stage');
   });
 
+  it('COPY --from an image not built here, and never out of a stage through its symlinks', async () => {
+    const fromImage = await f.build(await f.context({ Containerfile: `FROM scratch\nCOPY --from=${base} /bin/busybox /busybox\n` }));
+    expect(await inImage(fromImage.image.id, async (r) => (await lstat(join(r, 'busybox'))).size)).toBeGreaterThan(100_000);
+    const evil = await f.context({ Containerfile: `FROM ${base} AS evil\nRUN ln -s / /host\nFROM scratch\nCOPY --from=evil /host/etc/hostname /stolen\n` });
+    const e = await failure(f.build(evil));
+    expect(e.message).toBe('line 4: COPY: host/etc/hostname leads outside the image of --from=evil');
+    expect(await leftoverRootfs(f.store)).toEqual([]);
+  });
+
   it('ARG: global ARGs in FROM, stage defaults, --build-arg, and a changed build arg reruns the RUN that sees it', async () => {
     const ctx = await f.context({
       Containerfile: `ARG BASE=${base}\nFROM $BASE\nARG FLAVOUR=plain\nARG UNUSED\nRUN echo "$FLAVOUR \${UNUSED:-none}" > /flavour\nENV SEEN=\${FLAVOUR}\n`,

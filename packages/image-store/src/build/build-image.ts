@@ -13,13 +13,14 @@ import type { Containerfile, Instruction, Stage } from './containerfile.js';
 import { parseContainerfile } from './containerfile.js';
 import { copyIntoRoot, makeDirInRoot } from './copy-into-root.js';
 import { fetchSource } from './fetch-source.js';
-import type { HistoryStep } from './image-builder.js';
+import { applyConfigInstruction } from './config-instruction.js';
+import { isDirInImage } from './image-view.js';
 import { expandWords } from './shell-words.js';
+import type { StageState } from './stage-state.js';
+import { DEFAULT_SHELL, stageVars } from './stage-state.js';
 import type { StepRunner } from './step-runner.js';
 import { diffUpperDir } from './upper-diff.js';
-import { OverlayTree } from '../layer/overlay-tree.js';
 import { Mounter } from '../snapshot/mount.js';
-import { resolveInRoot } from '../layer/root-resolver.js';
 
 /** Options of {@link buildImage}. */
 export interface BuildImageOptions {
@@ -62,34 +63,6 @@ export interface BuildResult {
   /** Steps that made a layer by running or copying, and steps whose layer came from the cache. */
   stepsRun: number;
   stepsCached: number;
-}
-
-const DEFAULT_SHELL = ['/bin/sh', '-c'];
-
-interface StageState {
-  image: ImageRecord | undefined;
-  config: ImageExecConfig;
-  key: string;
-  pending: HistoryStep[];
-  args: Map<string, string>;
-  shell: string[];
-  cmdSet: boolean;
-  /** A WORKDIR not yet made: the next step that makes a layer makes it (as buildah does, 0755 and root's). */
-  workdirToMake?: string;
-}
-
-function duration(text: string, what: string): number {
-  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  let total = 0;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  let m: RegExpExecArray | null;
-  let at = 0;
-  while ((m = re.exec(text)) !== null) {
-    total += Number(m[1]) * units[m[2]!]!;
-    at = re.lastIndex;
-  }
-  if (at !== text.length || text === '') throw new ImageStoreError('BUILD_SYNTAX', `${what}: ${JSON.stringify(text)} is not a duration like 30s or 1m30s`);
-  return Math.round(total);
 }
 
 /** The stages the target needs (FROM a stage, COPY --from a stage), in order. */
@@ -228,133 +201,22 @@ class Build {
       await this.instruction(stage, state, instruction);
     }
     // A WORKDIR no later step made: made now, in a layer of its own, unless the image has it.
-    if (state.workdirToMake !== undefined && (await this.isDirInImage(state.image, state.workdirToMake))) delete state.workdirToMake;
+    if (state.workdirToMake !== undefined && (await isDirInImage(this.store, state.image, state.workdirToMake))) delete state.workdirToMake;
     if (state.workdirToMake !== undefined) await this.layerStep(stage, state, '', ['WORKDIR'], '', async () => undefined, { layerOnlyIfChanged: true });
     if (state.pending.length > 0) await this.commitConfig(state);
     this.results.set(stage.index, state.image);
   }
 
-  private vars(state: StageState): Map<string, string> {
-    const vars = new Map(state.args);
-    for (const e of state.config.Env ?? []) {
-      const at = e.indexOf('=');
-      if (at > 0) vars.set(e.slice(0, at), e.slice(at + 1));
-    }
-    return vars;
-  }
-
-  private note(state: StageState, describe: string): void {
-    state.key = stepKey(state.key, describe);
-    state.pending.push({ created_by: `/bin/sh -c #(nop) ${describe}`, empty_layer: true });
-  }
-
   private async instruction(stage: Stage, state: StageState, ins: Instruction): Promise<void> {
-    const vars = this.vars(state);
-    const expand = (raw: string): string => expandWords(raw, vars);
-    const words = (raw: string[] | string): string[] => (Array.isArray(raw) ? raw.map(expand) : expandWords(raw, vars, { split: true }));
-    const fail = (why: string): never => {
-      throw new ImageStoreError('BUILD_SYNTAX', `line ${ins.line}: ${ins.kind}: ${why}`);
-    };
-    const cfg = state.config;
     switch (ins.kind) {
-      case 'ENV': {
-        const values = ins.pairs.map((p) => [p.name, expand(p.raw)] as const);
-        const env = new Map((cfg.Env ?? []).map((e) => [e.split('=')[0]!, e] as const));
-        for (const [k, v] of values) env.set(k, `${k}=${v}`);
-        cfg.Env = [...env.values()];
-        this.emit(stage.index, ins.text, false);
-        return this.note(state, `ENV ${values.map(([k, v]) => `${k}=${v}`).join(' ')}`);
-      }
-      case 'LABEL': {
-        const values = ins.pairs.map((p) => [p.name, expand(p.raw)] as const);
-        cfg.Labels = { ...cfg.Labels, ...Object.fromEntries(values) };
-        this.emit(stage.index, ins.text, false);
-        return this.note(state, `LABEL ${values.map(([k, v]) => `${k}=${v}`).join(' ')}`);
-      }
-      case 'ARG': {
-        for (const p of ins.pairs) {
-          const value = this.options.buildArgs?.[p.name] ?? (p.hasDefault ? expand(p.raw) : this.globals.get(p.name));
-          if (value === undefined) state.args.delete(p.name);
-          else state.args.set(p.name, value);
-          state.key = stepKey(state.key, `ARG ${p.name}=${value ?? ''}`);
-        }
-        this.emit(stage.index, ins.text, false);
-        return;
-      }
-      case 'WORKDIR': {
-        const dir = expand(ins.raw);
-        cfg.WorkingDir = posix.resolve(cfg.WorkingDir || '/', dir);
-        state.workdirToMake = cfg.WorkingDir;
-        this.emit(stage.index, ins.text, false);
-        return this.note(state, `WORKDIR ${cfg.WorkingDir}`);
-      }
-      case 'USER':
-        cfg.User = expand(ins.raw);
-        this.emit(stage.index, ins.text, false);
-        return this.note(state, `USER ${cfg.User}`);
-      case 'STOPSIGNAL':
-        cfg.StopSignal = expand(ins.raw);
-        this.emit(stage.index, ins.text, false);
-        return this.note(state, `STOPSIGNAL ${cfg.StopSignal}`);
-      case 'MAINTAINER':
-        this.emit(stage.index, ins.text, false);
-        return this.note(state, `MAINTAINER ${expand(ins.raw)}`);
-      case 'EXPOSE': {
-        const ports = words(ins.raw).map((p) => (p.includes('/') ? p.toLowerCase() : `${p}/tcp`));
-        for (const p of ports) if (!/^\d+(-\d+)?\/(tcp|udp|sctp)$/.test(p)) fail(`invalid port ${JSON.stringify(p)}`);
-        cfg.ExposedPorts = { ...cfg.ExposedPorts, ...Object.fromEntries(ports.map((p) => [p, {}])) };
-        this.emit(stage.index, ins.text, false);
-        return this.note(state, `EXPOSE ${ports.join(' ')}`);
-      }
-      case 'VOLUME': {
-        const paths = words(ins.args);
-        if (paths.length === 0 || paths.some((p) => p === '')) fail('needs a path');
-        cfg.Volumes = { ...cfg.Volumes, ...Object.fromEntries(paths.map((p) => [p, {}])) };
-        this.emit(stage.index, ins.text, false);
-        return this.note(state, `VOLUME ${JSON.stringify(paths)}`);
-      }
-      case 'CMD':
-      case 'ENTRYPOINT': {
-        const argv = 'exec' in ins.command ? ins.command.exec : [...state.shell, ins.command.shell];
-        if (ins.kind === 'CMD') {
-          cfg.Cmd = argv;
-          state.cmdSet = true;
-        } else {
-          cfg.Entrypoint = argv;
-          // An ENTRYPOINT drops the base image's CMD (not one this stage set).
-          if (!state.cmdSet) delete cfg.Cmd;
-        }
-        this.emit(stage.index, ins.text, false);
-        return this.note(state, `${ins.kind} ${JSON.stringify(argv)}`);
-      }
-      case 'SHELL':
-        state.shell = ins.argv;
-        cfg.Shell = ins.argv;
-        this.emit(stage.index, ins.text, false);
-        return this.note(state, `SHELL ${JSON.stringify(ins.argv)}`);
-      case 'HEALTHCHECK': {
-        const check: NonNullable<ImageExecConfig['Healthcheck']> = { Test: ins.test };
-        const f = ins.flags;
-        if (f['interval'] !== undefined) check.Interval = duration(f['interval'], `line ${ins.line}: --interval`);
-        if (f['timeout'] !== undefined) check.Timeout = duration(f['timeout'], `line ${ins.line}: --timeout`);
-        if (f['start-period'] !== undefined) check.StartPeriod = duration(f['start-period'], `line ${ins.line}: --start-period`);
-        if (f['retries'] !== undefined) {
-          if (!/^\d+$/.test(f['retries'])) fail(`--retries ${JSON.stringify(f['retries'])} is not a number`);
-          check.Retries = Number(f['retries']);
-        }
-        cfg.Healthcheck = check;
-        this.emit(stage.index, ins.text, false);
-        return this.note(state, `HEALTHCHECK ${JSON.stringify(check)}`);
-      }
-      case 'ONBUILD':
-        cfg.OnBuild = [...(cfg.OnBuild ?? []), ins.trigger];
-        this.emit(stage.index, ins.text, false);
-        return this.note(state, `ONBUILD ${ins.trigger}`);
       case 'RUN':
         return this.run(stage, state, ins);
       case 'COPY':
       case 'ADD':
         return this.copy(stage, state, ins);
+      default:
+        this.emit(stage.index, ins.text, false);
+        applyConfigInstruction(state, ins, { globals: this.globals, ...(this.options.buildArgs ? { buildArgs: this.options.buildArgs } : {}) });
     }
   }
 
@@ -382,7 +244,7 @@ class Build {
   }
 
   private async copy(stage: Stage, state: StageState, ins: Extract<Instruction, { kind: 'COPY' | 'ADD' }>): Promise<void> {
-    const vars = this.vars(state);
+    const vars = stageVars(state);
     const args = Array.isArray(ins.args) ? ins.args.map((a) => expandWords(a, vars)) : expandWords(ins.args, vars, { split: true });
     if (args.length < 2) throw new ImageStoreError('BUILD_SYNTAX', `line ${ins.line}: ${ins.kind} needs a source and a destination`);
     const destWord = args[args.length - 1]!;
@@ -547,24 +409,6 @@ class Build {
     state.image = await builder.commit(undefined, { history: state.pending, ...(this.options.signal ? { signal: this.options.signal } : {}) });
     state.pending = [];
     await this.cache.set(state.key, state.image.id);
-  }
-
-  /** True when `path` is a directory in `image`, read from its layer snapshots as overlayfs would merge them (no mount). */
-  private async isDirInImage(image: ImageRecord | undefined, path: string): Promise<boolean> {
-    if (image === undefined) return false;
-    const helper = this.store.snapshots.helper;
-    const view = new OverlayTree(join(this.store.root, 'snapshots', '.no-upper'), {
-      lowerDirs: [...image.chainIds].reverse().map((c) => this.store.snapshots.path(c)),
-      getXattr: (p, name) => helper.getXattr(p, name),
-      setXattr: async () => {
-        throw new ImageStoreError('INVALID_ARGUMENT', 'a read-only view');
-      },
-      ownership: false,
-    });
-    // A last component that is a symlink is followed too: resolve a name below it.
-    const parts = await resolveInRoot(view, [...path.split('/').filter((p) => p !== ''), 'x'], { refuse: () => new ImageStoreError('INVALID_ARGUMENT', `cannot resolve ${path}`) }).catch(() => null);
-    if (parts === null) return false;
-    return (await view.lookup(parts.slice(0, -1).join('/'))).kind === 'directory';
   }
 
   private async cached(key: string): Promise<ImageRecord | undefined> {

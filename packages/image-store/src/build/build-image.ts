@@ -282,7 +282,9 @@ class Build {
       }
       const digest = await digestSources(sources, { ...(ignored ? { ignored } : {}), ...(this.options.signal ? { signal: this.options.signal } : {}) });
       const inputs = [ins.kind, JSON.stringify({ patterns, dest, destIsDir, chmod, chown, from: ins.from }), digest];
-      const createdBy = `/bin/sh -c #(nop) ${ins.kind} ${sources.length === 1 && sources[0]!.stats.isDirectory() ? 'dir' : 'file'}:${digest} in ${destWord} `;
+      // As buildah writes it: the destination as written, unexpanded.
+      const writtenDest = Array.isArray(ins.args) ? ins.args[ins.args.length - 1]! : ins.args.trim().split(/\s+/).pop()!;
+      const createdBy = `/bin/sh -c #(nop) ${ins.kind} ${sources.length === 1 && sources[0]!.stats.isDirectory() ? 'dir' : 'file'}:${digest} in ${writtenDest} `;
       await this.layerStep(stage, state, ins.text, inputs, createdBy, async (rootfs) => {
         const owner = chown === undefined ? undefined : await this.owner(rootfs, chown, what);
         await copyIntoRoot(rootfs, sources, {

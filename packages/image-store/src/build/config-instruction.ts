@@ -32,10 +32,13 @@ export function parseDuration(text: string, what: string): number {
   return Math.round(total);
 }
 
-/** Folds a config change into the state's key and its pending history (buildah's `#(nop)` entries). */
-function note(state: StageState, describe: string): void {
+/**
+ * Folds a config change into the state's key (`describe`: the change as expanded) and its
+ * pending history (the instruction as written, in buildah's `#(nop)` form).
+ */
+function note(state: StageState, ins: ConfigInstruction, describe: string): void {
   state.key = stepKey(state.key, describe);
-  state.pending.push({ created_by: `/bin/sh -c #(nop) ${describe}`, empty_layer: true });
+  state.pending.push({ created_by: `/bin/sh -c #(nop) ${ins.text}`, empty_layer: true });
 }
 
 /**
@@ -57,12 +60,12 @@ export function applyConfigInstruction(state: StageState, ins: ConfigInstruction
       const env = new Map((cfg.Env ?? []).map((e) => [e.split('=')[0]!, e] as const));
       for (const [k, v] of values) env.set(k, `${k}=${v}`);
       cfg.Env = [...env.values()];
-      return note(state, `ENV ${values.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      return note(state, ins, `ENV ${values.map(([k, v]) => `${k}=${v}`).join(' ')}`);
     }
     case 'LABEL': {
       const values = ins.pairs.map((p) => [p.name, expand(p.raw)] as const);
       cfg.Labels = { ...cfg.Labels, ...Object.fromEntries(values) };
-      return note(state, `LABEL ${values.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      return note(state, ins, `LABEL ${values.map(([k, v]) => `${k}=${v}`).join(' ')}`);
     }
     case 'ARG':
       for (const p of ins.pairs) {
@@ -75,26 +78,26 @@ export function applyConfigInstruction(state: StageState, ins: ConfigInstruction
     case 'WORKDIR':
       cfg.WorkingDir = posix.resolve(cfg.WorkingDir || '/', expand(ins.raw));
       state.workdirToMake = cfg.WorkingDir;
-      return note(state, `WORKDIR ${cfg.WorkingDir}`);
+      return note(state, ins, `WORKDIR ${cfg.WorkingDir}`);
     case 'USER':
       cfg.User = expand(ins.raw);
-      return note(state, `USER ${cfg.User}`);
+      return note(state, ins, `USER ${cfg.User}`);
     case 'STOPSIGNAL':
       cfg.StopSignal = expand(ins.raw);
-      return note(state, `STOPSIGNAL ${cfg.StopSignal}`);
+      return note(state, ins, `STOPSIGNAL ${cfg.StopSignal}`);
     case 'MAINTAINER':
-      return note(state, `MAINTAINER ${expand(ins.raw)}`);
+      return note(state, ins, `MAINTAINER ${expand(ins.raw)}`);
     case 'EXPOSE': {
       const ports = words(ins.raw).map((p) => (p.includes('/') ? p.toLowerCase() : `${p}/tcp`));
       for (const p of ports) if (!/^\d+(-\d+)?\/(tcp|udp|sctp)$/.test(p)) fail(`invalid port ${JSON.stringify(p)}`);
       cfg.ExposedPorts = { ...cfg.ExposedPorts, ...Object.fromEntries(ports.map((p) => [p, {}])) };
-      return note(state, `EXPOSE ${ports.join(' ')}`);
+      return note(state, ins, `EXPOSE ${ports.join(' ')}`);
     }
     case 'VOLUME': {
       const paths = words(ins.args);
       if (paths.length === 0 || paths.some((p) => p === '')) fail('needs a path');
       cfg.Volumes = { ...cfg.Volumes, ...Object.fromEntries(paths.map((p) => [p, {}])) };
-      return note(state, `VOLUME ${JSON.stringify(paths)}`);
+      return note(state, ins, `VOLUME ${JSON.stringify(paths)}`);
     }
     case 'CMD':
     case 'ENTRYPOINT': {
@@ -107,12 +110,12 @@ export function applyConfigInstruction(state: StageState, ins: ConfigInstruction
         // An ENTRYPOINT drops the base image's CMD (not one this stage set).
         if (!state.cmdSet) delete cfg.Cmd;
       }
-      return note(state, `${ins.kind} ${JSON.stringify(argv)}`);
+      return note(state, ins, `${ins.kind} ${JSON.stringify(argv)}`);
     }
     case 'SHELL':
       state.shell = ins.argv;
       cfg.Shell = ins.argv;
-      return note(state, `SHELL ${JSON.stringify(ins.argv)}`);
+      return note(state, ins, `SHELL ${JSON.stringify(ins.argv)}`);
     case 'HEALTHCHECK': {
       const check: NonNullable<ImageExecConfig['Healthcheck']> = { Test: ins.test };
       const f = ins.flags;
@@ -124,10 +127,10 @@ export function applyConfigInstruction(state: StageState, ins: ConfigInstruction
         check.Retries = Number(f['retries']);
       }
       cfg.Healthcheck = check;
-      return note(state, `HEALTHCHECK ${JSON.stringify(check)}`);
+      return note(state, ins, `HEALTHCHECK ${JSON.stringify(check)}`);
     }
     case 'ONBUILD':
       cfg.OnBuild = [...(cfg.OnBuild ?? []), ins.trigger];
-      return note(state, `ONBUILD ${ins.trigger}`);
+      return note(state, ins, `ONBUILD ${ins.trigger}`);
   }
 }

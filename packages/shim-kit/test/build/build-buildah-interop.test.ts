@@ -82,6 +82,10 @@ describe('shimkit build and buildah bud 1.28', () => {
     const { a, b } = await buildBoth('single', ctx);
     // buildah labels what it built with its version.
     delete b.config.config?.Labels?.['io.buildah.version'];
+    // The same history after the base's, but for how each tool digests what a COPY took.
+    const steps = (history: typeof a.config.history) =>
+      (history ?? []).slice(1).map((h) => [(h.created_by ?? '').replace(/(dir|file):[0-9a-f]{64}/, '$1:DIGEST'), h.empty_layer ?? false]);
+    expect(steps(a.config.history)).toEqual(steps(b.config.history));
     for (const key of ['Env', 'Cmd', 'Entrypoint', 'WorkingDir', 'User', 'Labels', 'ExposedPorts', 'Volumes'] as const) {
       expect({ [key]: a.config.config?.[key] }).toEqual({ [key]: b.config.config?.[key] });
     }

@@ -87,6 +87,17 @@ describe('shimkit build', () => {
     expect(run.err).toContain('nope');
   });
 
+  it('prints its help, and builds FROM scratch for another --platform', async () => {
+    const help = await shimkit(['build', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('Usage: shimkit build [options] <context>');
+    const root = join(dir, 'shim-platform');
+    const ctx = await context('platform', { Containerfile: 'FROM scratch\nCOPY Containerfile /\n' });
+    expect((await shimkit(['build', '--root', root, '-q', '--platform', 'linux/arm64/v8', '-t', 'example.com/arm/scratch:v1', ctx])).code).toBe(0);
+    const inspected = JSON.parse((await shimkit(['image', 'inspect', '--format', 'json', '--root', root, 'store:example.com/arm/scratch:v1'])).out) as { architecture?: string; platform?: { architecture: string } };
+    expect(JSON.stringify(inspected)).toContain('arm64');
+  });
+
   it('rejects bad flags', async () => {
     expect((await shimkit(['build', '--network', 'bridge', dir])).code).toBe(2);
     expect((await shimkit(['build', '--build-arg', '=x', dir])).code).toBe(2);

@@ -74,6 +74,19 @@ describe('HostHelper files', () => {
     expect(await helper.getXattr(link, 'trusted.overlay.opaque')).toBeNull();
     await expect(helper.getXattr(join(dir, 'missing'), 'user.a')).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining(`getxattr user.a on ${join(dir, 'missing')}`) });
   });
+
+  it('lists the xattr names of the path itself, none for a plain file or a symlink', async () => {
+    const file = join(dir, 'xattr-list');
+    writeFileSync(file, '');
+    expect(await helper.listXattrs(file)).toEqual([]);
+    await helper.setXattr(file, 'user.one', Buffer.from('1'));
+    await helper.setXattr(file, 'trusted.overlay.origin', Buffer.from(''));
+    expect((await helper.listXattrs(file)).sort()).toEqual(['trusted.overlay.origin', 'user.one']);
+    const link = join(dir, 'xattr-list-link');
+    symlinkSync(file, link);
+    expect(await helper.listXattrs(link)).toEqual([]);
+    await expect(helper.listXattrs(join(dir, 'missing'))).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining(`listxattr on ${join(dir, 'missing')}`) });
+  });
 });
 
 describe('HostHelper.pinNamespaces', () => {

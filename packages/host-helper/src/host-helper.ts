@@ -183,6 +183,18 @@ export class HostHelper {
     });
   }
 
+  /** The names of the extended attributes of `path` itself (never of a symlink's target). */
+  listXattrs(path: string): Promise<string[]> {
+    const what = `listxattr on ${path}`;
+    return new Promise((resolve, reject) => {
+      this.#request(['listxattr', '', path], (kind, rest) => {
+        if (kind === 'names') resolve(rest.map((name) => name.toString('utf8')));
+        else reject(callError(what, rest));
+        return true;
+      }, reject);
+    });
+  }
+
   /** New namespaces held by bind mounts on files (CRI-O's pinns), set up inside. The files must exist. */
   pinNamespaces(request: PinRequest): Promise<void> {
     const map = (mappings: readonly IdMapping[]): string => mappings.map((m) => `${m.containerId} ${m.hostId} ${m.length}\n`).join('');

@@ -221,6 +221,20 @@ export class ImageStore implements AsyncDisposable {
     );
   }
 
+  /** Gives an image in the store (by any name or id) the tag `name`, moving it from any other image. */
+  async tag(image: string, name: string, options: { signal?: AbortSignal } = {}): Promise<ImageRecord> {
+    throwIfAborted(options.signal);
+    const record = this.find(image);
+    if (record === undefined) throw new ImageStoreError('NOT_FOUND', `image ${JSON.stringify(image)} is not in the store`);
+    const ref = this.parse(name);
+    if (ref.digest !== undefined) throw new ImageStoreError('INVALID_ARGUMENT', `a tag cannot have a digest: ${name}`);
+    const tagged = formatImageReference({ domain: ref.domain, path: ref.path, tag: ref.tag ?? 'latest' });
+    const digested = `${referenceName(ref)}@${record.manifest.digest}`;
+    // Already so (a rebuild from the cache): nothing to write.
+    if (record.repoTags.includes(tagged) && record.repoDigests.includes(digested)) return structuredClone(record);
+    return this.record({ ...structuredClone(record), repoTags: [tagged], repoDigests: [digested] });
+  }
+
   /** Writes images (by any name or id) into an OCI image layout directory; their layer blobs must have been kept. */
   async exportLayout(images: readonly string[], dir: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     const records = images.map((ref) => {
@@ -365,9 +379,18 @@ export class ImageStore implements AsyncDisposable {
     return this.snapshots.removeRootfs(id, options);
   }
 
-  /** Removes snapshots and blobs that no image and no rootfs uses, and partial downloads. */
-  async gc(options: { signal?: AbortSignal } = {}): Promise<GcResult> {
+  /**
+   * Removes snapshots and blobs that no image and no rootfs uses, and partial downloads. With
+   * `pruneUnnamed`, images with neither a tag nor a digest name go first (a build's
+   * intermediate images: its layer cache).
+   */
+  async gc(options: { signal?: AbortSignal; pruneUnnamed?: boolean } = {}): Promise<GcResult> {
     if (this.active.size > 0) throw new ImageStoreError('IN_USE', 'gc while pulls, imports, builds or exports are running');
+    if (options.pruneUnnamed) {
+      const unnamed = [...this.images.values()].filter((r) => r.repoTags.length === 0 && r.repoDigests.length === 0);
+      for (const r of unnamed) this.images.delete(r.id);
+      if (unnamed.length > 0) await this.persist();
+    }
     const liveSnapshots = await this.snapshots.inUse();
     const liveBlobs = new Set<string>();
     for (const r of this.images.values()) {

@@ -12,7 +12,15 @@ export { pullImage, registrySource, unpackImage } from './pull/pull-image.js';
 export { WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE, isWasmArtifact, wasmArtifactConfig, wasmLayerFileNames } from './pull/wasm-artifact.js';
 export type { ImageSource, PullContext, PullOptions, PullProgress } from './pull/pull-image.js';
 export { ImageBuilder } from './build/image-builder.js';
-export type { BuildFile, ImageConfigChanges } from './build/image-builder.js';
+export type { BuildFile, CommitOptions, HistoryStep, ImageConfigChanges } from './build/image-builder.js';
+export { buildImage } from './build/build-image.js';
+export type { BuildImageOptions, BuildResult, BuildStepEvent } from './build/build-image.js';
+export type { RunStepRequest, StepRunner } from './build/step-runner.js';
+export { parseContainerfile } from './build/containerfile.js';
+export type { CommandForm, Containerfile, Instruction, Stage } from './build/containerfile.js';
+export { expandWords } from './build/shell-words.js';
+export { diffUpperDir } from './build/upper-diff.js';
+export { BUILD_CACHE_FILE } from './build/build-cache.js';
 
 // Registry client
 export { MANIFEST_ACCEPT, RegistryClient } from './registry/registry-client.js';

@@ -80,6 +80,7 @@ void op_umount(const char *id, const struct frame *f);
 void op_mknod(const char *id, const struct frame *f);
 void op_setxattr(const char *id, const struct frame *f);
 void op_getxattr(const char *id, const struct frame *f);
+void op_listxattr(const char *id, const struct frame *f);
 void op_pin(const char *id, const struct frame *f);
 void op_connect(const char *id, const struct frame *f);
 void op_seqpacket(const char *id, const struct frame *f);

@@ -83,6 +83,29 @@ void op_getxattr(const char *id, const struct frame *f) {
     free(name);
 }
 
+/* listxattr ID PATH: the attribute names of the path itself (never a symlink's target); answers
+ * `names NAME...`, one field per name. */
+void op_listxattr(const char *id, const struct frame *f) {
+    if (f->count < 3) return answer_error(id, EINVAL, "listxattr: bad request");
+    char *path = field_str(&f->fields[2]);
+    char *names = xmalloc(XATTR_LIST_MAX);
+    ssize_t n = llistxattr(path, names, XATTR_LIST_MAX);
+    if (n >= 0) {
+        struct answer a;
+        answer_begin(&a, id, "names");
+        for (ssize_t at = 0; at < n;) {
+            size_t len = strnlen(names + at, (size_t)(n - at));
+            answer_add(&a, names + at, len);
+            at += (ssize_t)len + 1;
+        }
+        answer_send(&a);
+    } else {
+        answer_error(id, errno, "%s", strerror(errno));
+    }
+    free(names);
+    free(path);
+}
+
 /* Our own namespaces, opened once: we step into others and must always come back. */
 static int home_ns(const char *kind) {
     static int ipc = -1, uts = -1, net = -1;

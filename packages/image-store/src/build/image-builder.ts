@@ -38,7 +38,23 @@ export interface BuildFile {
   gid?: number;
 }
 
-type Source = { kind: 'dir'; dir: string; to: string } | { kind: 'files'; files: BuildFile[] };
+type Source = { kind: 'dir'; dir: string; to: string } | { kind: 'files'; files: BuildFile[] } | { kind: 'tar'; tar: () => AsyncIterable<Buffer>; snapshot?: (dir: string) => Promise<void> };
+
+/** An image history entry (image-spec `history`), as a build step describes itself. */
+export interface HistoryStep {
+  created_by: string;
+  comment?: string;
+  /** True when the step made no layer. */
+  empty_layer?: boolean;
+}
+
+/** Options of {@link ImageBuilder.commit}. */
+export interface CommitOptions {
+  comment?: string;
+  /** History entries for this commit, in order (default: one for the builder itself). */
+  history?: HistoryStep[];
+  signal?: AbortSignal;
+}
 
 export interface BuilderDeps {
   content: ContentStore;
@@ -63,6 +79,7 @@ function clean(path: string): string {
 export class ImageBuilder {
   private sources: Source[] = [];
   private changes: ImageConfigChanges = {};
+  private edits: ((config: NonNullable<ImageConfig['config']>) => void)[] = [];
 
   constructor(private readonly deps: BuilderDeps, private base: ImageRecord | undefined, private readonly platform: Platform = hostPlatform()) {}
 
@@ -75,6 +92,24 @@ export class ImageBuilder {
   /** Adds files in the next layer; parent directories are created as 0755. */
   addFiles(files: BuildFile[]): this {
     this.sources.push({ kind: 'files', files: files.map((f) => ({ ...f, path: clean(f.path) })) });
+    return this;
+  }
+
+  /**
+   * Adds tar entries (whiteouts and all, but without the end-of-archive blocks) in the next
+   * layer. `tar` is called once, when the layer is written. When it is the layer's only source
+   * and the snapshots are overlay ones, `snapshot` may fill the layer's snapshot directory
+   * itself (after the layer is written), instead of the tar being unpacked there: an overlay
+   * upper directory the tar was made from can simply be moved there.
+   */
+  addLayerTar(tar: () => AsyncIterable<Buffer>, options: { snapshot?: (dir: string) => Promise<void> } = {}): this {
+    this.sources.push({ kind: 'tar', tar, ...(options.snapshot ? { snapshot: options.snapshot } : {}) });
+    return this;
+  }
+
+  /** Edits the image config at the next commit, after `configure`'s changes (fields the changes do not name: Volumes, Healthcheck, Shell, OnBuild, ...). */
+  editConfig(edit: (config: NonNullable<ImageConfig['config']>) => void): this {
+    this.edits.push(edit);
     return this;
   }
 
@@ -96,7 +131,9 @@ export class ImageBuilder {
       }
     };
     for (const source of this.sources) {
-      if (source.kind === 'dir') {
+      if (source.kind === 'tar') {
+        yield* source.tar();
+      } else if (source.kind === 'dir') {
         if (source.to !== '') yield* parents(`${source.to}/x`);
         yield* tarDirectory(source.dir, { prefix: source.to, end: false, signal });
       } else {
@@ -130,7 +167,7 @@ export class ImageBuilder {
     };
   }
 
-  private nextConfig(base: ImageConfig | undefined, diffIds: Digest[], created: string, comment: string | undefined, emptyLayer: boolean): ImageConfig {
+  private nextConfig(base: ImageConfig | undefined, diffIds: Digest[], created: string, options: CommitOptions, emptyLayer: boolean): ImageConfig {
     const c = this.changes;
     const old = base?.config ?? {};
     const env = new Map((old.Env ?? []).map((e) => [e.split('=')[0]!, e] as const));
@@ -144,6 +181,10 @@ export class ImageBuilder {
     if (c.stopSignal !== undefined) config.StopSignal = c.stopSignal;
     if (c.labels && Object.keys(c.labels).length > 0) config.Labels = { ...old.Labels, ...c.labels };
     if (c.exposedPorts) config.ExposedPorts = { ...old.ExposedPorts, ...Object.fromEntries(c.exposedPorts.map((p) => [p, {}])) };
+    for (const edit of this.edits) edit(config);
+    const history = options.history?.map((h) => ({ created, ...h })) ?? [
+      { created, created_by: 'shimkit image builder', ...(options.comment ? { comment: options.comment } : {}), ...(emptyLayer ? { empty_layer: true } : {}) },
+    ];
     return {
       ...(base ?? {}),
       created,
@@ -152,27 +193,29 @@ export class ImageBuilder {
       ...(base?.variant ?? this.platform.variant ? { variant: base?.variant ?? this.platform.variant } : {}),
       config,
       rootfs: { type: 'layers', diff_ids: diffIds },
-      history: [...(base?.history ?? []), { created, created_by: 'shimkit image builder', ...(comment ? { comment } : {}), ...(emptyLayer ? { empty_layer: true } : {}) }],
+      history: [...(base?.history ?? []), ...history],
     } as ImageConfig;
   }
 
   /**
    * Writes the pending layer (if anything was added) and config, and records
-   * the image under `name`. The builder then continues from the new image.
+   * the image under `name` (`undefined`: an image with no name, like a build's
+   * intermediate images, which gc({ pruneUnnamed: true }) removes). The
+   * builder then continues from the new image.
    */
-  async commit(name: string, options: { comment?: string; signal?: AbortSignal } = {}): Promise<ImageRecord> {
+  async commit(name: string | undefined, options: CommitOptions = {}): Promise<ImageRecord> {
     return this.deps.track ? this.deps.track(() => this.commitNow(name, options)) : this.commitNow(name, options);
   }
 
-  private async commitNow(name: string, options: { comment?: string; signal?: AbortSignal }): Promise<ImageRecord> {
+  private async commitNow(name: string | undefined, options: CommitOptions): Promise<ImageRecord> {
     const { signal } = options;
     let ref;
     try {
-      ref = parseImageReference(name);
+      ref = name === undefined ? undefined : parseImageReference(name);
     } catch (e) {
       throw new ImageStoreError('INVALID_ARGUMENT', `invalid image name ${JSON.stringify(name)}: ${(e as Error).message}`, { cause: e });
     }
-    if (ref.digest !== undefined) throw new ImageStoreError('INVALID_ARGUMENT', `an image name to commit cannot have a digest: ${name}`);
+    if (ref?.digest !== undefined) throw new ImageStoreError('INVALID_ARGUMENT', `an image name to commit cannot have a digest: ${name}`);
     const created = new Date().toISOString();
     const layers = [...(this.base?.layers ?? [])];
     const diffIds = [...(this.base?.diffIds ?? [])];
@@ -184,9 +227,15 @@ export class ImageBuilder {
     throwIfAborted(signal, 'commit');
     const chain = chainIds(diffIds);
     if (added) {
-      await this.deps.snapshots.create(chain, (c) => unpackLayer(c, this.deps.content.createReadStream(added.descriptor.digest), added.descriptor, added.diffId), { signal });
+      const only = this.sources.length === 1 ? this.sources[0] : undefined;
+      const fill = only?.kind === 'tar' ? only.snapshot : undefined;
+      await this.deps.snapshots.create(
+        chain,
+        (c) => (fill !== undefined && c.kind === 'overlay' ? fill(c.dir) : unpackLayer(c, this.deps.content.createReadStream(added.descriptor.digest), added.descriptor, added.diffId)),
+        { signal },
+      );
     }
-    const config = this.nextConfig(this.base?.config, diffIds, created, options.comment, added === undefined);
+    const config = this.nextConfig(this.base?.config, diffIds, created, options, added === undefined);
     const configInfo = await this.deps.content.put(JSON.stringify(config), { signal });
     const manifest: Manifest = {
       schemaVersion: 2,
@@ -198,8 +247,8 @@ export class ImageBuilder {
     const manifestDesc: Descriptor = { mediaType: MT.OciManifest as MediaType, digest: manifestInfo.digest, size: manifestInfo.size };
     const record = await this.deps.record({
       id: configInfo.digest,
-      repoTags: [formatImageReference({ domain: ref.domain, path: ref.path, tag: ref.tag ?? 'latest' })],
-      repoDigests: [`${referenceName(ref)}@${manifestInfo.digest}`],
+      repoTags: ref === undefined ? [] : [formatImageReference({ domain: ref.domain, path: ref.path, tag: ref.tag ?? 'latest' })],
+      repoDigests: ref === undefined ? [] : [`${referenceName(ref)}@${manifestInfo.digest}`],
       manifest: manifestDesc,
       config,
       layers,
@@ -211,6 +260,7 @@ export class ImageBuilder {
     this.base = record;
     this.sources = [];
     this.changes = {};
+    this.edits = [];
     return record;
   }
 }

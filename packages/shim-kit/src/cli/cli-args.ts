@@ -16,6 +16,7 @@ export const USAGE = `Usage: shimkit serve --socket <path> --root <dir> --state 
        shimkit image inspect [options] IMAGE
        shimkit image copy [options] SOURCE DESTINATION
        shimkit image sign|verify [options] IMAGE, shimkit image generate-key [options]
+       shimkit build [options] CONTEXT
        shimkit --help | --version
 
 Commands:
@@ -25,6 +26,7 @@ Commands:
                        store: (shimkit image copy --help)
   image sign, verify   sign an image in a registry (sigstore key or gpg), or check its signatures
                        against a policy or key; generate-key makes a sigstore key pair
+  build                build an image from a Containerfile (shimkit build --help)
 
 Serves the Kubernetes CRI (RuntimeService and ImageService) on a unix socket, running pods
 and containers with runc + conmon, images from registries, and CNI networking.

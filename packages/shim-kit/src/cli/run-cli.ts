@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseCliArgs, UsageError, USAGE, type CliCommand } from './cli-args.js';
-import { loadShimConfigFile, type ShimConfigFile } from './config-file.js';
+import type { ShimConfigFile } from './config-file.js';
 import { StderrLogger } from './stderr-logger.js';
 
 // Each command loads only its own part (the CRI server with gRPC and every module for `serve`,
@@ -55,11 +55,25 @@ async function runImage(argv: readonly string[], io: CliIo, out: (t: string) => 
   }
 }
 
+async function runBuild(argv: readonly string[], io: CliIo, out: (t: string) => void, err: (t: string) => void): Promise<number> {
+  const { runBuildCli } = await import('./build/build-program.js');
+  if (io.signal !== undefined) return runBuildCli(argv, { stdout: out, stderr: err, signal: io.signal });
+  const controller = new AbortController();
+  const onSignal = (name: string): void => controller.abort(new Error(`got ${name}`));
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+  try {
+    return await runBuildCli(argv, { stdout: out, stderr: err, signal: controller.signal });
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
+}
+
 /** Runs `shimkit <argv>`; resolves with the exit code (0 ok, 1 failed, 2 bad usage or config). */
 export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<number> {
   const out = io.stdout ?? ((t) => void process.stdout.write(t));
   const err = io.stderr ?? ((t) => void process.stderr.write(t));
   if (argv[0] === 'image') return runImage(argv.slice(1), io, out, err);
+  if (argv[0] === 'build') return runBuild(argv.slice(1), io, out, err);
   let command: CliCommand;
   try {
     command = parseCliArgs(argv);
@@ -81,6 +95,8 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   let config: ShimConfigFile = {};
   if (command.config !== undefined) {
     try {
+      // Loaded here: config-file.ts reaches @shimkit/cri-types (gRPC), which the image and build commands need not load.
+      const { loadShimConfigFile } = await import('./config-file.js');
       config = await loadShimConfigFile(command.config);
     } catch (e) {
       err(`shimkit: ${(e as Error).message}\n`);

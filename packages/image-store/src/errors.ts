@@ -21,13 +21,10 @@ export type ImageStoreErrorCode =
   | 'PROGRESS_TIMEOUT'
   | 'NO_MATCHING_PLATFORM'
   | 'IN_USE'
-<<<<<<< HEAD
   | 'POLICY_REJECTED'
   | 'SIGNING_FAILED'
-=======
   | 'BUILD_SYNTAX'
   | 'BUILD_STEP_FAILED'
->>>>>>> build
   | 'ABORTED';
 
 /** Base class of every error thrown by @shimkit/image-store. */

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseCliArgs, UsageError, USAGE, type CliCommand } from './cli-args.js';
 import { loadShimConfigFile, type ShimConfigFile } from './config-file.js';
+import { isEngineCommand } from './run/engine-commands.js';
 import { StderrLogger } from './stderr-logger.js';
 
 // Each command loads only its own part (the CRI server with gRPC and every module for `serve`,
@@ -60,6 +61,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   const out = io.stdout ?? ((t) => void process.stdout.write(t));
   const err = io.stderr ?? ((t) => void process.stderr.write(t));
   if (argv[0] === 'image') return runImage(argv.slice(1), io, out, err);
+  if (isEngineCommand(argv)) return (await import('./run/engine-program.js')).runEngineCli(argv, { stdout: out, stderr: err, ...(io.stdout ? {} : { stdoutBytes: (c) => void process.stdout.write(c), stderrBytes: (c) => void process.stderr.write(c) }) });
   let command: CliCommand;
   try {
     command = parseCliArgs(argv);

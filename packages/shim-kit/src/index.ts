@@ -1,7 +1,8 @@
 // tsyringe needs the Reflect metadata API; di.ts loads reflect-metadata first.
 import './di.js';
 
-export { ShimError, isShimError, toCriError, type ShimErrorCode } from './errors.js';
+export { ShimError, isShimError, type ShimErrorCode } from './errors.js';
+export { toCriError } from './to-cri-error.js';
 export { Tokens, type Token } from './tokens.js';
 export type { DependencyContainer } from './di.js';
 export type { OperationOptions } from './interfaces/operation-options.js';

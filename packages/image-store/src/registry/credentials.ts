@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { ImageStoreError } from '../errors.js';
 
 /** Credentials for one registry. */
@@ -65,6 +64,8 @@ export function parseDockerConfig(text: string, source = 'docker config'): Map<s
 export async function runCredentialHelper(name: string, server: string, options: { timeoutMs?: number } = {}): Promise<RegistryCredentials | undefined> {
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new ImageStoreError('INVALID_ARGUMENT', `invalid credential helper name ${JSON.stringify(name)}`);
   // a one-off program off the hot path (a pull's first token): execa's defaults serve it
+  // loaded here: a store that never meets a helper need not load execa (CLI start-up time)
+  const { execa } = await import('execa');
   const run = await execa(`docker-credential-${name}`, ['get'], { input: server, timeout: options.timeoutMs ?? 30_000, reject: false, stripFinalNewline: true });
   if (run.failed) {
     // Helpers report a host they do not know on stdout or stderr and exit 1.

@@ -557,7 +557,7 @@ function normalizeImage(ref: string): string {
 function pullFailure(ref: string, e: unknown): ShimError {
   if (isShimError(e)) return e;
   const why = e instanceof Error ? e.message : String(e);
-  if (isImageStoreError(e, 'NOT_FOUND')) return new ShimError('NotFound', `${ref}: image not known (${why})`, { cause: e });
+  if (isImageStoreError(e, 'NOT_FOUND') || isImageStoreError(e, 'REGISTRY_NOT_FOUND')) return new ShimError('NotFound', `${ref}: image not known (${why})`, { cause: e });
   return new ShimError('Unavailable', `pulling ${ref}: ${why}`, { cause: e });
 }
 

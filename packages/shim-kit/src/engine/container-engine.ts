@@ -22,6 +22,7 @@ import { withEngineLock } from './engine-lock.js';
 import { EngineNetwork } from './engine-network.js';
 import { engineSpec } from './engine-spec.js';
 import { writeEtcFiles } from './etc-files.js';
+import { userEntries } from './user-entries.js';
 import type { VolumeMount } from './volume-mount.js';
 import { waitForExit } from './wait-exit.js';
 
@@ -394,7 +395,7 @@ export class ContainerEngine implements AsyncDisposable {
       await mkdir(bundle, { recursive: true, mode: 0o700 });
       undo.push(() => rm(bundle, { recursive: true, force: true }));
       const hostname = id.slice(0, 12);
-      const etcFiles = await writeEtcFiles(bundle, { hostname, network, ips: attached?.ips ?? [] });
+      const etcFiles = { ...(await writeEtcFiles(bundle, { hostname, network, ips: attached?.ips ?? [] })), ...(await userEntries(rootfs.path, bundle, request.user)) };
       const spec = await engineSpec({
         id,
         image: image.config,

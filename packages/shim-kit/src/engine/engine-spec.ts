@@ -3,9 +3,9 @@ import { ShimError } from '../errors.js';
 import type { NetworkMode } from './engine-container.js';
 import type { VolumeMount } from './volume-mount.js';
 
-/** podman's default capability set (containers.conf `default_capabilities`). */
+/** podman 4.3's default capability set (Debian's containers.conf `default_capabilities`). */
 export const PODMAN_DEFAULT_CAPABILITIES: readonly string[] = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_SETFCAP', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID', 'CAP_SYS_CHROOT',
+  'CAP_AUDIT_WRITE', 'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_MKNOD', 'CAP_NET_BIND_SERVICE', 'CAP_NET_RAW', 'CAP_SETFCAP', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID', 'CAP_SYS_CHROOT',
 ];
 
 /** What a container's process and limits are made of, besides the image. */
@@ -32,7 +32,7 @@ export interface EngineSpecInput {
   netnsPath?: string;
   hostname: string;
   /** Host files bind-mounted over /etc/hosts, /etc/hostname and /etc/resolv.conf. */
-  etcFiles?: { hosts?: string; hostname?: string; resolvConf?: string };
+  etcFiles?: { hosts?: string; hostname?: string; resolvConf?: string; passwd?: string; group?: string };
   cgroupsPath: string;
 }
 
@@ -75,6 +75,8 @@ export async function engineSpec(input: EngineSpecInput): Promise<RuntimeSpec> {
   }
   if ((base.process?.args ?? []).length === 0) throw new ShimError('InvalidArgument', 'no command given and the image has none');
   const builder = new RuntimeSpecBuilder(base).setCapabilities(PODMAN_DEFAULT_CAPABILITIES);
+  const processUser = base.process?.user;
+  if (processUser !== undefined) builder.setUser({ ...processUser, additionalGids: [...new Set([processUser.gid, ...(processUser.additionalGids ?? [])])] });
   const add = checkCaps(input.capAdd ?? [], '--cap-add');
   const drop = checkCaps(input.capDrop ?? [], '--cap-drop');
   if (drop.length > 0) builder.dropCapabilities(drop);
@@ -90,7 +92,7 @@ export async function engineSpec(input: EngineSpecInput): Promise<RuntimeSpec> {
     builder.addMount({ destination: v.destination, type: 'bind', source: v.source, options: ['rbind', 'rprivate', v.readonly ? 'ro' : 'rw'] });
   }
   const etc = input.etcFiles ?? {};
-  for (const [name, source] of [['hosts', etc.hosts], ['hostname', etc.hostname], ['resolv.conf', etc.resolvConf]] as const) {
+  for (const [name, source] of [['hosts', etc.hosts], ['hostname', etc.hostname], ['resolv.conf', etc.resolvConf], ['passwd', etc.passwd], ['group', etc.group]] as const) {
     if (source !== undefined) builder.addMount({ destination: `/etc/${name}`, type: 'bind', source, options: ['bind', 'rprivate', ...(input.readOnly ? ['ro'] : [])] });
   }
   if (input.network === 'host') builder.removeNamespace('network').removeNamespace('uts');

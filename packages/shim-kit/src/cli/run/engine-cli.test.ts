@@ -63,7 +63,7 @@ describe('shimkit run in the foreground', () => {
       expect(r.code).toBe(0);
       return r.stdout.trim().split(/\s+/)[1] as string;
     };
-    expect(await capEff()).toBe('00000000800405fb'); // CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE SYS_CHROOT SETFCAP
+    expect(await capEff()).toBe('00000000a80425fb'); // podman 4.3's: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP
     expect(await capEff('--cap-drop', 'ALL')).toBe('0000000000000000');
     expect(await capEff('--cap-drop', 'ALL', '--cap-add', 'NET_ADMIN')).toBe('0000000000001000');
   });

@@ -537,11 +537,10 @@ export class ContainerEngine implements AsyncDisposable {
       await this.#signal(c, 'SIGKILL', true);
       await waitForExit(this.layout.exitDir, c.id, { ...(c.conmonPid === undefined ? {} : { conmonPid: c.conmonPid }), signal: AbortSignal.timeout(STOP_KILL_WAIT_MS), checkMs: 50 }).catch(() => undefined);
     }
-    const cleaned = await this.#cleanup(c);
-    if ((await this.records.view(cleaned)).status === 'running') throw new ShimError('Internal', `container ${c.name} did not exit after SIGKILL`);
-    await (await this.#openStore()).removeRootfs(c.id);
-    await rm(this.layout.bundle(c.id), { recursive: true, force: true });
-    await this.#conmon.removeExitFile(c.id);
+    // the runtime's container, the network and the rootfs go at once: none needs the others
+    if (view.status === 'running' && (await this.records.view(c)).status === 'running') throw new ShimError('Internal', `container ${c.name} did not exit after SIGKILL`);
+    await Promise.all([this.#cleanup(c), this.#openStore().then((store) => store.removeRootfs(c.id))]);
+    await Promise.all([rm(this.layout.bundle(c.id), { recursive: true, force: true }), this.#conmon.removeExitFile(c.id)]);
     await this.records.remove(c.id);
   }
 }

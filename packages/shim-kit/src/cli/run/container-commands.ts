@@ -141,13 +141,13 @@ export function containerCommands(parent: Command, io: EngineCommandIo): void {
     .argument('<command...>', 'command and arguments')
     .option('-i, --interactive', 'connect stdin')
     .option('-t, --tty', 'allocate a terminal')
-    .option('-e, --env <K=V>', 'set an environment variable (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .option('-e, --env <K=V>', 'set an environment variable (repeatable)', (v: string, p: string[] = []) => [...p, v])
     .option('-u, --user <uid[:gid]>', 'user to run as')
     .option('-w, --workdir <dir>', 'working directory')
     .passThroughOptions()
-    .action(async (ref: string, cmd: string[], flags: { interactive?: boolean; tty?: boolean; env: string[]; user?: string; workdir?: string }) => {
+    .action(async (ref: string, cmd: string[], flags: { interactive?: boolean; tty?: boolean; env?: string[]; user?: string; workdir?: string }) => {
       const tty = flags.tty ?? false;
-      const proc = await io.engine().exec(ref, { cmd, tty, stdin: flags.interactive ?? false, env: flags.env, ...(flags.user ? { user: flags.user } : {}), ...(flags.workdir ? { workdir: flags.workdir } : {}) });
+      const proc = await io.engine().exec(ref, { cmd, tty, stdin: flags.interactive ?? false, env: flags.env ?? [], ...(flags.user ? { user: flags.user } : {}), ...(flags.workdir ? { workdir: flags.workdir } : {}) });
       proc.stdout?.on('data', (c: Buffer) => io.outBytes(c));
       proc.stderr?.on('data', (c: Buffer) => io.errBytes(c));
       const terminal = tty ? io.terminal : undefined;

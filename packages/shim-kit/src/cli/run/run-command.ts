@@ -15,22 +15,22 @@ interface RunFlags {
   interactive?: boolean;
   tty?: boolean;
   name?: string;
-  env: string[];
-  envFile: string[];
-  volume: string[];
-  publish: string[];
+  env?: string[];
+  envFile?: string[];
+  volume?: string[];
+  publish?: string[];
   network: string;
   user?: string;
   workdir?: string;
   entrypoint?: string;
   readOnly?: boolean;
-  capAdd: string[];
-  capDrop: string[];
+  capAdd?: string[];
+  capDrop?: string[];
   memory?: string;
   cpus?: string;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** The flags `run` and `create` share, turned into the engine's request. */
 function addCreateFlags(command: Command): Command {
@@ -38,17 +38,17 @@ function addCreateFlags(command: Command): Command {
     .argument('<image>', 'image to run (pulled when missing)')
     .argument('[command...]', 'command and arguments (default: the image\'s)')
     .option('--name <name>', 'name of the container')
-    .option('-e, --env <K=V>', 'set an environment variable (repeatable; K alone takes it from this environment)', collect, [])
-    .option('--env-file <file>', 'read environment variables from a file (repeatable)', collect, [])
-    .option('-v, --volume <HOST:CTR[:ro]>', 'bind-mount a host directory (repeatable)', collect, [])
-    .option('-p, --publish <[IP:][HOST:]CTR[/proto]>', 'publish a container port on the host (repeatable; bridge network)', collect, [])
+    .option('-e, --env <K=V>', 'set an environment variable (repeatable; K alone takes it from this environment)', collect)
+    .option('--env-file <file>', 'read environment variables from a file (repeatable)', collect)
+    .option('-v, --volume <HOST:CTR[:ro]>', 'bind-mount a host directory (repeatable)', collect)
+    .option('-p, --publish <[IP:][HOST:]CTR[/proto]>', 'publish a container port on the host (repeatable; bridge network)', collect)
     .addOption(new Option('--network <mode>', 'network').choices(['bridge', 'host', 'none']).default('bridge'))
     .option('-u, --user <user[:group]>', 'user to run as (name or id)')
     .option('-w, --workdir <dir>', 'working directory in the container')
     .option('--entrypoint <cmd>', 'replace the image\'s entrypoint (a JSON array, or one word)')
     .option('--read-only', 'mount the root filesystem read-only (tmpfs on /tmp, /var/tmp, /run)')
-    .option('--cap-add <cap>', 'add a capability (repeatable; ALL for all)', collect, [])
-    .option('--cap-drop <cap>', 'drop a capability (repeatable; ALL for all)', collect, [])
+    .option('--cap-add <cap>', 'add a capability (repeatable; ALL for all)', collect)
+    .option('--cap-drop <cap>', 'drop a capability (repeatable; ALL for all)', collect)
     .option('-m, --memory <limit>', 'memory limit (e.g. 64m, 1g)')
     .option('--cpus <n>', 'CPU limit (e.g. 0.5)')
     .option('-i, --interactive', 'keep stdin open')
@@ -71,8 +71,8 @@ function entrypointOf(text: string): string[] {
 
 async function requestOf(image: string, command: string[], flags: RunFlags): Promise<CreateContainerRequest> {
   const env: string[] = [];
-  for (const file of flags.envFile) env.push(...(await readEnvFile(file)));
-  for (const e of flags.env) {
+  for (const file of flags.envFile ?? []) env.push(...(await readEnvFile(file)));
+  for (const e of flags.env ?? []) {
     const v = parseEnvArg(e);
     if (v !== undefined) env.push(v);
   }
@@ -82,14 +82,14 @@ async function requestOf(image: string, command: string[], flags: RunFlags): Pro
     ...(flags.entrypoint !== undefined ? { entrypoint: entrypointOf(flags.entrypoint) } : {}),
     ...(flags.name !== undefined ? { name: flags.name } : {}),
     env,
-    volumes: flags.volume.map(parseVolume),
-    ports: flags.publish.map(parsePortMapping),
+    volumes: (flags.volume ?? []).map(parseVolume),
+    ports: (flags.publish ?? []).map(parsePortMapping),
     network: flags.network as NetworkMode,
     ...(flags.user !== undefined ? { user: flags.user } : {}),
     ...(flags.workdir !== undefined ? { workdir: flags.workdir } : {}),
     readOnly: flags.readOnly ?? false,
-    capAdd: flags.capAdd,
-    capDrop: flags.capDrop,
+    capAdd: flags.capAdd ?? [],
+    capDrop: flags.capDrop ?? [],
     ...(flags.memory !== undefined ? { memoryBytes: parseMemory(flags.memory) } : {}),
     ...(flags.cpus !== undefined ? { cpus: parseCpus(flags.cpus) } : {}),
     tty: flags.tty ?? false,

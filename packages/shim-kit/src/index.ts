@@ -91,3 +91,10 @@ export {
 export { StderrLogger, parseLogLevel, LOG_LEVELS, type LogLevel, type StderrLoggerOptions } from './cli/stderr-logger.js';
 export { loadShimConfigFile, parseShimConfigFile, type ShimConfigFile } from './cli/config-file.js';
 export { StreamingServer, type StreamingServerOptions, type ExecRunner, type AttachRunner, type PortForwarder } from './streaming/index.js';
+export { ContainerEngine } from './engine/container-engine.js';
+export type { AttachStreams, ContainerEngineOptions, ContainerStats, CreateContainerRequest } from './engine/container-engine.js';
+export type { ContainerStatus, ContainerView, EngineContainer, NetworkMode } from './engine/engine-container.js';
+export { EngineLayout, DEFAULT_ENGINE_ROOT, DEFAULT_ENGINE_RUNROOT } from './engine/engine-layout.js';
+export { parsePortMapping, formatPortMapping } from './engine/port-mapping.js';
+export { parseVolume, type VolumeMount } from './engine/volume-mount.js';
+export { bridgeConflist, DEFAULT_BRIDGE, type BridgeNetworkSettings } from './engine/default-network.js';

@@ -141,6 +141,29 @@ describe('detached containers', () => {
     await expectClean();
   });
 
+  it('logs -f follows until the exit, --tail cuts, kill -s signals, attach relays, stats reads the cgroup', async () => {
+    const run = await bed.cli(['run', '-d', '--name', 'talker', '--network', 'none', bed.image, 'sh', '-c', 'trap "echo got-usr1" USR1; for i in 1 2 3; do echo line $i; done; while [ ! -e /tmp/stop ]; do sleep 0.1; done; echo bye']);
+    expect(run.code).toBe(0);
+    const stats = JSON.parse((await bed.cli(['stats', '--format', 'json', 'talker'])).stdout) as { name: string; pids: number; memoryBytes: number }[];
+    expect(stats[0]).toMatchObject({ name: 'talker' });
+    expect(stats[0]?.pids).toBeGreaterThanOrEqual(1);
+    expect(stats[0]?.memoryBytes).toBeGreaterThan(0);
+    const attached = spawn(process.execPath, [CLI_MAIN, ...bed.flags, 'attach', '--no-stdin', 'talker'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let seen = '';
+    attached.stdout.on('data', (c: Buffer) => (seen += c.toString()));
+    const follow = bed.cli(['logs', '-f', 'talker']);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await bed.cli(['kill', '-s', 'USR1', 'talker'])).code).toBe(0);
+    await vi.waitFor(async () => expect((await bed.cli(['logs', '--tail', '1', 'talker'])).stdout).toBe('got-usr1\n'), { timeout: 10_000, interval: 100 });
+    expect((await bed.cli(['exec', 'talker', 'touch', '/tmp/stop'])).code).toBe(0);
+    expect((await follow).stdout).toBe('line 1\nline 2\nline 3\ngot-usr1\nbye\n');
+    expect(await new Promise((r) => attached.once('exit', r))).toBe(0);
+    expect(seen).toBe('got-usr1\nbye\n');
+    expect((await bed.cli(['kill', 'talker'])).stderr).toMatch(/container talker is not running/);
+    expect((await bed.cli(['rm', 'talker'])).code).toBe(0);
+    await expectClean();
+  });
+
   it('with --rm are removed by the exit command conmon runs', async () => {
     const run = await bed.cli(['run', '-d', '--rm', bed.image, 'sh', '-c', 'sleep 0.2']);
     expect(run.code).toBe(0);

@@ -9,6 +9,8 @@ export interface EngineCommandIo {
   outBytes: (chunk: Buffer) => void;
   errBytes: (chunk: Buffer) => void;
   stdin: Readable;
+  /** The terminal progress bars draw on, when stderr is one. */
+  progressTty?: NodeJS.WriteStream;
   /** The terminal `-t` runs on, when stdin and stdout are one. */
   terminal?: { input: NodeJS.ReadStream; output: NodeJS.WriteStream };
   /** Signals to forward to a foreground container: registers a listener, returns its removal. */

@@ -62,6 +62,7 @@ export async function runEngineCli(argv: readonly string[], cli: EngineCliIo): P
     outBytes: cli.stdoutBytes ?? ((c) => cli.stdout(c.toString())),
     errBytes: cli.stderrBytes ?? ((c) => cli.stderr(c.toString())),
     stdin,
+    ...(cli.stdin === undefined && process.stderr.isTTY ? { progressTty: process.stderr } : {}),
     ...(cli.stdin === undefined && process.stdin.isTTY && process.stdout.isTTY ? { terminal: { input: process.stdin, output: process.stdout } } : {}),
     onSignal: (listener) => {
       const on = (name: NodeJS.Signals): void => listener(name);

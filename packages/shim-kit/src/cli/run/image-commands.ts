@@ -2,6 +2,7 @@ import type { Command} from 'commander';
 import { Option } from 'commander';
 import { parseImageReference } from '@shimkit/oci-spec';
 import type { EngineCommandIo } from './engine-io.js';
+import { pullProgressBars } from './pull-progress.js';
 import { ago, formatTable, humanSize } from './table.js';
 
 function splitName(name: string): { repository: string; tag: string } {
@@ -23,7 +24,13 @@ export function imageCommands(parent: Command, io: EngineCommandIo): void {
     .option('-q, --quiet', 'print only the image id')
     .action(async (image: string, flags: { quiet?: boolean }) => {
       if (!flags.quiet) io.err(`Trying to pull ${image}...\n`);
-      const record = await io.engine().pull(image);
+      const bars = !flags.quiet && io.progressTty ? pullProgressBars(io.progressTty) : undefined;
+      let record;
+      try {
+        record = await io.engine().pull(image, bars ? { onProgress: (p) => bars.onProgress(p) } : {});
+      } finally {
+        bars?.stop();
+      }
       io.out(`${record.id.replace(/^sha256:/, '')}\n`);
     });
 

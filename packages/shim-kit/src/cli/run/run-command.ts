@@ -8,6 +8,7 @@ import { parseCpus, parseMemory } from '../../engine/resource-flags.js';
 import { parseVolume } from '../../engine/volume-mount.js';
 import type { EngineCommandIo } from './engine-io.js';
 import { runForeground } from './foreground.js';
+import { pullProgressBars } from './pull-progress.js';
 
 interface RunFlags {
   detach?: boolean;
@@ -105,15 +106,23 @@ export function runCommand(parent: Command, io: EngineCommandIo): Command {
     .action(async (image: string, command: string[], flags: RunFlags) => {
       const request = await requestOf(image, command, flags);
       const engine = io.engine();
+      let bars: ReturnType<typeof pullProgressBars> | undefined;
       request.onPull = (name, progress) => {
-        if (progress === undefined) io.err(`Trying to pull ${name}...\n`);
+        if (progress === undefined) {
+          io.err(`Trying to pull ${name}...\n`);
+          if (io.progressTty) bars = pullProgressBars(io.progressTty);
+        } else bars?.onProgress(progress);
+      };
+      const stopBars = (): void => {
+        bars?.stop();
+        bars = undefined;
       };
       if (flags.detach) {
-        const { container } = await engine.run(request, io.exitCommand ? { exitCommand: io.exitCommand } : {});
+        const { container } = await engine.run(request, io.exitCommand ? { exitCommand: io.exitCommand } : {}).finally(stopBars);
         io.out(`${container.id}\n`);
         return;
       }
-      io.setExitCode(await runForeground(engine, request, io));
+      io.setExitCode(await runForeground(engine, request, io, stopBars));
     });
 }
 

@@ -48,6 +48,11 @@ describe('engineSpec', () => {
     expect(spec.linux?.cgroupsPath).toBe('/shimkit/c1');
   });
 
+  it('mounts volumes parents first', async () => {
+    const spec = await engineSpec(input({ volumes: [{ source: '/x', destination: '/a/b', readonly: false }, { source: '/y', destination: '/a', readonly: false }] }));
+    expect(spec.mounts?.filter((m) => m.type === 'bind' && m.destination.startsWith('/a')).map((m) => m.destination)).toEqual(['/a', '/a/b']);
+  });
+
   it('shares the host network with --network host', async () => {
     const spec = await engineSpec(input({ network: 'host' }));
     expect(spec.linux?.namespaces?.map((n) => n.type)).not.toContain('network');

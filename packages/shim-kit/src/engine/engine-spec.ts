@@ -88,7 +88,9 @@ export async function engineSpec(input: EngineSpecInput): Promise<RuntimeSpec> {
       builder.addMount({ destination: dir, type: 'tmpfs', source: 'tmpfs', options: ['rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] });
     }
   }
-  for (const v of input.volumes ?? []) {
+  // parents before what is mounted inside them (-v /x:/a/b -v /y:/a would hide /a/b), as podman sorts
+  const depth = (path: string): number => path.split('/').filter((p) => p !== '').length;
+  for (const v of [...(input.volumes ?? [])].sort((a, b) => depth(a.destination) - depth(b.destination))) {
     builder.addMount({ destination: v.destination, type: 'bind', source: v.source, options: ['rbind', 'rprivate', v.readonly ? 'ro' : 'rw'] });
   }
   const etc = input.etcFiles ?? {};

@@ -177,7 +177,7 @@ export function containerCommands(parent: Command, io: EngineCommandIo): void {
 
   parent
     .command('attach')
-    .description("Attach to a running container's streams (detach with Ctrl-C when it is not a terminal)")
+    .description("Attach to a running container's streams until it exits (SIGINT and SIGTERM are forwarded to it)")
     .argument('<container>', 'name or id')
     .option('--no-stdin', 'do not connect stdin')
     .action(async (ref: string, flags: { stdin: boolean }) => {

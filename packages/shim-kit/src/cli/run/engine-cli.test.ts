@@ -149,20 +149,22 @@ describe('detached containers', () => {
     expect(stats[0]?.pids).toBeGreaterThanOrEqual(1);
     expect(stats[0]?.memoryBytes).toBeGreaterThan(0);
     const attached = spawn(process.execPath, [CLI_MAIN, ...bed.flags, 'attach', '--no-stdin', 'talker'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const attachExit = new Promise((r) => attached.once('exit', r));
     let seen = '';
     attached.stdout.on('data', (c: Buffer) => (seen += c.toString()));
     const follow = bed.cli(['logs', '-f', 'talker']);
-    await new Promise((r) => setTimeout(r, 1000));
+    // the trap is set once the lines are out
+    await vi.waitFor(async () => expect((await bed.cli(['logs', 'talker'])).stdout).toContain('line 3'), { timeout: 20_000, interval: 200 });
     expect((await bed.cli(['kill', '-s', 'USR1', 'talker'])).code).toBe(0);
     await vi.waitFor(async () => expect((await bed.cli(['logs', '--tail', '1', 'talker'])).stdout).toBe('got-usr1\n'), { timeout: 10_000, interval: 100 });
     expect((await bed.cli(['exec', 'talker', 'touch', '/tmp/stop'])).code).toBe(0);
     expect((await follow).stdout).toBe('line 1\nline 2\nline 3\ngot-usr1\nbye\n');
-    expect(await new Promise((r) => attached.once('exit', r))).toBe(0);
+    expect(await attachExit).toBe(0);
     expect(seen).toBe('got-usr1\nbye\n');
     expect((await bed.cli(['kill', 'talker'])).stderr).toMatch(/container talker is not running/);
     expect((await bed.cli(['rm', 'talker'])).code).toBe(0);
     await expectClean();
-  });
+  }, 120_000);
 
   it('with --rm are removed by the exit command conmon runs', async () => {
     const run = await bed.cli(['run', '-d', '--rm', bed.image, 'sh', '-c', 'sleep 0.2']);

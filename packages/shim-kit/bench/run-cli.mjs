@@ -7,7 +7,7 @@
 //   npm run bench    or    BENCH_RUN_ROUNDS=15 node bench/run-cli.mjs
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdir, mkdtemp, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -89,7 +89,8 @@ try {
   const left = { processes: await processesNaming(work), mounts: await mountsUnder(work) };
   if (left.processes.length + left.mounts.length > 0) console.error('left behind:', JSON.stringify(left));
   else await rm(work, { recursive: true, force: true });
-  for (const controller of ['cpu,cpuacct', 'memory', 'pids', 'devices', 'blkio', 'freezer', 'cpuset', 'net_cls,net_prio', 'perf_event', 'hugetlb']) {
+  // the containers' cgroup parent, in every hierarchy runc made it in
+  for (const controller of await readdir('/sys/fs/cgroup').catch(() => [])) {
     await rmdir(`/sys/fs/cgroup/${controller}/shimkit-run-bench-${tag}`).catch(() => undefined);
   }
 }

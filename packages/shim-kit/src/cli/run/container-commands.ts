@@ -25,9 +25,10 @@ function psJson(c: ContainerView): Record<string, unknown> {
 }
 
 /** `ps`, `logs`, `stop`, `kill`, `rm`, `wait`, `inspect`, `start`, `exec`, `attach`, `port`, `stats`. */
-export function containerCommands(parent: Command, io: EngineCommandIo): void {
-  parent
-    .command('ps')
+export function containerCommands(parent: Command, io: EngineCommandIo, want: (name: string) => boolean = () => true): void {
+  if (want('ps'))
+    parent
+      .command('ps')
     .description('List containers (running ones; all with -a)')
     .option('-a, --all', 'show all containers')
     .option('-q, --quiet', 'print only the ids')
@@ -42,8 +43,9 @@ export function containerCommands(parent: Command, io: EngineCommandIo): void {
       io.out(formatTable(['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'], rows));
     });
 
-  parent
-    .command('logs')
+  if (want('logs'))
+    parent
+      .command('logs')
     .description("Print a container's output (what it wrote to stdout and stderr)")
     .argument('<container>', 'name or id')
     .option('-f, --follow', 'keep printing until the container exits')
@@ -55,8 +57,9 @@ export function containerCommands(parent: Command, io: EngineCommandIo): void {
       await io.engine().logs(ref, (stream, text) => (stream === 'stdout' ? io.out(text) : io.err(text)), { follow: flags.follow ?? false, ...(flags.tail === undefined ? {} : { tail: flags.tail }) });
     });
 
-  parent
-    .command('stop')
+  if (want('stop'))
+    parent
+      .command('stop')
     .description('Stop running containers: their stop signal, then SIGKILL after the timeout')
     .argument('<containers...>', 'names or ids')
     .option('-t, --time <seconds>', 'seconds to wait before killing', (v) => {
@@ -70,8 +73,9 @@ export function containerCommands(parent: Command, io: EngineCommandIo): void {
       }
     });
 
-  parent
-    .command('kill')
+  if (want('kill'))
+    parent
+      .command('kill')
     .description('Send a signal to running containers')
     .argument('<containers...>', 'names or ids')
     .option('-s, --signal <signal>', 'signal to send', 'SIGKILL')
@@ -82,8 +86,9 @@ export function containerCommands(parent: Command, io: EngineCommandIo): void {
       }
     });
 
-  parent
-    .command('rm')
+  if (want('rm'))
+    parent
+      .command('rm')
     .description('Remove containers')
     .argument('<containers...>', 'names or ids')
     .option('-f, --force', 'kill running containers first')
@@ -94,16 +99,18 @@ export function containerCommands(parent: Command, io: EngineCommandIo): void {
       }
     });
 
-  parent
-    .command('wait')
+  if (want('wait'))
+    parent
+      .command('wait')
     .description('Wait for containers to exit and print their exit codes')
     .argument('<containers...>', 'names or ids')
     .action(async (refs: string[]) => {
       for (const ref of refs) io.out(`${await io.engine().wait(ref)}\n`);
     });
 
-  parent
-    .command('inspect')
+  if (want('inspect'))
+    parent
+      .command('inspect')
     .description('Show containers in detail (JSON)')
     .argument('<containers...>', 'names or ids')
     .addOption(new Option('--format <format>', 'output format').choices(['json']).default('json'))
@@ -113,8 +120,9 @@ export function containerCommands(parent: Command, io: EngineCommandIo): void {
       io.out(`${JSON.stringify(views, null, 2)}\n`);
     });
 
-  parent
-    .command('start')
+  if (want('start'))
+    parent
+      .command('start')
     .description('Start created or exited containers')
     .argument('<containers...>', 'names or ids')
     .option('-a, --attach', 'attach to the container and wait for it (one container)')
@@ -134,8 +142,9 @@ export function containerCommands(parent: Command, io: EngineCommandIo): void {
       }
     });
 
-  parent
-    .command('exec')
+  if (want('exec'))
+    parent
+      .command('exec')
     .description('Run a command in a running container')
     .argument('<container>', 'name or id')
     .argument('<command...>', 'command and arguments')
@@ -175,8 +184,9 @@ export function containerCommands(parent: Command, io: EngineCommandIo): void {
       }
     });
 
-  parent
-    .command('attach')
+  if (want('attach'))
+    parent
+      .command('attach')
     .description("Attach to a running container's streams until it exits (SIGINT and SIGTERM are forwarded to it)")
     .argument('<container>', 'name or id')
     .option('--no-stdin', 'do not connect stdin')
@@ -187,8 +197,9 @@ export function containerCommands(parent: Command, io: EngineCommandIo): void {
       io.setExitCode(await followContainer(engine, { ...container, interactive: flags.stdin && c.interactive }, session, io));
     });
 
-  parent
-    .command('port')
+  if (want('port'))
+    parent
+      .command('port')
     .description("List a container's port mappings")
     .argument('<container>', 'name or id')
     .action(async (ref: string) => {
@@ -196,8 +207,9 @@ export function containerCommands(parent: Command, io: EngineCommandIo): void {
       io.out(c.ports.map((p) => `${p.containerPort}/${p.protocol} -> ${p.hostIp === '' ? '0.0.0.0' : p.hostIp}:${p.hostPort}\n`).join(''));
     });
 
-  parent
-    .command('stats')
+  if (want('stats'))
+    parent
+      .command('stats')
     .description('Resource use of running containers (one reading)')
     .argument('[containers...]', 'names or ids (default: all running)')
     .addOption(formatOption())
@@ -212,8 +224,9 @@ export function containerCommands(parent: Command, io: EngineCommandIo): void {
       io.out(formatTable(['ID', 'NAME', 'CPU TIME', 'MEM USAGE / LIMIT', 'PIDS'], stats.map((s) => [s.id.slice(0, 12), s.name, `${(s.cpuNanos / 1e9).toFixed(3)}s`, `${mb(s.memoryBytes)} / ${s.memoryLimitBytes === undefined ? '-' : mb(s.memoryLimitBytes)}`, String(s.pids)])));
     });
 
-  parent
-    .command('container-cleanup', { hidden: true })
+  if (want('container-cleanup'))
+    parent
+      .command('container-cleanup', { hidden: true })
     .description('Run by conmon after a detached container exits: releases it, removes it with --rm')
     .argument('<id>')
     .action(async (id: string) => {

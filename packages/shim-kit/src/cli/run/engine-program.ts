@@ -5,6 +5,7 @@ import { DEFAULT_ENGINE_ROOT, DEFAULT_ENGINE_RUNROOT } from '../../engine/engine
 import { isShimError } from '../../errors.js';
 import { containerCommands } from './container-commands.js';
 import type { EngineCommandIo } from './engine-io.js';
+import { commandName } from './engine-commands.js';
 import { imageCommands } from './image-commands.js';
 import { createCommand, runCommand } from './run-command.js';
 
@@ -77,10 +78,13 @@ export async function runEngineCli(argv: readonly string[], cli: EngineCliIo): P
     setExitCode: (code) => (exitCode = code),
   };
   Object.defineProperty(io, 'exitCommand', { get: () => exitCommand(program.opts<GlobalFlags>()), enumerable: true });
-  runCommand(program, io);
-  createCommand(program, io);
-  containerCommands(program, io);
-  imageCommands(program, io);
+  // only the command asked for is defined (all of them with their options took a tenth of a `run`)
+  const asked = commandName(argv);
+  const want = (name: string): boolean => asked === undefined || asked === name;
+  if (want('run')) runCommand(program, io);
+  if (want('create')) createCommand(program, io);
+  containerCommands(program, io, want);
+  imageCommands(program, io, want);
   for (const command of program.commands) command.exitOverride().configureOutput({ writeOut: cli.stdout, writeErr: cli.stderr, outputError: (text, write) => write(text) });
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -7,7 +7,7 @@ import type { EngineCommandIo } from './engine-io.js';
 const DRAIN_MS = 2000;
 
 /** Runs a container in the foreground: see {@link followContainer}. */
-export async function runForeground(engine: ContainerEngine, request: CreateContainerRequest, io: EngineCommandIo, created: () => void = () => undefined): Promise<number> {
+export async function runForeground(engine: ContainerEngine, request: CreateContainerRequest, io: EngineCommandIo, created: () => Promise<void> | void = () => undefined): Promise<number> {
   const tty = request.tty ?? false;
   const { container, session } = await engine.run(request, { attach: { stdin: request.interactive ?? false, stdout: true, stderr: !tty } }).finally(created);
   return followContainer(engine, container, session, io);

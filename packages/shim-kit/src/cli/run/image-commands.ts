@@ -16,15 +16,16 @@ function splitName(name: string): { repository: string; tag: string } {
 }
 
 /** `pull`, `images`, `rmi`. */
-export function imageCommands(parent: Command, io: EngineCommandIo): void {
-  parent
-    .command('pull')
+export function imageCommands(parent: Command, io: EngineCommandIo, want: (name: string) => boolean = () => true): void {
+  if (want('pull'))
+    parent
+      .command('pull')
     .description('Pull an image into the store')
     .argument('<image>', 'image reference')
     .option('-q, --quiet', 'print only the image id')
     .action(async (image: string, flags: { quiet?: boolean }) => {
       if (!flags.quiet) io.err(`Trying to pull ${image}...\n`);
-      const bars = !flags.quiet && io.progressTty ? pullProgressBars(io.progressTty) : undefined;
+      const bars = !flags.quiet && io.progressTty ? await pullProgressBars(io.progressTty) : undefined;
       let record;
       try {
         record = await io.engine().pull(image, bars ? { onProgress: (p) => bars.onProgress(p) } : {});
@@ -34,8 +35,9 @@ export function imageCommands(parent: Command, io: EngineCommandIo): void {
       io.out(`${record.id.replace(/^sha256:/, '')}\n`);
     });
 
-  parent
-    .command('images')
+  if (want('images'))
+    parent
+      .command('images')
     .description('List the images in the store')
     .option('-q, --quiet', 'print only the image ids')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
@@ -52,8 +54,9 @@ export function imageCommands(parent: Command, io: EngineCommandIo): void {
       io.out(formatTable(['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'], rows));
     });
 
-  parent
-    .command('rmi')
+  if (want('rmi'))
+    parent
+      .command('rmi')
     .description('Remove images')
     .argument('<images...>', 'names or ids')
     .option('-f, --force', 'remove the containers using them too')

@@ -106,14 +106,17 @@ export function runCommand(parent: Command, io: EngineCommandIo): Command {
     .action(async (image: string, command: string[], flags: RunFlags) => {
       const request = await requestOf(image, command, flags);
       const engine = io.engine();
-      let bars: ReturnType<typeof pullProgressBars> | undefined;
+      let bars: Awaited<ReturnType<typeof pullProgressBars>> | undefined;
+      let loading: Promise<void> | undefined;
       request.onPull = (name, progress) => {
         if (progress === undefined) {
           io.err(`Trying to pull ${name}...\n`);
-          if (io.progressTty) bars = pullProgressBars(io.progressTty);
+          const tty = io.progressTty;
+          if (tty) loading = pullProgressBars(tty).then((b) => void (bars = b));
         } else bars?.onProgress(progress);
       };
-      const stopBars = (): void => {
+      const stopBars = async (): Promise<void> => {
+        await loading;
         bars?.stop();
         bars = undefined;
       };

@@ -59,6 +59,8 @@ export interface ConmonCreateOptions {
   stdin?: boolean;
   /** With `stdin`: keep the container's stdin open when an attach client disconnects (`--leave-stdin-open`; CRI's stdin_once=false). */
   leaveStdinOpen?: boolean;
+  /** A program (absolute path, then its arguments) conmon runs after the container exited (`--exit-command`). */
+  exitCommand?: readonly string[];
   signal?: AbortSignal;
 }
 
@@ -211,6 +213,8 @@ export class Conmon {
     if (options.terminal) args.push('--terminal');
     if (options.stdin) args.push('--stdin');
     if (options.stdin && options.leaveStdinOpen) args.push('--leave-stdin-open');
+    const [exitProgram, ...exitArgs] = options.exitCommand ?? [];
+    if (exitProgram !== undefined) args.push('--exit-command', exitProgram, ...exitArgs.flatMap((a) => ['--exit-command-arg', a]));
     const argv = [this.binary, ...args];
     this.#options.logger?.debug('conmon create', { argv });
 

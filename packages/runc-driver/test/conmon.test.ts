@@ -69,6 +69,19 @@ describe('Conmon', () => {
     });
   }
 
+  it('runs the exit command with its arguments after the container exited', async () => {
+    await setup();
+    const id = bed.id('exitcmd');
+    const bundle = await createBundle(bed, id, { args: ['sh', '-c', 'exit 5'] });
+    const marker = join(bed.dir, `${id}.exit-command`);
+    await conmon.create(id, { bundle, logPath: join(bed.dir, `${id}.log`), exitCommand: ['/bin/sh', '-c', 'echo "$0 $1" > "$2"', 'ran', id, marker] });
+    const watcher = conmon.watch();
+    await runc.start(id);
+    expect((await watcher.wait(id)).exitCode).toBe(5);
+    await waitFor(async () => ((await readFile(marker, 'utf8').catch(() => '')) === `ran ${id}\n` ? true : undefined), 10_000, 'the exit command');
+    await runc.delete(id);
+  });
+
   it('reports 137 and OOM-killed when the memory limit is hit', async () => {
     await setup();
     const id = bed.id('oom');

@@ -1,5 +1,3 @@
-import { CriError, isCriError, type CriErrorCode } from '@shimkit/cri-types';
-
 /**
  * Why a shimkit operation failed. Most codes are the gRPC status a CRI client receives;
  * `CorruptState` (unreadable state on disk) answers `Internal`, `MissingModule` (no
@@ -36,20 +34,4 @@ export class ShimError extends Error {
 export function isShimError(e: unknown, code?: ShimErrorCode): e is ShimError {
   if (!(e instanceof Error) || e.name !== 'ShimError' || typeof (e as ShimError).code !== 'string') return false;
   return code === undefined || (e as ShimError).code === code;
-}
-
-const statusOf: Partial<Record<ShimErrorCode, CriErrorCode>> = { CorruptState: 'Internal', MissingModule: 'FailedPrecondition' };
-
-/**
- * The error a handler answers with: a `CriError` passes through, a `ShimError` keeps its
- * code, an abort becomes `Cancelled` (or the abort reason when that is a `CriError`), and
- * anything else becomes `Unknown` with its message.
- */
-export function toCriError(e: unknown): CriError {
-  if (isCriError(e)) return e;
-  if (isShimError(e)) return new CriError(statusOf[e.code] ?? (e.code as CriErrorCode), e.message, { cause: e });
-  if (e instanceof Error && e.name === 'AbortError') {
-    return isCriError(e.cause) ? e.cause : new CriError('Cancelled', e.message, { cause: e });
-  }
-  return new CriError('Unknown', e instanceof Error ? e.message : String(e), { cause: e });
 }

@@ -1,7 +1,8 @@
 // tsyringe needs the Reflect metadata API; di.ts loads reflect-metadata first.
 import './di.js';
 
-export { ShimError, isShimError, toCriError, type ShimErrorCode } from './errors.js';
+export { ShimError, isShimError, type ShimErrorCode } from './errors.js';
+export { toCriError } from './to-cri-error.js';
 export { Tokens, type Token } from './tokens.js';
 export type { DependencyContainer } from './di.js';
 export type { OperationOptions } from './interfaces/operation-options.js';
@@ -92,3 +93,10 @@ export {
 export { StderrLogger, parseLogLevel, LOG_LEVELS, type LogLevel, type StderrLoggerOptions } from './cli/stderr-logger.js';
 export { loadShimConfigFile, parseShimConfigFile, type ShimConfigFile } from './cli/config-file.js';
 export { StreamingServer, type StreamingServerOptions, type ExecRunner, type AttachRunner, type PortForwarder } from './streaming/index.js';
+export { ContainerEngine } from './engine/container-engine.js';
+export type { AttachStreams, ContainerEngineOptions, ContainerStats, CreateContainerRequest } from './engine/container-engine.js';
+export type { ContainerStatus, ContainerView, EngineContainer, NetworkMode } from './engine/engine-container.js';
+export { EngineLayout, DEFAULT_ENGINE_ROOT, DEFAULT_ENGINE_RUNROOT } from './engine/engine-layout.js';
+export { parsePortMapping, formatPortMapping } from './engine/port-mapping.js';
+export { parseVolume, type VolumeMount } from './engine/volume-mount.js';
+export { bridgeConflist, DEFAULT_BRIDGE, type BridgeNetworkSettings } from './engine/default-network.js';

@@ -1,8 +1,18 @@
 import type { Readable } from 'node:stream';
+import { createRequire } from 'node:module';
 import type { Dispatcher } from 'undici';
-import { request as undiciRequest } from 'undici';
+import type * as Undici from 'undici';
 import { abortError, ImageStoreError, isImageStoreError } from '../errors.js';
 import { chunksOf } from '../stream/chunks-of.js';
+
+// undici is loaded on the first request, not with the store: opening a store for local work
+// (the CLI's `shimkit run` of an image it has) then skips its start-up cost.
+const requireCjs = createRequire(import.meta.url);
+let loaded: typeof Undici | undefined;
+export function undici(): typeof Undici {
+  loaded ??= requireCjs('undici') as typeof Undici;
+  return loaded;
+}
 
 export interface RetryOptions {
   /** Tries per request, the first included (default 4). */
@@ -166,7 +176,7 @@ export class HttpTransport {
     try {
       // undici's request API, not fetch: its body is a plain Node stream, where fetch's web streams
       // copied every chunk twice (a pull of large layers spent more CPU there than in gunzip).
-      const answer = await undiciRequest(request.url, {
+      const answer = await undici().request(request.url, {
         method: (request.method ?? 'GET') as Dispatcher.HttpMethod,
         headers: request.headers,
         body: request.body,

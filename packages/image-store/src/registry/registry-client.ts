@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import type { Descriptor, Digest, ImageReference, Manifest, MediaType, Platform } from '@shimkit/oci-spec';
 import {
   digestAlgorithm, hostPlatform, isOciSpecError, MediaType as MT, parseImageReference, selectManifest, tryParseDigest,
@@ -13,7 +13,7 @@ import { parseManifestDocument } from '../images/manifest-document.js';
 import { Authorizer } from './authorizer.js';
 import type { CredentialsProvider, RegistryCredentials } from './credentials.js';
 import type { HttpResponse, TransportOptions } from './http-transport.js';
-import { HttpTransport, readAll } from './http-transport.js';
+import { HttpTransport, readAll, undici } from './http-transport.js';
 import type { PushBlobOptions, PushBlobResult } from './blob-push.js';
 import { pushBlob, pushManifest } from './blob-push.js';
 import { registryError } from './registry-error.js';
@@ -130,7 +130,7 @@ export class RegistryClient implements AsyncDisposable {
           throw new ImageStoreError('INVALID_ARGUMENT', `cannot read CA file ${tls.caFile} for ${host}: ${(e as Error).message}`, { cause: e });
         }
       }
-      agent = new Agent({
+      agent = new (undici().Agent)({
         connect: {
           rejectUnauthorized: tls.insecureSkipVerify !== true,
           ...(extra === undefined ? {} : { ca: [...rootCertificates, extra.toString()] }),

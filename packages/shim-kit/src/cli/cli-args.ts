@@ -17,10 +17,16 @@ export const USAGE = `Usage: shimkit serve --socket <path> --root <dir> --state 
        shimkit image copy [options] SOURCE DESTINATION
        shimkit image sign|verify [options] IMAGE, shimkit image generate-key [options]
        shimkit build [options] CONTEXT
+       shimkit [--root <dir>] [--runroot <dir>] run [options] IMAGE [COMMAND [ARG...]]
        shimkit --help | --version
 
 Commands:
   serve                serve the CRI (below)
+  run, create, start, ps, logs, exec, attach, stop, kill, rm, wait, inspect, port, stats,
+  pull, images, rmi    podman's everyday commands, without a daemon: conmon keeps detached
+                       containers running (shimkit run --help, shimkit ps --help, ...);
+                       state in --root (default /var/lib/shimkit; images shared with serve)
+                       and --runroot (default /run/shimkit)
   image inspect        describe an image without pulling it (shimkit image inspect --help)
   image copy           copy an image between docker://, oci:, oci-archive:, docker-archive: and
                        store: (shimkit image copy --help)

@@ -1,11 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { parseCliArgs, UsageError, USAGE, type CliCommand } from './cli-args.js';
 import type { ShimConfigFile } from './config-file.js';
+import { isEngineCommand } from './run/engine-commands.js';
+import type * as EngineProgram from './run/engine-program.js';
 import { StderrLogger } from './stderr-logger.js';
 
 // Each command loads only its own part (the CRI server with gRPC and every module for `serve`,
 // the image tools for `image`): loading all of it took 0.45 s before any command ran.
 const loadServe = () => Promise.all([import('@shimkit/cri-types'), import('../errors.js'), import('../shim/create-shim.js'), import('../shim/modules.js'), import('../tokens.js')]);
+
+// The engine commands load as one bundled module when the build made it (see build/bundle-engine-cli.mjs).
+const ENGINE_BUNDLE = './run/engine-cli.bundle.js';
+const loadEngineCli = (): Promise<typeof EngineProgram> => (import(ENGINE_BUNDLE) as Promise<typeof EngineProgram>).catch(() => import('./run/engine-program.js'));
 
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -74,6 +80,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   const err = io.stderr ?? ((t) => void process.stderr.write(t));
   if (argv[0] === 'image') return runImage(argv.slice(1), io, out, err);
   if (argv[0] === 'build') return runBuild(argv.slice(1), io, out, err);
+  if (isEngineCommand(argv)) return (await loadEngineCli()).runEngineCli(argv, { stdout: out, stderr: err, ...(io.stdout ? {} : { stdoutBytes: (c) => void process.stdout.write(c), stderrBytes: (c) => void process.stderr.write(c) }) });
   let command: CliCommand;
   try {
     command = parseCliArgs(argv);

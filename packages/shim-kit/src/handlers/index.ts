@@ -1,5 +1,5 @@
 import type { CriCallContext, ImageServiceHandlers, RuntimeServiceHandlers } from '@shimkit/cri-types';
-import { toCriError } from '../errors.js';
+import { toCriError } from '../to-cri-error.js';
 import type { ShimServices } from '../shim/shim-services.js';
 import { attach } from './attach.js';
 import { containerStats } from './container-stats.js';

@@ -1,0 +1,96 @@
+// Benchmark (not a test): `shimkit run --rm IMAGE echo hi` against `podman --runtime runc run
+// --rm IMAGE echo hi` (Debian's podman 4.3), each from a cold CLI process, with no network
+// (`--network none`) and on a bridge network with its own bridge and subnet (CNI bridge +
+// portmap for shimkit, netavark for podman; both masquerade). The image is pulled into both
+// stores first; the tools alternate and the order flips every round. Medians of wall time and
+// the ratio (the goal: shimkit at most 0.8x podman).
+//   npm run bench    or    BENCH_RUN_ROUNDS=15 node bench/run-cli.mjs
+import { execFile } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { pushTestImages, startRegistry } from '@shimkit/test-bed';
+import { mountsUnder, processesNaming } from './host.mjs';
+import { median, table } from './stats.mjs';
+
+const ROUNDS = Number(process.env.BENCH_RUN_ROUNDS ?? 9);
+if (!(ROUNDS >= 1 && ROUNDS <= 50)) throw new Error(`BENCH_RUN_ROUNDS must be 1..50, not ${process.env.BENCH_RUN_ROUNDS}`);
+const exec = promisify(execFile);
+const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const TIMEOUT_MS = 60_000;
+
+const tag = randomBytes(3).toString('hex');
+const work = await mkdtemp(`/tmp/run-bench-${tag}-`);
+const shimkitBridge = `runs${tag}`;
+const podmanBridge = `runp${tag}`;
+const shimkit = ['--root', join(work, 'shimkit', 'root'), '--runroot', join(work, 'shimkit', 'run'), '--cgroup-parent', `/shimkit-run-bench-${tag}`];
+const podmanGlobal = ['--runtime', 'runc', '--root', join(work, 'podman', 'root'), '--runroot', join(work, 'podman', 'run'), '--cgroup-manager', 'cgroupfs'];
+const podmanEnv = { ...process.env, CONTAINERS_CONF: join(work, 'podman', 'containers.conf') };
+
+async function setUpNetworks() {
+  const cniDir = join(work, 'shimkit', 'root', 'engine', 'cni');
+  await mkdir(cniDir, { recursive: true });
+  const { bridgeConflist } = await import('../dist/engine/default-network.js');
+  await writeFile(join(cniDir, '10-bench.conflist'), JSON.stringify(bridgeConflist({ name: `run-bench-${tag}`, bridge: shimkitBridge, subnet: `10.254.${randomInt(0, 256)}.0/24`, ipMasq: true })));
+  const networks = join(work, 'podman', 'networks');
+  await mkdir(networks, { recursive: true });
+  // the host's NOFILE hard limit is below podman's default ulimit
+  await writeFile(podmanEnv.CONTAINERS_CONF, `[containers]\ndefault_ulimits = []\n\n[network]\nnetwork_config_dir = "${networks}"\n`);
+  const subnet = `10.253.${randomInt(0, 256)}`;
+  await writeFile(join(networks, `${podmanBridge}.json`), JSON.stringify({
+    name: podmanBridge, id: randomBytes(32).toString('hex'), driver: 'bridge', network_interface: podmanBridge, created: new Date().toISOString(),
+    subnets: [{ subnet: `${subnet}.0/24`, gateway: `${subnet}.1` }], ipv6_enabled: false, internal: false, dns_enabled: false, ipam_options: { driver: 'host-local' },
+  }));
+}
+
+const TOOLS = {
+  shimkit: (network, image) => exec(process.execPath, [cli, ...shimkit, 'run', '--rm', ...(network === 'none' ? ['--network', 'none'] : []), image, 'echo', 'hi'], { timeout: TIMEOUT_MS }),
+  podman: (network, image) => exec('podman', [...podmanGlobal, 'run', '--rm', '--network', network === 'none' ? 'none' : podmanBridge, image, 'echo', 'hi'], { timeout: TIMEOUT_MS, env: podmanEnv }),
+};
+
+const registry = await startRegistry();
+try {
+  const images = await pushTestImages(registry);
+  const image = images.busybox.reference;
+  await setUpNetworks();
+  await exec(process.execPath, [cli, ...shimkit, 'pull', '-q', image], { timeout: TIMEOUT_MS });
+  await exec('podman', [...podmanGlobal, 'pull', '-q', '--tls-verify=false', image], { timeout: TIMEOUT_MS, env: podmanEnv });
+  const seconds = {};
+  for (const network of ['none', 'bridge']) {
+    // one unmeasured run each: first-use work (the bridge, page cache)
+    for (const tool of Object.keys(TOOLS)) await TOOLS[tool](network, image);
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? ['shimkit', 'podman'] : ['podman', 'shimkit'];
+      for (const tool of order) {
+        const t0 = performance.now();
+        const { stdout } = await TOOLS[tool](network, image);
+        const s = (performance.now() - t0) / 1000;
+        if (stdout !== 'hi\n') throw new Error(`${tool} printed ${JSON.stringify(stdout)}`);
+        ((seconds[network] ??= {})[tool] ??= []).push(s);
+      }
+    }
+    console.log(`--network ${network}: ${ROUNDS} rounds done`);
+  }
+  const rows = [['run --rm IMAGE echo hi', 'shimkit s', 'podman s', 'ratio']];
+  for (const [network, byTool] of Object.entries(seconds)) {
+    const a = median(byTool.shimkit);
+    const b = median(byTool.podman);
+    rows.push([`--network ${network}`, a.toFixed(3), b.toFixed(3), (a / b).toFixed(2)]);
+  }
+  console.log(`\nrun from a cold CLI process, medians of ${ROUNDS} (ratio: shimkit / podman, lower is better; goal <= 0.80)\n`);
+  console.log(table(rows));
+} finally {
+  await registry.close();
+  await exec('podman', [...podmanGlobal, 'system', 'reset', '-f'], { env: podmanEnv, timeout: TIMEOUT_MS }).catch(() => undefined);
+  for (const bridge of [shimkitBridge, podmanBridge]) await exec('ip', ['link', 'del', bridge]).catch(() => undefined);
+  const left = { processes: await processesNaming(work), mounts: await mountsUnder(work) };
+  if (left.processes.length + left.mounts.length > 0) console.error('left behind:', JSON.stringify(left));
+  else await rm(work, { recursive: true, force: true });
+  // the containers' cgroup parent, in every hierarchy runc made it in
+  for (const controller of await readdir('/sys/fs/cgroup').catch(() => [])) {
+    await rmdir(`/sys/fs/cgroup/${controller}/shimkit-run-bench-${tag}`).catch(() => undefined);
+  }
+}

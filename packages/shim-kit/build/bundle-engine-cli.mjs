@@ -1,0 +1,31 @@
+// Bundles the engine commands of the CLI (`shimkit run|ps|logs|...`, dist/cli/run/engine-program.js
+// and the workspace packages it imports) into one module, dist/cli/run/engine-cli.bundle.js:
+// a `shimkit run` then loads one file instead of ~190 small modules, about 50 ms less start-up.
+// Packages from npm stay external, and so does the host helper (it finds its binary beside itself).
+import { build } from 'esbuild';
+import { readFile } from 'node:fs/promises';
+
+const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+const workspace = new Set(Object.keys(pkg.dependencies).filter((d) => d.startsWith('@shimkit/')));
+workspace.delete('@shimkit/host-helper');
+
+await build({
+  entryPoints: [new URL('../dist/cli/run/engine-program.js', import.meta.url).pathname],
+  outfile: new URL('../dist/cli/run/engine-cli.bundle.js', import.meta.url).pathname,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'warning',
+  plugins: [
+    {
+      name: 'external-npm-packages',
+      setup(b) {
+        b.onResolve({ filter: /^[^./]/ }, (args) => {
+          const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
+          return workspace.has(name) ? undefined : { path: args.path, external: true };
+        });
+      },
+    },
+  ],
+});

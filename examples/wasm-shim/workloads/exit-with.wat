@@ -1,5 +1,5 @@
 ;; exit-with.wasm <exit code> <delay ms> [<fd> <text>]...: writes each <text> and a newline to its
-;; <fd> (1 stdout, 2 stderr) in order, sleeps <delay ms> (poll_oneoff on a relative monotonic
+;; <fd> (1 stdout, 2 stderr; `1-` or `2-` for the text without a newline) in order, sleeps <delay ms> (poll_oneoff on a relative monotonic
 ;; clock), then exits with <exit code>. The conformance harness maps its workloads onto it.
 (module
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
@@ -12,12 +12,12 @@
   ;; scratch: 8 bytes written, 16 argc, 20 argv size, 32 two iovecs; subscription at 64 (tag at 72,
   ;; clock id at 80, timeout at 88, precision at 96, flags at 104), event at 128, count at 256;
   ;; argv pointers at 1024, argv strings at 4096
-  ;; the text and its newline in one gather write: one write is one full line of the CRI log
+  ;; the text and its newline (the length at 44: 1, or 0 for none) in one gather write: one write
+  ;; is one full line of the CRI log
   (func $print_line (param $fd i32) (param $ptr i32) (param $len i32)
     (i32.store (i32.const 32) (local.get $ptr))
     (i32.store (i32.const 36) (local.get $len))
     (i32.store (i32.const 40) (i32.const 512))
-    (i32.store (i32.const 44) (i32.const 1))
     (drop (call $fd_write (local.get $fd) (i32.const 32) (i32.const 2) (i32.const 8))))
   (func $strlen (param $p i32) (result i32) (local $n i32)
     (block $done
@@ -48,6 +48,7 @@
         (br_if $printed (i32.ge_u (i32.add (local.get $i) (i32.const 1)) (local.get $argc)))
         (local.set $fd (i32.wrap_i64 (call $number (call $arg (local.get $i)))))
         (local.set $text (call $arg (i32.add (local.get $i) (i32.const 1))))
+        (i32.store (i32.const 44) (i32.ne (i32.load8_u (i32.add (call $arg (local.get $i)) (i32.const 1))) (i32.const 45)))
         (call $print_line (local.get $fd) (local.get $text) (call $strlen (local.get $text)))
         (local.set $i (i32.add (local.get $i) (i32.const 2)))
         (br $next)))

@@ -1,13 +1,14 @@
 // shimkit's RuntimeBackend conformance suite on WasmBackend: real runners, real cgroups, a rootfs
 // directory with the compiled workloads. Each workload of the suite is a module of ../workloads.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, rmdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RuntimeSpec } from '@shimkit/oci-spec';
 import { runtimeBackendConformance, type ConformanceWorkload } from 'shimkit/conformance';
 import { afterAll, beforeAll, expect, vi } from 'vitest';
 import { WASM_HANDLER, WasmBackend } from './wasm-backend.js';
+import { removeCgroupParent } from './cgroup/remove-cgroup-parent.test-helper.js';
 import { buildWorkloads } from './wasm-workloads.test-helper.js';
 
 const tag = `${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
@@ -25,7 +26,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // the suite removes every container it made; their runners and the warm ones must be gone
   await vi.waitFor(async () => expect(await runnersOf(work)).toEqual([]), { timeout: 5000, interval: 100 });
-  for (const controller of await readdir('/sys/fs/cgroup')) await rmdir(join('/sys/fs/cgroup', controller, cgroupParent)).catch(() => undefined);
+  await removeCgroupParent(cgroupParent);
   await rm(work, { recursive: true, force: true });
 });
 

@@ -95,7 +95,7 @@ async function main(): Promise<void> {
       ['Create + Start', both('wasm'), both('runc')],
     ];
     console.log(`wasm-shim start latency, ${N} containers each (alternating), load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-    console.log(`  wasm: /loop.wasm (WASI, node:wasi runner, WASM_SHIM_WARM_RUNNERS=${process.env['WASM_SHIM_WARM_RUNNERS'] ?? '1'})   runc: busybox sleep (runc + conmon)`);
+    console.log(`  wasm: /loop.wasm (WASI, node:wasi runner, WASM_SHIM_WARM_RUNNERS=${process.env['WASM_SHIM_WARM_RUNNERS'] ?? '2, the default'})   runc: busybox sleep (runc + conmon)`);
     console.log(`${'RPC'.padEnd(18)}${'wasm median'.padStart(14)}${'wasm p90'.padStart(12)}${'runc median'.padStart(14)}${'runc p90'.padStart(12)}${'wasm/runc'.padStart(11)}`);
     for (const [name, w, r] of rows) {
       console.log(`${name.padEnd(18)}${ms(median(w)).padStart(14)}${ms(p90(w)).padStart(12)}${ms(median(r)).padStart(14)}${ms(p90(r)).padStart(12)}${`${(median(w) / median(r)).toFixed(2)}x`.padStart(11)}`);

@@ -2,7 +2,7 @@
 // compiled workloads. The CRI-level behaviour is in wasm-shim.e2e.test.ts.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RuntimeSpec } from '@shimkit/oci-spec';
@@ -10,6 +10,7 @@ import { criLogMessages, parseCriLog } from '@shimkit/runc-driver';
 import { isShimError, type ContainerExit } from 'shimkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WasmBackend } from './wasm-backend.js';
+import { removeCgroupParent } from './cgroup/remove-cgroup-parent.test-helper.js';
 import { buildWorkloads } from './wasm-workloads.test-helper.js';
 
 const tag = `${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
@@ -25,7 +26,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // warm runners end when their backend closes (a booting one a moment later); none may stay
   await vi.waitFor(async () => expect(await runners()).toEqual([]), { timeout: 5000, interval: 100 });
-  for (const controller of await readdir('/sys/fs/cgroup')) await rmdir(join('/sys/fs/cgroup', controller, cgroupParent)).catch(() => undefined);
+  await removeCgroupParent(cgroupParent);
   await rm(work, { recursive: true, force: true });
 });
 
@@ -151,7 +152,8 @@ describe('WasmBackend', () => {
       await second.stopContainer('loop', { timeoutSeconds: 1, stopSignal: 'SIGURG' });
       expect(Date.now() - asked).toBeGreaterThanOrEqual(1000);
       expect(await second.containerState('loop')).toMatchObject({ status: 'exited', exitCode: 137 });
-      expect(existsSync(`/proc/${pid}`)).toBe(false);
+      // this test process started the runner: it is gone once this process's event loop has reaped it
+      await vi.waitFor(() => expect(existsSync(`/proc/${pid}`)).toBe(false), { timeout: 2000, interval: 20 });
       await second.removeSandbox('p');
       expect(existsSync(join('/sys/fs/cgroup/memory', cgroupParent, 'loop'))).toBe(false);
     } finally {

@@ -48,8 +48,10 @@ export interface WasmBackendOptions {
   /** How often runners adopted after a restart are checked for their end (default 100 ms). */
   pollIntervalMs?: number;
   /**
-   * Runners kept started and waiting for a container (default 1): StartContainer then does not
+   * Runners kept started and waiting for a container (default 2): StartContainer then does not
    * wait for Node to boot, only for the module to compile. 0 starts each runner at StartContainer.
+   * Two, because a taken runner's replacement needs a whole Node boot (100-250 ms on a busy
+   * machine): with one, a start that follows another within that time waits for the boot.
    */
   warmRunners?: number;
   logger?: Logger;
@@ -118,7 +120,7 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
     this.handler = options.handler ?? WASM_HANDLER;
     this.#sandboxDir = join(options.state, 'sandboxes');
     this.#containerDir = join(options.state, 'containers');
-    this.#runners = new RunnerPool({ size: options.warmRunners ?? 1, logger: options.logger });
+    this.#runners = new RunnerPool({ size: options.warmRunners ?? 2, logger: options.logger });
     this.#ready = this.#load();
     this.#ready.catch(() => undefined);
   }

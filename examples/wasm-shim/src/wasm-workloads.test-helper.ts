@@ -16,7 +16,7 @@ const WORKLOADS = fileURLToPath(new URL('../workloads', import.meta.url));
 
 /** Where the workloads are, by reference. */
 export interface WasmTestImages {
-  /** OCI image: /hello.wasm (entrypoint), /exit-code.wasm, /cat.wasm, /loop.wasm, /grow.wasm, /sleep-exit.wasm, /trap.wasm, /bad-import.wasm, /not-wasm.txt. */
+  /** OCI image: /hello.wasm (entrypoint), /exit-code.wasm, /exit-with.wasm, /cat.wasm, /loop.wasm, /grow.wasm, /sleep-exit.wasm, /trap.wasm, /bad-import.wasm, /not-wasm.txt. */
   modules: string;
   /** Wasm OCI artifact holding exit-code.wasm. */
   artifact: string;

@@ -13,4 +13,12 @@ export { busyboxWorkloadArgs, OOM_WORKLOAD_LIMIT_BYTES, withBusyboxWorkload } fr
 export { imageBackendConformance, type ImageBackendHarness } from './conformance/image-backend-conformance.js';
 export { podNetworkConformance, type PodNetworkHarness } from './conformance/pod-network-conformance.js';
 export { exitContainerRecord, sampleContainer, sampleSandbox, stopSandboxRecord } from './conformance/store-samples.js';
-export { KNOWN_DEVIATIONS, runCriConformance, type CriCase, type CriConformanceOptions } from './conformance/cri-conformance.js';
+export {
+  BUSYBOX_CRI_WORKLOADS,
+  KNOWN_DEVIATIONS,
+  runCriConformance,
+  type CriCase,
+  type CriConformanceOptions,
+  type CriHandlerAbilities,
+  type CriWorkloads,
+} from './conformance/cri-conformance.js';

@@ -11,7 +11,8 @@ import { runtimeInfoCases } from './cri/runtime-info-cases.js';
 import { sandboxCases } from './cri/sandbox-cases.js';
 import { streamingCases } from './cri/streaming-cases.js';
 
-export type { CriCase, CriConformanceOptions } from './cri/cri-conformance-options.js';
+export type { CriCase, CriConformanceOptions, CriHandlerAbilities, CriWorkloads } from './cri/cri-conformance-options.js';
+export { BUSYBOX_CRI_WORKLOADS } from './cri/cri-workloads.js';
 export { KNOWN_DEVIATIONS } from './cri/known-deviations.js';
 
 /**

@@ -4,15 +4,19 @@ import { criCase, failsWith, type CriSuite } from './cri-suite-context.js';
 
 const { CONTAINER_CREATED, CONTAINER_RUNNING, CONTAINER_EXITED } = ContainerState;
 
-// kubelet's shell that handles SIGTERM: the sleep runs in the background so the trap fires at once
-const TRAP_TERM = (code: number): string[] => ['sh', '-c', `trap 'exit ${code}' TERM; while :; do sleep 3600 & wait $!; done`];
+/** Waits until the container answers an exec, so its workload has had time to set up its signal handling (without exec: nothing to wait for). */
+async function settled(suite: CriSuite, containerId: string): Promise<void> {
+  if (suite.abilities.exec) expect((await suite.cri().runtime.execSync({ containerId, cmd: ['true'], timeout: 20n })).exitCode).toBe(0);
+}
 
 /** CreateContainer, StartContainer, ContainerStatus, ListContainers, StopContainer, RemoveContainer. */
 export function containerCases(suite: CriSuite): void {
   criCase(suite, 'container-lifecycle', 'creates (CREATED), starts (RUNNING), stops with the stop signal (EXITED, its code) and removes a container', async () => {
     const { runtime } = suite.cri();
     const pod = await suite.runPod();
-    const id = await suite.createContainer(pod, TRAP_TERM(0), { labels: { role: 'main' }, annotations: { note: 'kept' } });
+    // a container that cannot handle the stop signal ends by it: 128 + SIGTERM
+    const trap = suite.workloads.trapTerm;
+    const id = await suite.createContainer(pod, trap === null ? suite.workloads.sleep : trap(0), { labels: { role: 'main' }, annotations: { note: 'kept' } });
     const created = (await runtime.containerStatus({ containerId: id })).status;
     expect(created).toMatchObject({ id, state: CONTAINER_CREATED, labels: { role: 'main' }, annotations: { note: 'kept' } });
     expect(created?.createdAt).toBeGreaterThan(0n);
@@ -20,14 +24,13 @@ export function containerCases(suite: CriSuite): void {
     expect(created?.image?.image, 'the image it runs').not.toBe('');
     expect(created?.imageRef).not.toBe('');
     await runtime.startContainer({ containerId: id });
-    // an answered exec: the shell has had time to set its trap
-    expect((await runtime.execSync({ containerId: id, cmd: ['true'], timeout: 20n })).exitCode).toBe(0);
+    await settled(suite, id);
     const running = (await runtime.containerStatus({ containerId: id })).status;
     expect(running?.state).toBe(CONTAINER_RUNNING);
     expect(running?.startedAt).toBeGreaterThanOrEqual(created?.createdAt ?? 0n);
     await runtime.stopContainer({ containerId: id, timeout: 30n });
     const exited = (await runtime.containerStatus({ containerId: id })).status;
-    expect(exited).toMatchObject({ state: CONTAINER_EXITED, exitCode: 0, reason: 'Completed' });
+    expect(exited).toMatchObject(trap === null ? { state: CONTAINER_EXITED, exitCode: 143, reason: 'Error' } : { state: CONTAINER_EXITED, exitCode: 0, reason: 'Completed' });
     expect(exited?.finishedAt).toBeGreaterThanOrEqual(running?.startedAt ?? 0n);
     await runtime.removeContainer({ containerId: id });
     await expect(runtime.containerStatus({ containerId: id })).rejects.toSatisfy(failsWith('NotFound'));
@@ -54,31 +57,30 @@ export function containerCases(suite: CriSuite): void {
 
   criCase(suite, 'container-exit-reasons', 'reports exit code and reason of containers that end by themselves: 0 Completed, 3 Error', async () => {
     const pod = await suite.runPod();
-    const ok = await suite.startContainer(pod, ['sh', '-c', 'exit 0']);
-    const failed = await suite.startContainer(pod, ['sh', '-c', 'exit 3']);
+    const ok = await suite.startContainer(pod, suite.workloads.exit(0));
+    const failed = await suite.startContainer(pod, suite.workloads.exit(3));
     expect(await suite.exited(ok)).toMatchObject({ exitCode: 0, reason: 'Completed' });
     expect(await suite.exited(failed)).toMatchObject({ exitCode: 3, reason: 'Error' });
   });
 
   criCase(suite, 'container-oom', 'reports a container its memory limit killed as OOMKilled with code 137', async () => {
     const pod = await suite.runPod();
-    const limit = 16 * 1024 * 1024;
-    const id = await suite.startContainer(pod, ['sh', '-c', `x=$(head -c ${limit * 6} /dev/zero | tr '\\0' a); echo survived`], {
-      linux: { resources: { memoryLimitInBytes: BigInt(limit) } },
-    });
+    const { command, memoryLimitBytes } = suite.workloads.oom;
+    const id = await suite.startContainer(pod, command, { linux: { resources: { memoryLimitInBytes: BigInt(memoryLimitBytes) } } });
     expect(await suite.exited(id)).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
   });
 
   criCase(suite, 'container-idempotent', 'stops and removes a container twice; stopping an exited one keeps its code; SIGKILL after the timeout', async () => {
     const { runtime } = suite.cri();
     const pod = await suite.runPod();
-    // it ignores SIGTERM (across exec): the timeout has to end it with SIGKILL
-    const stubborn = await suite.startContainer(pod, ['sh', '-c', "trap '' TERM; exec sleep 3600"]);
-    expect((await runtime.execSync({ containerId: stubborn, cmd: ['true'], timeout: 20n })).exitCode).toBe(0);
+    // it ignores SIGTERM: the timeout has to end it with SIGKILL (one that cannot handle signals ends by SIGTERM)
+    const ignoreTerm = suite.workloads.ignoreTerm;
+    const stubborn = await suite.startContainer(pod, ignoreTerm ?? suite.workloads.sleep);
+    await settled(suite, stubborn);
     await runtime.stopContainer({ containerId: stubborn, timeout: 1n });
-    expect((await runtime.containerStatus({ containerId: stubborn })).status).toMatchObject({ state: CONTAINER_EXITED, exitCode: 137 });
+    expect((await runtime.containerStatus({ containerId: stubborn })).status).toMatchObject({ state: CONTAINER_EXITED, exitCode: ignoreTerm === null ? 143 : 137 });
     await runtime.stopContainer({ containerId: stubborn, timeout: 1n });
-    const done = await suite.startContainer(pod, ['sh', '-c', 'exit 4']);
+    const done = await suite.startContainer(pod, suite.workloads.exit(4));
     await suite.exited(done);
     await runtime.stopContainer({ containerId: done, timeout: 10n });
     expect((await runtime.containerStatus({ containerId: done })).status).toMatchObject({ exitCode: 4, reason: 'Error' });
@@ -89,5 +91,17 @@ export function containerCases(suite: CriSuite): void {
     const running = await suite.startContainer(pod);
     await runtime.removeContainer({ containerId: running });
     await expect(runtime.containerStatus({ containerId: running })).rejects.toSatisfy(failsWith('NotFound'));
+  });
+
+  criCase(suite, 'container-stdin', 'creates a container with stdin (a handler that cannot connect it refuses: InvalidArgument naming it)', async () => {
+    const { runtime } = suite.cri();
+    const pod = await suite.runPod();
+    if (!suite.abilities.stdin) {
+      await expect(suite.createContainer(pod, undefined, { stdin: true })).rejects.toSatisfy(suite.refusedByHandler('InvalidArgument'));
+      expect((await runtime.listContainers({ filter: { podSandboxId: pod.id } })).containers, 'nothing left of the refused container').toEqual([]);
+      return;
+    }
+    const id = await suite.createContainer(pod, undefined, { stdin: true });
+    expect((await runtime.containerStatus({ containerId: id })).status?.state).toBe(CONTAINER_CREATED);
   });
 }

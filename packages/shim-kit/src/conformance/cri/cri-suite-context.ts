@@ -14,7 +14,8 @@ import {
   type PodSandboxConfig,
 } from '@shimkit/cri-types';
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
-import type { CriCase, CriConformanceOptions } from './cri-conformance-options.js';
+import type { CriCase, CriConformanceOptions, CriHandlerAbilities, CriWorkloads } from './cri-conformance-options.js';
+import { BUSYBOX_CRI_WORKLOADS } from './cri-workloads.js';
 import { KNOWN_DEVIATIONS } from './known-deviations.js';
 
 /** A pod the suite made, and the config it was made with (CreateContainer needs it again). */
@@ -27,6 +28,12 @@ export interface CriPod {
 export interface CriSuite {
   readonly options: CriConformanceOptions;
   readonly timeoutMs: number;
+  /** The commands containers run (the run's, else busybox's). */
+  readonly workloads: CriWorkloads;
+  /** What the handler's containers can do. */
+  readonly abilities: Required<CriHandlerAbilities>;
+  /** A check that a call failed with `code` and a message naming the run's runtime handler. */
+  refusedByHandler(code: CriErrorCode): (e: unknown) => boolean;
   /** The client of the run. */
   cri(): CriClient;
   /** `runtime_name` from Version. */
@@ -39,7 +46,7 @@ export interface CriSuite {
   name(prefix: string): string;
   /** Runs a pod (stopped and removed after the test). */
   runPod(extra?: DeepPartial<PodSandboxConfig>): Promise<CriPod>;
-  /** Creates a container of the image running `command` (default: sleeps until stopped). */
+  /** Creates a container of the image running `command` (default: the `sleep` workload). */
   createContainer(pod: CriPod, command?: string[], extra?: DeepPartial<ContainerConfig>): Promise<string>;
   /** Creates and starts a container. */
   startContainer(pod: CriPod, command?: string[], extra?: DeepPartial<ContainerConfig>): Promise<string>;
@@ -52,9 +59,6 @@ export const failsWith =
   (code: CriErrorCode) =>
   (e: unknown): boolean =>
     isCriError(e, code);
-
-/** The sleeper every container runs unless told otherwise. */
-export const SLEEP_COMMAND = ['sleep', '3600'];
 
 const value = (v: string | (() => string)): string => (typeof v === 'function' ? v() : v);
 
@@ -106,9 +110,13 @@ export function useCriSuite(options: CriConformanceOptions): CriSuite {
     return client;
   };
 
+  const handler = options.runtimeHandler ?? '';
   const suite: CriSuite = {
     options,
     timeoutMs,
+    workloads: { ...BUSYBOX_CRI_WORKLOADS, ...options.workloads },
+    abilities: { exec: true, portForward: true, stdin: true, ...options.abilities },
+    refusedByHandler: (code) => (e) => isCriError(e, code) && (e as Error).message.includes(`"${handler}"`),
     cri,
     runtimeName: () => runtimeName,
     image: () => value(options.image),
@@ -137,7 +145,7 @@ export function useCriSuite(options: CriConformanceOptions): CriSuite {
       pods.push(podSandboxId);
       return { id: podSandboxId, config };
     },
-    async createContainer(pod, command = SLEEP_COMMAND, extra = {}) {
+    async createContainer(pod, command = suite.workloads.sleep, extra = {}) {
       const name = suite.name('ctr');
       const config: DeepPartial<ContainerConfig> = {
         ...options.container,

@@ -8,7 +8,7 @@ const CRI_LOG_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\
 export function logStatsCases(suite: CriSuite): void {
   criCase(suite, 'container-logs', 'writes stdout and stderr to <log_directory>/<log_path> in kubelet\'s format; status names the file', async () => {
     const pod = await suite.runPod();
-    const id = await suite.startContainer(pod, ['sh', '-c', 'echo first out; echo an err >&2; printf unterminated']);
+    const id = await suite.startContainer(pod, suite.workloads.logs);
     const status = await suite.exited(id);
     const config = (await suite.cri().runtime.containerStatus({ containerId: id })).status;
     expect(config?.logPath, 'ContainerStatus.log_path is the full path').toMatch(new RegExp(`^${pod.config.logDirectory}/`));
@@ -27,8 +27,9 @@ export function logStatsCases(suite: CriSuite): void {
   criCase(suite, 'container-stats', 'ContainerStats and ListContainerStats report CPU and memory of a running container', async () => {
     const { runtime } = suite.cri();
     const pod = await suite.runPod();
-    const id = await suite.startContainer(pod);
-    await runtime.execSync({ containerId: id, cmd: ['sh', '-c', 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done'], timeout: 60n });
+    const id = await suite.startContainer(pod, suite.abilities.exec ? suite.workloads.sleep : suite.workloads.spin);
+    if (suite.abilities.exec) await runtime.execSync({ containerId: id, cmd: ['sh', '-c', 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done'], timeout: 60n });
+    else await new Promise((resolve) => setTimeout(resolve, 300));
     const { stats } = await runtime.containerStats({ containerId: id });
     expect(stats?.attributes?.id).toBe(id);
     expect(stats?.attributes?.metadata?.name).toMatch(/^ctr-/);

@@ -10,10 +10,13 @@ export function runtimeInfoCases(suite: CriSuite): void {
     expect(v.runtimeApiVersion).toMatch(/^v1/);
   });
 
-  criCase(suite, 'status', 'Status reports the RuntimeReady and NetworkReady conditions as true', async () => {
-    const { status } = await suite.cri().runtime.status({ verbose: false });
+  criCase(suite, 'status', 'Status reports the RuntimeReady and NetworkReady conditions as true, and lists the run\'s handler', async () => {
+    const { status, runtimeHandlers } = await suite.cri().runtime.status({ verbose: false });
     const condition = (type: string): boolean | undefined => status?.conditions.find((c) => c.type === type)?.status;
     expect(condition('RuntimeReady'), 'RuntimeReady').toBe(true);
     if (suite.options.hostNetwork !== true) expect(condition('NetworkReady'), 'NetworkReady').toBe(true);
+    // a runtime that lists its handlers lists the one the run asks for
+    const handlers = runtimeHandlers.map((h) => h.name);
+    if (handlers.length > 0) expect(handlers, 'Status.runtime_handlers').toContain(suite.options.runtimeHandler ?? '');
   });
 }

@@ -15,6 +15,8 @@ export function busyboxWorkloadArgs(workload: ConformanceWorkload = { kind: 'sle
     case 'trap':
       // the sleep runs in the background so the trapped signal ends `wait` at once
       return ['sh', '-c', `trap 'exit ${workload.exitCode}' TERM; while :; do sleep 3600 & wait $!; done`];
+    case 'spin':
+      return ['sh', '-c', 'while :; do :; done'];
     case 'oom':
       return ['sh', '-c', `x=$(head -c ${OOM_WORKLOAD_LIMIT_BYTES * 6} /dev/zero | tr '\\0' a); echo survived`];
     case 'exit': {

@@ -32,7 +32,7 @@ export function errorCases(suite: RuntimeBackendSuite): void {
     const { id } = await suite.start(sb);
     const again = await suite.harness.container(id, sb, { kind: 'sleep' });
     await expect(backend.createContainer({ id, sandboxId: sb.id, ...again })).rejects.toSatisfy(failsWith('AlreadyExists', id));
-    await expect(backend.runSandbox({ id: sb.id, config: suite.podConfig(sb.id), runtimeHandler: '' })).rejects.toSatisfy(failsWith('AlreadyExists', sb.id));
+    await expect(backend.runSandbox({ id: sb.id, config: suite.podConfig(sb.id), runtimeHandler: suite.runtimeHandler })).rejects.toSatisfy(failsWith('AlreadyExists', sb.id));
     expect((await backend.containerState(id)).status).toBe('running');
     expect(await backend.sandboxState(sb.id)).toBe('ready');
   });

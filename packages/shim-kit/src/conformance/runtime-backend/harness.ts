@@ -14,7 +14,12 @@ export type ConformanceWorkload =
   /** Runs until it gets SIGTERM, then exits with `exitCode`. */
   | { kind: 'trap'; exitCode: number }
   /** Allocates memory past its own limit, so the kernel's OOM killer ends it. */
-  | { kind: 'oom' };
+  | { kind: 'oom' }
+  /**
+   * Keeps a CPU busy until killed. Only asked of a backend whose handler declares `exec: false`
+   * (the stats cases make the work with an exec otherwise).
+   */
+  | { kind: 'spin' };
 
 /** A container ready for {@link RuntimeBackend.createContainer}. */
 export interface ConformanceContainer {
@@ -52,13 +57,17 @@ export interface RuntimeBackendHarness {
    * the `restart` case can close one and find its containers with the next.
    */
   create(): Promise<RuntimeBackend>;
+  /** The runtime handler sandboxes are run with (default '': the backend's default). */
+  runtimeHandler?: string;
   /** The pod config sandboxes are run with (default: a minimal one). */
   sandboxConfig?(): PodSandboxConfig;
   /** netns for sandboxes (default none: host network). */
   netnsPath?(sandboxId: string): Promise<string | undefined>;
   /**
    * A container of the sandbox doing `workload` (default `{ kind: 'sleep' }`). The container
-   * must also offer `echo`, `false`, `sh` and `sleep` for exec.
+   * must also offer `echo`, `false`, `sh` and `sleep` for exec, unless the handler's
+   * `RuntimeHandlerInfo` in `info()` says `exec: false`: then the suite checks that exec answers
+   * Unimplemented naming the handler instead.
    */
   container(id: string, sandbox: SandboxInfo & { id: string }, workload?: ConformanceWorkload): Promise<ConformanceContainer>;
   /** Reads the CRI log file at `logPath` (default: read it from this host's file system). */

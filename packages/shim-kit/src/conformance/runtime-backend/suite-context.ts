@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { PodSandboxConfig } from '@shimkit/cri-types';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import type { ContainerExit, ContainerRuntimeState, RuntimeBackend, SandboxInfo } from '../../interfaces/runtime-backend.js';
+import { isShimError } from '../../errors.js';
+import type { ContainerExit, ContainerRuntimeState, RuntimeBackend, RuntimeHandlerInfo, SandboxInfo } from '../../interfaces/runtime-backend.js';
 import type { ConformanceWorkload, RuntimeBackendCase, RuntimeBackendHarness } from './harness.js';
 
 /** A sandbox the suite made: what the backend returned, with its id. */
@@ -26,6 +27,14 @@ export interface RuntimeBackendSuite {
    * new one over the same state.
    */
   reopen(options?: { whileClosed?: () => Promise<void> }): Promise<RuntimeBackend>;
+  /** The runtime handler sandboxes are run with. */
+  readonly runtimeHandler: string;
+  /** What the backend's info() says about {@link runtimeHandler} (fails the case when it does not list it). */
+  handlerInfo(): Promise<RuntimeHandlerInfo>;
+  /** False when the handler declares `exec: false`: exec cases then check the Unimplemented answer. */
+  canExec(): Promise<boolean>;
+  /** Checks that ExecSync and a streaming exec in `id` answer Unimplemented naming the handler. */
+  expectNoExec(id: string): Promise<void>;
   /** The pod config sandboxes are run with. */
   podConfig(id: string): PodSandboxConfig;
   sandbox(): Promise<SuiteSandbox>;
@@ -40,6 +49,12 @@ export interface RuntimeBackendSuite {
   /** The container's CRI log file. */
   readLog(logPath: string): Promise<string>;
 }
+
+/** A check that the error is Unimplemented and its message names `handler`. */
+const unimplementedFor =
+  (handler: string) =>
+  (e: unknown): boolean =>
+    isShimError(e, 'Unimplemented') && (e as Error).message.includes(handler);
 
 const unique = (prefix: string): string => `${prefix}-${process.pid}-${Math.random().toString(16).slice(2, 10)}`;
 
@@ -88,9 +103,25 @@ export function useRuntimeBackendSuite(harness: RuntimeBackendHarness): RuntimeB
     await harness.cleanup?.();
   });
 
+  const runtimeHandler = harness.runtimeHandler ?? '';
   const suite: RuntimeBackendSuite = {
     harness,
     timeoutMs,
+    runtimeHandler,
+    async handlerInfo() {
+      const { handlers } = await current().info();
+      const found = handlers.find((h) => h.name === runtimeHandler);
+      expect(found, `info() lists the runtime handler ${JSON.stringify(runtimeHandler)}`).toBeDefined();
+      return found as RuntimeHandlerInfo;
+    },
+    canExec: async () => (await suite.handlerInfo()).exec !== false,
+    async expectNoExec(id) {
+      const backend = current();
+      await expect(backend.execSync(id, { cmd: ['true'], timeoutMs: timeoutMs }), 'ExecSync').rejects.toSatisfy(unimplementedFor(runtimeHandler));
+      if (backend.exec !== undefined) {
+        await expect(backend.exec(id, { cmd: ['true'], tty: false, stdin: false, stdout: true, stderr: true }), 'Exec').rejects.toSatisfy(unimplementedFor(runtimeHandler));
+      }
+    },
     backend: current,
     exits: () => exits,
     async reopen(options = {}) {
@@ -104,7 +135,7 @@ export function useRuntimeBackendSuite(harness: RuntimeBackendHarness): RuntimeB
     async sandbox() {
       const id = unique('sb');
       const netnsPath = await harness.netnsPath?.(id);
-      const info = await current().runSandbox({ id, config: suite.podConfig(id), runtimeHandler: '', ...(netnsPath === undefined ? {} : { netnsPath }) });
+      const info = await current().runSandbox({ id, config: suite.podConfig(id), runtimeHandler, ...(netnsPath === undefined ? {} : { netnsPath }) });
       made.sandboxes.push(id);
       return { ...info, id };
     },

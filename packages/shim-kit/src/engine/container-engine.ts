@@ -15,7 +15,7 @@ import { DEFAULT_ENGINE_ROOT, DEFAULT_ENGINE_RUNROOT, EngineLayout } from './eng
 import { withEngineLock } from './engine-lock.js';
 import { EngineNetwork } from './engine-network.js';
 import { findRunning, notRunning, waitForContainerExit, type EngineParts } from './engine-parts.js';
-import { execInContainer, type ExecOptions } from './exec-in-container.js';
+import { execInContainer, type ExecInContainerOptions } from './exec-in-container.js';
 import { removeContainer } from './remove-container.js';
 import { signalContainer } from './signal-container.js';
 import { startContainer, type StartContainerOptions } from './start-container.js';
@@ -113,7 +113,7 @@ export class ContainerEngine implements AsyncDisposable {
       if (users.length > 0 && !options.force) {
         throw new ShimError('FailedPrecondition', `image ${ref} is in use by container ${users[0]?.name ?? ''} (remove it first, or use --force)`);
       }
-      for (const c of users) await removeContainer(this.#parts, c, true);
+      for (const c of users) await removeContainer(this.#parts, c, { force: true });
       await store.remove(ref);
       if (store.get(image.id) === undefined) await store.gc();
       return image;
@@ -137,7 +137,7 @@ export class ContainerEngine implements AsyncDisposable {
       try {
         return await startContainer(this.#parts, created, options);
       } catch (e) {
-        await removeContainer(this.#parts, created, true).catch(() => undefined);
+        await removeContainer(this.#parts, created, { force: true }).catch(() => undefined);
         throw e;
       }
     }, request.signal);
@@ -186,7 +186,7 @@ export class ContainerEngine implements AsyncDisposable {
   /** Sends a signal to the container's process. */
   async kill(ref: string, signal: string = 'SIGKILL'): Promise<EngineContainer> {
     const c = await findRunning(this.#parts, ref);
-    await signalContainer(this.#parts, c, signal);
+    await signalContainer(this.#parts, c, { signal });
     return c;
   }
 
@@ -201,7 +201,7 @@ export class ContainerEngine implements AsyncDisposable {
   async remove(ref: string, options: { force?: boolean; signal?: AbortSignal } = {}): Promise<EngineContainer> {
     return this.#locked(async () => {
       const c = await this.records.find(ref);
-      await removeContainer(this.#parts, c, options.force ?? false);
+      await removeContainer(this.#parts, c, { force: options.force ?? false });
       return c;
     }, options.signal);
   }
@@ -212,7 +212,7 @@ export class ContainerEngine implements AsyncDisposable {
   }
 
   /** Runs a command in a running container (with its process settings: env, user, cwd, capabilities). */
-  async exec(ref: string, options: ExecOptions): Promise<ExecProcess> {
+  async exec(ref: string, options: ExecInContainerOptions): Promise<ExecProcess> {
     return execInContainer(this.#parts, await findRunning(this.#parts, ref), options);
   }
 

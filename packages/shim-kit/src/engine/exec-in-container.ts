@@ -6,7 +6,7 @@ import type { EngineContainer } from './engine-container.js';
 import type { EngineParts } from './engine-parts.js';
 
 /** Options of {@link ContainerEngine.exec}. */
-export interface ExecOptions {
+export interface ExecInContainerOptions {
   cmd: string[];
   tty: boolean;
   stdin: boolean;
@@ -18,7 +18,7 @@ export interface ExecOptions {
 }
 
 /** Runs a command in a running container with its process settings (env, user, cwd, capabilities). */
-export async function execInContainer(parts: EngineParts, c: EngineContainer, options: ExecOptions): Promise<ExecProcess> {
+export async function execInContainer(parts: EngineParts, c: EngineContainer, options: ExecInContainerOptions): Promise<ExecProcess> {
   if (options.cmd.length === 0) throw new ShimError('InvalidArgument', 'exec: no command given');
   const template = await readExecTemplate(parts.layout.bundle(c.id));
   if (template === undefined) throw new ShimError('Internal', `container ${c.name}: its bundle has no process to exec from`);

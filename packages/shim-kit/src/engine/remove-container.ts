@@ -9,11 +9,11 @@ import { STOP_KILL_WAIT_MS, signalContainer } from './signal-container.js';
  * Removes a container with its runtime state, network, rootfs, bundle and record. A running one
  * is refused unless `force`, which kills it first. Runs under the engine's lock.
  */
-export async function removeContainer(parts: EngineParts, c: EngineContainer, force: boolean): Promise<void> {
+export async function removeContainer(parts: EngineParts, c: EngineContainer, options: { force: boolean }): Promise<void> {
   const view = await parts.records.view(c);
   if (view.status === 'running') {
-    if (!force) throw new ShimError('FailedPrecondition', `container ${c.name} is running: stop it first or use --force`);
-    await signalContainer(parts, c, 'SIGKILL', true);
+    if (!options.force) throw new ShimError('FailedPrecondition', `container ${c.name} is running: stop it first or use --force`);
+    await signalContainer(parts, c, { signal: 'SIGKILL', all: true });
     await waitForContainerExit(parts, c, { signal: AbortSignal.timeout(STOP_KILL_WAIT_MS), checkMs: 50 }).catch(() => undefined);
   }
   // the runtime's container, the network and the rootfs go at once: none needs the others

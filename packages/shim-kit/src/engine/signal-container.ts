@@ -10,7 +10,8 @@ export const STOP_KILL_WAIT_MS = 10_000;
  * Sends `signal` (a name with or without SIG, or a number) to the container's process, or with
  * `all` to all of its processes. A container that is gone already is not an error.
  */
-export async function signalContainer(parts: EngineParts, c: EngineContainer, signal: string, all = false): Promise<void> {
+export async function signalContainer(parts: EngineParts, c: EngineContainer, options: { signal: string; all?: boolean }): Promise<void> {
+  const { signal, all = false } = options;
   await parts.runc.kill(c.id, normalizeSignal(signal), { all }).catch(async (e: unknown) => {
     if (isRuncError(e, 'NOT_FOUND') || isRuncError(e, 'INVALID_STATE')) return;
     if (all) return parts.runc.kill(c.id, normalizeSignal(signal)).catch(() => undefined);

@@ -18,11 +18,11 @@ export async function stopContainer(parts: EngineParts, c: EngineContainer, opti
   };
   let stopped = false;
   if (timeout > 0) {
-    await signalContainer(parts, c, c.stopSignal);
+    await signalContainer(parts, c, { signal: c.stopSignal });
     stopped = await gone(timeout * 1000);
   }
   if (!stopped) {
-    await signalContainer(parts, c, 'SIGKILL', true);
+    await signalContainer(parts, c, { signal: 'SIGKILL', all: true });
     if (!(await gone(STOP_KILL_WAIT_MS))) throw new ShimError('Internal', `container ${c.name} did not exit ${STOP_KILL_WAIT_MS / 1000} s after SIGKILL`);
   }
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { PodSandboxConfig } from '@shimkit/cri-types';
 import type { Resources } from '@shimkit/oci-spec';
 import {
+  ExitListeners,
   ShimError,
   type AttachOptions,
   type AttachSession,
@@ -109,7 +110,7 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
   readonly #sandboxes = new Map<string, SandboxMeta>();
   readonly #containers = new Map<string, LiveContainer>();
   readonly #creating = new Set<string>();
-  readonly #listeners = new Set<(exit: ContainerExit) => void>();
+  readonly #exitListeners: ExitListeners;
   readonly #ready: Promise<void>;
   readonly #runners: RunnerPool;
   #poll: NodeJS.Timeout | undefined;
@@ -118,6 +119,7 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
   constructor(options: WasmBackendOptions) {
     this.#options = options;
     this.handler = options.handler ?? WASM_HANDLER;
+    this.#exitListeners = new ExitListeners({ name: 'wasm backend', logger: options.logger });
     this.#sandboxDir = join(options.state, 'sandboxes');
     this.#containerDir = join(options.state, 'containers');
     this.#runners = new RunnerPool({ size: options.warmRunners ?? 2, logger: options.logger });
@@ -313,11 +315,8 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
   // ---- exits, info, lifecycle -------------------------------------------------------------
 
   onExit(listener: (exit: ContainerExit) => void): () => void {
-    this.#listeners.add(listener);
     // exits found at start (after a restart) still reach a listener that comes later
-    const seen = [...this.#containers.values()].flatMap((c) => (c.exit ? [c.exit] : []));
-    if (seen.length > 0) queueMicrotask(() => seen.forEach((exit) => this.#listeners.has(listener) && this.#tell(listener, exit)));
-    return () => void this.#listeners.delete(listener);
+    return this.#exitListeners.add(listener, { seen: [...this.#containers.values()].flatMap((c) => (c.exit ? [c.exit] : [])) });
   }
 
   async info(options: OperationOptions = {}): Promise<RuntimeBackendInfo> {
@@ -338,7 +337,7 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
     await this.#ready.catch(() => undefined);
     clearInterval(this.#poll);
     this.#runners.close();
-    this.#listeners.clear();
+    this.#exitListeners.clear();
     for (const c of this.#containers.values()) c.child?.removeAllListeners('exit');
   }
 
@@ -418,15 +417,7 @@ export class WasmBackend implements RuntimeBackend, AsyncDisposable {
     if (write) writeExitFile(join(c.dir, 'exit.json'), record);
     c.exit = { id: c.meta.id, exitCode: record.exitCode, exitedAt: new Date(record.exitedAt), oomKilled: record.oomKilled };
     c.markExited();
-    for (const listener of [...this.#listeners]) this.#tell(listener, c.exit);
-  }
-
-  #tell(listener: (exit: ContainerExit) => void, exit: ContainerExit): void {
-    try {
-      listener(exit);
-    } catch (e) {
-      this.#options.logger?.warn('wasm backend: exit listener threw', { containerId: exit.id, error: String(e) });
-    }
+    this.#exitListeners.tell(c.exit);
   }
 
   /** Finds what an earlier instance left: sandboxes, containers, runners still running (watched by polling). */

@@ -2,19 +2,18 @@
 // CNI bridge and /24, cgroup parent, local registry): once on the `wasm` handler with the modules
 // image, once on the default handler (runc) with busybox, both in the same shim. Nothing may be
 // left after.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { startRegistry, type Registry } from '@shimkit/test-bed';
 import { pushTestImages, type TestImages } from '@shimkit/test-images';
 import { runCriConformance, type CriWorkloads } from 'shimkit/conformance';
 import { afterAll, beforeAll, expect, vi } from 'vitest';
+import { sweepShimHost } from './wasm-shim-host.test-helper.js';
 import { pushWasmTestImages, type WasmTestImages } from './wasm-workloads.test-helper.js';
 
-const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 const tag = `${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
 const dir = `/tmp/wasmconf-cri-${tag}`;
@@ -67,44 +66,10 @@ afterAll(async () => {
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
-  // a warm runner ends once it reads its closed pipe, one still booting a little later
-  await vi.waitFor(async () => expect((await leftovers()).processes).toEqual([]), { timeout: 5000, interval: 100 }).catch(() => undefined);
-  const left = await leftovers();
-  for (const m of left.mounts.reverse()) await run('umount', ['-l', m]).catch(() => undefined);
-  for (const p of left.pids) await run('kill', ['-9', String(p)]).catch(() => undefined);
-  for (const id of left.containers) await run('runc', ['--root', join(dir, 'state', 'runtime', 'runc'), 'delete', '--force', id]).catch(() => undefined);
-  await run('ip', ['link', 'del', bridge]).catch(() => undefined);
-  for (const controller of await readdir('/sys/fs/cgroup')) await rmdir(join('/sys/fs/cgroup', controller, cgroupParent)).catch(() => undefined);
-  await rm(dir, { recursive: true, force: true });
+  const left = await sweepShimHost({ dir, bridge, cgroupParent, shimPid: shim?.pid });
   await registry?.close();
   expect({ ...left, pids: [] }).toEqual({ containers: [], processes: [], mounts: [], cgroups: [], pids: [] });
 }, 60_000);
-
-/** runc containers, processes of the test's dir (runners, conmons) and warm runners, mounts and container cgroups still there. */
-async function leftovers(): Promise<{ containers: string[]; processes: string[]; pids: number[]; mounts: string[]; cgroups: string[] }> {
-  const list = await run('runc', ['--root', join(dir, 'state', 'runtime', 'runc'), 'list', '-q']).catch(() => ({ stdout: '' }));
-  const processes: string[] = [];
-  const pids: number[] = [];
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid) || Number(pid) === shim?.pid) continue;
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    const warmRunner = cmdline.includes('wasm-runner') && !cmdline.includes('.json');
-    if (cmdline.includes(dir) || warmRunner) {
-      processes.push(cmdline.split('\0').join(' '));
-      pids.push(Number(pid));
-    }
-  }
-  const mounts = (await readFile('/proc/self/mountinfo', 'utf8'))
-    .split('\n')
-    .map((l) => l.split(' ')[4] ?? '')
-    .filter((m) => m.startsWith(`${dir}/`));
-  const cgroups: string[] = [];
-  for (const controller of ['cpu', 'cpuacct', 'memory', 'pids']) {
-    const parent = join('/sys/fs/cgroup', controller, cgroupParent);
-    for (const c of await readdir(parent, { withFileTypes: true }).catch(() => [])) if (c.isDirectory()) cgroups.push(join(parent, c.name));
-  }
-  return { containers: list.stdout.split('\n').filter(Boolean), processes, pids, mounts, cgroups };
-}
 
 runCriConformance({
   name: 'wasm-shim',

@@ -1,22 +1,21 @@
 // Starts wasm-shim as its own process and drives it through the CRI socket: WASI pods and a runc
 // pod side by side, with real runc, conmon, CNI (a bridge of the test's own), cgroups and a local
 // registry. The shim is SIGKILLed and started again half way.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { connect, ContainerConfig, ContainerEventType, ContainerState, PodSandboxConfig, type ContainerEventResponse, type CriClient, type DeepPartial } from '@shimkit/cri-types';
 import { criLogMessages, parseCriLog } from '@shimkit/runc-driver';
 import { startRegistry, type Registry } from '@shimkit/test-bed';
 import { pushTestImages, type TestImages } from '@shimkit/test-images';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
+import { shimLeftovers, sweepShimHost, type ShimLeftovers } from './wasm-shim-host.test-helper.js';
 import { pushWasmTestImages, type WasmTestImages } from './wasm-workloads.test-helper.js';
 
-const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 const tag = `${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
 const dir = `/tmp/wasm-shim-${tag}`;
@@ -80,44 +79,13 @@ afterAll(async () => {
     }
   }
   await stopShim('SIGTERM');
-  // a warm runner (no container yet) ends once it reads its closed pipe, which a runner still booting does a little later
-  await vi.waitFor(async () => expect((await whatIsLeft()).processes).toEqual([]), { timeout: 5000, interval: 100 }).catch(() => undefined);
-  const leftovers = await whatIsLeft();
-  for (const m of leftovers.mounts.reverse()) await run('umount', ['-l', m]).catch(() => undefined);
-  for (const p of leftovers.pids) await run('kill', ['-9', String(p)]).catch(() => undefined);
-  for (const id of leftovers.containers) await run('runc', ['--root', join(dir, 'state', 'runtime', 'runc'), 'delete', '--force', id]).catch(() => undefined);
-  await run('ip', ['link', 'del', bridge]).catch(() => undefined);
-  for (const controller of await readdir('/sys/fs/cgroup')) await rmdir(join('/sys/fs/cgroup', controller, cgroupParent)).catch(() => undefined);
-  await rm(dir, { recursive: true, force: true });
+  const leftovers = await sweepShimHost({ dir, bridge, cgroupParent, shimPid: shim?.pid });
   await registry?.close();
   expect({ ...leftovers, pids: [] }).toEqual({ containers: [], processes: [], mounts: [], cgroups: [], pids: [] });
 });
 
-/** runc containers, processes started from the test's dir (runners, conmons), mounts and container cgroups still there. */
-async function whatIsLeft(): Promise<{ containers: string[]; processes: string[]; pids: number[]; mounts: string[]; cgroups: string[] }> {
-  const list = await run('runc', ['--root', join(dir, 'state', 'runtime', 'runc'), 'list', '-q']).catch(() => ({ stdout: '' }));
-  const processes: string[] = [];
-  const pids: number[] = [];
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    // runners hold the test's dir in their config path; warm ones (no container yet) only their program
-    if ((cmdline.includes(dir) || cmdline.includes('wasm-runner')) && Number(pid) !== shim?.pid) {
-      processes.push(cmdline.split('\0').join(' '));
-      pids.push(Number(pid));
-    }
-  }
-  const mounts = (await readFile('/proc/self/mountinfo', 'utf8'))
-    .split('\n')
-    .map((l) => l.split(' ')[4] ?? '')
-    .filter((m) => m.startsWith(`${dir}/`));
-  const cgroups: string[] = [];
-  for (const controller of ['cpu', 'cpuacct', 'memory', 'pids']) {
-    const parent = join('/sys/fs/cgroup', controller, cgroupParent);
-    const children = await readdir(parent, { withFileTypes: true }).catch(() => []);
-    for (const c of children) if (c.isDirectory()) cgroups.push(join(parent, c.name));
-  }
-  return { containers: list.stdout.split('\n').filter(Boolean), processes, pids, mounts, cgroups };
+function whatIsLeft(): Promise<ShimLeftovers> {
+  return shimLeftovers({ dir, bridge, cgroupParent, shimPid: shim?.pid });
 }
 
 function podConfig(name: string): DeepPartial<PodSandboxConfig> {

@@ -29,6 +29,7 @@ export {
   type StopContainerOptions,
   type TerminalSize,
 } from './interfaces/runtime-backend.js';
+export { ExitListeners } from './lifecycle/exit-listeners.js';
 export type { FilesystemUsageInfo, ImageBackend, ImageRecord, PreparedRootfs, RegistryAuth } from './interfaces/image-backend.js';
 export type { PodNetwork, PodNetworkAttachment, PodNetworkRequest, PodPortMapping } from './interfaces/pod-network.js';
 export type { RecordStore, StoredRecord } from './interfaces/record-store.js';

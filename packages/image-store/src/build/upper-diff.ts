@@ -1,21 +1,17 @@
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostHelper } from '@shimkit/host-helper';
 import { ImageStoreError } from '../errors.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../layer/entry-path.js';
 import { OPAQUE_XATTR } from '../layer/overlay-tree.js';
 import type { TarWriteEntry } from '../tar/tar-writer.js';
-import { encodeTarHeader, TAR_END, tarPadding } from '../tar/tar-writer.js';
+import { encodeTarHeader, TAR_END } from '../tar/tar-writer.js';
+import { tarFileEntry } from '../tar/tar-file-entry.js';
 
 /** Extended attributes that are overlayfs's own bookkeeping (opaque, origin, redirect...), not the file's. */
 const OVERLAY_XATTR_PREFIX = 'trusted.overlay.';
 /** A renamed directory or a metadata-only copy-up: the content is still in a lower layer. */
 const REFUSED_XATTRS = ['trusted.overlay.redirect', 'trusted.overlay.metacopy'];
-
-function devNumbers(rdev: number): { devmajor: number; devminor: number } {
-  return { devmajor: (rdev >> 8) & 0xfff, devminor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00) };
-}
 
 /**
  * Streams the upper directory of an overlay mount (what a build step changed) as an OCI layer
@@ -60,33 +56,9 @@ export async function* diffUpperDir(upper: string, options: { helper: HostHelper
           yield encodeTarHeader({ path: `${childRel}/${OPAQUE_WHITEOUT}`, type: 'file', mode: 0, mtime: base.mtime }, 0);
         }
         yield* walk(childRel);
-      } else if (st.isSymbolicLink()) {
-        yield encodeTarHeader({ ...base, type: 'symlink', linkname: await readlink(path) }, 0);
-      } else if (st.isFile()) {
-        const key = `${st.dev}:${st.ino}`;
-        const first = st.nlink > 1 ? links.get(key) : undefined;
-        if (first !== undefined) {
-          yield encodeTarHeader({ ...base, type: 'hardlink', linkname: first }, 0);
-          continue;
-        }
-        if (st.nlink > 1) links.set(key, childRel);
-        const xattrs = await xattrsOf(path);
-        yield encodeTarHeader({ ...base, ...(xattrs ? { xattrs } : {}) }, st.size);
-        let sent = 0;
-        if (st.size > 0) {
-          for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, end: st.size - 1 })) {
-            sent += (chunk as Buffer).length;
-            yield chunk as Buffer;
-          }
-        }
-        if (sent !== st.size) throw new ImageStoreError('STORE_IO', `${path} changed size while its layer was written`);
-        yield tarPadding(st.size);
-      } else if (st.isCharacterDevice() || st.isBlockDevice()) {
-        yield encodeTarHeader({ ...base, type: st.isCharacterDevice() ? 'char' : 'block', ...devNumbers(st.rdev) }, 0);
-      } else if (st.isFIFO()) {
-        yield encodeTarHeader({ ...base, type: 'fifo' }, 0);
+      } else {
+        yield* tarFileEntry(path, st, { entry: base, links, xattrsOf });
       }
-      // Sockets are left out, as tar leaves them out.
     }
   }
   yield* walk('');

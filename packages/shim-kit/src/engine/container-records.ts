@@ -1,19 +1,11 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { isProcessAlive } from '@shimkit/host-helper';
 import { writeFileAtomic } from '@shimkit/image-store';
 import { readExitFile } from '@shimkit/runc-driver';
 import { join } from 'node:path';
 import { ShimError } from '../errors.js';
 import type { ContainerStatus, ContainerView, EngineContainer } from './engine-container.js';
 import type { EngineLayout } from './engine-layout.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * The engine's container records on disk: one JSON file per container, replaced atomically,
@@ -80,7 +72,7 @@ export class ContainerRecords {
     const exit = await readExitFile(join(this.layout.exitDir, c.id));
     if (exit !== undefined) return { ...c, status: 'exited', exitCode: exit.exitCode, finishedAt: exit.exitedAt.toISOString() };
     let status: ContainerStatus = 'running';
-    if (!alive(c.pid) && (c.conmonPid === undefined || !alive(c.conmonPid))) status = 'exited';
+    if (!isProcessAlive(c.pid) && (c.conmonPid === undefined || !isProcessAlive(c.conmonPid))) status = 'exited';
     return { ...c, status };
   }
 }

@@ -1,13 +1,11 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HostHelper } from '@shimkit/host-helper';
-import { Mounter } from '@shimkit/image-store';
 import { startRegistryFixture, type RegistryFixture } from '../modules/images/registry-fixture.test-helper.js';
-import { mountsUnder, unmountUnder } from '../modules/runc/sandbox-pins.js';
+import { conmonPidsUnder, runcContainerIds, sweepTestHost } from '../modules/runc/host-leftovers.test-helper.js';
+import { mountsUnder } from '../modules/runc/sandbox-pins.js';
 import { ContainerEngine } from './container-engine.js';
 import { bridgeConflist } from './default-network.js';
 
@@ -44,34 +42,11 @@ export interface EngineTestBed {
   close(): Promise<void>;
 }
 
-function conmonPidsUnder(dir: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8');
-      if (cmdline.startsWith('conmon\0') || cmdline.includes('/conmon\0')) if (cmdline.includes(dir)) pids.push(Number(name));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
-
 function bridgePorts(bridge: string): string[] {
   try {
     return execFileSync('ip', ['-o', 'link', 'show', 'master', bridge], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').filter((l) => l.trim() !== '');
   } catch {
     return []; // no bridge
-  }
-}
-
-async function removeCgroups(parent: string): Promise<void> {
-  for (const controller of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
-    const top = join('/sys/fs/cgroup', controller, parent);
-    if (!existsSync(top)) continue;
-    for (const child of await readdir(top, { withFileTypes: true }).catch(() => [])) if (child.isDirectory()) await rmdir(join(top, child.name)).catch(() => undefined);
-    await rmdir(top).catch(() => undefined);
   }
 }
 
@@ -88,13 +63,7 @@ export async function createEngineTestBed(): Promise<EngineTestBed> {
   await writeFile(join(root, 'engine', 'cni', '10-test.conflist'), JSON.stringify(bridgeConflist({ name: `run-${tag}`, bridge, subnet, ipMasq: false })));
   const engines: ContainerEngine[] = [];
   const flags = ['--root', root, '--runroot', runroot, '--cgroup-parent', cgroupParent];
-  const runcList = (): string[] => {
-    try {
-      return ((JSON.parse(execFileSync('runc', ['--root', join(runroot, 'runc'), 'list', '--format', 'json'], { encoding: 'utf8' }) || 'null') as { id: string }[] | null) ?? []).map((c) => c.id);
-    } catch {
-      return [];
-    }
-  };
+  const runcRoot = join(runroot, 'runc');
   return {
     dir,
     root,
@@ -119,7 +88,7 @@ export async function createEngineTestBed(): Promise<EngineTestBed> {
         else child.stdin?.end();
       }),
     leftovers: async () => ({
-      containers: runcList(),
+      containers: runcContainerIds(runcRoot),
       conmons: conmonPidsUnder(dir),
       mounts: await mountsUnder(dir),
       netns: await readdir(join(runroot, 'netns')).catch(() => [] as string[]),
@@ -131,20 +100,8 @@ export async function createEngineTestBed(): Promise<EngineTestBed> {
       const sweeper = new ContainerEngine({ root, runroot, cgroupParent });
       for (const c of await sweeper.list({ all: true }).catch(() => [])) await sweeper.remove(c.id, { force: true }).catch(() => undefined);
       await sweeper.close();
-      for (const id of runcList()) execFileSync('runc', ['--root', join(runroot, 'runc'), 'delete', '--force', id], { stdio: 'ignore' });
-      for (const pid of conmonPidsUnder(dir)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-      const helper = new HostHelper();
-      await unmountUnder(dir, new Mounter(helper)).catch(() => undefined);
-      await helper.close();
+      await sweepTestHost(dir, { roots: [runcRoot], cgroupParent });
       await new Promise((r) => execFile('ip', ['link', 'del', bridge], () => r(undefined)));
-      await removeCgroups(cgroupParent);
-      await rm(dir, { recursive: true, force: true });
       await fixture.close();
     },
   };

@@ -1,15 +1,7 @@
 import { watch } from 'node:fs';
 import { join } from 'node:path';
+import { isProcessAlive } from '@shimkit/host-helper';
 import { readExitFile, type ExitStatus } from '@shimkit/runc-driver';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Resolves with the container's exit, once conmon wrote its exit file to `exitDir`: woken by the
@@ -28,7 +20,7 @@ export async function waitForExit(exitDir: string, id: string, options: { conmon
       options.signal?.throwIfAborted();
       const status = await readExitFile(file);
       if (status !== undefined) return status;
-      if (options.conmonPid !== undefined && !alive(options.conmonPid)) return await readExitFile(file);
+      if (options.conmonPid !== undefined && !isProcessAlive(options.conmonPid)) return await readExitFile(file);
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(done, options.checkMs ?? 500);
         const onAbort = (): void => {

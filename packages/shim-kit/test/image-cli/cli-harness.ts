@@ -1,6 +1,8 @@
+import { connect } from '@shimkit/cri-types';
 import type { RegistryClient } from '@shimkit/image-store';
 import { MediaType } from '@shimkit/oci-spec';
 import type { TestImages } from '@shimkit/test-bed';
+import { expect } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.js';
 
 /** Runs `shimkit <args>` in-process, capturing its output. */
@@ -13,6 +15,36 @@ export async function shimkit(args: readonly string[], options: { signal?: Abort
     signal: options.signal ?? new AbortController().signal,
   });
   return { code, out, err };
+}
+
+/** A CRI client of {@link withShimkitServe}. */
+export type CriClient = Awaited<ReturnType<typeof connect>>;
+
+/**
+ * Runs `shimkit serve` in-process on `socket` with `root`, `state` and the config file `config`,
+ * gives `use` a CRI client of it, then stops it with SIGTERM and expects exit code 0.
+ */
+export async function withShimkitServe(dirs: { socket: string; root: string; state: string; config: string }, use: (cri: CriClient) => Promise<void>): Promise<void> {
+  let stop!: (name: string) => void;
+  const signalled = new Promise<string>((r) => (stop = r));
+  let serveErr = '';
+  const serving = runCli(['serve', '--socket', dirs.socket, '--root', dirs.root, '--state', dirs.state, '--config', dirs.config, '--log-level', 'info'], {
+    stdout: () => undefined,
+    stderr: (t) => void (serveErr += t),
+    waitForSignal: () => signalled,
+  });
+  try {
+    for (let i = 0; i < 200 && !serveErr.includes('shimkit serving'); i++) await new Promise((r) => setTimeout(r, 25));
+    const cri = await connect(`unix://${dirs.socket}`);
+    try {
+      await use(cri);
+    } finally {
+      await cri.close();
+    }
+  } finally {
+    stop('SIGTERM');
+    expect(await serving).toBe(0);
+  }
 }
 
 /**

@@ -3,14 +3,13 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { PassThrough } from 'node:stream';
 import { join } from 'node:path';
-import { connect } from '@shimkit/cri-types';
 import { ImageStore, RegistryClient } from '@shimkit/image-store';
 import type { Registry, TestImages } from '@shimkit/test-bed';
 import { startRegistry } from '@shimkit/test-bed';
 import { pushTestImages } from '@shimkit/test-images';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.js';
-import { pushIndex, shimkit } from './cli-harness.js';
+import { pushIndex, shimkit, withShimkitServe } from './cli-harness.js';
 
 let registry: Registry;
 let secured: Registry;
@@ -95,28 +94,10 @@ describe('shimkit image copy', () => {
     }
     // `shimkit serve` on the same root knows the image, with no registry asked.
     await writeFile(join(dir, 'serve.json'), JSON.stringify({ logLevel: 'error', network: { confDir: join(dir, 'no-cni') } }));
-    let stop!: (name: string) => void;
-    const signalled = new Promise<string>((r) => (stop = r));
-    const socket = join(dir, 'cri.sock');
-    let serveErr = '';
-    const serving = runCli(['serve', '--socket', socket, '--root', root, '--state', join(dir, 'shim-state'), '--config', join(dir, 'serve.json'), '--log-level', 'info'], {
-      stdout: () => undefined,
-      stderr: (t) => void (serveErr += t),
-      waitForSignal: () => signalled,
+    await withShimkitServe({ socket: join(dir, 'cri.sock'), root, state: join(dir, 'shim-state'), config: join(dir, 'serve.json') }, async (cri) => {
+      const status = await cri.image.imageStatus({ image: { image: 'example.com/tools/busybox:v1', annotations: {} } });
+      expect(status.image).toMatchObject({ id: images.busybox.configDigest, repoTags: ['example.com/tools/busybox:v1'] });
     });
-    try {
-      for (let i = 0; i < 200 && !serveErr.includes('shimkit serving'); i++) await new Promise((r) => setTimeout(r, 25));
-      const cri = await connect(`unix://${socket}`);
-      try {
-        const status = await cri.image.imageStatus({ image: { image: 'example.com/tools/busybox:v1', annotations: {} } });
-        expect(status.image).toMatchObject({ id: images.busybox.configDigest, repoTags: ['example.com/tools/busybox:v1'] });
-      } finally {
-        await cri.close();
-      }
-    } finally {
-      stop('SIGTERM');
-      expect(await serving).toBe(0);
-    }
   });
 
   it('writes a docker archive and reads it back, keeping the config', async () => {

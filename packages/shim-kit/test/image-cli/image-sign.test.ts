@@ -2,15 +2,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from '@shimkit/cri-types';
 import { RegistryClient } from '@shimkit/image-store';
 import type { Registry, TestImages } from '@shimkit/test-bed';
 import { startRegistry } from '@shimkit/test-bed';
 import { pushTestImages } from '@shimkit/test-images';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run-cli.js';
-import { shimkit } from './cli-harness.js';
+import { shimkit, withShimkitServe } from './cli-harness.js';
 
 let registry: Registry;
 let images: TestImages;
@@ -186,37 +184,19 @@ describe('shimkit serve with images.signaturePolicy', () => {
 
     const root = join(dir, 'serve-root');
     await writeFile(join(dir, 'serve.json'), JSON.stringify({ logLevel: 'error', network: { confDir: join(dir, 'no-cni') }, images: { signaturePolicy: policy } }));
-    let stop!: (name: string) => void;
-    const signalled = new Promise<string>((r) => (stop = r));
-    const socket = join(dir, 'cri.sock');
-    let serveErr = '';
-    const serving = runCli(['serve', '--socket', socket, '--root', root, '--state', join(dir, 'serve-state'), '--config', join(dir, 'serve.json'), '--log-level', 'info'], {
-      stdout: () => undefined,
-      stderr: (t) => void (serveErr += t),
-      waitForSignal: () => signalled,
+    await withShimkitServe({ socket: join(dir, 'cri.sock'), root, state: join(dir, 'serve-state'), config: join(dir, 'serve.json') }, async (cri) => {
+      const name = unsigned.slice('docker://'.length);
+      const refused = await cri.image.pullImage({ image: { image: name, annotations: {} } }).then(() => undefined, (e: unknown) => e as { code: string; message: string });
+      expect(refused).toMatchObject({ code: 'PermissionDenied' });
+      expect(refused!.message).toContain(`pulling image ${name}: docker://${name} refused by signature policy ${policy}, rule transports.docker["${registry.host}/serve"][0] (sigstoreSigned): the image has no sigstore signatures`);
+      expect((await cri.image.listImages({})).images).toEqual([]);
+      const blobs = async () => (await readdir(join(root, 'images'), { recursive: true })).filter((f) => f.startsWith(join('content', 'blobs', 'sha256', '')));
+      expect(await blobs()).toEqual([]);
+      const other = await cri.image.pullImage({ image: { image: images.busybox.reference, annotations: {} } }).then(() => undefined, (e: unknown) => e as { message: string });
+      expect(other!.message).toContain('rule default[0] (reject)');
+      const pulled = await cri.image.pullImage({ image: { image: signedImage.slice('docker://'.length), annotations: {} } });
+      expect(pulled.imageRef).toBe(images.busybox.configDigest);
+      expect(await blobs()).toContain(join('content', 'blobs', 'sha256', images.busybox.configDigest.slice(7)));
     });
-    try {
-      for (let i = 0; i < 200 && !serveErr.includes('shimkit serving'); i++) await new Promise((r) => setTimeout(r, 25));
-      const cri = await connect(`unix://${socket}`);
-      try {
-        const name = unsigned.slice('docker://'.length);
-        const refused = await cri.image.pullImage({ image: { image: name, annotations: {} } }).then(() => undefined, (e: unknown) => e as { code: string; message: string });
-        expect(refused).toMatchObject({ code: 'PermissionDenied' });
-        expect(refused!.message).toContain(`pulling image ${name}: docker://${name} refused by signature policy ${policy}, rule transports.docker["${registry.host}/serve"][0] (sigstoreSigned): the image has no sigstore signatures`);
-        expect((await cri.image.listImages({})).images).toEqual([]);
-        const blobs = async () => (await readdir(join(root, 'images'), { recursive: true })).filter((f) => f.startsWith(join('content', 'blobs', 'sha256', '')));
-        expect(await blobs()).toEqual([]);
-        const other = await cri.image.pullImage({ image: { image: images.busybox.reference, annotations: {} } }).then(() => undefined, (e: unknown) => e as { message: string });
-        expect(other!.message).toContain('rule default[0] (reject)');
-        const pulled = await cri.image.pullImage({ image: { image: signedImage.slice('docker://'.length), annotations: {} } });
-        expect(pulled.imageRef).toBe(images.busybox.configDigest);
-        expect(await blobs()).toContain(join('content', 'blobs', 'sha256', images.busybox.configDigest.slice(7)));
-      } finally {
-        await cri.close();
-      }
-    } finally {
-      stop('SIGTERM');
-      expect(await serving).toBe(0);
-    }
   });
 });

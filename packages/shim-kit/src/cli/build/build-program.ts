@@ -2,13 +2,10 @@ import { resolve } from 'node:path';
 import { buildImage, ImageStore, isImageStoreError } from '@shimkit/image-store';
 import type { Platform } from '@shimkit/oci-spec';
 import { hostPlatform } from '@shimkit/oci-spec';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { RuncStepRunner } from '../../build/runc-step-runner.js';
-import { CliUsageError, describeFailure } from '../image/cli-failure.js';
+import { CLI_EXIT as EXIT, CliUsageError, describeFailure, usageExitCode } from '../image/cli-failure.js';
 import { storeRoot } from '../image/copy-command.js';
-
-/** Exit codes, as for the other commands: 0 ok, 1 failed, 2 bad usage. */
-const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 export interface BuildCliIo {
   stdout: (text: string) => void;
@@ -114,14 +111,8 @@ export async function runBuildCli(argv: readonly string[], io: BuildCliIo): Prom
     await command.parseAsync([...argv], { from: 'user' });
     return EXIT.ok;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help') return EXIT.ok;
-      return EXIT.usage;
-    }
-    if (e instanceof CliUsageError) {
-      io.stderr(`shimkit build: ${e.message}\n`);
-      return EXIT.usage;
-    }
+    const usage = usageExitCode(e, 'shimkit build', io.stderr);
+    if (usage !== undefined) return usage;
     if (io.signal.aborted) {
       io.stderr(`shimkit: ${what}: interrupted; no image was named\n`);
       return EXIT.failed;

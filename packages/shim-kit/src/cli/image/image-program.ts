@@ -1,15 +1,12 @@
 import { isImageStoreError } from '@shimkit/image-store';
-import { Command, CommanderError } from 'commander';
-import { CliUsageError, describeFailure } from './cli-failure.js';
+import { Command } from 'commander';
+import { CLI_EXIT as EXIT, describeFailure, usageExitCode } from './cli-failure.js';
 import { copyCommand } from './copy-command.js';
 import type { ImageCommandIo } from './image-io.js';
 import { generateKeyCommand } from './generate-key-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { signCommand } from './sign-command.js';
 import { verifyCommand } from './verify-command.js';
-
-/** Exit codes, as for `shimkit serve`: 0 ok, 1 failed, 2 bad usage. */
-const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 export interface ImageCliIo {
   stdout: (text: string) => void;
@@ -44,14 +41,8 @@ export async function runImageCli(argv: readonly string[], io: ImageCliIo): Prom
     await image.parseAsync([...argv], { from: 'user' });
     return EXIT.ok;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return EXIT.ok;
-      return EXIT.usage;
-    }
-    if (e instanceof CliUsageError) {
-      io.stderr(`shimkit image: ${e.message}\n`);
-      return EXIT.usage;
-    }
+    const usage = usageExitCode(e, 'shimkit image', io.stderr);
+    if (usage !== undefined) return usage;
     // An unparsable location is a usage error too.
     if (isImageStoreError(e, 'INVALID_ARGUMENT') && what.startsWith('shimkit image')) {
       io.stderr(`shimkit image: ${e.message}\n`);

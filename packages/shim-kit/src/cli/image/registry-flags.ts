@@ -1,5 +1,6 @@
-import type { RegistryClientOptions, RegistryCredentials, RegistryHostConfig } from '@shimkit/image-store';
-import { isImageStoreError, loadDockerConfig, RegistryClient } from '@shimkit/image-store';
+import type { ImageLocation, RegistryClientOptions, RegistryCredentials, RegistryHostConfig } from '@shimkit/image-store';
+import { isImageStoreError, loadDockerConfig, parseImageLocation, RegistryClient } from '@shimkit/image-store';
+import type { Command } from 'commander';
 import { CliUsageError } from './cli-failure.js';
 
 /** The registry flags of one side of a command (`--creds`, `--tls-verify`), for one registry host. */
@@ -59,4 +60,30 @@ export async function registryClient(sides: readonly RegistryFlags[], options: {
     hosts[side.host] = config;
   }
   return new RegistryClient({ ...base, hosts });
+}
+
+/** The flags of a command on one registry image (sign, verify): `--creds`, `--tls-verify`, `--authfile`. */
+export interface OneRegistryFlags {
+  creds?: string;
+  tlsVerify?: boolean;
+  authfile?: string;
+}
+
+export function addOneRegistryOptions(command: Command): Command {
+  return command
+    .option('--creds <user:password>', 'credentials for the registry')
+    .option('--tls-verify [bool]', 'verify the registry TLS certificate; false allows plain HTTP too', parseBool('--tls-verify'))
+    .option('--authfile <path>', 'docker config.json with registry credentials');
+}
+
+/** The `docker://` image argument of `command`; any other transport is a usage error. */
+export function dockerImageArgument(image: string, command: string): Extract<ImageLocation, { transport: 'docker' }> {
+  const location = parseImageLocation(image);
+  if (location.transport !== 'docker') throw new CliUsageError(`${command} works on docker:// images; ${JSON.stringify(image)} is ${location.transport}:`);
+  return location;
+}
+
+/** A registry client for the registry of `location`, with the command's registry flags. */
+export async function oneRegistryClient(location: { ref: { domain: string } }, flags: OneRegistryFlags): Promise<RegistryClient> {
+  return registryClient([{ host: location.ref.domain, creds: flags.creds, tlsVerify: flags.tlsVerify }], { authfile: flags.authfile });
 }

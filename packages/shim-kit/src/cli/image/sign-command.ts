@@ -1,17 +1,15 @@
-import { parseImageLocation, signRegistryImage } from '@shimkit/image-store';
+import { signRegistryImage } from '@shimkit/image-store';
 import type { Command } from 'commander';
 import { CliUsageError } from './cli-failure.js';
 import type { ImageCommandIo } from './image-io.js';
 import { registriesConfig } from './registries-dir.js';
-import { parseBool, registryClient } from './registry-flags.js';
+import type { OneRegistryFlags } from './registry-flags.js';
+import { addOneRegistryOptions, dockerImageArgument, oneRegistryClient } from './registry-flags.js';
 import type { SigningFlags } from './signing-flags.js';
 import { addSigningOptions, signingOptions, wantsSigning } from './signing-flags.js';
 
-interface SignFlags extends SigningFlags {
+interface SignFlags extends SigningFlags, OneRegistryFlags {
   'registries.d'?: string;
-  creds?: string;
-  tlsVerify?: boolean;
-  authfile?: string;
 }
 
 /** `shimkit image sign docker://REF`: signs the image in the registry with a sigstore key and/or gpg. */
@@ -20,24 +18,22 @@ export function signCommand(parent: Command, io: ImageCommandIo): Command {
     .command('sign')
     .description('Sign an image in a registry: a sigstore signature attached beside it (sha256-<digest>.sig), and/or a GPG signature in the lookaside store registries.d names.')
     .argument('<image>', 'docker://REFERENCE');
-  return addSigningOptions(command)
-    .option('--registries.d <dir>', 'registries.d directory: where GPG signatures go (lookaside-staging), whether sigstore attachments are used (default ~/.config/containers/registries.d, else /etc/containers/registries.d)')
-    .option('--creds <user:password>', 'credentials for the registry')
-    .option('--tls-verify [bool]', 'verify the registry TLS certificate; false allows plain HTTP too', parseBool('--tls-verify'))
-    .option('--authfile <path>', 'docker config.json with registry credentials')
-    .action(async (image: string, flags: SignFlags) => {
-      const location = parseImageLocation(image);
-      if (location.transport !== 'docker') throw new CliUsageError(`sign works on docker:// images; ${JSON.stringify(image)} is ${location.transport}:`);
-      if (!wantsSigning(flags)) throw new CliUsageError('sign needs --sign-by-sigstore-private-key FILE or --sign-by FINGERPRINT');
-      io.describe(`sign of ${image}`);
-      const signing = await signingOptions(flags);
-      const registries = await registriesConfig(flags['registries.d']);
-      const client = await registryClient([{ host: location.ref.domain, creds: flags.creds, tlsVerify: flags.tlsVerify }], { authfile: flags.authfile });
-      try {
-        const result = await signRegistryImage(client, location.ref, { ...signing, registries, signal: io.signal });
-        io.err(`Signed ${image} (${result.digest}) as ${result.identity}: ${result.written.join(', ')}\n`);
-      } finally {
-        await client.close();
-      }
-    });
+  addSigningOptions(command).option(
+    '--registries.d <dir>',
+    'registries.d directory: where GPG signatures go (lookaside-staging), whether sigstore attachments are used (default ~/.config/containers/registries.d, else /etc/containers/registries.d)',
+  );
+  return addOneRegistryOptions(command).action(async (image: string, flags: SignFlags) => {
+    const location = dockerImageArgument(image, 'sign');
+    if (!wantsSigning(flags)) throw new CliUsageError('sign needs --sign-by-sigstore-private-key FILE or --sign-by FINGERPRINT');
+    io.describe(`sign of ${image}`);
+    const signing = await signingOptions(flags);
+    const registries = await registriesConfig(flags['registries.d']);
+    const client = await oneRegistryClient(location, flags);
+    try {
+      const result = await signRegistryImage(client, location.ref, { ...signing, registries, signal: io.signal });
+      io.err(`Signed ${image} (${result.digest}) as ${result.identity}: ${result.written.join(', ')}\n`);
+    } finally {
+      await client.close();
+    }
+  });
 }

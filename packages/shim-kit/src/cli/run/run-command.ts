@@ -1,4 +1,4 @@
-import type { Command} from 'commander';
+import type { Command } from 'commander';
 import { Option } from 'commander';
 import type { CreateContainerRequest } from '../../engine/container-engine.js';
 import type { NetworkMode } from '../../engine/engine-container.js';
@@ -7,6 +7,7 @@ import { parsePortMapping } from '../../engine/port-mapping.js';
 import { parseCpus, parseMemory } from '../../engine/resource-flags.js';
 import { parseVolume } from '../../engine/volume-mount.js';
 import type { EngineCommandIo } from './engine-io.js';
+import { collect } from './engine-options.js';
 import { runForeground } from './foreground.js';
 import { pullProgressBars } from './pull-progress.js';
 
@@ -30,8 +31,6 @@ interface RunFlags {
   memory?: string;
   cpus?: string;
 }
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** The flags `run` and `create` share, turned into the engine's request. */
 function addCreateFlags(command: Command): Command {

@@ -9,6 +9,7 @@ import type { Resources } from '@shimkit/oci-spec';
 import { sandboxNeedsNetnsAtStart } from '../../lifecycle/sandbox-netns.js';
 import { ShimError } from '../../errors.js';
 import type { Logger } from '../../interfaces/logger.js';
+import { ExitListeners } from '../../lifecycle/exit-listeners.js';
 import type { OperationOptions } from '../../interfaces/operation-options.js';
 import {
   EXEC_SYNC_MAX_OUTPUT_BYTES,
@@ -125,7 +126,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
   readonly #watcher: ExitWatcher;
   readonly #containers = new Map<string, LiveContainer>();
   readonly #creating = new Set<string>();
-  readonly #listeners = new Set<(exit: ContainerExit) => void>();
+  readonly #exitListeners: ExitListeners;
   readonly #exits = new Map<string, ContainerExit>();
   readonly #sandboxes: SandboxManager;
   readonly #restrictOom: boolean;
@@ -138,6 +139,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
 
   constructor(options: RuncConmonBackendOptions) {
     this.#options = options;
+    this.#exitListeners = new ExitListeners({ name: 'runc backend', logger: options.logger });
     this.layout = new StateLayout(options.state, options.runtimeRoot === undefined ? {} : { runcRoot: options.runtimeRoot });
     this.#restrictOom = options.restrictOomScoreAdj ?? !oomScoreLimits().canLower;
     this.#helperLease = leaseHelper(options.helper);
@@ -439,15 +441,8 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
   // ---- exits, info, lifecycle -------------------------------------------------------------
 
   onExit(listener: (exit: ContainerExit) => void): () => void {
-    this.#listeners.add(listener);
     // exits seen before the listener came (e.g. found at start after a restart) still reach it
-    const seen = [...this.#exits.values()];
-    if (seen.length > 0) {
-      queueMicrotask(() => {
-        for (const exit of seen) if (this.#listeners.has(listener) && this.#exits.get(exit.id) === exit) this.#tell(listener, exit);
-      });
-    }
-    return () => void this.#listeners.delete(listener);
+    return this.#exitListeners.add(listener, { seen: [...this.#exits.values()], current: (exit) => this.#exits.get(exit.id) === exit });
   }
 
   info(options: OperationOptions = {}): Promise<RuntimeBackendInfo> {
@@ -467,7 +462,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     await this.#ready.catch(() => undefined);
-    this.#listeners.clear();
+    this.#exitListeners.clear();
     await Promise.all([...this.#containers.values()].map((c) => this.#unpark(c)));
     await Promise.all([...this.#containers.values()].map((c) => c.saving));
     await this.#watcher.close();
@@ -570,7 +565,7 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
   #record(c: LiveContainer, status: Omit<ContainerExit, 'id'>): void {
     const exit: ContainerExit = { id: c.meta.id, ...status };
     this.#exits.set(exit.id, exit);
-    for (const listener of [...this.#listeners]) this.#tell(listener, exit);
+    this.#exitListeners.tell(exit);
   }
 
   /**
@@ -609,14 +604,6 @@ export class RuncConmonBackend implements RuntimeBackend, AsyncDisposable {
     const parked = c.parked;
     c.parked = undefined;
     await parked?.cancel();
-  }
-
-  #tell(listener: (exit: ContainerExit) => void, exit: ContainerExit): void {
-    try {
-      listener(exit);
-    } catch (e) {
-      this.#options.logger?.warn('runc backend: exit listener threw', { containerId: exit.id, error: String(e) });
-    }
   }
 
   /** Finds what an earlier instance left in the state dir, then starts watching exits. */

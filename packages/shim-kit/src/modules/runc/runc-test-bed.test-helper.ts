@@ -1,10 +1,7 @@
-import { HostHelper } from '@shimkit/host-helper';
-import { execFileSync } from 'node:child_process';
-import { mkdir, readdir, readFile, rm, rmdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PodSandboxConfig } from '@shimkit/cri-types';
-import { Mounter } from '@shimkit/image-store';
 import { RuntimeSpecBuilder, defaultLinuxSpec, type RuntimeSpec } from '@shimkit/oci-spec';
 import { createBusyboxRootfs } from '@shimkit/test-bed';
 import type { PreparedRootfs } from '../../interfaces/image-backend.js';
@@ -12,7 +9,8 @@ import type { OperationOptions } from '../../interfaces/operation-options.js';
 import type { SandboxInfo } from '../../interfaces/runtime-backend.js';
 import { FakeImageBackend } from '../../testing/fake-image-backend.js';
 import { RuncConmonBackend, type RuncConmonBackendOptions } from './runc-backend.js';
-import { mountsUnder, unmountUnder } from './sandbox-pins.js';
+import { conmonPidsUnder, runcContainerIds, sweepTestHost } from './host-leftovers.test-helper.js';
+import { mountsUnder } from './sandbox-pins.js';
 
 /** One test file's world: a busybox rootfs, a state dir, a cgroup parent, log dir. */
 export interface RuncTestBed {
@@ -38,49 +36,6 @@ export interface RuncTestBed {
 
 let seq = 0;
 
-function conmonPidsUnder(dir: string): number[] {
-  const pids: number[] = [];
-  let out = '';
-  try {
-    out = execFileSync('pgrep', ['-x', 'conmon'], { encoding: 'utf8' });
-  } catch {
-    return pids; // none
-  }
-  for (const line of out.split('\n')) {
-    const pid = Number.parseInt(line, 10);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      if (execFileSync('cat', [`/proc/${pid}/cmdline`], { encoding: 'utf8' }).includes(dir)) pids.push(pid);
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
-
-/** Kills what still runs in the test cgroups (a failed test's containers) and removes them. */
-async function removeCgroups(parent: string): Promise<void> {
-  const controllers = await readdir('/sys/fs/cgroup').catch(() => [] as string[]);
-  const dirsOf = async (dir: string): Promise<string[]> => {
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    const children = entries.filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
-    return [...(await Promise.all(children.map(dirsOf))).flat(), dir];
-  };
-  for (const dir of await dirsOf(join('/sys/fs/cgroup', 'pids', parent))) {
-    for (const pid of (await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => '')).split('\n').filter((p) => p !== '')) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-  }
-  await new Promise((r) => setTimeout(r, 100));
-  for (const controller of controllers) {
-    for (const dir of await dirsOf(join('/sys/fs/cgroup', controller, parent))) await rmdir(dir).catch(() => undefined);
-  }
-}
-
 export async function createRuncTestBed(name: string): Promise<RuncTestBed> {
   const tag = `${name}-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
   const dir = join(tmpdir(), `shimkit-rb-${tag}`);
@@ -92,16 +47,8 @@ export async function createRuncTestBed(name: string): Promise<RuncTestBed> {
   const cgroupParent = `shimkit-rb-${tag}`;
   const backends: RuncConmonBackend[] = [];
   const roots = [join(state, 'runc')];
-  const runc = (root: string, args: string[]): string => execFileSync('runc', ['--root', root, ...args], { encoding: 'utf8' });
-  const list = (root: string): string[] => {
-    try {
-      return ((JSON.parse(runc(root, ['list', '--format', 'json']) || 'null') as { id: string }[] | null) ?? []).map((c) => c.id);
-    } catch {
-      return [];
-    }
-  };
   const leftovers = async (): Promise<{ containers: string[]; conmons: number[]; mounts: string[] }> => ({
-    containers: roots.flatMap(list),
+    containers: roots.flatMap(runcContainerIds),
     conmons: conmonPidsUnder(dir),
     mounts: await mountsUnder(dir),
   });
@@ -147,27 +94,7 @@ export async function createRuncTestBed(name: string): Promise<RuncTestBed> {
     leftovers,
     close: async () => {
       for (const b of backends) await b.close().catch(() => undefined);
-      for (const root of roots) {
-        for (const id of list(root)) {
-          try {
-            runc(root, ['delete', '--force', id]);
-          } catch {
-            // already gone
-          }
-        }
-      }
-      for (const pid of conmonPidsUnder(dir)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-      const helper = new HostHelper();
-      await unmountUnder(dir, new Mounter(helper)).catch(() => undefined);
-      await helper.close();
-      await removeCgroups(cgroupParent);
-      await rm(dir, { recursive: true, force: true });
+      await sweepTestHost(dir, { roots, cgroupParent });
     },
   };
 }

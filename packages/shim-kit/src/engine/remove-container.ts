@@ -1,0 +1,24 @@
+import { rm } from 'node:fs/promises';
+import { ShimError } from '../errors.js';
+import { cleanupContainer } from './cleanup-container.js';
+import type { EngineContainer } from './engine-container.js';
+import { waitForContainerExit, type EngineParts } from './engine-parts.js';
+import { STOP_KILL_WAIT_MS, signalContainer } from './signal-container.js';
+
+/**
+ * Removes a container with its runtime state, network, rootfs, bundle and record. A running one
+ * is refused unless `force`, which kills it first. Runs under the engine's lock.
+ */
+export async function removeContainer(parts: EngineParts, c: EngineContainer, options: { force: boolean }): Promise<void> {
+  const view = await parts.records.view(c);
+  if (view.status === 'running') {
+    if (!options.force) throw new ShimError('FailedPrecondition', `container ${c.name} is running: stop it first or use --force`);
+    await signalContainer(parts, c, { signal: 'SIGKILL', all: true });
+    await waitForContainerExit(parts, c, { signal: AbortSignal.timeout(STOP_KILL_WAIT_MS), checkMs: 50 }).catch(() => undefined);
+  }
+  // the runtime's container, the network and the rootfs go at once: none needs the others
+  if (view.status === 'running' && (await parts.records.view(c)).status === 'running') throw new ShimError('Internal', `container ${c.name} did not exit after SIGKILL`);
+  await Promise.all([cleanupContainer(parts, c), parts.openStore().then((store) => store.removeRootfs(c.id))]);
+  await Promise.all([rm(parts.layout.bundle(c.id), { recursive: true, force: true }), parts.conmon.removeExitFile(c.id)]);
+  await parts.records.remove(c.id);
+}

@@ -405,6 +405,17 @@ export class ImageStore implements AsyncDisposable {
     }, options);
   }
 
+  /**
+   * The container rootfs made on an image, by any process sharing the store (each rootfs record
+   * on disk names the layers it sits on, containers/storage's per-layer reference record).
+   */
+  async rootfsUsers(image: string, options: { signal?: AbortSignal } = {}): Promise<string[]> {
+    const record = this.find(image);
+    if (record === undefined) return [];
+    const chain = record.chainIds.join();
+    return (await this.snapshots.listRootfs(options)).filter((r) => r.chainIds.join() === chain).map((r) => r.id);
+  }
+
   /** What container `id` wrote to its rootfs (bytes and inodes); undefined when it has none. */
   async rootfsUsage(id: string, options: { signal?: AbortSignal } = {}): Promise<FsUsage | undefined> {
     return this.snapshots.rootfsUsage(id, options);

@@ -202,6 +202,14 @@ export class ImageStore implements AsyncDisposable {
     return job;
   }
 
+  /**
+   * Runs an operation that writes blobs, snapshots or unnamed images before it is done (a
+   * build): gc refuses while it runs, here and in every process sharing the store.
+   */
+  lease<T>(operation: () => Promise<T>): Promise<T> {
+    return this.track(operation);
+  }
+
   private pullContext() {
     return {
       registry: this.registry,

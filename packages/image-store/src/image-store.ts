@@ -1,13 +1,15 @@
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostHelper } from '@shimkit/host-helper';
 import type { Digest, ImageReference, Platform } from '@shimkit/oci-spec';
 import { formatImageReference, hostPlatform, matchPlatform, parseImageReference, referenceName, tryParseDigest } from '@shimkit/oci-spec';
-import { writeFileAtomic } from './content/atomic-write.js';
 import { ContentStore } from './content/content-store.js';
 import { ImageStoreError, throwIfAborted } from './errors.js';
 import type { ImageRecord } from './images/image-record.js';
-import { lockStore } from './images/store-lock.js';
+import { ImageIndex } from './images/image-index.js';
+import { StoreLock, type StoreLockOptions } from './images/store-lock.js';
+import { StoreLeases } from './images/store-leases.js';
+import { leftByDeadProcess } from './process-start.js';
 import type { FsUsage } from './images/fs-usage.js';
 import { measureUsage } from './images/fs-usage.js';
 import type { ImageSource, PullOptions } from './pull/pull-image.js';
@@ -48,6 +50,8 @@ export interface ImageStoreOptions {
    * stored); an image already held is checked again when pulled by digest.
    */
   signaturePolicy?: SignaturePolicyEnforcer;
+  /** The cross-process store lock's timings (tests shorten them). */
+  lock?: StoreLockOptions;
   signal?: AbortSignal;
 }
 
@@ -61,14 +65,19 @@ const METADATA = 'images.json';
 /**
  * Images on local disk: pull from registries, names (tags and digests) to
  * images, container rootfs on the layer snapshots, removal and garbage
- * collection. Lists and status are answered from memory.
+ * collection. Lists and status are answered from memory. Any number of
+ * processes may open one root at once: changes of the index, gc and rootfs
+ * pinning take a short store lock, and each read sees the others' writes.
  */
 export class ImageStore implements AsyncDisposable {
-  private readonly images = new Map<Digest, ImageRecord>();
+  private readonly index: ImageIndex;
+  private readonly lock: StoreLock;
+  private readonly leases: StoreLeases;
   private readonly pulls = new Map<string, Promise<ImageRecord>>();
   /** Operations that write blobs or snapshots not yet recorded (pulls, imports, builds, exports); gc waits for none. */
   private readonly active = new Set<Promise<unknown>>();
-  private saving: Promise<void> = Promise.resolve();
+  /** This store's lease while operations are active (its release). */
+  private leased: Promise<() => Promise<void>> | undefined;
 
   private constructor(
     readonly root: string,
@@ -76,47 +85,51 @@ export class ImageStore implements AsyncDisposable {
     readonly snapshots: SnapshotStore,
     readonly registry: RegistryClient,
     private readonly options: ImageStoreOptions,
-    private readonly unlock: () => Promise<void>,
-  ) {}
+  ) {
+    this.index = new ImageIndex(join(root, METADATA));
+    this.lock = new StoreLock(root, options.lock);
+    this.leases = new StoreLeases(root);
+  }
+
+  /** The images as last read from disk; call {@link fresh} first. */
+  private get images(): Map<Digest, ImageRecord> {
+    return this.index.images;
+  }
+
+  /** The index with every other process's writes so far. */
+  private fresh(): Map<Digest, ImageRecord> {
+    this.index.refresh();
+    return this.index.images;
+  }
 
   /** Opens (creating when missing) a store, reloading its image metadata. */
   static async open(options: ImageStoreOptions): Promise<ImageStore> {
     throwIfAborted(options.signal);
     await mkdir(options.root, { recursive: true });
-    const unlock = await lockStore(options.root);
-    try {
-      return await ImageStore.openLocked(options, unlock);
-    } catch (e) {
-      await unlock();
-      throw e;
-    }
-  }
-
-  private static async openLocked(options: ImageStoreOptions, unlock: () => Promise<void>): Promise<ImageStore> {
     const content = await ContentStore.open(join(options.root, 'content'), { signal: options.signal });
     const snapshots = await SnapshotStore.open(options.root, { kind: options.snapshotter, helper: options.helper, signal: options.signal });
     try {
-      return await ImageStore.load(options, content, snapshots, unlock);
+      return await ImageStore.load(options, content, snapshots);
     } catch (e) {
       await snapshots.close();
       throw e;
     }
   }
 
-  private static async load(options: ImageStoreOptions, content: ContentStore, snapshots: SnapshotStore, unlock: () => Promise<void>): Promise<ImageStore> {
+  private static async load(options: ImageStoreOptions, content: ContentStore, snapshots: SnapshotStore): Promise<ImageStore> {
     const registry = options.registry instanceof RegistryClient ? options.registry : new RegistryClient(options.registry);
-    const store = new ImageStore(options.root, content, snapshots, registry, options, unlock);
-    // Scratch directories of archive imports/exports that a crash left behind.
+    const store = new ImageStore(options.root, content, snapshots, registry, options);
+    // Scratch directories of archive imports/exports that a crashed process left behind (`.archive-PID-...`; live ones are another process's).
     for (const name of await readdir(options.root)) {
-      if (name.startsWith('.archive-')) await rm(join(options.root, name), { recursive: true, force: true });
-    }
-    const text = await readFile(join(options.root, METADATA), 'utf8').catch(() => undefined);
-    if (text !== undefined) {
-      try {
-        for (const record of (JSON.parse(text) as { images: ImageRecord[] }).images) store.images.set(record.id, record);
-      } catch (e) {
-        throw new ImageStoreError('STORE_IO', `image metadata ${join(options.root, METADATA)} is corrupt: ${(e as Error).message}`, { cause: e });
+      if (name.startsWith('.archive-') && leftByDeadProcess(name, /^\.archive-(\d+)-/)) {
+        await rm(join(options.root, name), { recursive: true, force: true });
       }
+    }
+    try {
+      store.index.refresh();
+    } catch (e) {
+      if (!(options.registry instanceof RegistryClient)) await registry.close();
+      throw e;
     }
     return store;
   }
@@ -126,10 +139,14 @@ export class ImageStore implements AsyncDisposable {
     return this.snapshots.kind;
   }
 
-  private persist(): Promise<void> {
-    const doc = JSON.stringify({ images: [...this.images.values()] });
-    this.saving = this.saving.catch(() => undefined).then(() => writeFileAtomic(join(this.root, METADATA), doc));
-    return this.saving;
+  /** Runs a read-modify-write of the index under the store lock, on the index as on disk now. */
+  private change<T>(update: (images: Map<Digest, ImageRecord>) => T, options: { signal?: AbortSignal } = {}): Promise<T> {
+    return this.lock.run(async () => {
+      const images = this.fresh();
+      const result = update(images);
+      await this.index.save();
+      return result;
+    }, options);
   }
 
   private parse(ref: string): ImageReference {
@@ -166,13 +183,31 @@ export class ImageStore implements AsyncDisposable {
     return true;
   }
 
-  /** Runs an operation that gc must not overlap. */
+  /**
+   * Runs an operation that gc must not overlap, in this process or (through this store's lease
+   * file) in any other.
+   */
   private track<T>(operation: () => Promise<T>): Promise<T> {
-    const job = operation();
+    this.leased ??= this.lock.run(() => this.leases.take());
+    const lease = this.leased;
+    const job = lease.then(() => operation());
     const settled = job.then(() => undefined, () => undefined);
     this.active.add(settled);
-    void settled.then(() => this.active.delete(settled));
+    void settled.then(async () => {
+      this.active.delete(settled);
+      if (this.active.size > 0 || this.leased !== lease) return;
+      this.leased = undefined;
+      await (await lease.catch(() => undefined))?.().catch(() => undefined);
+    });
     return job;
+  }
+
+  /**
+   * Runs an operation that writes blobs, snapshots or unnamed images before it is done (a
+   * build): gc refuses while it runs, here and in every process sharing the store.
+   */
+  lease<T>(operation: () => Promise<T>): Promise<T> {
+    return this.track(operation);
   }
 
   private pullContext() {
@@ -261,11 +296,15 @@ export class ImageStore implements AsyncDisposable {
 
   /** Adds a pulled image, moving its tags away from any other image. */
   private async record(pulled: Omit<ImageRecord, 'createdAt'>): Promise<ImageRecord> {
-    for (const other of this.images.values()) {
+    return this.change((images) => this.recordIn(images, pulled));
+  }
+
+  private recordIn(images: Map<Digest, ImageRecord>, pulled: Omit<ImageRecord, 'createdAt'>): ImageRecord {
+    for (const other of images.values()) {
       if (other.id === pulled.id) continue;
       other.repoTags = other.repoTags.filter((t) => !pulled.repoTags.includes(t));
     }
-    const existing = this.images.get(pulled.id);
+    const existing = images.get(pulled.id);
     const record: ImageRecord = existing === undefined
       ? { ...pulled, createdAt: new Date().toISOString() }
       : {
@@ -273,14 +312,13 @@ export class ImageStore implements AsyncDisposable {
           repoTags: [...new Set([...existing.repoTags, ...pulled.repoTags])],
           repoDigests: [...new Set([...existing.repoDigests, ...pulled.repoDigests])],
         };
-    this.images.set(record.id, record);
-    await this.persist();
+    images.set(record.id, record);
     return structuredClone(record);
   }
 
   /** Every image. */
   list(): ImageRecord[] {
-    return [...this.images.values()].map((r) => structuredClone(r));
+    return [...this.fresh().values()].map((r) => structuredClone(r));
   }
 
   private find(ref: string): ImageRecord | undefined {
@@ -289,6 +327,7 @@ export class ImageStore implements AsyncDisposable {
 
   /** Resolves an id, id prefix, tag or digest reference; `tag` is set when a tag matched. */
   private lookup(ref: string): { record: ImageRecord; tag?: string } | undefined {
+    this.index.refresh();
     const asId = tryParseDigest(ref) ?? (/^[0-9a-f]{64}$/.test(ref) ? tryParseDigest(`sha256:${ref}`) : undefined);
     if (asId !== undefined) {
       const record = this.images.get(asId);
@@ -327,13 +366,15 @@ export class ImageStore implements AsyncDisposable {
    */
   async remove(ref: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
     throwIfAborted(options.signal);
-    const found = this.lookup(ref);
-    if (found === undefined) return false;
-    const { record, tag } = found;
-    if (tag !== undefined) record.repoTags = record.repoTags.filter((t) => t !== tag);
-    if (tag === undefined || record.repoTags.length === 0) this.images.delete(record.id);
-    await this.persist();
-    return true;
+    return this.lock.run(async () => {
+      const found = this.lookup(ref);
+      if (found === undefined) return false;
+      const { record, tag } = found;
+      if (tag !== undefined) record.repoTags = record.repoTags.filter((t) => t !== tag);
+      if (tag === undefined || record.repoTags.length === 0) this.images.delete(record.id);
+      await this.index.save();
+      return true;
+    }, options);
   }
 
   /**
@@ -364,9 +405,23 @@ export class ImageStore implements AsyncDisposable {
    * mount, or a copy), pinning the image's snapshots until removeRootfs.
    */
   async createRootfs(id: string, image: string, options: { signal?: AbortSignal } = {}): Promise<Rootfs> {
+    // Under the lock: once the rootfs record (the snapshots' pin) is written, gc in any process keeps them.
+    return this.lock.run(async () => {
+      const record = this.find(image);
+      if (record === undefined) throw new ImageStoreError('NOT_FOUND', `image ${JSON.stringify(image)} is not in the store`);
+      return this.snapshots.createRootfs(id, record.chainIds, options);
+    }, options);
+  }
+
+  /**
+   * The container rootfs made on an image, by any process sharing the store (each rootfs record
+   * on disk names the layers it sits on, containers/storage's per-layer reference record).
+   */
+  async rootfsUsers(image: string, options: { signal?: AbortSignal } = {}): Promise<string[]> {
     const record = this.find(image);
-    if (record === undefined) throw new ImageStoreError('NOT_FOUND', `image ${JSON.stringify(image)} is not in the store`);
-    return this.snapshots.createRootfs(id, record.chainIds, options);
+    if (record === undefined) return [];
+    const chain = record.chainIds.join();
+    return (await this.snapshots.listRootfs(options)).filter((r) => r.chainIds.join() === chain).map((r) => r.id);
   }
 
   /** What container `id` wrote to its rootfs (bytes and inodes); undefined when it has none. */
@@ -386,11 +441,21 @@ export class ImageStore implements AsyncDisposable {
    */
   async gc(options: { signal?: AbortSignal; pruneUnnamed?: boolean } = {}): Promise<GcResult> {
     if (this.active.size > 0) throw new ImageStoreError('IN_USE', 'gc while pulls, imports, builds or exports are running');
-    if (options.pruneUnnamed) {
-      const unnamed = [...this.images.values()].filter((r) => r.repoTags.length === 0 && r.repoDigests.length === 0);
-      for (const r of unnamed) this.images.delete(r.id);
-      if (unnamed.length > 0) await this.persist();
-    }
+    return this.lock.run(async () => {
+      const busy = await this.leases.others();
+      if (busy.length > 0) throw new ImageStoreError('IN_USE', `gc while pulls, imports, builds or exports of process ${[...new Set(busy)].join(', ')} are running`);
+      const images = this.fresh();
+      if (options.pruneUnnamed) {
+        const unnamed = [...images.values()].filter((r) => r.repoTags.length === 0 && r.repoDigests.length === 0);
+        for (const r of unnamed) images.delete(r.id);
+        if (unnamed.length > 0) await this.index.save();
+      }
+      return this.collect(options);
+    }, options);
+  }
+
+  /** Deletes what no image and no rootfs record uses; runs under the lock with no operation of any process active. */
+  private async collect(options: { signal?: AbortSignal }): Promise<GcResult> {
     const liveSnapshots = await this.snapshots.inUse();
     const liveBlobs = new Set<string>();
     for (const r of this.images.values()) {
@@ -411,6 +476,7 @@ export class ImageStore implements AsyncDisposable {
       if (!liveBlobs.has(b.digest) && (await this.content.delete(b.digest))) removedBlobs++;
     }
     await this.content.clearIngests();
+    await this.snapshots.clearTemps();
     return { removedBlobs, removedSnapshots };
   }
 
@@ -425,10 +491,10 @@ export class ImageStore implements AsyncDisposable {
    */
   async close(): Promise<void> {
     await Promise.allSettled([...this.active]);
-    await this.saving.catch(() => undefined);
+    await this.lock.run(async () => undefined).catch(() => undefined);
+    this.index.close();
     if (!(this.options.registry instanceof RegistryClient)) await this.registry.close();
     await this.snapshots.close();
-    await this.unlock();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -91,12 +91,15 @@ export async function buildImage(store: ImageStore, options: BuildImageOptions):
   }
   const build = new BuildSession(store, options, file, await loadIgnoreFile(options.context), await BuildCache.open(store.root));
   const needed = neededStages(file, target);
-  for (const stage of file.stages) {
-    if (stage.index > target) break;
-    if (needed.has(stage.index)) await buildStage(build, stage);
-  }
-  let image = build.results.get(target);
-  if (image === undefined) throw new ImageStoreError('INVALID_ARGUMENT', 'the build made no image: its last stage is FROM scratch with nothing in it');
-  if (options.tag !== undefined) image = await store.tag(image.id, options.tag, { signal });
-  return { image, stepsRun: build.stepsRun, stepsCached: build.stepsCached };
+  // Under one lease: gc (of any process sharing the store) must not prune the unnamed step images between steps.
+  return store.lease(async () => {
+    for (const stage of file.stages) {
+      if (stage.index > target) break;
+      if (needed.has(stage.index)) await buildStage(build, stage);
+    }
+    let image = build.results.get(target);
+    if (image === undefined) throw new ImageStoreError('INVALID_ARGUMENT', 'the build made no image: its last stage is FROM scratch with nothing in it');
+    if (options.tag !== undefined) image = await store.tag(image.id, options.tag, { signal });
+    return { image, stepsRun: build.stepsRun, stepsCached: build.stepsCached };
+  });
 }

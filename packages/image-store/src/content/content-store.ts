@@ -11,6 +11,8 @@ import {
 } from '@shimkit/oci-spec';
 import { abortError, ImageStoreError, isImageStoreError, throwIfAborted } from '../errors.js';
 import { syncDir, writeFileAtomic, writeNewFile } from './atomic-write.js';
+import { withIngestLock } from './ingest-lock.js';
+import { leftByDeadProcess } from '../process-start.js';
 
 /** A blob known by digest and size. */
 export interface BlobInfo {
@@ -62,9 +64,9 @@ export class ContentStore {
       }
       const index = await readFile(join(root, OCI_LAYOUT_INDEX_FILE), 'utf8').catch(() => undefined);
       if (index === undefined) await writeFileAtomic(join(root, OCI_LAYOUT_INDEX_FILE), JSON.stringify({ schemaVersion: 2, manifests: [] }));
-      // Temp files of interrupted atomic writes are garbage; partial ingests stay for resumption.
+      // Temp files of interrupted atomic writes are garbage (unless their process still runs: the store is shared); partial ingests stay for resumption.
       for (const name of await readdir(join(root, INGEST_DIR))) {
-        if (name.endsWith('.tmp')) await rm(join(root, INGEST_DIR, name), { force: true });
+        if (name.endsWith('.tmp') && leftByDeadProcess(name, /^\.put-(\d+)-/)) await rm(join(root, INGEST_DIR, name), { force: true });
       }
     } catch (e) {
       if (isImageStoreError(e)) throw e;
@@ -146,7 +148,12 @@ export class ContentStore {
       await running.catch(() => undefined);
       throwIfAborted(options.signal, `ingest of ${digest}`);
     }
-    const job = this.writeOrRestart(digest, open, options).finally(() => this.inflight.delete(digest));
+    const job = withIngestLock(this.ingestPath(digest), async () => {
+      // Another process may have committed it while this one waited for its lock.
+      const committed = await this.info(digest);
+      if (committed !== undefined && (options.size === undefined || committed.size === options.size)) return committed;
+      return this.writeOrRestart(digest, open, options);
+    }, options.signal === undefined ? {} : { signal: options.signal }).finally(() => this.inflight.delete(digest));
     this.inflight.set(digest, job);
     return job;
   }
@@ -288,7 +295,8 @@ export class ContentStore {
   async clearIngests(options: { signal?: AbortSignal } = {}): Promise<void> {
     throwIfAborted(options.signal);
     for (const name of await readdir(join(this.root, INGEST_DIR))) {
-      if (![...this.inflight.keys()].some((d) => name === d.replace(':', '-'))) await rm(join(this.root, INGEST_DIR, name), { force: true });
+      // A name is a partial file, or its lock directory (`.lock`) that a killed process left.
+      if (![...this.inflight.keys()].some((d) => name.startsWith(d.replace(':', '-')))) await rm(join(this.root, INGEST_DIR, name), { recursive: true, force: true });
     }
   }
 

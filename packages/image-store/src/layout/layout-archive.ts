@@ -26,7 +26,8 @@ export async function unpackArchive(file: string, dir: string, options: { helper
 
 /** Runs `use` on a fresh temp directory under `scratch` (same filesystem as the store), removed afterwards. */
 export async function withTempDir<T>(scratch: string, use: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(scratch, '.archive-'));
+  // The pid lets another process opening the store tell a crashed process's leftovers from a live one's.
+  const dir = await mkdtemp(join(scratch, `.archive-${process.pid}-`));
   try {
     return await use(dir);
   } finally {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { leaseHelper, type HelperLease, type HostHelper } from '@shimkit/host-helper';
 import type { Digest } from '@shimkit/oci-spec';
 import { digestHex, tryParseDigest } from '@shimkit/oci-spec';
+import { leftByDeadProcess } from '../process-start.js';
 import { writeFileAtomic, writeNewFile } from '../content/atomic-write.js';
 import { ImageStoreError, isImageStoreError, throwIfAborted } from '../errors.js';
 import { measureUsage, type FsUsage } from '../images/fs-usage.js';
@@ -86,9 +87,7 @@ export class SnapshotStore {
     throwIfAborted(options.signal);
     await mkdir(join(root, 'snapshots'), { recursive: true });
     await mkdir(join(root, 'containers'), { recursive: true });
-    for (const name of await readdir(join(root, 'snapshots'))) {
-      if (name.startsWith('.tmp-')) await rm(join(root, 'snapshots', name), { recursive: true, force: true });
-    }
+    await clearTemps(root);
     // Snapshots of the two kinds hold different things, so a store keeps the kind it started with.
     const kindFile = join(root, 'snapshots', '.kind');
     const recorded = (await readFile(kindFile, 'utf8').catch(() => undefined))?.trim() as SnapshotterKind | undefined;
@@ -150,7 +149,7 @@ export class SnapshotStore {
 
   private async build(chain: readonly Digest[], fill: (ctx: SnapshotFillContext) => Promise<void>, options: { signal?: AbortSignal; lowerReady?: () => Promise<void> }): Promise<void> {
     const chainId = chain[chain.length - 1]!;
-    const tmp = join(this.root, 'snapshots', `.tmp-${digestHex(chainId).slice(0, 12)}-${randomBytes(4).toString('hex')}`);
+    const tmp = join(this.root, 'snapshots', `.tmp-${process.pid}-${digestHex(chainId).slice(0, 12)}-${randomBytes(4).toString('hex')}`);
     await mkdir(tmp);
     try {
       const dir = join(tmp, 'fs');
@@ -290,12 +289,24 @@ export class SnapshotStore {
     await this.helperLease.release();
   }
 
+  /** Removes the temp dirs of snapshots whose process died while filling them. */
+  async clearTemps(): Promise<void> {
+    await clearTemps(this.root);
+  }
+
   /** Chain ids pinned by container rootfs directories. */
   async inUse(options: { signal?: AbortSignal } = {}): Promise<Set<Digest>> {
     throwIfAborted(options.signal);
     const used = new Set<Digest>();
     for (const r of await this.listRootfs()) for (const c of r.chainIds) used.add(c);
     return used;
+  }
+}
+
+async function clearTemps(root: string): Promise<void> {
+  for (const name of await readdir(join(root, 'snapshots'))) {
+    // Another process sharing the store may be filling its own right now.
+    if (name.startsWith('.tmp-') && leftByDeadProcess(name, /^\.tmp-(\d+)-/)) await rm(join(root, 'snapshots', name), { recursive: true, force: true });
   }
 }
 

@@ -109,13 +109,24 @@ export class ContainerEngine implements AsyncDisposable {
       const store = await this.#openStore();
       const image = store.get(ref);
       if (image === undefined) throw new ShimError('NotFound', `${ref}: image not known`);
-      const users = (await this.records.list()).filter((c) => c.imageId === image.id);
+      const records = await this.records.list();
+      // A rootfs on the image that is none of ours is another program's container on the shared store (a pod of `shimkit serve`):
+      // refused even with --force, as this engine cannot remove it (podman's answer for external containers).
+      const mine = new Set(records.map((c) => c.id));
+      const foreign = (await store.rootfsUsers(image.id)).filter((id) => !mine.has(id));
+      if (foreign.length > 0) {
+        throw new ShimError('FailedPrecondition', `image ${ref} is in use by container ${foreign[0]!.slice(0, 12)} of another program on this image store (remove it there first)`);
+      }
+      const users = records.filter((c) => c.imageId === image.id);
       if (users.length > 0 && !options.force) {
         throw new ShimError('FailedPrecondition', `image ${ref} is in use by container ${users[0]?.name ?? ''} (remove it first, or use --force)`);
       }
       for (const c of users) await removeContainer(this.#parts, c, { force: true });
       await store.remove(ref);
-      if (store.get(image.id) === undefined) await store.gc();
+      // Another process sharing the store may be pulling: its next gc (or ours) frees the layers then.
+      if (store.get(image.id) === undefined) await store.gc().catch((e: unknown) => {
+        if (!isImageStoreError(e, 'IN_USE')) throw e;
+      });
       return image;
     }, options.signal);
   }

@@ -118,8 +118,16 @@ export class ImageStoreBackend implements ImageBackend, AsyncDisposable {
     return image === undefined ? undefined : toImageRecord(image, this.#pinned);
   }
 
+  /**
+   * The named images. A build's intermediate images (its layer cache: no tag, no digest name)
+   * are left out, as CRI-O leaves out intermediate images; ImageStatus by id still finds them
+   * and gc prunes them.
+   */
   async list(options: OperationOptions = {}): Promise<ImageRecord[]> {
-    return (await this.store(options)).list().map((image) => toImageRecord(image, this.#pinned));
+    return (await this.store(options))
+      .list()
+      .filter((image) => image.repoTags.length > 0 || image.repoDigests.length > 0)
+      .map((image) => toImageRecord(image, this.#pinned));
   }
 
   /**

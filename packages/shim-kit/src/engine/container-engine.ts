@@ -1,5 +1,5 @@
 import { leaseHelper, type HelperLease, type HostHelper } from '@shimkit/host-helper';
-import { ImageStore, isImageStoreError, type ImageRecord, type PullProgress, type RegistryClientOptions } from '@shimkit/image-store';
+import { ImageStore, isImageStoreError, type GcResult, type ImageRecord, type PullProgress, type RegistryClientOptions } from '@shimkit/image-store';
 import { Conmon, Runc } from '@shimkit/runc-driver';
 import { ShimError } from '../errors.js';
 import type { AttachSession, ExecProcess } from '../interfaces/runtime-backend.js';
@@ -128,6 +128,19 @@ export class ContainerEngine implements AsyncDisposable {
         if (!isImageStoreError(e, 'IN_USE')) throw e;
       });
       return image;
+    }, options.signal);
+  }
+
+  /**
+   * Removes the images with no name (a build's intermediate images, its layer cache, as
+   * `buildah rmi --prune` does) and whatever no image or container uses then.
+   */
+  async pruneImages(options: { signal?: AbortSignal } = {}): Promise<{ removedImages: number } & GcResult> {
+    return this.#locked(async () => {
+      const store = await this.#openStore();
+      const before = store.list().length;
+      const collected = await store.gc({ pruneUnnamed: true, ...(options.signal ? { signal: options.signal } : {}) });
+      return { removedImages: before - store.list().length, ...collected };
     }, options.signal);
   }
 

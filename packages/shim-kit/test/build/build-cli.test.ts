@@ -103,4 +103,27 @@ describe('shimkit build', () => {
     expect((await shimkit(['build', '--build-arg', '=x', dir])).code).toBe(2);
     expect((await shimkit(['build', '--platform', 'linux', dir])).code).toBe(2);
   });
+  it('rmi --prune removes the build cache (the unnamed step images) and keeps the named image; a rebuild then runs its steps again', async () => {
+    const root = join(dir, 'shim-prune');
+    const ctx = await context('prune', { Containerfile: `FROM ${images.busybox.reference}\nRUN echo one > /one\nRUN echo two > /two\n` });
+    const build = ['build', '--root', root, '-t', 'example.com/cli/prune:v1', ctx];
+    expect((await shimkit(build)).code).toBe(0);
+    const listed = async (): Promise<Array<{ Names: string[] | null }>> => JSON.parse((await shimkit(['--root', root, 'images', '--format', 'json'])).out) as Array<{ Names: string[] | null }>;
+    const unnamed = (await listed()).filter((i) => (i.Names ?? []).length === 0);
+    expect(unnamed.length).toBeGreaterThan(0);
+
+    expect(await shimkit(['--root', root, 'rmi'])).toMatchObject({ code: 125, err: expect.stringContaining('name an image to remove, or use --prune') });
+    const pruned = await shimkit(['--root', root, 'rmi', '--prune']);
+    expect(pruned.code).toBe(0);
+    expect(pruned.out).toMatch(new RegExp(`^Pruned ${unnamed.length} images without a name \\(\\d+ layers, \\d+ blobs\\)\\n$`));
+    const after = await listed();
+    expect(after.map((i) => i.Names)).toEqual(expect.arrayContaining([expect.arrayContaining(['example.com/cli/prune:v1'])]));
+    expect(after.filter((i) => (i.Names ?? []).length === 0)).toEqual([]);
+
+    // the step images are gone: the first RUN runs again (before the prune a rebuild ran no step)
+    const rebuilt = await shimkit([...build]);
+    expect(rebuilt.code).toBe(0);
+    expect(rebuilt.err).toMatch(/STEP 2\/3: RUN echo one > \/one\n(?!--> Using cache)/);
+    expect(rebuilt.err).toMatch(/--> [1-9]\d* steps run/);
+  });
 });

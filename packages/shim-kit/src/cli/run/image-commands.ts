@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { parseImageReference } from '@shimkit/oci-spec';
 import type { EngineCommandIo } from './engine-io.js';
+import { ShimError } from '../../errors.js';
 import { formatOption } from './engine-options.js';
 import { pullProgressBars } from './pull-progress.js';
 import { ago, formatTable, humanSize } from './table.js';
@@ -58,9 +59,15 @@ export function imageCommands(parent: Command, io: EngineCommandIo, want: (name:
     parent
       .command('rmi')
       .description('Remove images')
-      .argument('<images...>', 'names or ids')
+      .argument('[images...]', 'names or ids')
       .option('-f, --force', 'remove the containers using them too')
-      .action(async (refs: string[], flags: { force?: boolean }) => {
+      .option('-p, --prune', 'remove the images with no name (a build\'s layer cache) and what nothing uses then')
+      .action(async (refs: string[], flags: { force?: boolean; prune?: boolean }) => {
+        if (refs.length === 0 && !flags.prune) throw new ShimError('InvalidArgument', 'rmi: name an image to remove, or use --prune');
+        if (flags.prune) {
+          const pruned = await io.engine().pruneImages();
+          io.out(`Pruned ${pruned.removedImages} images without a name (${pruned.removedSnapshots} layers, ${pruned.removedBlobs} blobs)\n`);
+        }
         for (const ref of refs) {
           const image = await io.engine().removeImage(ref, { force: flags.force ?? false });
           io.out(`Untagged: ${ref}\nDeleted: ${image.id.replace(/^sha256:/, '')}\n`);

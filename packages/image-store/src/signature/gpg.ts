@@ -1,7 +1,6 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { ImageStoreError } from '../errors.js';
 
 /** The gpg program (GnuPG 2), as containers/image's gpgme drives it. */
@@ -18,6 +17,9 @@ export interface GpgSignOptions {
   signal?: AbortSignal;
 }
 
+// execa is loaded on the first gpg call: every command that opens the store would otherwise pay for it at start-up.
+const loadExeca = async () => (await import('execa')).execa;
+
 const lastLine = (text: string) => text.trim().split('\n').filter((l) => !l.startsWith('[GNUPG:]')).slice(-2).join('; ');
 
 /** Signs `payload` into an OpenPGP signed message (binary, not detached), as simple signing stores it. */
@@ -25,6 +27,7 @@ export async function gpgSign(payload: Buffer, options: GpgSignOptions): Promise
   const args = ['--batch', '--no-tty', ...(options.homedir ? ['--homedir', options.homedir] : []), '--local-user', options.signBy];
   if (options.passphraseFile !== undefined) args.push('--pinentry-mode', 'loopback', '--passphrase-file', options.passphraseFile);
   args.push('--sign', '--output', '-');
+  const execa = await loadExeca();
   const run = await execa(GPG, args, { input: payload, encoding: 'buffer', reject: false, timeout: TIMEOUT_MS, ...(options.signal ? { cancelSignal: options.signal } : {}) });
   if (run.exitCode !== 0 || run.stdout.length === 0) {
     throw new ImageStoreError('SIGNING_FAILED', `gpg could not sign with key ${options.signBy}: ${lastLine(Buffer.from(run.stderr).toString('utf8')) || `exit ${run.exitCode ?? run.signal}`}`);
@@ -43,6 +46,7 @@ export interface GpgVerified {
 
 async function gpgIn(home: string, args: string[], input: Buffer | undefined, signal?: AbortSignal) {
   // --no-autostart: nothing here needs gpg-agent, so none is started (and none is left running).
+  const execa = await loadExeca();
   return execa(GPG, ['--homedir', home, '--batch', '--no-tty', '--no-autostart', ...args], {
     ...(input ? { input } : { stdin: 'ignore' as const }),
     encoding: 'buffer',

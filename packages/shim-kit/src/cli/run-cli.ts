@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseCliArgs, UsageError, USAGE, type CliCommand } from './cli-args.js';
 import type { ShimConfigFile } from './config-file.js';
 import { isEngineCommand } from './run/engine-commands.js';
+import type * as BuildProgram from './build/build-program.js';
 import type * as EngineProgram from './run/engine-program.js';
 import { StderrLogger } from './stderr-logger.js';
 
@@ -9,9 +10,12 @@ import { StderrLogger } from './stderr-logger.js';
 // the image tools for `image`): loading all of it took 0.45 s before any command ran.
 const loadServe = () => Promise.all([import('@shimkit/cri-types'), import('../errors.js'), import('../shim/create-shim.js'), import('../shim/modules.js'), import('../tokens.js')]);
 
-// The engine commands load as one bundled module when the build made it (see build/bundle-engine-cli.mjs).
+// The engine and build commands load as one bundled module each when the build made them (see
+// build/bundle-cli.mjs); the paths are variables so that tsc leaves them alone.
 const ENGINE_BUNDLE = './run/engine-cli.bundle.js';
+const BUILD_BUNDLE = './build/build-cli.bundle.js';
 const loadEngineCli = (): Promise<typeof EngineProgram> => (import(ENGINE_BUNDLE) as Promise<typeof EngineProgram>).catch(() => import('./run/engine-program.js'));
+const loadBuildCli = (): Promise<typeof BuildProgram> => (import(BUILD_BUNDLE) as Promise<typeof BuildProgram>).catch(() => import('./build/build-program.js'));
 
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -62,7 +66,7 @@ async function runImage(argv: readonly string[], io: CliIo, out: (t: string) => 
 }
 
 async function runBuild(argv: readonly string[], io: CliIo, out: (t: string) => void, err: (t: string) => void): Promise<number> {
-  const { runBuildCli } = await import('./build/build-program.js');
+  const { runBuildCli } = await loadBuildCli();
   if (io.signal !== undefined) return runBuildCli(argv, { stdout: out, stderr: err, signal: io.signal });
   const controller = new AbortController();
   const onSignal = (name: string): void => controller.abort(new Error(`got ${name}`));

@@ -17,6 +17,8 @@ describe('applyConfigInstruction', () => {
   it('expands ENV from the values before the instruction and lets later ones see it', () => {
     const s = run('ENV A=1\nENV A=2 B=$A\nENV C="${B}-$A"', { Env: ['PATH=/bin'] });
     expect(s.config.Env).toEqual(['PATH=/bin', 'A=2', 'B=1', 'C=1-2']);
+    // buildah's order: a variable set again moves to the end
+    expect(run('ENV HOME=/h PATH=/h/bin:$PATH G=x', { Env: ['PATH=/bin', 'TERM=xterm'] }).config.Env).toEqual(['TERM=xterm', 'HOME=/h', 'PATH=/h/bin:/bin', 'G=x']);
   });
 
   it('scopes ARGs: build args win, a bare ARG takes the global value, ENV wins over ARG in expansion', () => {

@@ -58,7 +58,11 @@ export function applyConfigInstruction(state: StageState, ins: ConfigInstruction
     case 'ENV': {
       const values = ins.pairs.map((p) => [p.name, expand(p.raw)] as const);
       const env = new Map((cfg.Env ?? []).map((e) => [e.split('=')[0]!, e] as const));
-      for (const [k, v] of values) env.set(k, `${k}=${v}`);
+      // a variable set again moves to the end, as buildah writes it (PATH extended by an ENV follows the ones before)
+      for (const [k, v] of values) {
+        env.delete(k);
+        env.set(k, `${k}=${v}`);
+      }
       cfg.Env = [...env.values()];
       return note(state, ins, `ENV ${values.map(([k, v]) => `${k}=${v}`).join(' ')}`);
     }

@@ -26,7 +26,7 @@ export interface CliIo {
   stderr?: (text: string) => void;
   /** The terminal for progress bars (default: process.stderr when it is a TTY; none when stderr is given). */
   tty?: NodeJS.WriteStream;
-  /** Stops an image command (default: the first SIGINT/SIGTERM). */
+  /** Stops an image or build command (default: the first SIGINT/SIGTERM). */
   signal?: AbortSignal;
   /** Resolves with the name of the first SIGTERM/SIGINT. */
   waitForSignal?: () => Promise<string>;
@@ -51,31 +51,28 @@ function processSignal(): Promise<string> {
   });
 }
 
-async function runImage(argv: readonly string[], io: CliIo, out: (t: string) => void, err: (t: string) => void): Promise<number> {
-  const { runImageCli } = await import('./image/image-program.js');
-  const tty = io.tty ?? (io.stderr === undefined && process.stderr.isTTY ? process.stderr : undefined);
-  if (io.signal !== undefined) return runImageCli(argv, { stdout: out, stderr: err, signal: io.signal, ...(tty ? { tty } : {}) });
+/** Runs a command with `io.signal`, or else with a signal that the first SIGINT/SIGTERM aborts. */
+async function withStopSignal(io: CliIo, run: (signal: AbortSignal) => Promise<number>): Promise<number> {
+  if (io.signal !== undefined) return run(io.signal);
   const controller = new AbortController();
   const onSignal = (name: string): void => controller.abort(new Error(`got ${name}`));
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   try {
-    return await runImageCli(argv, { stdout: out, stderr: err, signal: controller.signal, ...(tty ? { tty } : {}) });
+    return await run(controller.signal);
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
 }
 
+async function runImage(argv: readonly string[], io: CliIo, out: (t: string) => void, err: (t: string) => void): Promise<number> {
+  const { runImageCli } = await import('./image/image-program.js');
+  const tty = io.tty ?? (io.stderr === undefined && process.stderr.isTTY ? process.stderr : undefined);
+  return withStopSignal(io, (signal) => runImageCli(argv, { stdout: out, stderr: err, signal, ...(tty ? { tty } : {}) }));
+}
+
 async function runBuild(argv: readonly string[], io: CliIo, out: (t: string) => void, err: (t: string) => void): Promise<number> {
   const { runBuildCli } = await loadBuildCli();
-  if (io.signal !== undefined) return runBuildCli(argv, { stdout: out, stderr: err, signal: io.signal });
-  const controller = new AbortController();
-  const onSignal = (name: string): void => controller.abort(new Error(`got ${name}`));
-  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
-  try {
-    return await runBuildCli(argv, { stdout: out, stderr: err, signal: controller.signal });
-  } finally {
-    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-  }
+  return withStopSignal(io, (signal) => runBuildCli(argv, { stdout: out, stderr: err, signal }));
 }
 
 /** Runs `shimkit <argv>`; resolves with the exit code (0 ok, 1 failed, 2 bad usage or config). */

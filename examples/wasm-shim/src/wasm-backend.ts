@@ -28,7 +28,7 @@ import {
 import { ContainerCgroup } from './cgroup/container-cgroup.js';
 import { followCriLog } from './cri-log-follower.js';
 import { readJson, writeJson } from './json-file.js';
-import { isSameLiveProcess, processIdentity } from './process-identity.js';
+import { isSameLiveProcess, processIdentity } from '@shimkit/host-helper';
 import { readyLine, RunnerPool } from './runner-pool.js';
 import { readExitFile, writeExitFile } from './runner/exit-file.js';
 import type { ExitRecord, RunnerConfig } from './runner/runner-config.js';

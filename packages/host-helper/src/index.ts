@@ -3,3 +3,4 @@ export { HostHelper, builtHelperPath, type HostHelperOptions, type IdMapping, ty
 export { HostHelperError, RunnerSpawnError, SystemCallError, isHostHelperError, type HostHelperErrorCode } from './errors.js';
 export type { ExtraFd, RunnerJob, RunnerOutput, RunnerResult } from './jobs.js';
 export { isProcessAlive } from './process-alive.js';
+export { isSameLiveProcess, processIdentity, type ProcessIdentity } from './process-identity.js';

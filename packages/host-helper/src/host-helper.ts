@@ -341,7 +341,7 @@ export class HostHelper {
   #start(): Connection {
     if (this.#connection !== undefined) return this.#connection;
     if (!existsSync(this.binary)) {
-      throw new HostHelperError('HELPER_MISSING', `the host helper ${this.binary} is missing: build it with \`npm run build\` (it needs a C compiler, Debian's gcc)`);
+      throw new HostHelperError('HELPER_MISSING', `the host helper ${this.binary} is missing: build it with \`npm rebuild @shimkit/host-helper\` where it is installed, \`npm run build\` in its repository (it needs a C compiler, Debian's gcc)`);
     }
     const child = spawn(this.binary, [], { stdio: ['pipe', 'pipe', 'pipe'] }) as ChildProcessByStdio<Writable, Readable, Readable>;
     let announce!: (name: string) => void;

@@ -71,8 +71,8 @@ const unique = (prefix: string): string => `${prefix}-${process.pid}-${Math.rand
  */
 export function conformanceCase(suite: RuntimeBackendSuite, name: RuntimeBackendCase, title: string, body: () => Promise<void>): void {
   const reason = suite.harness.skip?.[name];
-  if (reason === undefined) return void it(`[${name}] ${title}`, body);
-  it(`[${name}] ${title} (skipped: ${reason})`, { skip: true, meta: { skipReason: reason } }, body);
+  if (reason === undefined) it(`[${name}] ${title}`, body);
+  else it(`[${name}] ${title} (skipped: ${reason})`, { skip: true, meta: { skipReason: reason } }, body);
 }
 
 /** Registers the per-test hooks (a fresh backend before, everything removed after) and returns the shared helpers. */

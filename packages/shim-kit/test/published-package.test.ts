@@ -1,7 +1,8 @@
 // The packages as npm publishes them: every published workspace package packed, the tarballs
 // installed into a fresh project outside the workspace (the host helper compiled by its install
-// script), and the ten-line shim of test/published-app, in plain ESM JavaScript and in strict
-// NodeNext TypeScript, runs a busybox pod through the CRI on real runc, conmon and CNI.
+// script), and the ten-line shim of examples/minimal-shim, in strict NodeNext TypeScript and in
+// plain ESM JavaScript (test/published-app), runs a busybox pod through the CRI on real runc,
+// conmon and CNI.
 // Nothing of the workspace is visible to that project: vitest, an optional peer of shimkit, is
 // not installed there either.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -16,7 +17,8 @@ import { E2eBed, EMPTY_LEFTOVERS } from './e2e/e2e-bed.js';
 
 const run = promisify(execFile);
 const WORKSPACE = fileURLToPath(new URL('../../..', import.meta.url));
-const FIXTURES = fileURLToPath(new URL('./published-app', import.meta.url));
+const JS_SHIM = fileURLToPath(new URL('./published-app/shim.mjs', import.meta.url));
+const TS_SHIM = join(WORKSPACE, 'examples', 'minimal-shim', 'src', 'main.ts');
 
 interface PackResult {
   name: string;
@@ -51,9 +53,10 @@ async function nodeInApp(code: string): Promise<string> {
   return (await run(process.execPath, ['--input-type=module', '-e', code], { cwd: app, env: appEnv, timeout: 60_000 })).stdout;
 }
 
-/** Starts `node entry socket root state cni-conf-dir` in the app; resolves once the shim listens. */
+/** Starts `node entry socket root state` in the app on the bed's CNI config; resolves once the shim listens. */
 async function startShim(entry: string): Promise<{ child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> }> {
-  const child = spawn(process.execPath, [join(app, entry), bed.socket, bed.root, bed.state, bed.confDir], { cwd: app, env: appEnv, stdio: ['ignore', 'inherit', 'pipe'] });
+  const env = { ...appEnv, CNI_CONF_DIR: bed.confDir };
+  const child = spawn(process.execPath, [join(app, entry), bed.socket, bed.root, bed.state], { cwd: app, env, stdio: ['ignore', 'inherit', 'pipe'] });
   shims.push(child);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   let stderr = '';
@@ -83,7 +86,8 @@ beforeAll(async () => {
     }),
   );
   await npm(['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
-  for (const file of ['shim.mjs', 'shim.ts']) await copyFile(join(FIXTURES, file), join(app, file));
+  await copyFile(JS_SHIM, join(app, 'shim.mjs'));
+  await copyFile(TS_SHIM, join(app, 'shim.ts'));
   await writeFile(
     join(app, 'tsconfig.json'),
     JSON.stringify({

@@ -17,7 +17,8 @@ import { E2eBed, EMPTY_LEFTOVERS } from './e2e/e2e-bed.js';
 
 const run = promisify(execFile);
 const WORKSPACE = fileURLToPath(new URL('../../..', import.meta.url));
-const JS_SHIM = fileURLToPath(new URL('./published-app/shim.mjs', import.meta.url));
+/** The app's own files: the JavaScript shim and two small programs run in the app. */
+const APP_FILES = fileURLToPath(new URL('./published-app', import.meta.url));
 const TS_SHIM = join(WORKSPACE, 'examples', 'minimal-shim', 'src', 'main.ts');
 
 interface PackResult {
@@ -48,9 +49,9 @@ async function npm(args: string[], cwd: string): Promise<string> {
   return (await run('npm', args, { cwd, env: appEnv, timeout: 120_000, maxBuffer: 16 << 20 })).stdout;
 }
 
-/** Runs `code` as an ES module in the app dir; resolves with what it printed. */
-async function nodeInApp(code: string): Promise<string> {
-  return (await run(process.execPath, ['--input-type=module', '-e', code], { cwd: app, env: appEnv, timeout: 60_000 })).stdout;
+/** Runs one of the app's programs; resolves with what it printed. */
+async function nodeInApp(program: string, ...args: string[]): Promise<string> {
+  return (await run(process.execPath, [join(app, program), ...args], { cwd: app, env: appEnv, timeout: 60_000 })).stdout;
 }
 
 /** Starts `node entry socket root state` in the app on the bed's CNI config; resolves once the shim listens. */
@@ -86,7 +87,7 @@ beforeAll(async () => {
     }),
   );
   await npm(['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
-  await copyFile(JS_SHIM, join(app, 'shim.mjs'));
+  for (const file of await readdir(APP_FILES)) await copyFile(join(APP_FILES, file), join(app, file));
   await copyFile(TS_SHIM, join(app, 'shim.ts'));
   await writeFile(
     join(app, 'tsconfig.json'),
@@ -129,13 +130,9 @@ describe('the packed tarballs', () => {
 
   it('name `npm rebuild` when the helper was not compiled (scripts ignored), and that compiles it', async () => {
     await rm(join(app, 'node_modules', '@shimkit', 'host-helper', 'dist', 'shimkit-helper'));
-    const code = `import { HostHelper } from '@shimkit/host-helper';
-      const helper = new HostHelper();
-      await helper.run({ argv: ['true'] }).then((r) => console.log('exit ' + r.exitCode), (e) => console.log(e.code + ': ' + e.message));
-      await helper.close();`;
-    expect(await nodeInApp(code)).toMatch(/^HELPER_MISSING: .*`npm rebuild @shimkit\/host-helper`/);
+    expect(await nodeInApp('run-helper.mjs')).toMatch(/^HELPER_MISSING: .*`npm rebuild @shimkit\/host-helper`/);
     await npm(['rebuild', '@shimkit/host-helper'], app);
-    expect(await nodeInApp(code)).toBe('exit 0\n');
+    expect(await nodeInApp('run-helper.mjs')).toBe('exit 0\n');
   });
 });
 
@@ -173,8 +170,7 @@ describe.each([
 
 describe('shimkit without vitest (an optional peer)', () => {
   /** Imports `specifier` in the app; what it exports, or the error's code and message. */
-  const importInApp = (specifier: string): Promise<string> =>
-    nodeInApp(`await import(${JSON.stringify(specifier)}).then((m) => console.log(Object.keys(m).sort().join(',')), (e) => console.log(e.code + ' ' + e.message));`);
+  const importInApp = (specifier: string): Promise<string> => nodeInApp('import-entry.mjs', specifier);
 
   it('declares vitest as an optional peer dependency, not a dependency', async () => {
     const manifest = JSON.parse(await readFile(join(app, 'node_modules', 'shimkit', 'package.json'), 'utf8')) as Record<string, Record<string, unknown> | undefined>;

@@ -161,6 +161,11 @@ describe('HostHelper process', () => {
     await expect.poll(() => alive(pid)).toBe(false);
   });
 
+  it('an awaited close() keeps a program alive until the helper is gone, as the last thing it does', () => {
+    const script = fileURLToPath(new URL('./close-last.test-helper.ts', import.meta.url));
+    expect(execFileSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 30_000 })).toBe('closed after a job that exited 0\n');
+  });
+
   it('close() lets running jobs finish, then the helper is gone', async () => {
     const helper = new HostHelper();
     const job = helper.run({ argv: sh('sleep 0.2; echo done'), stdout: 'pipe' });

@@ -61,6 +61,8 @@ interface Connection {
   /** The abstract socket streams are claimed on. */
   streams: Promise<string>;
   stderr: string;
+  /** Set by close(), which holds the program (keeps the process referenced) until the helper ends. */
+  closing?: boolean;
 }
 
 const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
@@ -248,13 +250,18 @@ export class HostHelper {
     this.#connection = undefined;
     if (connection === undefined || connection.process.exitCode !== null || connection.process.signalCode !== null) return Promise.resolve();
     connection.process.stdin.end();
+    // An idle helper is unreferenced; awaiting its end must hold the program until then.
+    connection.closing = true;
+    referenced(connection, true);
     return new Promise((resolve) => {
-      const timer = options.timeoutMs === undefined ? undefined : setTimeout(resolve, options.timeoutMs);
-      timer?.unref();
-      connection.process.once('close', () => {
+      const done = (): void => {
         clearTimeout(timer);
+        referenced(connection, false);
         resolve();
-      });
+      };
+      const timer = options.timeoutMs === undefined ? undefined : setTimeout(done, options.timeoutMs);
+      timer?.unref();
+      connection.process.once('close', done);
     });
   }
 
@@ -291,7 +298,7 @@ export class HostHelper {
 
   #forget(connection: Connection, id: string): void {
     connection.pending.delete(id);
-    if (connection.pending.size === 0) referenced(connection, false);
+    if (connection.pending.size === 0 && connection.closing !== true) referenced(connection, false);
   }
 
   #call(fields: Field[], what: string): Promise<void> {
@@ -341,7 +348,7 @@ export class HostHelper {
   #start(): Connection {
     if (this.#connection !== undefined) return this.#connection;
     if (!existsSync(this.binary)) {
-      throw new HostHelperError('HELPER_MISSING', `the host helper ${this.binary} is missing: build it with \`npm run build\` (it needs a C compiler, Debian's gcc)`);
+      throw new HostHelperError('HELPER_MISSING', `the host helper ${this.binary} is missing: build it with \`npm rebuild @shimkit/host-helper\` where it is installed, \`npm run build\` in its repository (it needs a C compiler, Debian's gcc)`);
     }
     const child = spawn(this.binary, [], { stdio: ['pipe', 'pipe', 'pipe'] }) as ChildProcessByStdio<Writable, Readable, Readable>;
     let announce!: (name: string) => void;

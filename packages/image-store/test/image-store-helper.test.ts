@@ -3,6 +3,7 @@ import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostHelper } from '@shimkit/host-helper';
+import { asRoot } from '@shimkit/test-bed';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ImageStore } from '../src/image-store.js';
 import { RegistryClient } from '../src/registry/registry-client.js';
@@ -43,7 +44,7 @@ const devices = [
   ] },
 ];
 
-describe.skipIf(process.getuid?.() !== 0).each(['overlay', 'copy'] as const)('ImageStore and the host helper (%s)', (snapshotter) => {
+describe.each(['overlay', 'copy'] as const)('ImageStore and the host helper (%s)', asRoot('mounts and the host helper\'s kernel calls'), (snapshotter) => {
   it('unpacks device nodes, fifos, xattrs and opaque directories through a helper it is given, and leaves it open', async () => {
     addTestImage(registry, 'devices', 'v1', devices);
     const helper = new HostHelper();

@@ -14,3 +14,4 @@ export type { Leftovers } from './leftovers.js';
 export type { ProcessInfo } from './host-scan.js';
 export { startTestBed } from './test-bed.js';
 export type { TestBed } from './test-bed.js';
+export { runIf, asRoot } from './skip-reason.js';

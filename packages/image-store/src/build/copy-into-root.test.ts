@@ -2,6 +2,7 @@ import { lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostHelper } from '@shimkit/host-helper';
+import { asRoot } from '@shimkit/test-bed';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveSources } from './build-context.js';
 import { copyIntoRoot, makeDirInRoot } from './copy-into-root.js';
@@ -30,7 +31,7 @@ afterEach(async () => {
 
 const sources = (pattern: string) => resolveSources(context, pattern, { what: 'COPY' });
 
-describe.skipIf(process.getuid?.() !== 0)('copyIntoRoot', () => {
+describe('copyIntoRoot', asRoot('file owners and device nodes'), () => {
   it('copies a directory\'s contents, files into a directory destination, owner and mode as asked', async () => {
     await copyIntoRoot(root, await sources('tree'), { dest: '/app', destIsDir: false, owner: { uid: 3, gid: 4 }, helper });
     await copyIntoRoot(root, await sources('file.txt'), { dest: '/app/', destIsDir: true, mode: 0o600, helper });

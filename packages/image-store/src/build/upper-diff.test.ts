@@ -2,6 +2,7 @@ import { chmod, chown, link, mkdir, mkdtemp, rm, symlink, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostHelper } from '@shimkit/host-helper';
+import { asRoot } from '@shimkit/test-bed';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Mounter } from '../snapshot/mount.js';
 import { isMountPoint } from '../snapshot/snapshot-store.js';
@@ -35,7 +36,7 @@ async function entries(upper: string): Promise<Map<string, TarEntry & { body: st
   return out;
 }
 
-describe.skipIf(process.getuid?.() !== 0)('diffUpperDir', () => {
+describe('diffUpperDir', asRoot('overlay mounts and whiteout devices'), () => {
   it('turns what changed on an overlay into layer entries: files, owners, links, whiteouts, opaque directories', async () => {
     for (const d of ['lower/keep', 'lower/gone', 'lower/replaced', 'upper', 'work', 'merged']) await mkdir(join(dir, d), { recursive: true });
     await writeFile(join(dir, 'lower/keep/old'), 'old');

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostHelper } from '@shimkit/host-helper';
+import { asRoot } from '@shimkit/test-bed';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isImageStoreError } from '../errors.js';
 import { Mounter, overlaySupported } from './mount.js';
@@ -35,7 +36,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(process.getuid?.() !== 0)('Mounter (through the host helper)', () => {
+describe('Mounter (through the host helper)', asRoot('mount(2)'), () => {
   it('mounts an overlay with the lower files visible, and unmounts it', async () => {
     const { target, options } = await overlayDirs();
     await mounter.mountOverlay(target, options);

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { asRoot } from '@shimkit/test-bed';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ImageConfig } from '../image/image-config.js';
 import { digestOf } from '../image/digest.js';
@@ -163,7 +164,7 @@ describe('specFromImage', () => {
     });
   });
 
-  it.runIf(process.getuid?.() === 0)('runs under real runc as the resolved user', async () => {
+  it('runs under real runc as the resolved user', asRoot('runc'), async () => {
     const root = rootfs();
     copyFileSync('/bin/busybox', join(root, 'bin/busybox'));
     const bundle = join(root, '..');

@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ContainerState, type CriClient } from '@shimkit/cri-types';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { answerKubectlGet, forwardedPort, hasKubectl, hasScript, onTerminal, runKubectl, spawnKubectl } from '../../src/streaming/websocket/kubectl.test-helper.js';
+import { answerKubectlGet, forwardedPort, needsKubectl, needsScript, onTerminal, runKubectl, spawnKubectl } from '../../src/streaming/websocket/kubectl.test-helper.js';
 import { useE2eShim, type E2eBed } from './e2e-bed.js';
 
 let bed: E2eBed;
@@ -70,7 +70,7 @@ async function proxy(req: IncomingMessage, socket: Duplex, head: Buffer): Promis
 
 const kubectl = (args: string[], stdin = ''): ReturnType<typeof runKubectl> => runKubectl(api.url, args, stdin);
 
-describe.skipIf(!hasKubectl)('kubectl exec, attach and port-forward through a real shim (runc, conmon, CNI)', () => {
+describe('kubectl exec, attach and port-forward through a real shim (runc, conmon, CNI)', needsKubectl, () => {
   useE2eShim((world) => ({ bed, cri } = world));
   beforeAll(async () => {
     const config = bed.pod('kubectl');
@@ -100,7 +100,7 @@ describe.skipIf(!hasKubectl)('kubectl exec, attach and port-forward through a re
     expect(await kubectl(['exec', 'p', '-c', 'c', '--', 'echo', 'fine'])).toEqual({ code: 0, stdout: 'fine\n', stderr: '' });
   });
 
-  it.skipIf(!hasScript)('kubectl exec -it: the command gets a terminal of kubectl\'s size', async () => {
+  it('kubectl exec -it: the command gets a terminal of kubectl\'s size', needsScript, async () => {
     const child = spawn('script', onTerminal(api.url, "exec -it p -c c -- sh -c 'sleep 0.5; tty; stty size'", { rows: 33, cols: 101 }), { timeout: 30_000 });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -5,6 +5,13 @@ import { isShimError } from '../../errors.js';
 import type { ContainerExit, ContainerRuntimeState, RuntimeBackend, RuntimeHandlerInfo, SandboxInfo } from '../../interfaces/runtime-backend.js';
 import type { ConformanceWorkload, RuntimeBackendCase, RuntimeBackendHarness } from './harness.js';
 
+declare module 'vitest' {
+  interface TaskMeta {
+    /** Why a skipped case is skipped (the harness's `skip`), for reporters. */
+    skipReason?: string;
+  }
+}
+
 /** A sandbox the suite made: what the backend returned, with its id. */
 export type SuiteSandbox = SandboxInfo & { id: string };
 
@@ -58,11 +65,14 @@ const unimplementedFor =
 
 const unique = (prefix: string): string => `${prefix}-${process.pid}-${Math.random().toString(16).slice(2, 10)}`;
 
-/** Registers a case, or a skipped placeholder naming the harness's reason. */
+/**
+ * Registers a case, or a skipped placeholder naming the harness's reason in its title and as
+ * `meta.skipReason`, where a reporter can list it.
+ */
 export function conformanceCase(suite: RuntimeBackendSuite, name: RuntimeBackendCase, title: string, body: () => Promise<void>): void {
   const reason = suite.harness.skip?.[name];
-  if (reason !== undefined) it.skip(`[${name}] ${title} (skipped: ${reason})`, body);
-  else it(`[${name}] ${title}`, body);
+  if (reason === undefined) it(`[${name}] ${title}`, body);
+  else it(`[${name}] ${title} (skipped: ${reason})`, { skip: true, meta: { skipReason: reason } }, body);
 }
 
 /** Registers the per-test hooks (a fresh backend before, everything removed after) and returns the shared helpers. */

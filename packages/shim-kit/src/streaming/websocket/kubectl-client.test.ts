@@ -8,7 +8,7 @@ import { processExecRunner } from '../exec-runner.js';
 import { exitStatus, internalErrorStatus } from '../exec-status.js';
 import { netnsPortForwarder } from '../port-forwarder.js';
 import { listenLocal } from '../spdy-test-client.test-helper.js';
-import { answerKubectlGet, forwardedPort, hasKubectl, hasScript, onTerminal, runKubectl, spawnKubectl } from './kubectl.test-helper.js';
+import { answerKubectlGet, forwardedPort, needsKubectl, needsScript, onTerminal, runKubectl, spawnKubectl } from './kubectl.test-helper.js';
 import { acceptWebSocketPortForward } from './websocket-port-forward.js';
 import { acceptWebSocketRemoteCommand } from './websocket-remote-command.js';
 
@@ -69,7 +69,7 @@ async function fakeApiServer(): Promise<string> {
   return `http://127.0.0.1:${address.port}`;
 }
 
-describe.skipIf(!hasKubectl)('with kubectl as the client', () => {
+describe('with kubectl as the client', needsKubectl, () => {
   it('kubectl exec over v5.channel.k8s.io: stdin to EOF (close signal), stdout, stderr and the exit code', async () => {
     const server = await fakeApiServer();
     const result = await runKubectl(server, ['exec', '-i', 'p', '--', '/bin/sh', '-c', 'cat; echo to-stderr >&2; exit 3'], 'hello from kubectl\n');
@@ -81,7 +81,7 @@ describe.skipIf(!hasKubectl)('with kubectl as the client', () => {
     expect(ok).toEqual({ code: 0, stdout: 'fine\n', stderr: '' });
   });
 
-  it.skipIf(!hasScript)('kubectl exec -t over v5.channel.k8s.io sends the terminal size on the resize channel', async () => {
+  it('kubectl exec -t over v5.channel.k8s.io sends the terminal size on the resize channel', needsScript, async () => {
     const server = await fakeApiServer();
     // script(1) gives kubectl a terminal of 33 rows and 101 columns.
     const child = spawn('script', onTerminal(server, 'exec -it p -- sh', { rows: 33, cols: 101 }), { timeout: 30_000 });

@@ -2,6 +2,7 @@
 // server, and the few answers such a server needs for `kubectl exec/attach/port-forward` on pod `p`.
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { ServerResponse } from 'node:http';
+import { runIf } from '@shimkit/test-bed';
 
 /** Whether `file args` runs and exits 0 (within 20 s). */
 export function commandRuns(file: string, args: string[]): boolean {
@@ -13,9 +14,10 @@ export function commandRuns(file: string, args: string[]): boolean {
   }
 }
 
-export const hasKubectl = commandRuns('kubectl', ['version', '--client']);
-/** util-linux script(1), which gives kubectl the terminal `exec -t` needs. */
-export const hasScript = commandRuns('script', ['-qec', 'true', '/dev/null']);
+/** Skips tests that run kubectl where it is not installed (Debian has no package of it). */
+export const needsKubectl = runIf(commandRuns('kubectl', ['version', '--client']), 'kubectl is not installed (no Debian package; put a kubectl >= 1.30 on PATH)');
+/** Skips tests without util-linux script(1), which gives kubectl the terminal `exec -t` needs. */
+export const needsScript = runIf(commandRuns('script', ['-qec', 'true', '/dev/null']), 'script(1) of util-linux is missing: it gives kubectl a terminal');
 
 /** kubectl talks to `server` only: no kubeconfig is read. */
 export const KUBECTL_ENV = { ...process.env, KUBECONFIG: '/nonexistent/kubeconfig' };

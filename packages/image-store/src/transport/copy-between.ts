@@ -56,7 +56,7 @@ export async function copyBetween(reader: ImageReader, writer: ImageWriter, opti
     let copied = 0;
     const report = options.onProgress;
     async function* counted(): AsyncGenerator<Uint8Array> {
-      for await (const chunk of reader.blob(d, stop)) {
+      for await (const chunk of reader.blob(d, stop, { verify: !writer.verifiesBlobs })) {
         copied += chunk.length;
         report?.({ digest: d.digest, size: d.size, copied, status: 'copying' });
         yield chunk;

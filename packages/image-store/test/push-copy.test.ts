@@ -1,8 +1,10 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Registry, TestImages } from '@shimkit/test-bed';
 import { pushTestImages, startRegistry } from '@shimkit/test-bed';
+import type { Digest } from '@shimkit/oci-spec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isImageStoreError } from '../src/errors.js';
 import { ImageStore } from '../src/image-store.js';
@@ -69,5 +71,51 @@ describe('push, copy and inspect against docker-registry', () => {
     } finally {
       for (const r of roots) rmSync(r, { recursive: true, force: true });
     }
+  });
+
+  describe('a blob streamed up in one PUT', () => {
+    const client = () => new RegistryClient({ ...fast, hosts: { [target.host]: { credentials: auth } } });
+    const blob = randomBytes(3 << 20);
+    const descriptor = { digest: `sha256:${createHash('sha256').update(blob).digest('hex')}` as Digest, size: blob.length };
+    async function* slices(bytes: Buffer, cut = 64 << 10): AsyncGenerator<Uint8Array> {
+      for (let at = 0; at < bytes.length; at += cut) yield bytes.subarray(at, at + cut);
+    }
+    const stored = async (repo: string) => (await fetch(`http://${target.host}/v2/${repo}/blobs/${descriptor.digest}`, { method: 'HEAD', headers: { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` } })).status;
+
+    it('arrives whole, read from the source as it goes', async () => {
+      let reads = 0;
+      const counted = async function* () {
+        for await (const s of slices(blob)) {
+          reads++;
+          yield s;
+        }
+      };
+      expect(await client().pushBlob(`${target.host}/streamed/ok`, descriptor, counted)).toBe('uploaded');
+      expect(reads).toBe(48);
+      expect(await stored('streamed/ok')).toBe(200);
+      const back: Uint8Array[] = [];
+      for await (const chunk of client().blob(`${target.host}/streamed/ok`, descriptor)) back.push(chunk);
+      expect(Buffer.concat(back).equals(blob)).toBe(true);
+    });
+
+    it.each([
+      ['fewer', blob.subarray(0, blob.length - 1), /source has 3145727 bytes, expected 3145728/],
+      ['more', Buffer.concat([blob, Buffer.from('x')]), /source has more than the 3145728 bytes expected/],
+    ])('fails with SIZE_MISMATCH when the source has %s bytes than the descriptor, and the registry keeps nothing', async (_, bytes, message) => {
+      const repo = `streamed/${_}`;
+      const error = await client().pushBlob(`${target.host}/${repo}`, descriptor, () => slices(bytes)).catch((e: unknown) => e);
+      expect(isImageStoreError(error, 'SIZE_MISMATCH')).toBe(true);
+      expect((error as Error).message).toMatch(message);
+      expect(await stored(repo)).toBe(404);
+    });
+
+    it("reports the source's own failure mid-stream, and the registry keeps nothing", async () => {
+      const broken = async function* () {
+        yield blob.subarray(0, 1 << 20);
+        throw new Error('source connection reset');
+      };
+      await expect(client().pushBlob(`${target.host}/streamed/broken`, descriptor, broken)).rejects.toThrow('source connection reset');
+      expect(await stored('streamed/broken')).toBe(404);
+    });
   });
 });

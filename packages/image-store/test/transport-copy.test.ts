@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseImageReference } from '@shimkit/oci-spec';
@@ -122,5 +122,40 @@ describe('copyBetween', () => {
     }
     expect(await readdir(scratchTmp)).toEqual([]);
     expect(existsSync(join(dir, 'rt-layout', 'ingest'))).toBe(false);
+  });
+
+  it('refuses a blob whose bytes do not match its digest at every destination, whoever checks it', async () => {
+    // A registry whose stored layer went bad on disk (one byte flipped): it serves the bytes as they are.
+    const bad = await startRegistry();
+    const out = join(dir, 'corrupt');
+    await mkdir(out);
+    const root = join(dir, 'corrupt-store');
+    const store = await ImageStore.open({ root, keepLayerBlobs: true });
+    try {
+      const image = (await pushTestImages({ host: bad.host })).busybox;
+      const layer = image.layers[0]!.slice('sha256:'.length);
+      const fh = await open(join(bad.dir, 'storage', 'docker', 'registry', 'v2', 'blobs', 'sha256', layer.slice(0, 2), layer, 'data'), 'r+');
+      const byte = Buffer.alloc(1);
+      await fh.read(byte, 0, 1, 100);
+      await fh.write(Buffer.from([byte[0]! ^ 0xff]), 0, 1, 100);
+      await fh.close();
+      const writers: Array<[string, ImageWriter]> = [
+        ['oci', await layoutWriter(join(out, 'layout'), 'v1')],
+        ['oci-archive', await ociArchiveWriter(join(out, 'a.tar'), 'v1')],
+        ['store', storeWriter(store, 'example.com/busybox:v1')],
+        ['docker', registryWriter(client, parseImageReference(`${registry.host}/corrupt/busybox:v1`))],
+      ];
+      for (const [name, writer] of writers) {
+        const { repository: _mountable, ...reader } = registryReader(client, parseImageReference(image.reference));
+        const error = await copyBetween(reader, writer).then(() => undefined, (e: unknown) => e);
+        expect(isImageStoreError(error, 'DIGEST_MISMATCH'), `${name}: ${String(error)}`).toBe(true);
+      }
+      expect(await readdir(out)).toEqual([]);
+      expect(store.list()).toEqual([]);
+      expect(await client.headManifest(`${registry.host}/corrupt/busybox:v1`)).toBeUndefined();
+    } finally {
+      await store.close();
+      await bad.close();
+    }
   });
 });

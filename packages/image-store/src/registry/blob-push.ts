@@ -1,6 +1,6 @@
 import type { Descriptor, Digest, ImageReference, MediaType } from '@shimkit/oci-spec';
 import { ImageStoreError, throwIfAborted } from '../errors.js';
-import type { HttpResponse } from './http-transport.js';
+import type { HttpResponse, RequestBody } from './http-transport.js';
 import { readAll } from './http-transport.js';
 import { registryError } from './registry-error.js';
 
@@ -10,7 +10,7 @@ export interface PushTransport {
   request(
     ref: Pick<ImageReference, 'domain' | 'path'>,
     path: string,
-    init: { method?: string; headers?: Record<string, string>; body?: Uint8Array | string; signal?: AbortSignal; retry?: boolean; actions?: string; url?: string },
+    init: { method?: string; headers?: Record<string, string>; body?: RequestBody; signal?: AbortSignal; retry?: boolean; actions?: string; url?: string },
   ): Promise<HttpResponse>;
   readonly progressTimeoutMs: number;
 }
@@ -18,7 +18,10 @@ export interface PushTransport {
 export interface PushBlobOptions {
   /** Try a cross-repository mount from this repository path of the same registry first. */
   mountFrom?: string;
-  /** Blobs larger than this go up in PATCH chunks of this size (default 16 MiB); smaller ones in one PUT. */
+  /**
+   * Upload in PATCH chunks of this many bytes (for registries that bound a request's size).
+   * Default: one PUT streaming the whole blob as the source delivers it.
+   */
   chunkSize?: number;
   signal?: AbortSignal;
 }
@@ -67,8 +70,8 @@ async function* rechunk(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>
 
 /**
  * Uploads a blob unless the repository has it: HEAD first, then a
- * cross-repository mount when `mountFrom` is given, else a monolithic PUT
- * (small blobs) or PATCH chunks and a closing PUT (large ones).
+ * cross-repository mount when `mountFrom` is given, else one streamed PUT
+ * (or PATCH chunks and a closing PUT when `chunkSize` is set).
  */
 export async function pushBlob(
   t: PushTransport,
@@ -94,22 +97,70 @@ export async function pushBlob(
   }
   if (start.response.status !== 202) await failure(t, start, what, signal);
   start.abort();
-  let url = location(start, what);
+  const url = location(start, what);
 
-  const chunkSize = options.chunkSize ?? 16 << 20;
-  if (descriptor.size <= chunkSize) {
-    const parts: Buffer[] = [];
-    for await (const chunk of open()) parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    const body = Buffer.concat(parts);
-    if (body.length !== descriptor.size) throw new ImageStoreError('SIZE_MISMATCH', `${what}: source has ${body.length} bytes, expected ${descriptor.size}`);
-    const put = await t.request(ref, '', { url: withDigest(url, descriptor.digest), method: 'PUT', body, headers: { 'content-type': 'application/octet-stream' }, signal, actions: 'pull,push' });
-    if (put.response.status !== 201) await failure(t, put, what, signal);
-    put.abort();
-    return 'uploaded';
+  if (options.chunkSize === undefined) await putWhole(t, ref, withDigest(url, descriptor.digest), open(), descriptor.size, what, signal);
+  else await putChunks(t, ref, url, open(), descriptor, options.chunkSize, what, signal);
+  return 'uploaded';
+}
+
+/**
+ * One PUT whose body streams from the source as it is read: downloading and uploading overlap,
+ * and nothing is held in memory. The source must hold exactly `size` bytes.
+ */
+async function putWhole(
+  t: PushTransport,
+  ref: Pick<ImageReference, 'domain' | 'path'>,
+  url: string,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  size: number,
+  what: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  // The source's own failure (or a size mismatch) reaches the request as a broken body; it is the one reported.
+  let sourceError: unknown;
+  async function* exactly(): AsyncGenerator<Uint8Array> {
+    let sent = 0;
+    try {
+      for await (const chunk of source) {
+        sent += chunk.byteLength;
+        if (sent > size) throw new ImageStoreError('SIZE_MISMATCH', `${what}: source has more than the ${size} bytes expected`);
+        yield chunk;
+      }
+      if (sent !== size) throw new ImageStoreError('SIZE_MISMATCH', `${what}: source has ${sent} bytes, expected ${size}`);
+    } catch (e) {
+      sourceError = e;
+      throw e;
+    }
   }
+  let put: HttpResponse;
+  try {
+    put = await t.request(ref, '', { url, method: 'PUT', body: exactly(), headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) }, signal, actions: 'pull,push', retry: false });
+  } catch (e) {
+    throw sourceError ?? e;
+  }
+  if (sourceError !== undefined) {
+    put.abort();
+    throw sourceError;
+  }
+  if (put.response.status !== 201) await failure(t, put, what, signal);
+  put.abort();
+}
 
+/** PATCH requests of `chunkSize` bytes each, then a closing PUT (for registries that bound a request's size). */
+async function putChunks(
+  t: PushTransport,
+  ref: Pick<ImageReference, 'domain' | 'path'>,
+  start: string,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  descriptor: Pick<Descriptor, 'digest' | 'size'>,
+  chunkSize: number,
+  what: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  let url = start;
   let offset = 0;
-  for await (const chunk of rechunk(open(), chunkSize)) {
+  for await (const chunk of rechunk(source, chunkSize)) {
     throwIfAborted(signal, what);
     const patch = await t.request(ref, '', {
       url,
@@ -129,7 +180,6 @@ export async function pushBlob(
   const close = await t.request(ref, '', { url: withDigest(url, descriptor.digest), method: 'PUT', signal, actions: 'pull,push', headers: { 'content-length': '0' } });
   if (close.response.status !== 201) await failure(t, close, what, signal);
   close.abort();
-  return 'uploaded';
 }
 
 /** PUTs a manifest or index under a tag or its digest; returns the digest the registry reports. */

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { createRequire } from 'node:module';
 import type { Dispatcher } from 'undici';
 import type * as Undici from 'undici';
@@ -24,7 +24,7 @@ export interface RetryOptions {
 }
 
 export interface TransportOptions {
-  /** Time allowed until response headers arrive (default 30 s). */
+  /** Time allowed until response headers arrive, counted from the last byte of a streamed body sent (default 30 s). */
   requestTimeoutMs?: number;
   /** A body that delivers no byte for this long fails with PROGRESS_TIMEOUT (default 30 s). */
   progressTimeoutMs?: number;
@@ -34,11 +34,20 @@ export interface TransportOptions {
   maxRedirects?: number;
 }
 
+/**
+ * A request body: bytes, or a stream of them that can be sent once (never retried, redirected
+ * or re-sent after a 401; its length must be given in `content-length`).
+ */
+export type RequestBody = Uint8Array | string | AsyncIterable<Uint8Array>;
+
+export const isStreamedBody = (body: RequestBody | undefined): body is AsyncIterable<Uint8Array> =>
+  body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array);
+
 export interface HttpRequest {
   url: string;
   method?: string;
   headers?: Record<string, string>;
-  body?: Uint8Array | string;
+  body?: RequestBody;
   signal?: AbortSignal;
   /** Retry 429, 5xx and network errors (default true; off for non-idempotent requests). */
   retry?: boolean;
@@ -115,7 +124,7 @@ export class HttpTransport {
 
   /** Sends a request; returns the final response whatever its status, after retries are spent. */
   async send(request: HttpRequest): Promise<HttpResponse> {
-    const tries = request.retry === false ? 1 : this.attempts;
+    const tries = request.retry === false || isStreamedBody(request.body) ? 1 : this.attempts;
     let lastError: unknown;
     for (let attempt = 1; attempt <= tries; attempt++) {
       if (attempt > 1) await sleep(this.backoff(attempt - 1, (lastError as { retryAfter?: string } | undefined)?.retryAfter), request.signal);
@@ -145,7 +154,7 @@ export class HttpTransport {
     for (let hop = 0; ; hop++) {
       const result = await this.sendOnce({ ...request, url, headers });
       const { status } = result.response;
-      if (status < 300 || status >= 400 || status === 304) return result;
+      if (status < 300 || status >= 400 || status === 304 || isStreamedBody(request.body)) return result;
       const location = result.response.headers.get('location');
       result.abort();
       if (!location) throw new ImageStoreError('REGISTRY_PROTOCOL', `${url} redirected (${status}) without a Location`, { status });
@@ -169,6 +178,14 @@ export class HttpTransport {
       () => controller.abort(new ImageStoreError('REGISTRY_NETWORK', `${request.method ?? 'GET'} ${request.url}: no response within ${this.requestTimeoutMs} ms`)),
       this.requestTimeoutMs,
     );
+    const { body } = request;
+    // A long upload is not a slow answer: the wait for headers starts again with every chunk sent.
+    async function* refreshing(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+      for await (const chunk of source) {
+        timer.refresh();
+        yield chunk;
+      }
+    }
     const abort = (reason?: unknown) => {
       request.signal?.removeEventListener('abort', onAbort);
       controller.abort(reason);
@@ -179,7 +196,7 @@ export class HttpTransport {
       const answer = await undici().request(request.url, {
         method: (request.method ?? 'GET') as Dispatcher.HttpMethod,
         headers: request.headers,
-        body: request.body,
+        body: isStreamedBody(body) ? Readable.from(refreshing(body), { objectMode: false }) : body,
         signal: controller.signal,
         ...(request.dispatcher === undefined ? {} : { dispatcher: request.dispatcher }),
       });

@@ -12,8 +12,8 @@ import type { ManifestDocument } from '../images/manifest-document.js';
 import { parseManifestDocument } from '../images/manifest-document.js';
 import { Authorizer } from './authorizer.js';
 import type { CredentialsProvider, RegistryCredentials } from './credentials.js';
-import type { HttpResponse, TransportOptions } from './http-transport.js';
-import { HttpTransport, readAll, undici } from './http-transport.js';
+import type { HttpResponse, RequestBody, TransportOptions } from './http-transport.js';
+import { HttpTransport, isStreamedBody, readAll, undici } from './http-transport.js';
 import type { PushBlobOptions, PushBlobResult } from './blob-push.js';
 import { pushBlob, pushManifest } from './blob-push.js';
 import { registryError } from './registry-error.js';
@@ -166,7 +166,7 @@ export class RegistryClient implements AsyncDisposable {
   async request(
     ref: Pick<ImageReference, 'domain' | 'path'>,
     path: string,
-    init: { method?: string; headers?: Record<string, string>; body?: Uint8Array | string; signal?: AbortSignal; retry?: boolean; actions?: string; url?: string },
+    init: { method?: string; headers?: Record<string, string>; body?: RequestBody; signal?: AbortSignal; retry?: boolean; actions?: string; url?: string },
   ): Promise<HttpResponse> {
     const method = init.method ?? 'GET';
     const mirrors = init.url === undefined && (method === 'GET' || method === 'HEAD') ? (this.hosts[ref.domain]?.mirrors ?? []) : [];
@@ -190,7 +190,7 @@ export class RegistryClient implements AsyncDisposable {
     domain: string,
     repository: string,
     path: string,
-    init: { method?: string; headers?: Record<string, string>; body?: Uint8Array | string; signal?: AbortSignal; retry?: boolean; actions?: string; url?: string },
+    init: { method?: string; headers?: Record<string, string>; body?: RequestBody; signal?: AbortSignal; retry?: boolean; actions?: string; url?: string },
   ): Promise<HttpResponse> {
     const ref = { domain, path: repository };
     const scope = ref.path === '' ? 'registry:catalog:*' : `repository:${ref.path}:${init.actions ?? 'pull'}`;
@@ -201,7 +201,8 @@ export class RegistryClient implements AsyncDisposable {
       return this.transport.send({ url, method: init.method, headers, body: init.body, signal: init.signal, retry: init.retry, dispatcher: this.dispatcherFor(domain) });
     };
     let res = await send(await this.authorizer.header(ref.domain, scope, init.signal));
-    if (res.response.status === 401) {
+    // A streamed body is gone once sent: its 401 is the answer.
+    if (res.response.status === 401 && !isStreamedBody(init.body)) {
       const challenge = res.response.headers.get('www-authenticate');
       res.abort();
       res = await send(await this.authorizer.challenged(ref.domain, scope, challenge, init.signal));

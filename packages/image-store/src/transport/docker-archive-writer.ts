@@ -49,6 +49,7 @@ export async function dockerArchiveWriter(file: string, name?: ImageReference): 
   return {
     name: location,
     acceptsIndex: false,
+    verifiesBlobs: true,
     async putBlob(d, open, { signal }) {
       if (diffIds.has(d.digest) || configs.has(d.digest)) return 'exists';
       if (isConfig(d)) {

@@ -11,8 +11,11 @@ export interface ImageReader extends AsyncDisposable {
   top(signal?: AbortSignal): Promise<FetchedManifest>;
   /** A manifest an index refers to, verified. */
   manifest(descriptor: Descriptor, signal?: AbortSignal): Promise<FetchedManifest>;
-  /** A blob's bytes (verified by the reader or by the writer's store). */
-  blob(descriptor: Descriptor, signal?: AbortSignal): AsyncIterable<Uint8Array>;
+  /**
+   * A blob's bytes. A registry's are checked against the descriptor unless `verify` is false
+   * (the copy says so when its writer checks them itself); a local source's are the writer's to check.
+   */
+  blob(descriptor: Descriptor, signal?: AbortSignal, options?: { verify?: boolean }): AsyncIterable<Uint8Array>;
   /** Removes what the reader unpacked (archives). */
   close(): Promise<void>;
 }
@@ -28,6 +31,8 @@ export interface ImageWriter {
   readonly name: string;
   /** False when the destination holds one platform's image only (docker archives, the store). */
   readonly acceptsIndex: boolean;
+  /** True when the writer checks every blob's digest and size itself before keeping it (no need to hash it twice). */
+  readonly verifiesBlobs: boolean;
   putBlob(descriptor: Descriptor, open: () => AsyncIterable<Uint8Array>, options: { mountFrom?: Pick<ImageReference, 'domain' | 'path'>; signal?: AbortSignal }): Promise<BlobWriteResult>;
   /** A manifest of an index, before the index itself. */
   putManifest(manifest: FetchedManifest, signal?: AbortSignal): Promise<void>;

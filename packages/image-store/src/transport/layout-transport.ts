@@ -66,6 +66,7 @@ export async function layoutWriter(dir: string, refName?: string, name = `oci:${
     name,
     dir,
     acceptsIndex: true,
+    verifiesBlobs: true,
     async putBlob(d, open, { signal }) {
       if (await store.has(d.digest)) return 'exists';
       await store.ingest(d.digest, () => open(), { size: d.size, signal });

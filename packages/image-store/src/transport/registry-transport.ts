@@ -10,7 +10,7 @@ export function registryReader(client: RegistryClient, ref: ImageReference): Ima
     repository: { domain: ref.domain, path: ref.path },
     top: (signal) => client.getManifest(ref, { signal }),
     manifest: (d: Descriptor, signal) => client.getManifest(ref, { digest: d.digest, signal }),
-    blob: (d, signal) => client.blob(ref, d, { signal }),
+    blob: (d, signal, options) => client.blob(ref, d, { signal, verify: options?.verify }),
     close: async () => undefined,
     [Symbol.asyncDispose]: async () => undefined,
   };
@@ -27,6 +27,8 @@ export function registryWriter(client: RegistryClient, ref: ImageReference): Ima
   return {
     name: `docker://${formatImageReference(ref)}`,
     acceptsIndex: true,
+    // The registry is the destination's own judge; what we send is checked as we read it.
+    verifiesBlobs: false,
     putBlob: (d, open, { mountFrom, signal }) =>
       client.pushBlob(ref, d, open, { signal, mountFrom: mountFrom?.domain === ref.domain ? mountFrom.path : undefined }),
     putManifest: async (m, signal) => {

@@ -52,6 +52,7 @@ export function storeWriter(store: ImageStore, name: string, options: { platform
   return {
     name: `store:${name}`,
     acceptsIndex: false,
+    verifiesBlobs: true,
     async putBlob(d, open, { signal }) {
       if (await store.content.has(d.digest)) return 'exists';
       await store.content.ingest(d.digest, () => open(), { size: d.size, signal });

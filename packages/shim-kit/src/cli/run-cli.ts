@@ -4,18 +4,21 @@ import type { ShimConfigFile } from './config-file.js';
 import { isEngineCommand } from './run/engine-commands.js';
 import type * as BuildProgram from './build/build-program.js';
 import type * as EngineProgram from './run/engine-program.js';
+import type * as ImageProgram from './image/image-program.js';
 import { StderrLogger } from './stderr-logger.js';
 
 // Each command loads only its own part (the CRI server with gRPC and every module for `serve`,
 // the image tools for `image`): loading all of it took 0.45 s before any command ran.
 const loadServe = () => Promise.all([import('@shimkit/cri-types'), import('../errors.js'), import('../shim/create-shim.js'), import('../shim/modules.js'), import('../tokens.js')]);
 
-// The engine and build commands load as one bundled module each when the build made them (see
+// The engine, build and image commands load as one bundled module each when the build made them (see
 // build/bundle-cli.mjs); the paths are variables so that tsc leaves them alone.
 const ENGINE_BUNDLE = './run/engine-cli.bundle.js';
 const BUILD_BUNDLE = './build/build-cli.bundle.js';
+const IMAGE_BUNDLE = './image/image-cli.bundle.js';
 const loadEngineCli = (): Promise<typeof EngineProgram> => (import(ENGINE_BUNDLE) as Promise<typeof EngineProgram>).catch(() => import('./run/engine-program.js'));
 const loadBuildCli = (): Promise<typeof BuildProgram> => (import(BUILD_BUNDLE) as Promise<typeof BuildProgram>).catch(() => import('./build/build-program.js'));
+const loadImageCli = (): Promise<typeof ImageProgram> => (import(IMAGE_BUNDLE) as Promise<typeof ImageProgram>).catch(() => import('./image/image-program.js'));
 
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -65,7 +68,7 @@ async function withStopSignal(io: CliIo, run: (signal: AbortSignal) => Promise<n
 }
 
 async function runImage(argv: readonly string[], io: CliIo, out: (t: string) => void, err: (t: string) => void): Promise<number> {
-  const { runImageCli } = await import('./image/image-program.js');
+  const { runImageCli } = await loadImageCli();
   const tty = io.tty ?? (io.stderr === undefined && process.stderr.isTTY ? process.stderr : undefined);
   return withStopSignal(io, (signal) => runImageCli(argv, { stdout: out, stderr: err, signal, ...(tty ? { tty } : {}) }));
 }

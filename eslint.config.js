@@ -16,6 +16,12 @@ export default tseslint.config(
     },
   },
   {
+    // Test fixtures run as plain CommonJS programs (e.g. a CNI plugin copied into a bin dir).
+    files: ['**/*.fixture.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['**/eslint.config.js', '**/vitest.config.ts', 'scripts/skipped-tests-reporter.mjs'],
     rules: { 'no-restricted-syntax': 'off' },
   },

@@ -19,26 +19,8 @@ export async function sh(file: string, ...args: string[]): Promise<string> {
   return res.stdout;
 }
 
-// A plugin for protocol tests: logs each call, echoes prevResult, fails where told by marker files.
-const FLAKY_PLUGIN = `#!${process.execPath}
-const fs = require('fs');
-const text = fs.readFileSync(0, 'utf8');
-const input = text ? JSON.parse(text) : {};
-const cmd = process.env.CNI_COMMAND;
-const dir = ${JSON.stringify('__DIR__')};
-fs.appendFileSync(dir + '/calls.jsonl', JSON.stringify({ cmd, input, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('CNI_'))) }) + '\\n');
-const marker = dir + '/fail-' + cmd;
-if (fs.existsSync(marker)) {
-  const spec = JSON.parse(fs.readFileSync(marker, 'utf8'));
-  if (spec.once) fs.rmSync(marker);
-  if (spec.hangMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, spec.hangMs);
-  if (spec.stderrOnly) { process.stderr.write(spec.msg + '\\n'); process.exit(2); }
-  process.stdout.write(JSON.stringify({ cniVersion: input.cniVersion, code: spec.code, msg: spec.msg, details: spec.details }));
-  process.exit(1);
-}
-if (cmd === 'ADD') process.stdout.write(JSON.stringify(input.prevResult ?? { cniVersion: input.cniVersion, ips: [] }));
-if (cmd === 'VERSION') process.stdout.write(JSON.stringify({ cniVersion: '1.0.0', supportedVersions: ['0.4.0', '1.0.0'] }));
-`;
+// The flaky plugin, run by the node running the tests (its own first line names any node on PATH).
+const FLAKY_PLUGIN = new URL('./flaky-cni-plugin.fixture.cjs', import.meta.url);
 
 /** One call the flaky plugin logged. */
 export interface FlakyCall {
@@ -71,7 +53,8 @@ export class TestNetwork {
   static async create(): Promise<TestNetwork> {
     const net = new TestNetwork(await mkdtemp(join(tmpdir(), `shimkit-cni-${process.pid}-`)));
     await mkdir(net.binDir);
-    await writeFile(join(net.binDir, 'flaky'), FLAKY_PLUGIN.replace('__DIR__', net.dir));
+    const plugin = (await readFile(FLAKY_PLUGIN, 'utf8')).replace(/^#!.*/, `#!${process.execPath}`);
+    await writeFile(join(net.binDir, 'flaky'), plugin);
     await chmod(join(net.binDir, 'flaky'), 0o755);
     return net;
   }

@@ -1,5 +1,5 @@
-import { createBusyboxRootfs } from '@shimkit/test-bed';
-import { chmod, mkdir, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { createBusyboxRootfs, CRUN_CGROUP_V1 } from '@shimkit/test-bed';
+import { mkdir, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runc, type RuncOptions } from '../src/index.js';
@@ -89,31 +89,14 @@ export async function createBundle(bed: TestBed, id: string, options: BundleOpti
   return bundle;
 }
 
-/**
- * crun refuses this host's hybrid cgroup layout (v1 controllers plus hugetlb on the cgroup2
- * mount at /sys/fs/cgroup/unified). An operator would give crun a mount namespace without
- * that mount; this wrapper does exactly that for every call: `unshare -m` (private
- * propagation, so the host keeps its mount) + `umount -l` of the cgroup2 mount, then exec crun.
- * The runtime state dir and cgroup v1 hierarchy are shared with the host, so containers
- * created through one call are seen by the next.
- */
-export async function crunWithoutUnifiedMount(dir: string): Promise<string> {
-  const path = join(dir, 'crun-v1');
-  await writeFile(
-    path,
-    `#!/bin/sh\nexec unshare --mount --propagation private sh -c 'umount -l /sys/fs/cgroup/unified 2>/dev/null; exec crun "$@"' crun "$@"\n`,
-  );
-  await chmod(path, 0o755);
-  return path;
-}
-
 /** Runtimes the conformance suite runs against. */
 export type RuntimeName = 'runc' | 'crun';
 
 /** A Runc instance for `runtime`, with a private `--root` under the bed. */
 export async function createRuntime(bed: TestBed, runtime: RuntimeName, extra: RuncOptions = {}): Promise<Runc> {
   const root = join('/run', `shimkit-test-${runtime}-${process.pid}-${bed.cgroupParent.slice(-6)}`);
-  const binary = runtime === 'runc' ? 'runc' : await crunWithoutUnifiedMount(bed.dir);
+  // crun needs a mount namespace without this host's cgroup2 mount (see test-bed's bin/crun-cgroup-v1).
+  const binary = runtime === 'runc' ? 'runc' : CRUN_CGROUP_V1;
   return new Runc({ binary, root, tmpDir: bed.dir, ...extra });
 }
 

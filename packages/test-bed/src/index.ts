@@ -15,3 +15,4 @@ export type { ProcessInfo } from './host-scan.js';
 export { startTestBed } from './test-bed.js';
 export type { TestBed } from './test-bed.js';
 export { runIf, asRoot } from './skip-reason.js';
+export { CRUN_CGROUP_V1 } from './crun-cgroup-v1.js';

@@ -2,16 +2,16 @@
 // registry, CNI bridge and /24, cgroup parent and dirs; nothing may be left after. It runs twice:
 // on the default handler (runc) and on a `crun` handler of the same shim.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { access, chmod, writeFile } from 'node:fs/promises';
+import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CRUN_CGROUP_V1 } from '@shimkit/test-bed';
 import { afterAll, beforeAll, expect, vi } from 'vitest';
 import { runCriConformance } from '../../src/conformance/cri-conformance.js';
 import { E2eBed, EMPTY_LEFTOVERS } from './e2e-bed.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 // crun 1.8 refuses this host's hybrid cgroup layout unless the cgroup2 mount is out of its sight
-const CRUN_WRAPPER = `#!/bin/sh\nexec unshare --mount --propagation private sh -c 'umount -l /sys/fs/cgroup/unified 2>/dev/null; exec crun "$@"' crun "$@"\n`;
 
 let bed: E2eBed;
 let crun: { binary: string; root: string };
@@ -23,9 +23,7 @@ beforeAll(async () => {
     throw new Error(`${MAIN} is missing: build shimkit first (npx tsc -b)`);
   });
   bed = await E2eBed.start();
-  crun = { binary: join(bed.dir, 'crun-unified-hidden'), root: join(bed.state, 'crun') };
-  await writeFile(crun.binary, CRUN_WRAPPER);
-  await chmod(crun.binary, 0o755);
+  crun = { binary: CRUN_CGROUP_V1, root: join(bed.state, 'crun') };
   const defaults = bed.defaults();
   const config = join(bed.dir, 'shimkit.json');
   await writeFile(config, JSON.stringify({ ...defaults, runtime: { ...defaults.runtime, handlers: { crun } } }));

@@ -1,14 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CRUN_CGROUP_V1 } from '@shimkit/test-bed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withBusyboxWorkload } from '../../conformance/runtime-backend/busybox-workload.js';
 import { runtimeBackendConformance } from '../../conformance/runtime-backend-conformance.js';
 import { createRuncTestBed, type RuncTestBed } from './runc-test-bed.test-helper.js';
 
 // crun 1.8 refuses this host's hybrid cgroup layout; like an operator would, give it a mount
-// namespace without the cgroup2 mount (see runc-driver's README). The backend is unchanged.
-const WRAPPER = `#!/bin/sh\nexec unshare --mount --propagation private sh -c 'umount -l /sys/fs/cgroup/unified 2>/dev/null; exec crun "$@"' crun "$@"\n`;
+// namespace without the cgroup2 mount (test-bed's CRUN_CGROUP_V1). The backend is unchanged.
 
 let bed: RuncTestBed;
 let crun: string;
@@ -16,9 +15,7 @@ const root = (): string => join(bed.state, 'crun');
 
 beforeAll(async () => {
   bed = await createRuncTestBed('crun');
-  crun = join(bed.dir, 'crun-v1');
-  await writeFile(crun, WRAPPER);
-  await chmod(crun, 0o755);
+  crun = CRUN_CGROUP_V1;
 });
 afterAll(async () => {
   const left = await bed.leftovers();

@@ -30,7 +30,7 @@ for (const [program, bundle] of bundles) {
         setup(b) {
           b.onResolve({ filter: /^[^./]/ }, (args) => {
             const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
-            return workspace.has(name) ? undefined : { path: args.path, external: true };
+            return workspace.has(name) ? undefined : { path: args.path, external: true, sideEffects: false };
           });
         },
       },

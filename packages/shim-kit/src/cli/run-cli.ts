@@ -5,6 +5,7 @@ import { isEngineCommand } from './run/engine-commands.js';
 import type * as BuildProgram from './build/build-program.js';
 import type * as EngineProgram from './run/engine-program.js';
 import { StderrLogger } from './stderr-logger.js';
+import { markPhase } from '../engine/phase-marks.js';
 
 // Each command loads only its own part (the CRI server with gRPC and every module for `serve`,
 // the image tools for `image`): loading all of it took 0.45 s before any command ran.
@@ -81,7 +82,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   const err = io.stderr ?? ((t) => void process.stderr.write(t));
   if (argv[0] === 'image') return runImage(argv.slice(1), io, out, err);
   if (argv[0] === 'build') return runBuild(argv.slice(1), io, out, err);
-  if (isEngineCommand(argv)) return (await loadEngineCli()).runEngineCli(argv, { stdout: out, stderr: err, ...(io.stdout ? {} : { stdoutBytes: (c) => void process.stdout.write(c), stderrBytes: (c) => void process.stderr.write(c) }) });
+  if (isEngineCommand(argv)) return (await loadEngineCli().finally(() => markPhase('engine commands loaded'))).runEngineCli(argv, { stdout: out, stderr: err, ...(io.stdout ? {} : { stdoutBytes: (c) => void process.stdout.write(c), stderrBytes: (c) => void process.stderr.write(c) }) });
   let command: CliCommand;
   try {
     command = parseCliArgs(argv);

@@ -14,6 +14,7 @@ import { normalizeImage, pullFailure } from './engine-image-ref.js';
 import { DEFAULT_ENGINE_ROOT, DEFAULT_ENGINE_RUNROOT, EngineLayout } from './engine-layout.js';
 import { withEngineLock } from './engine-lock.js';
 import { EngineNetwork } from './engine-network.js';
+import { markPhase } from './phase-marks.js';
 import { findRunning, notRunning, waitForContainerExit, type EngineParts } from './engine-parts.js';
 import { execInContainer, type ExecInContainerOptions } from './exec-in-container.js';
 import { removeContainer } from './remove-container.js';
@@ -269,6 +270,7 @@ export class ContainerEngine implements AsyncDisposable {
     await this.#conmon.close();
     await this.#runc.close();
     await this.#lease.release();
+    markPhase('engine closed');
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -280,12 +282,14 @@ export class ContainerEngine implements AsyncDisposable {
     return withEngineLock(
       this.layout.lockFile,
       async () => {
+        markPhase('lock taken');
         try {
           return await work();
         } finally {
           const store = this.#store;
           this.#store = undefined;
           await store?.close();
+          markPhase('image store closed');
         }
       },
       signal ? { signal } : {},

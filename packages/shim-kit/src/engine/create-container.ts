@@ -10,6 +10,7 @@ import { normalizeImage, pullFailure } from './engine-image-ref.js';
 import type { EngineParts } from './engine-parts.js';
 import { engineSpec } from './engine-spec.js';
 import { writeEtcFiles } from './etc-files.js';
+import { markPhase } from './phase-marks.js';
 import { userEntries } from './user-entries.js';
 import type { VolumeMount } from './volume-mount.js';
 
@@ -49,14 +50,17 @@ export async function createContainer(parts: EngineParts, request: CreateContain
   const network = request.network ?? 'bridge';
   const ports = [...(request.ports ?? [])];
   await checkRequest(parts, request, name, network);
+  markPhase('request checked');
   const store = await parts.openStore();
   const image = await imageFor(store, request);
+  markPhase('image store opened');
   const id = newId();
   const bundle = parts.layout.bundle(id);
   const undo: (() => Promise<unknown>)[] = [];
   try {
     const rootfs = await store.createRootfs(id, image.id, signal ? { signal } : {});
     undo.push(() => store.removeRootfs(id));
+    markPhase('rootfs mounted');
     let attached: { netnsPath: string; ips: string[] } | undefined;
     if (network === 'bridge') {
       attached = await parts.network.attach(id, name, ports, signal);
@@ -90,6 +94,7 @@ export async function createContainer(parts: EngineParts, request: CreateContain
       cgroupsPath: `${parts.cgroupParent}/${id}`,
     });
     writeBundle(bundle, spec, rootfs.path);
+    markPhase('spec and bundle written');
     const record: EngineContainer = {
       id,
       name,
@@ -110,6 +115,7 @@ export async function createContainer(parts: EngineParts, request: CreateContain
     };
     undo.push(() => parts.records.remove(id));
     await parts.records.write(record);
+    markPhase('record written');
     return record;
   } catch (e) {
     for (const step of undo.reverse()) await step().catch(() => undefined);

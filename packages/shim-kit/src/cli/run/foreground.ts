@@ -1,6 +1,7 @@
 import type { AttachSession } from '../../interfaces/runtime-backend.js';
 import type { ContainerEngine, CreateContainerRequest } from '../../engine/container-engine.js';
 import type { EngineContainer } from '../../engine/engine-container.js';
+import { markPhase } from '../../engine/phase-marks.js';
 import type { EngineCommandIo } from './engine-io.js';
 
 // After the exit, output conmon still relays; then the connection is dropped.
@@ -50,11 +51,13 @@ export async function followContainer(engine: ContainerEngine, container: Engine
   let exitCode: number;
   try {
     exitCode = await engine.wait(id);
+    markPhase('exit seen');
     if (session) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([session.ended, new Promise((r) => (timer = setTimeout(r, DRAIN_MS)))]);
       clearTimeout(timer);
       session.detach();
+      markPhase('output drained');
     }
   } finally {
     off();

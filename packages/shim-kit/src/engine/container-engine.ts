@@ -18,6 +18,7 @@ import { markPhase } from './phase-marks.js';
 import { findRunning, notRunning, waitForContainerExit, type EngineParts } from './engine-parts.js';
 import { execInContainer, type ExecInContainerOptions } from './exec-in-container.js';
 import { removeContainer } from './remove-container.js';
+import { runAndRemoveContainer, type ForegroundRun, type RunAndRemoveOptions } from './run-and-remove.js';
 import { signalContainer } from './signal-container.js';
 import { startContainer, type StartContainerOptions } from './start-container.js';
 import { stopContainer } from './stop-container.js';
@@ -25,6 +26,7 @@ import { stopContainer } from './stop-container.js';
 export type { AttachStreams } from './attach-container.js';
 export type { ContainerStats } from './container-stats.js';
 export type { CreateContainerRequest } from './create-container.js';
+export type { ForegroundRun, RunAndRemoveOptions } from './run-and-remove.js';
 
 /** Constructor options of {@link ContainerEngine}. */
 export interface ContainerEngineOptions {
@@ -166,6 +168,16 @@ export class ContainerEngine implements AsyncDisposable {
         throw e;
       }
     }, request.signal);
+  }
+
+  /**
+   * `run --rm` in the foreground: creates the container and runs it to its end as this
+   * process's child, without conmon, then removes it. Resolves once it was created; see
+   * {@link ForegroundRun}.
+   */
+  async runAndRemove(request: CreateContainerRequest, options: RunAndRemoveOptions): Promise<ForegroundRun> {
+    const created = await this.create(request);
+    return runAndRemoveContainer(this.#parts, created, options, (c) => this.#locked(() => removeContainer(this.#parts, c, { force: true })));
   }
 
   /**

@@ -58,15 +58,18 @@ export async function createContainer(parts: EngineParts, request: CreateContain
   const bundle = parts.layout.bundle(id);
   const undo: (() => Promise<unknown>)[] = [];
   try {
-    const rootfs = await store.createRootfs(id, image.id, signal ? { signal } : {});
-    undo.push(() => store.removeRootfs(id));
-    markPhase('rootfs mounted');
-    let attached: { netnsPath: string; ips: string[] } | undefined;
-    if (network === 'bridge') {
-      attached = await parts.network.attach(id, name, ports, signal);
-      const netnsPath = attached.netnsPath;
-      undo.push(() => parts.network.detach(id, name, ports, netnsPath));
-    }
+    // the rootfs and the network need nothing of each other
+    const [mounted, joined] = await Promise.allSettled([
+      store.createRootfs(id, image.id, signal ? { signal } : {}),
+      network === 'bridge' ? parts.network.attach(id, name, ports, signal) : undefined,
+    ]);
+    if (mounted.status === 'fulfilled') undo.push(() => store.removeRootfs(id));
+    const attached = joined.status === 'fulfilled' ? joined.value : undefined;
+    if (attached) undo.push(() => parts.network.detach(id, name, ports, attached.netnsPath));
+    if (mounted.status === 'rejected') throw mounted.reason;
+    if (joined.status === 'rejected') throw joined.reason;
+    const rootfs = mounted.value;
+    markPhase(network === 'bridge' ? 'rootfs mounted, network attached' : 'rootfs mounted');
     await mkdir(bundle, { recursive: true, mode: 0o700 });
     undo.push(() => rm(bundle, { recursive: true, force: true }));
     const hostname = id.slice(0, 12);

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import { markPhase } from '../engine/phase-marks.js';
 import { parseCliArgs, UsageError, USAGE, type CliCommand } from './cli-args.js';
 import type { ShimConfigFile } from './config-file.js';
 import { isEngineCommand } from './run/engine-commands.js';
 import type * as BuildProgram from './build/build-program.js';
 import type * as EngineProgram from './run/engine-program.js';
 import { StderrLogger } from './stderr-logger.js';
-import { markPhase } from '../engine/phase-marks.js';
 
 // Each command loads only its own part (the CRI server with gRPC and every module for `serve`,
 // the image tools for `image`): loading all of it took 0.45 s before any command ran.

@@ -52,7 +52,8 @@ export async function runAndRemoveContainer(parts: EngineParts, c: EngineContain
       options.onOutput(stream, chunk);
     },
   });
-  const recorded = recordPid(parts, c, pidFile, running);
+  // only what other commands show depends on it: the run goes on when it cannot be written
+  const recorded = recordPid(parts, c, pidFile, running).catch(() => undefined);
   const exited = (async () => {
     try {
       const { exitCode } = await running;

@@ -29,6 +29,10 @@ export interface Invocation {
   signal?: AbortSignal | undefined;
   /** Don't throw on a non-zero exit that left no error in the runtime log (foreground run/exec). */
   exitCodeIsResult?: boolean;
+  /** Piped stdout and stderr are handed over as they come instead of collected. */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  /** The runtime starts in a session of its own. */
+  newSession?: boolean;
 }
 
 /** Where the runtime's JSON log goes for one call. */
@@ -103,13 +107,15 @@ function nonJsonLines(text: string): string {
     .join('\n');
 }
 
-function collect(stream: Readable | null, max: number): Promise<string> {
+/** What `stream` writes, kept up to `max` bytes; or, with `hand`, handed over chunk by chunk (resolves with ''). */
+function collect(stream: Readable | null, max: number, hand?: (chunk: Buffer) => void): Promise<string> {
   if (!stream) return Promise.resolve('');
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     stream.on('data', (chunk: Buffer) => {
-      if (size < max) chunks.push(chunk);
+      if (hand) hand(chunk);
+      else if (size < max) chunks.push(chunk);
       size += chunk.length;
     });
     const done = (): void => resolve(Buffer.concat(chunks).subarray(0, max).toString('utf8'));
@@ -177,7 +183,7 @@ export async function invoke(binary: string, inv: Invocation, log: CallLog, help
 /** No stdin, no extra fds, output captured, discarded or logged: what the helper runs. */
 function isPlain(inv: Invocation): boolean {
   const [in0, out1, err2] = inv.stdio ?? ['ignore', 'pipe', 'pipe'];
-  return in0 === 'ignore' && (out1 === 'ignore' || out1 === 'pipe') && (err2 === 'ignore' || err2 === 'pipe' || err2 === 'log') && !inv.extraFds?.length;
+  return !inv.onOutput && !inv.newSession && in0 === 'ignore' && (out1 === 'ignore' || out1 === 'pipe') && (err2 === 'ignore' || err2 === 'pipe' || err2 === 'log') && !inv.extraFds?.length;
 }
 
 async function runThrough(helper: HostHelper, argv: string[], inv: Invocation, log: CallLog): Promise<Ran> {
@@ -199,7 +205,7 @@ async function spawnRuntime(argv: string[], inv: Invocation, log: CallLog): Prom
   let child;
   const errFd = stderrToLog ? openSync(log.path, 'a') : undefined;
   try {
-    child = spawn(argv[0] as string, argv.slice(1), { stdio: [in0, out1, errFd ?? (err2 === 'log' ? 'pipe' : err2), ...(inv.extraFds ?? [])] });
+    child = spawn(argv[0] as string, argv.slice(1), { stdio: [in0, out1, errFd ?? (err2 === 'log' ? 'pipe' : err2), ...(inv.extraFds ?? [])], detached: inv.newSession ?? false });
   } catch (err) {
     throw new RuncError('INVALID_ARGUMENT', `${basename(argv[0] as string)} ${inv.verb}: cannot spawn: ${(err as Error).message}`, { argv, cause: err });
   } finally {
@@ -209,8 +215,9 @@ async function spawnRuntime(argv: string[], inv: Invocation, log: CallLog): Prom
     child.once('error', (error) => resolve({ code: null, sig: null, error }));
     child.once('exit', (code, sig) => resolve({ code, sig }));
   });
-  const stdoutP = collect(child.stdout, MAX_OUTPUT);
-  const stderrP = collect(child.stderr, MAX_OUTPUT);
+  const hand = inv.onOutput;
+  const stdoutP = collect(child.stdout, MAX_OUTPUT, hand && ((chunk) => hand('stdout', chunk)));
+  const stderrP = collect(child.stderr, MAX_OUTPUT, hand && ((chunk) => hand('stderr', chunk)));
   // crun hands its own stdio to the container: after killing the runtime our pipes would
   // stay open as long as the container runs, so abort destroys them too.
   const onAbort = (): void => {

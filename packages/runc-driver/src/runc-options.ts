@@ -75,6 +75,17 @@ export interface RunOptions extends Omit<CreateOptions, 'io'> {
   keep?: boolean;
   /** Stdio; stdout and stderr default to `'pipe'` (returned in the result). */
   io?: RuncIO;
+  /**
+   * Hands what the container writes to a `'pipe'` stdout or stderr over as it comes, instead of
+   * returning it at the end (the result's `stdout`/`stderr` are then empty). runc's own failure
+   * line is left out when the call fails with it.
+   */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  /**
+   * Runs the runtime in a session of its own (setsid), so a terminal's Ctrl-C reaches this
+   * process alone, which forwards it as it sees fit (e.g. with {@link Runc.kill}).
+   */
+  newSession?: boolean;
 }
 
 /** Options of a detached {@link Runc.run}. */

@@ -3,6 +3,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readCgroupStats } from './cgroup-stats.js';
+import { FailureLineFilter } from './failure-line-filter.js';
 import { findExecutable } from './find-executable.js';
 import { clampOomScoreAdj, oomScoreLimits, type OomScoreLimits } from './oom-score.js';
 import { checkId, flag, globalArgs, option, signalNumber, type KillSignal, type RuntimeGlobalFlags } from './runc-args.js';
@@ -114,13 +115,27 @@ export class Runc {
     const bundle = await this.#checkBundle(options.bundle, 'run');
     const io = await openStdio(options.io ?? {}, { detached: false, verb: 'run' });
     const args = ['run', '--bundle', bundle];
+    option(args, '--pid-file', options.pidFile);
     flag(args, '--keep', options.keep);
     this.#commonCreateFlags(args, options);
     args.push(id);
+    const output = options.onOutput && new FailureLineFilter(options.onOutput);
     try {
-      const r = await this.#run({ verb: 'run', id, args, stdio: io.stdio, extraFds: options.preserveFds ?? [], signal: options.signal, exitCodeIsResult: true });
+      const r = await this.#run({
+        verb: 'run',
+        id,
+        args,
+        stdio: io.stdio,
+        extraFds: options.preserveFds ?? [],
+        signal: options.signal,
+        exitCodeIsResult: true,
+        ...(output ? { onOutput: (stream: 'stdout' | 'stderr', chunk: Buffer) => output.write(stream, chunk) } : {}),
+        ...(options.newSession ? { newSession: true } : {}),
+      });
+      output?.end(false);
       return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
     } catch (err) {
+      output?.end(true);
       if (isRuncError(err, 'ABORTED')) await this.#cleanupAborted(id, bundle);
       throw err;
     } finally {

@@ -63,6 +63,25 @@ export function conformance(runtime: RuntimeName): void {
       expect(r0.exitCode).toBe(0);
     });
 
+    it('hands a foreground run\'s output over as it comes and writes its pid file; a failed run leaves out the runtime\'s own error line', async () => {
+      const { id, bundle } = await setup(['sh', '-c', 'echo out; echo err >&2; exit 3']);
+      const seen: string[] = [];
+      const pidFile = join(bed.dir, `${id}.pid`);
+      const r = await runc.run(id, { bundle, pidFile, newSession: true, onOutput: (stream, chunk) => seen.push(`${stream}:${chunk.toString()}`) });
+      expect(r).toEqual({ exitCode: 3, stdout: '', stderr: '' });
+      expect(seen.sort()).toEqual(['stderr:err\n', 'stdout:out\n']);
+      expect(Number(await readFile(pidFile, 'utf8'))).toBeGreaterThan(1);
+      const missing = bed.id(runtime);
+      const lines: string[] = [];
+      const failed = runc.run(missing, { bundle: await createBundle(bed, missing, { args: ['/no-such-program'] }), onOutput: (_stream, chunk) => lines.push(chunk.toString()) });
+      const err = await failed.then(() => undefined, (e: unknown) => e);
+      expect(isRuncError(err)).toBe(true);
+      expect(String(err)).toMatch(/no-such-program/);
+      // crun words its failures otherwise: only runc's line is known
+      if (runtime === 'runc') expect(lines).toEqual([]);
+      await expectCode(runc.state(missing), 'NOT_FOUND');
+    });
+
     it('reports 128+n for a container killed by signal n', async () => {
       const { id, bundle } = await setup(['sleep', '60']);
       const running = runc.run(id, { bundle });

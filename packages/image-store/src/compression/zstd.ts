@@ -3,7 +3,6 @@ import { accessSync, constants as F } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Decompress as ZstdDecompress } from 'fzstd';
 import { ImageStoreError } from '../errors.js';
 import { chunksOf } from '../stream/chunks-of.js';
 
@@ -65,6 +64,8 @@ async function* decodeWithProgram(source: AsyncIterable<Uint8Array>, program: st
 
 /** Decodes zstd in JavaScript, for hosts without the zstd program. */
 async function* decodeInJavaScript(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  // loaded here: every command that opens the store would load it otherwise
+  const { Decompress: ZstdDecompress } = await import('fzstd');
   let out: Buffer[] = [];
   const decoder = new ZstdDecompress((chunk) => {
     out.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));

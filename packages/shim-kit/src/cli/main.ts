@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // The `shimkit` command: see USAGE in cli-args.ts.
+import { markPhase, reportPhasesAtExit } from '../engine/phase-marks.js';
 import { runCli } from './run-cli.js';
+
+markPhase('cli modules loaded');
+reportPhasesAtExit();
 
 runCli(process.argv.slice(2)).then(
   (code) => {

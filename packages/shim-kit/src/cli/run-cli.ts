@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { markPhase } from '../engine/phase-marks.js';
 import { parseCliArgs, UsageError, USAGE, type CliCommand } from './cli-args.js';
 import type { ShimConfigFile } from './config-file.js';
 import { isEngineCommand } from './run/engine-commands.js';
@@ -84,7 +85,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   const err = io.stderr ?? ((t) => void process.stderr.write(t));
   if (argv[0] === 'image') return runImage(argv.slice(1), io, out, err);
   if (argv[0] === 'build') return runBuild(argv.slice(1), io, out, err);
-  if (isEngineCommand(argv)) return (await loadEngineCli()).runEngineCli(argv, { stdout: out, stderr: err, ...(io.stdout ? {} : { stdoutBytes: (c) => void process.stdout.write(c), stderrBytes: (c) => void process.stderr.write(c) }) });
+  if (isEngineCommand(argv)) return (await loadEngineCli().finally(() => markPhase('engine commands loaded'))).runEngineCli(argv, { stdout: out, stderr: err, ...(io.stdout ? {} : { stdoutBytes: (c) => void process.stdout.write(c), stderrBytes: (c) => void process.stderr.write(c) }) });
   let command: CliCommand;
   try {
     command = parseCliArgs(argv);

@@ -6,6 +6,13 @@ import type { EngineParts } from './engine-parts.js';
  * (idempotent; a running container is returned as it is). Runs under the engine's lock.
  */
 export async function cleanupContainer(parts: EngineParts, c: EngineContainer): Promise<EngineContainer> {
+  const record = await releaseContainer(parts, c);
+  if (record !== c) await parts.records.write(record);
+  return record;
+}
+
+/** {@link cleanupContainer} without writing the record: for a container that is removed next. */
+export async function releaseContainer(parts: EngineParts, c: EngineContainer): Promise<EngineContainer> {
   const view = await parts.records.view(c);
   if (view.status === 'running') return c;
   let record: EngineContainer = c;
@@ -16,6 +23,5 @@ export async function cleanupContainer(parts: EngineParts, c: EngineContainer): 
     const { netnsPath: _gone, ...rest } = record;
     record = { ...rest, ips: [] };
   }
-  if (record !== c) await parts.records.write(record);
   return record;
 }

@@ -16,7 +16,9 @@ import { withEngineLock } from './engine-lock.js';
 import { EngineNetwork } from './engine-network.js';
 import { findRunning, notRunning, waitForContainerExit, type EngineParts } from './engine-parts.js';
 import { execInContainer, type ExecInContainerOptions } from './exec-in-container.js';
+import { markPhase } from './phase-marks.js';
 import { removeContainer } from './remove-container.js';
+import { runAndRemoveContainer, type ForegroundRun, type RunAndRemoveOptions } from './run-and-remove.js';
 import { signalContainer } from './signal-container.js';
 import { startContainer, type StartContainerOptions } from './start-container.js';
 import { stopContainer } from './stop-container.js';
@@ -24,6 +26,7 @@ import { stopContainer } from './stop-container.js';
 export type { AttachStreams } from './attach-container.js';
 export type { ContainerStats } from './container-stats.js';
 export type { CreateContainerRequest } from './create-container.js';
+export type { ForegroundRun, RunAndRemoveOptions } from './run-and-remove.js';
 
 /** Constructor options of {@link ContainerEngine}. */
 export interface ContainerEngineOptions {
@@ -168,6 +171,16 @@ export class ContainerEngine implements AsyncDisposable {
   }
 
   /**
+   * `run --rm` in the foreground: creates the container and runs it to its end as this
+   * process's child, without conmon, then removes it. Resolves once it was created; see
+   * {@link ForegroundRun}.
+   */
+  async runAndRemove(request: CreateContainerRequest, options: RunAndRemoveOptions): Promise<ForegroundRun> {
+    const created = await this.create(request);
+    return runAndRemoveContainer(this.#parts, created, options, (c) => this.#locked(() => removeContainer(this.#parts, c, { force: true })));
+  }
+
+  /**
    * Starts a created or exited container under a new conmon; with `attach`, connects to its
    * streams before it runs, so no output is missed.
    */
@@ -269,6 +282,7 @@ export class ContainerEngine implements AsyncDisposable {
     await this.#conmon.close();
     await this.#runc.close();
     await this.#lease.release();
+    markPhase('engine closed');
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -280,12 +294,14 @@ export class ContainerEngine implements AsyncDisposable {
     return withEngineLock(
       this.layout.lockFile,
       async () => {
+        markPhase('lock taken');
         try {
           return await work();
         } finally {
           const store = this.#store;
           this.#store = undefined;
           await store?.close();
+          markPhase('image store closed');
         }
       },
       signal ? { signal } : {},

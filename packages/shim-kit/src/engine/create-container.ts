@@ -10,6 +10,7 @@ import { normalizeImage, pullFailure } from './engine-image-ref.js';
 import type { EngineParts } from './engine-parts.js';
 import { engineSpec } from './engine-spec.js';
 import { writeEtcFiles } from './etc-files.js';
+import { markPhase } from './phase-marks.js';
 import { userEntries } from './user-entries.js';
 import type { VolumeMount } from './volume-mount.js';
 
@@ -49,20 +50,26 @@ export async function createContainer(parts: EngineParts, request: CreateContain
   const network = request.network ?? 'bridge';
   const ports = [...(request.ports ?? [])];
   await checkRequest(parts, request, name, network);
+  markPhase('request checked');
   const store = await parts.openStore();
   const image = await imageFor(store, request);
+  markPhase('image store opened');
   const id = newId();
   const bundle = parts.layout.bundle(id);
   const undo: (() => Promise<unknown>)[] = [];
   try {
-    const rootfs = await store.createRootfs(id, image.id, signal ? { signal } : {});
-    undo.push(() => store.removeRootfs(id));
-    let attached: { netnsPath: string; ips: string[] } | undefined;
-    if (network === 'bridge') {
-      attached = await parts.network.attach(id, name, ports, signal);
-      const netnsPath = attached.netnsPath;
-      undo.push(() => parts.network.detach(id, name, ports, netnsPath));
-    }
+    // the rootfs and the network need nothing of each other
+    const [mounted, joined] = await Promise.allSettled([
+      store.createRootfs(id, image.id, signal ? { signal } : {}),
+      network === 'bridge' ? parts.network.attach(id, name, ports, signal) : undefined,
+    ]);
+    if (mounted.status === 'fulfilled') undo.push(() => store.removeRootfs(id));
+    const attached = joined.status === 'fulfilled' ? joined.value : undefined;
+    if (attached) undo.push(() => parts.network.detach(id, name, ports, attached.netnsPath));
+    if (mounted.status === 'rejected') throw mounted.reason;
+    if (joined.status === 'rejected') throw joined.reason;
+    const rootfs = mounted.value;
+    markPhase(network === 'bridge' ? 'rootfs mounted, network attached' : 'rootfs mounted');
     await mkdir(bundle, { recursive: true, mode: 0o700 });
     undo.push(() => rm(bundle, { recursive: true, force: true }));
     const hostname = id.slice(0, 12);
@@ -90,6 +97,7 @@ export async function createContainer(parts: EngineParts, request: CreateContain
       cgroupsPath: `${parts.cgroupParent}/${id}`,
     });
     writeBundle(bundle, spec, rootfs.path);
+    markPhase('spec and bundle written');
     const record: EngineContainer = {
       id,
       name,
@@ -110,6 +118,7 @@ export async function createContainer(parts: EngineParts, request: CreateContain
     };
     undo.push(() => parts.records.remove(id));
     await parts.records.write(record);
+    markPhase('record written');
     return record;
   } catch (e) {
     for (const step of undo.reverse()) await step().catch(() => undefined);

@@ -26,8 +26,9 @@ export interface EngineContainer {
   ips: string[];
   netnsPath?: string;
   stopSignal: string;
-  /** Set once conmon created it. */
+  /** Set once conmon (or `runc run`) created it. */
   pid?: number;
+  /** The process that reports its exit: its conmon, or the `shimkit run --rm` it runs in the foreground of. */
   conmonPid?: number;
   startedAt?: string;
   /** Set when an exit was read back from conmon's exit file (or the process was found gone). */

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { ShimError } from '../errors.js';
@@ -13,8 +13,9 @@ const WAIT_MS = 30_000;
  * killed process goes stale after `staleMs` and is taken over, so a crash never wedges the engine.
  */
 export async function withEngineLock<T>(file: string, work: () => Promise<T>, options: { signal?: AbortSignal; staleMs?: number } = {}): Promise<T> {
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, '', { flag: 'a' });
+  // sync: microseconds each, where an async call waits for a thread-pool thread (milliseconds on a loaded machine)
+  mkdirSync(dirname(file), { recursive: true });
+  closeSync(openSync(file, 'a'));
   const deadline = Date.now() + WAIT_MS;
   let release: (() => Promise<void>) | undefined;
   for (let delay = 5; release === undefined; delay = Math.min(delay * 2, 100)) {

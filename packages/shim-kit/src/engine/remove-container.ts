@@ -1,8 +1,9 @@
 import { rm } from 'node:fs/promises';
 import { ShimError } from '../errors.js';
-import { cleanupContainer } from './cleanup-container.js';
+import { releaseContainer } from './cleanup-container.js';
 import type { EngineContainer } from './engine-container.js';
 import { waitForContainerExit, type EngineParts } from './engine-parts.js';
+import { markPhase } from './phase-marks.js';
 import { STOP_KILL_WAIT_MS, signalContainer } from './signal-container.js';
 
 /**
@@ -18,7 +19,9 @@ export async function removeContainer(parts: EngineParts, c: EngineContainer, op
   }
   // the runtime's container, the network and the rootfs go at once: none needs the others
   if (view.status === 'running' && (await parts.records.view(c)).status === 'running') throw new ShimError('Internal', `container ${c.name} did not exit after SIGKILL`);
-  await Promise.all([cleanupContainer(parts, c), parts.openStore().then((store) => store.removeRootfs(c.id))]);
+  await Promise.all([releaseContainer(parts, c), parts.openStore().then((store) => store.removeRootfs(c.id))]);
+  markPhase('runtime container deleted, rootfs removed');
   await Promise.all([rm(parts.layout.bundle(c.id), { recursive: true, force: true }), parts.conmon.removeExitFile(c.id)]);
   await parts.records.remove(c.id);
+  markPhase('bundle, exit file and record removed');
 }

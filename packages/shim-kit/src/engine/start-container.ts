@@ -6,6 +6,7 @@ import type { AttachSession } from '../interfaces/runtime-backend.js';
 import { attachContainer, type AttachStreams } from './attach-container.js';
 import type { EngineContainer } from './engine-container.js';
 import type { EngineParts } from './engine-parts.js';
+import { markPhase } from './phase-marks.js';
 
 /** Options of {@link startContainer}. */
 export interface StartContainerOptions {
@@ -43,12 +44,15 @@ export async function startContainer(parts: EngineParts, c: EngineContainer, opt
   } catch (e) {
     throw new ShimError('Internal', `starting container ${c.name}: ${(e as Error).message}`, { cause: e });
   }
+  markPhase('conmon started, runc create done');
   const { exitCode: _code, finishedAt: _finished, ...rest } = record;
   record = { ...rest, pid: created.pid, conmonPid: created.conmonPid };
   let session: AttachSession | undefined;
   try {
     if (options.attach) session = await attachContainer(parts, record, options.attach);
+    markPhase('attached');
     await parts.runc.start(c.id);
+    markPhase('runc start done');
   } catch (e) {
     session?.detach();
     await parts.runc.delete(c.id, { force: true }).catch(() => undefined);
@@ -56,5 +60,6 @@ export async function startContainer(parts: EngineParts, c: EngineContainer, opt
   }
   record = { ...record, startedAt: new Date().toISOString() };
   await parts.records.write(record);
+  markPhase('record of the start written');
   return { container: record, ...(session ? { session } : {}) };
 }

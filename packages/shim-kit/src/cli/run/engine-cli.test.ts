@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CLI_MAIN, createEngineTestBed, type EngineTestBed } from '../../engine/engine-test-bed.test-helper.js';
@@ -17,6 +17,13 @@ const clean = { containers: [], conmons: [], mounts: [], netns: [], bridgePorts:
 /** Nothing of the bed's containers is left (a removed detached container's conmon ends after its exit command). */
 async function expectClean(): Promise<void> {
   await vi.waitFor(async () => expect(await bed.leftovers()).toEqual(clean), { timeout: 10_000, interval: 100 });
+}
+
+/** Whether the process has an inotify instance (Node makes one for its first fs.watch). */
+async function watchesFiles(pid: number): Promise<boolean> {
+  const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+  const targets = await Promise.all(fds.map((fd) => readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')));
+  return targets.includes('anon_inode:inotify');
 }
 
 /** The one line a failed command prints (after podman's "Trying to pull" note), and that it printed nothing else. */
@@ -91,6 +98,31 @@ describe('shimkit run in the foreground', () => {
     expect(out).toContain('got-int');
     await expectClean();
   });
+
+  it('--rm runs without conmon, and ps, logs, exec, kill and wait of other commands find it while it runs', async () => {
+    const script = 'trap "echo got-usr1" USR1; echo started; printf partial >&2; while [ ! -e /tmp/stop ]; do sleep 0.1; done; exit 7';
+    const child = spawn(process.execPath, [CLI_MAIN, ...bed.flags, 'run', '--rm', '--name', 'fg', '--network', 'none', bed.image, 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    await vi.waitFor(() => expect(out).toBe('started\n'), { timeout: 20_000, interval: 50 });
+    expect((await bed.leftovers()).conmons).toEqual([]);
+    expect((await bed.cli(['ps'])).stdout).toMatch(/ Up .* fg$/m);
+    await vi.waitFor(async () => expect(await bed.cli(['logs', 'fg'])).toMatchObject({ stdout: 'started\n', stderr: 'partial' }), { timeout: 10_000, interval: 100 });
+    expect((await bed.cli(['kill', '-s', 'USR1', 'fg'])).code).toBe(0);
+    await vi.waitFor(() => expect(out).toBe('started\ngot-usr1\n'), { timeout: 10_000, interval: 50 });
+    const waiter = spawn(process.execPath, [CLI_MAIN, ...bed.flags, 'wait', 'fg'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const waiterExited = new Promise<number | null>((r) => waiter.once('exit', r));
+    let waited = '';
+    waiter.stdout.on('data', (c: Buffer) => (waited += c.toString()));
+    // it waits once it watches the exit dir
+    await vi.waitFor(async () => expect(await watchesFiles(waiter.pid ?? 0)).toBe(true), { timeout: 20_000, interval: 50 });
+    expect((await bed.cli(['exec', 'fg', 'touch', '/tmp/stop'])).code).toBe(0);
+    expect(await exited).toBe(7);
+    expect(await waiterExited).toBe(0);
+    expect(waited).toBe('7\n');
+    await expectClean();
+  }, 60_000);
 
   it('gives -t a real terminal that follows resizes', async () => {
     const { HostHelper } = await import('@shimkit/host-helper');

@@ -1,16 +1,41 @@
 import type { AttachSession } from '../../interfaces/runtime-backend.js';
 import type { ContainerEngine, CreateContainerRequest } from '../../engine/container-engine.js';
 import type { EngineContainer } from '../../engine/engine-container.js';
+import { markPhase } from '../../engine/phase-marks.js';
 import type { EngineCommandIo } from './engine-io.js';
 
 // After the exit, output conmon still relays; then the connection is dropped.
 const DRAIN_MS = 2000;
 
-/** Runs a container in the foreground: see {@link followContainer}. */
+/**
+ * Runs a container in the foreground: see {@link followContainer}. `--rm` without `-t` or `-i`
+ * runs it as this process's child instead (see {@link ContainerEngine.runAndRemove}).
+ */
 export async function runForeground(engine: ContainerEngine, request: CreateContainerRequest, io: EngineCommandIo, created: () => Promise<void> | void = () => undefined): Promise<number> {
+  if (request.autoRemove && !request.tty && !request.interactive) return runAndRemove(engine, request, io, created);
   const tty = request.tty ?? false;
   const { container, session } = await engine.run(request, { attach: { stdin: request.interactive ?? false, stdout: true, stderr: !tty } }).finally(created);
   return followContainer(engine, container, session, io);
+}
+
+/** Relays the container's output, forwards SIGINT/SIGTERM to it (a second one kills it); resolves with its exit code once it was removed. */
+async function runAndRemove(engine: ContainerEngine, request: CreateContainerRequest, io: EngineCommandIo, created: () => Promise<void> | void): Promise<number> {
+  const run = await engine.runAndRemove(request, { onOutput: (stream, chunk) => (stream === 'stdout' ? io.outBytes(chunk) : io.errBytes(chunk)) }).finally(created);
+  const off = forwardSignals(io, (signal) => run.kill(signal));
+  try {
+    return await run.exited;
+  } finally {
+    off();
+  }
+}
+
+/** Forwards the signals `io` gets with `kill`, the second and later ones as SIGKILL; returns the removal. */
+function forwardSignals(io: EngineCommandIo, kill: (signal: string) => Promise<unknown>): () => void {
+  let signals = 0;
+  return io.onSignal((name) => {
+    signals += 1;
+    void kill(signals > 1 ? 'SIGKILL' : name).catch(() => undefined);
+  });
 }
 
 /**
@@ -42,19 +67,17 @@ export async function followContainer(engine: ContainerEngine, container: Engine
       (io.stdin as { unref?: () => void }).unref?.();
     });
   }
-  let signals = 0;
-  const off = io.onSignal((name) => {
-    signals += 1;
-    void engine.kill(id, signals > 1 ? 'SIGKILL' : name).catch(() => undefined);
-  });
+  const off = forwardSignals(io, (signal) => engine.kill(id, signal));
   let exitCode: number;
   try {
     exitCode = await engine.wait(id);
+    markPhase('exit seen');
     if (session) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([session.ended, new Promise((r) => (timer = setTimeout(r, DRAIN_MS)))]);
       clearTimeout(timer);
       session.detach();
+      markPhase('output drained');
     }
   } finally {
     off();

@@ -1,5 +1,6 @@
 import { isKnownCapability, normalizeCapability, readFileInRoot, resolveImageUser, RuntimeSpecBuilder, specFromImageConfig, isOciSpecError, type ImageConfig, type RuntimeSpec } from '@shimkit/oci-spec';
 import { ShimError } from '../errors.js';
+import { defaultSeccompProfile } from '../spec/default-seccomp.js';
 import type { NetworkMode } from './engine-container.js';
 import type { VolumeMount } from './volume-mount.js';
 
@@ -46,7 +47,7 @@ function checkCaps(names: readonly string[], flag: string): string[] {
 
 /**
  * The runtime spec of an engine container, made as podman makes it: the image config with the
- * overrides, podman's capability set, tmpfs on /tmp, /var/tmp and /run for a read-only rootfs,
+ * overrides, podman's capability set and a default seccomp profile, tmpfs on /tmp, /var/tmp and /run for a read-only rootfs,
  * bind-mounted volumes, and the network namespace of the chosen mode.
  * @throws ShimError `InvalidArgument` for a missing command, an unknown user or capability.
  */
@@ -82,6 +83,9 @@ export async function engineSpec(input: EngineSpecInput): Promise<RuntimeSpec> {
   if (drop.length > 0) builder.dropCapabilities(drop);
   if (add.includes('CAP_ALL')) builder.setPrivileged();
   else if (add.length > 0) builder.addCapabilities(add);
+  // As podman applies its default seccomp profile: the CRI's RuntimeDefault one, given back the
+  // syscalls the container's capabilities unlock anyway (a privileged container has none).
+  if (!add.includes('CAP_ALL')) builder.update((spec) => void ((spec.linux ??= {}).seccomp = defaultSeccompProfile(spec.process?.capabilities?.bounding ?? [])));
   builder.setRoot(input.rootfs, { readonly: input.readOnly ?? false });
   if (input.readOnly) {
     for (const dir of ['/tmp', '/var/tmp', '/run']) {

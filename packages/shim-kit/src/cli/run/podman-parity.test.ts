@@ -72,6 +72,7 @@ describe('parity with podman 4.3 (same command, same answer)', () => {
     ['entrypoint', ['--network', 'none', '--entrypoint', 'echo', 'IMAGE', 'from', 'entrypoint']],
     ['read-only rootfs', ['--network', 'none', '--read-only', 'IMAGE', 'sh', '-c', 'touch /x 2>/dev/null || echo refused; touch /tmp/x && echo tmp-ok']],
     ['default capabilities', ['--network', 'none', 'IMAGE', 'grep', '^Cap', '/proc/self/status']],
+    ['a seccomp filter', ['--network', 'none', 'IMAGE', 'grep', '^Seccomp:', '/proc/self/status']],
     ['--cap-drop ALL --cap-add', ['--network', 'none', '--cap-drop', 'ALL', '--cap-add', 'NET_ADMIN', '--cap-add', 'chown', 'IMAGE', 'grep', '^Cap', '/proc/self/status']],
     ['hostname is the short id', ['--network', 'none', 'IMAGE', 'sh', '-c', 'hostname | wc -c']],
     ['command not found', ['--network', 'none', 'IMAGE', 'no-such-command']],

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { makeTestCertificates, pushTestImages, startRegistry, type Registry, type TestCertificates, type TestImages } from '@shimkit/test-bed';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isImageStoreError } from '../src/errors.js';
+import { ImageStore } from '../src/image-store.js';
 import { RegistryClient, type RegistryHostConfig } from '../src/registry/registry-client.js';
 import { loadRegistryConfigFiles } from '../src/registry/registry-config-files.js';
 
@@ -67,5 +68,18 @@ describe('registry files against real registries', () => {
     const hosts = await loadRegistryConfigFiles({ registriesConf: conf });
     expect(await resolveWith(hosts, 'unreachable.invalid/busybox:latest')).toBe(images.busybox.digest);
     await expect(resolveWith(hosts, busyboxAt(plain.host))).rejects.toThrow(`registry ${plain.host} is blocked by the registry configuration`);
+  });
+});
+
+describe('ImageStore.replaceRegistry', () => {
+  it('a pull already started finishes with the configuration it started with; later pulls use the new one', async () => {
+    const root = join(dir, 'store');
+    await using store = await ImageStore.open({ root, snapshotter: 'copy', registry: { retry: { attempts: 1 }, hosts: { 'old.test': { endpoint: plain.host } } } });
+    const started = store.pull('old.test/busybox:latest');
+    // 127.0.0.1:1 has no listener: old.test now fails without leaving this machine
+    store.replaceRegistry({ retry: { attempts: 1 }, hosts: { 'new.test': { endpoint: plain.host }, 'old.test': { endpoint: '127.0.0.1:1' } } });
+    expect((await started).id).toBe(images.busybox.configDigest);
+    expect((await store.pull('new.test/pause:latest')).id).toBe(images.pause.configDigest);
+    await expect(store.pull('old.test/pause:latest')).rejects.toSatisfy((e) => isImageStoreError(e, 'REGISTRY_NETWORK'));
   });
 });

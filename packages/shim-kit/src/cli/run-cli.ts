@@ -104,8 +104,11 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   let config: ShimConfigFile = {};
   // Loaded here: config-file.ts reaches @shimkit/cri-types (gRPC), which the image and build commands need not load.
   const { checkRegistryFiles, reloadRegistryOnHangup, withContainersDefaults } = await import('./serve-registry.js');
+  const { systemdNotifier, takeListenFd } = await import('./systemd.js');
   let images;
+  let listenFd;
   try {
+    listenFd = takeListenFd();
     if (command.config !== undefined) config = await (await import('./config-file.js')).loadShimConfigFile(command.config);
     images = withContainersDefaults(config.images);
     await checkRegistryFiles(images);
@@ -121,6 +124,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   try {
     shim = await createShim({
       socket: command.socket,
+      ...(listenFd === undefined ? {} : { listenFd }),
       root: command.root,
       state: command.state,
       runtimeName: config.runtimeName ?? 'shimkit',
@@ -135,10 +139,13 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   }
   const backend = shim.get(Tokens.ImageBackend);
   const stopReloading = backend instanceof ImageStoreBackend ? reloadRegistryOnHangup(backend, { ...(command.config === undefined ? {} : { configFile: command.config }), logger, initial: images }) : () => undefined;
-  logger.info('shimkit serving', { version, socket: shim.socket, root: command.root, state: command.state, pid: process.pid });
+  const systemd = systemdNotifier(shim.get(Tokens.HostHelper));
+  logger.info('shimkit serving', { version, socket: shim.socket, root: command.root, state: command.state, pid: process.pid, ...(listenFd === undefined ? {} : { activated: true }) });
+  await systemd.send('READY=1').catch((e: unknown) => logger.warn('could not tell systemd we are ready', { error: (e as Error).message }));
   const name = await signalled;
   stopReloading();
   logger.info('shutting down; containers keep running', { signal: name });
+  await systemd.send('STOPPING=1').catch((e: unknown) => logger.warn('could not tell systemd we are stopping', { error: (e as Error).message }));
   await shim.close({ timeoutMs: 5_000 });
   logger.info('shim stopped');
   return EXIT.ok;

@@ -36,7 +36,7 @@ export { loadRegistriesConf, parseRegistriesConf } from './registry/registries-c
 export type { RegistriesConf } from './registry/registries-conf.js';
 export { loadRegistryConfigFiles, mergeRegistryHosts } from './registry/registry-config-files.js';
 export type { RegistryConfigFiles } from './registry/registry-config-files.js';
-export { defaultContainersCertsDir, defaultRegistriesConf, defaultSignaturePolicy } from './registry/containers-defaults.js';
+export { defaultContainersCertsDir, defaultRegistriesConf, defaultSignaturePolicy, loadContainersRegistryHosts } from './registry/containers-defaults.js';
 export type { ContainersDefaultsOptions } from './registry/containers-defaults.js';
 export { parseWwwAuthenticate } from './registry/www-authenticate.js';
 export type { AuthChallenge } from './registry/www-authenticate.js';

@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RegistryHosts } from './hosts-dir.js';
+import { loadRegistryConfigFiles } from './registry-config-files.js';
 
 /** Where the environment and files are looked up (the process's own by default). */
 export interface ContainersDefaultsOptions {
@@ -36,4 +38,14 @@ export function defaultContainersCertsDir(options: ContainersDefaultsOptions = {
 export function defaultSignaturePolicy(options: ContainersDefaultsOptions = {}): string | undefined {
   const env = options.env ?? process.env;
   return firstExisting([env.HOME ? join(env.HOME, '.config/containers/policy.json') : undefined, join(options.systemRoot ?? '/', 'etc/containers/policy.json')]);
+}
+
+/**
+ * The registry hosts the containers tools (podman, skopeo) would use: `registriesConf` or the
+ * default registries.conf, with the default certs.d, where present.
+ */
+export async function loadContainersRegistryHosts(options: ContainersDefaultsOptions & { registriesConf?: string } = {}): Promise<RegistryHosts> {
+  const registriesConf = options.registriesConf ?? defaultRegistriesConf(options);
+  const certsDir = defaultContainersCertsDir(options);
+  return loadRegistryConfigFiles({ ...(registriesConf === undefined ? {} : { registriesConf }), ...(certsDir === undefined ? {} : { certsDir }) });
 }

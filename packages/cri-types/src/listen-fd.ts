@@ -28,9 +28,11 @@ export async function listenInherited(server: Server, fd: number, options: { pat
   let stopping: Promise<void> | undefined;
   const shutdown = (timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS): Promise<void> => {
     stopping ??= (async () => {
-      await new Promise<void>((resolve) => acceptor.close(() => resolve()));
+      // close() calls back once every connection it accepted is gone: after the server let go of them
+      const closed = new Promise<void>((resolve) => acceptor.close(() => resolve()));
       await stopServer(server, timeoutMs);
       injector.destroy();
+      await closed;
     })();
     return stopping;
   };

@@ -62,14 +62,15 @@ describe('shimkit serve under systemd', () => {
     expect(await notify.next()).toEqual({ pid: serve.child.pid, data: Buffer.from('READY=1') });
     expect((await version).runtimeName).toBe('shimkit');
     expect(serve.log()).toMatch(/shimkit serving .*activated=true/);
-    await cri.close();
     // kubelet's own client library, through crictl
     const crictl = await promisify(execFile)('crictl', ['--runtime-endpoint', `unix://${socket}`, '--image-endpoint', `unix://${socket}`, '--timeout', '10s', 'version']);
     expect(crictl.stdout).toMatch(/RuntimeName:\s+shimkit/);
 
+    // a client still connected (as kubelet stays) does not hold the shutdown
     serve.child.kill('SIGTERM');
     expect(await notify.next()).toEqual({ pid: serve.child.pid, data: Buffer.from('STOPPING=1') });
     expect(await serve.exited).toBe(0);
+    await cri.close();
     // the socket is systemd's: serve leaves it for the next activation
     expect((await stat(socket)).isSocket()).toBe(true);
   });

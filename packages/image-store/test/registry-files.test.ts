@@ -64,9 +64,15 @@ describe('registry files against real registries', () => {
 
   it('a registries.conf mirror serves a registry that does not exist; a blocked registry is refused before any request', async () => {
     const conf = join(dir, 'registries.conf');
-    await writeFile(conf, `[[registry]]\nlocation = "unreachable.invalid"\n[[registry.mirror]]\nlocation = "${plain.host}"\n\n[[registry]]\nlocation = "${plain.host}"\nblocked = true\n`);
+    await writeFile(conf, [
+      `[[registry]]\nlocation = "unreachable.invalid"\n[[registry.mirror]]\nlocation = "${plain.host}"\n`,
+      `[[registry]]\nlocation = "${plain.host}"\nblocked = true\n`,
+      // insecure, as podman users mark a local plain-HTTP registry: still plain HTTP on loopback
+      `[[registry]]\nprefix = "insecure.test"\nlocation = "${plain.host}"\ninsecure = true\n`,
+    ].join('\n'));
     const hosts = await loadRegistryConfigFiles({ registriesConf: conf });
     expect(await resolveWith(hosts, 'unreachable.invalid/busybox:latest')).toBe(images.busybox.digest);
+    expect(await resolveWith(hosts, 'insecure.test/busybox:latest')).toBe(images.busybox.digest);
     await expect(resolveWith(hosts, busyboxAt(plain.host))).rejects.toThrow(`registry ${plain.host} is blocked by the registry configuration`);
   });
 });

@@ -34,7 +34,7 @@ export interface RegistryTls {
 
 /** Per-registry settings, keyed by host (`docker.io`, `127.0.0.1:5000`). */
 export interface RegistryHostConfig {
-  /** Talk plain HTTP (default for localhost, 127.0.0.0/8 and ::1 when `tls` is not set). */
+  /** Talk plain HTTP (default for localhost, 127.0.0.0/8 and ::1, unless `tls` names a CA or client certificate). */
   plainHttp?: boolean;
   /**
    * The `host[:port]` that serves this registry's API when it is not the registry's own name
@@ -179,8 +179,9 @@ export class RegistryClient implements AsyncDisposable {
   baseUrl(host: string): string {
     const config = this.hosts[host];
     const endpoint = config?.endpoint ?? (host === 'docker.io' ? 'registry-1.docker.io' : host);
-    // TLS settings for a host mean it speaks TLS, on loopback too.
-    const plain = config?.plainHttp ?? (config?.tls === undefined && isLoopback(endpoint));
+    // A CA or client certificate for a host means it speaks TLS, on loopback too.
+    const { ca, caFile, certFile } = config?.tls ?? {};
+    const plain = config?.plainHttp ?? (ca === undefined && caFile === undefined && certFile === undefined && isLoopback(endpoint));
     return `${plain ? 'http' : 'https'}://${endpoint}`;
   }
 

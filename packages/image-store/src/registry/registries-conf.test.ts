@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseRegistriesConf } from './registries-conf.js';
+import { loadRegistriesConf, parseRegistriesConf } from './registries-conf.js';
 import { loadRegistryConfigFiles } from './registry-config-files.js';
 
 let dir: string;
@@ -75,6 +75,22 @@ describe('loadRegistryConfigFiles', () => {
     expect(await loadRegistryConfigFiles({ registriesConf: conf, certsDir: join(dir, 'certs.d'), hostsDir: join(dir, 'hosts') })).toEqual({
       'a.example': { mirrors: ['m.example'], plainHttp: true, tls: { insecureSkipVerify: true, caFile: [join(dir, 'certs.d', 'a.example', 'ca.crt')] } },
     });
+  });
+
+  it('reads the drop-ins of registries.conf.d in name order: a later registry replaces an earlier one whole', async () => {
+    const conf = join(dir, 'registries.conf');
+    await writeFile(conf, 'unqualified-search-registries = ["a.example"]\n[[registry]]\nlocation = "a.example"\ninsecure = true\n[[registry]]\nlocation = "b.example"\n');
+    await mkdir(`${conf}.d`);
+    await writeFile(join(`${conf}.d`, '20-mirror.conf'), '[[registry]]\nlocation = "a.example"\n[[registry.mirror]]\nlocation = "m.example"\n');
+    await writeFile(join(`${conf}.d`, '10-shortnames.conf'), '[aliases]\n"app" = "a.example/app"\n');
+    await writeFile(join(`${conf}.d`, '30-search.conf'), 'unqualified-search-registries = ["b.example"]\n');
+    await writeFile(join(`${conf}.d`, 'notes.txt'), 'not a drop-in');
+    expect(await loadRegistriesConf(conf)).toEqual({
+      unqualifiedSearchRegistries: ['b.example'],
+      hosts: { 'a.example': { mirrors: ['m.example'] }, 'b.example': {} },
+    });
+    await writeFile(join(`${conf}.d`, '40-bad.conf'), '[[registry]]\nlocation = 5\n');
+    await expect(loadRegistriesConf(conf)).rejects.toThrow(`${join(`${conf}.d`, '40-bad.conf')}: registry[0].location: expected a registry host, got 5`);
   });
 
   it('names a registries.conf it cannot read', async () => {

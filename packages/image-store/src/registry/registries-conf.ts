@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { ImageStoreError } from '../errors.js';
 import type { RegistryHosts } from './hosts-dir.js';
@@ -87,8 +88,7 @@ export function parseRegistriesConf(text: string, file: string): RegistriesConf 
   return { hosts, unqualifiedSearchRegistries: search as string[] };
 }
 
-/** Reads a registries.conf file (see {@link parseRegistriesConf}). */
-export async function loadRegistriesConf(path: string): Promise<RegistriesConf> {
+async function readConf(path: string): Promise<RegistriesConf> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -96,4 +96,27 @@ export async function loadRegistriesConf(path: string): Promise<RegistriesConf> 
     throw new ImageStoreError('INVALID_ARGUMENT', `cannot read registries.conf ${path}: ${(e as Error).message}`, { cause: e });
   }
   return parseRegistriesConf(text, path);
+}
+
+/**
+ * Reads a registries.conf file (see {@link parseRegistriesConf}) and the drop-ins of
+ * `<path>.d/*.conf` in name order, as containers-registries.conf.d(5): a registry a later file
+ * configures replaces the earlier one whole, and a later search list replaces the earlier.
+ */
+export async function loadRegistriesConf(path: string): Promise<RegistriesConf> {
+  const merged = await readConf(path);
+  let dropIns: string[] = [];
+  try {
+    dropIns = (await readdir(`${path}.d`)).filter((name) => name.endsWith('.conf')).sort();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR') {
+      throw new ImageStoreError('INVALID_ARGUMENT', `cannot read ${path}.d: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  for (const name of dropIns) {
+    const next = await readConf(join(`${path}.d`, name));
+    Object.assign(merged.hosts, next.hosts);
+    if (next.unqualifiedSearchRegistries.length > 0) merged.unqualifiedSearchRegistries = next.unqualifiedSearchRegistries;
+  }
+  return merged;
 }

@@ -30,12 +30,12 @@ export async function checkRegistryFiles(images: ImageStoreModuleOptions): Promi
  * swaps the image backend's registry configuration; pulls in flight finish with the old one.
  * A bad file is logged and the configuration in use stays. Returns the function that stops it.
  */
-export function reloadRegistryOnHangup(backend: ImageStoreBackend, options: { configFile?: string; defaults?: ContainersDefaultsOptions; logger: Logger; initial: ImageStoreModuleOptions }): () => void {
+export function reloadRegistryOnHangup(backend: ImageStoreBackend, options: { configFile?: string; logger: Logger; initial: ImageStoreModuleOptions }): () => void {
   const { configFile, logger } = options;
   let reloads = Promise.resolve();
   const reload = async (): Promise<void> => {
     try {
-      const images = configFile === undefined ? options.initial : withContainersDefaults((await loadShimConfigFile(configFile)).images, options.defaults);
+      const images = configFile === undefined ? options.initial : withContainersDefaults((await loadShimConfigFile(configFile)).images);
       await backend.reloadRegistry(images);
     } catch (e) {
       logger.error('registry configuration not reloaded; the one in use stays', { error: (e as Error).message });

@@ -25,6 +25,8 @@ packages=(
   buildah                     # parity tests of `shimkit build`
   gnupg                       # gpg: image signature tests
   wabt                        # wat2wasm: builds the wasm example's test modules from source
+  openssl                     # makes the CA and certificates of the registry TLS tests
+  systemd                     # systemd-socket-activate, systemd-notify: serve's socket activation and readiness tests
 )
 
 missing=()

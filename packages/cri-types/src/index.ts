@@ -22,6 +22,7 @@ export {
 export { MAX_UNIX_SOCKET_PATH_BYTES, parseEndpoint, type UnixEndpoint } from './endpoint.js';
 export { grpcStatusName, grpcStatusNumber, isGrpcStatusName, type GrpcStatusName } from './grpc-status.js';
 export { DEFAULT_SHUTDOWN_TIMEOUT_MS, listenUnix, type UnixListener } from './listen-unix.js';
+export { listenInherited } from './listen-fd.js';
 export { KUBELET_MAX_RECEIVE_MESSAGE_BYTES, KUBELET_MAX_SEND_MESSAGE_BYTES, messageLimitOptions } from './message-limits.js';
 export {
   addCriServices,

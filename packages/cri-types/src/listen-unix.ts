@@ -43,7 +43,8 @@ function bind(server: Server, target: string, path: string): Promise<void> {
   });
 }
 
-function stopServer(server: Server, timeoutMs: number): Promise<void> {
+/** Stops accepting calls, lets those in flight run up to `timeoutMs`, then cancels them. */
+export function stopServer(server: Server, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       server.forceShutdown();

@@ -4,6 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { DatagramReceiver } from './datagram-receiver.js';
 import { HostHelperError, RunnerSpawnError, SystemCallError } from './errors.js';
 import { encodeFrame, FrameReader, type Field } from './frames.js';
 import { envField, runFields, type RunnerJob, type RunnerResult } from './jobs.js';
@@ -238,6 +239,20 @@ export class HostHelper {
    */
   async connectSeqpacket(path: string): Promise<Socket> {
     return this.#claim(await this.#offer(['seqpacket', '', path], `connecting to ${path}`));
+  }
+
+  /**
+   * Sends `message` as one datagram to the unix datagram socket at `path` (`@name`: abstract),
+   * with this process's pid as the sender's credentials where allowed (as sd_pid_notify does):
+   * systemd's readiness protocol at `$NOTIFY_SOCKET`.
+   */
+  sendDatagram(path: string, message: string | Buffer): Promise<void> {
+    return this.#call(['notify', '', path, message], `sending to ${path}`);
+  }
+
+  /** Binds a unix datagram socket at `path` (`@name`: abstract) and receives what is sent to it, with each sender's pid. */
+  async receiveDatagrams(path: string): Promise<DatagramReceiver> {
+    return new DatagramReceiver(path, await this.#claim(await this.#offer(['datagrams', '', path], `binding ${path}`)));
   }
 
   /**

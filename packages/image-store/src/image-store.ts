@@ -79,13 +79,21 @@ export class ImageStore implements AsyncDisposable {
   /** This store's lease while operations are active (its release). */
   private leased: Promise<() => Promise<void>> | undefined;
 
+  #registry: RegistryClient;
+  /** Whether the store made its registry client (and so closes it). */
+  #ownsRegistry: boolean;
+  /** Registry clients replaced while operations were running, closed once those are done. */
+  #retiring: Promise<void>[] = [];
+
   private constructor(
     readonly root: string,
     readonly content: ContentStore,
     readonly snapshots: SnapshotStore,
-    readonly registry: RegistryClient,
+    registry: RegistryClient,
     private readonly options: ImageStoreOptions,
   ) {
+    this.#registry = registry;
+    this.#ownsRegistry = !(options.registry instanceof RegistryClient);
     this.index = new ImageIndex(join(root, METADATA));
     this.lock = new StoreLock(root, options.lock);
     this.leases = new StoreLeases(root);
@@ -134,6 +142,24 @@ export class ImageStore implements AsyncDisposable {
     return store;
   }
 
+  /** The registry client that operations starting now use. */
+  get registry(): RegistryClient {
+    return this.#registry;
+  }
+
+  /**
+   * Swaps the registry configuration (a client, or options to make one) for the operations that
+   * start from now on; pulls and pushes already running finish with the client they started
+   * with, which is closed after them when the store made it.
+   */
+  replaceRegistry(next: RegistryClient | RegistryClientOptions): void {
+    const old = this.#registry;
+    const ownedOld = this.#ownsRegistry;
+    this.#registry = next instanceof RegistryClient ? next : new RegistryClient(next);
+    this.#ownsRegistry = !(next instanceof RegistryClient);
+    if (ownedOld) this.#retiring.push(Promise.allSettled([...this.active]).then(() => old.close()));
+  }
+
   /** The snapshotter in use. */
   get snapshotter(): SnapshotterKind {
     return this.snapshots.kind;
@@ -173,7 +199,9 @@ export class ImageStore implements AsyncDisposable {
     const key = `${formatImageReference(parsed)}|${JSON.stringify(options.platform ?? null)}|${JSON.stringify(options.credentials ?? null)}`;
     const running = this.pulls.get(key);
     if (running !== undefined) return running;
-    const job = this.track(async () => this.record(await pullImage(this.pullContext(), parsed, options))).finally(() => this.pulls.delete(key));
+    // The registry configuration as of this call, whatever replaceRegistry does while it runs.
+    const context = this.pullContext();
+    const job = this.track(async () => this.record(await pullImage(context, parsed, options))).finally(() => this.pulls.delete(key));
     this.pulls.set(key, job);
     return job;
   }
@@ -391,12 +419,13 @@ export class ImageStore implements AsyncDisposable {
           throw new ImageStoreError('NOT_FOUND', `blob ${blob.digest} of ${image} is not kept in the store (open it with keepLayerBlobs to push)`);
         }
       }
+      const registry = this.registry;
       const manifestBytes = await this.content.read(record.manifest.digest, options);
       const manifest = JSON.parse(manifestBytes.toString('utf8')) as { config: { digest: Digest; size: number } };
       for (const blob of [manifest.config, ...record.layers]) {
-        await this.registry.pushBlob(dst, blob, () => this.content.createReadStream(blob.digest), { signal: options.signal, chunkSize: options.chunkSize });
+        await registry.pushBlob(dst, blob, () => this.content.createReadStream(blob.digest), { signal: options.signal, chunkSize: options.chunkSize });
       }
-      return this.registry.pushManifest(dst, manifestBytes, record.manifest.mediaType, { signal: options.signal });
+      return registry.pushManifest(dst, manifestBytes, record.manifest.mediaType, { signal: options.signal });
     });
   }
 
@@ -493,7 +522,8 @@ export class ImageStore implements AsyncDisposable {
     await Promise.allSettled([...this.active]);
     await this.lock.run(async () => undefined).catch(() => undefined);
     this.index.close();
-    if (!(this.options.registry instanceof RegistryClient)) await this.registry.close();
+    await Promise.all(this.#retiring);
+    if (this.#ownsRegistry) await this.registry.close();
     await this.snapshots.close();
   }
 

@@ -24,11 +24,20 @@ export { BUILD_CACHE_FILE } from './build/build-cache.js';
 
 // Registry client
 export { MANIFEST_ACCEPT, RegistryClient } from './registry/registry-client.js';
-export type { BlobReadOptions, FetchedManifest, RegistryClientOptions, RegistryHostConfig, ResolvedImage } from './registry/registry-client.js';
+export type { BlobReadOptions, FetchedManifest, RegistryClientOptions, RegistryHostConfig, RegistryTls, ResolvedImage } from './registry/registry-client.js';
 export type { RetryOptions, TransportOptions } from './registry/http-transport.js';
 export type { PushBlobOptions, PushBlobResult } from './registry/blob-push.js';
 export { loadDockerConfig, normalizeAuthKey, parseDockerConfig } from './registry/credentials.js';
 export type { CredentialsProvider, RegistryCredentials } from './registry/credentials.js';
+export { loadCertsDir, readHostCerts } from './registry/certs-dir.js';
+export { loadHostsDir, parseHostsToml } from './registry/hosts-dir.js';
+export type { RegistryHosts } from './registry/hosts-dir.js';
+export { loadRegistriesConf, parseRegistriesConf } from './registry/registries-conf.js';
+export type { RegistriesConf } from './registry/registries-conf.js';
+export { loadRegistryConfigFiles, mergeRegistryHosts } from './registry/registry-config-files.js';
+export type { RegistryConfigFiles } from './registry/registry-config-files.js';
+export { defaultContainersCertsDir, defaultRegistriesConf, defaultSignaturePolicy, loadContainersRegistryHosts } from './registry/containers-defaults.js';
+export type { ContainersDefaultsOptions } from './registry/containers-defaults.js';
 export { parseWwwAuthenticate } from './registry/www-authenticate.js';
 export type { AuthChallenge } from './registry/www-authenticate.js';
 export { copyImage } from './registry/copy-image.js';

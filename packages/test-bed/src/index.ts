@@ -4,6 +4,8 @@ export { createBusyboxRootfs } from './busybox-rootfs.js';
 export type { BusyboxRootfs, BusyboxRootfsOptions } from './busybox-rootfs.js';
 export { startRegistry } from './registry.js';
 export type { Registry, RegistryOptions } from './registry.js';
+export { makeTestCertificates } from './test-certificates.js';
+export type { TestCertificates } from './test-certificates.js';
 export { pushTestImages, PAUSE_SCRIPT } from './test-images.js';
 export type { PushTarget, TestImage, TestImages } from './test-images.js';
 export { startContainerd } from './containerd.js';

@@ -1,4 +1,5 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { Daemon } from './daemon.js';
@@ -13,6 +14,10 @@ export interface RegistryOptions {
   auth?: { username: string; password: string };
   /** The registry binary (default `/usr/bin/docker-registry`). */
   binary?: string;
+  /** Serve HTTPS with this certificate; with `clientCaFile`, only clients presenting a certificate it signed are served. */
+  tls?: { certFile: string; keyFile: string; clientCaFile?: string };
+  /** Serve the blobs and repositories of this storage directory (another registry's `storage`), left in place on close. */
+  storage?: string;
   /** How long to wait for /v2/ to answer (default 15 s). */
   startTimeoutMs?: number;
   signal?: AbortSignal;
@@ -24,10 +29,12 @@ export interface Registry extends AsyncDisposable {
   readonly id: string;
   /** `127.0.0.1:PORT`, for image references. */
   readonly host: string;
-  /** `http://127.0.0.1:PORT`. */
+  /** `http://127.0.0.1:PORT` (`https://` with TLS). */
   readonly url: string;
   /** The registry's temp dir (storage, config, log). */
   readonly dir: string;
+  /** Where its repositories and blobs are. */
+  readonly storage: string;
   readonly logFile: string;
   /** The credentials it requires, if any. */
   readonly auth: { username: string; password: string } | undefined;
@@ -35,7 +42,7 @@ export interface Registry extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-function configYaml(options: { port: number; storage: string; htpasswd?: string }): string {
+function configYaml(options: { port: number; storage: string; htpasswd?: string; tls?: RegistryOptions['tls'] }): string {
   const lines = [
     'version: 0.1',
     'log:',
@@ -55,10 +62,26 @@ function configYaml(options: { port: number; storage: string; htpasswd?: string 
     '  headers:',
     '    X-Content-Type-Options: [nosniff]',
   ];
+  const { tls } = options;
+  if (tls) {
+    lines.push('  tls:', `    certificate: ${JSON.stringify(tls.certFile)}`, `    key: ${JSON.stringify(tls.keyFile)}`);
+    if (tls.clientCaFile) lines.push('    clientcas:', `      - ${JSON.stringify(tls.clientCaFile)}`);
+  }
   if (options.htpasswd) {
     lines.push('auth:', '  htpasswd:', '    realm: shimkit-test-bed', `    path: ${JSON.stringify(options.htpasswd)}`);
   }
   return lines.join('\n') + '\n';
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port, timeout: 1_000 });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true)).once('error', () => done(false)).once('timeout', () => done(false));
+  });
 }
 
 /**
@@ -81,8 +104,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const storage = join(dir, 'storage');
-    await mkdir(storage);
+    const storage = options.storage ?? join(dir, 'storage');
+    await mkdir(storage, { recursive: true });
     let htpasswd: string | undefined;
     if (auth) {
       htpasswd = join(dir, 'htpasswd');
@@ -92,14 +115,16 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       const configFile = join(dir, 'config.yml');
-      await writeFile(configFile, configYaml({ port, storage, htpasswd }));
+      await writeFile(configFile, configYaml({ port, storage, htpasswd, tls: options.tls }));
       daemon = await Daemon.start(binary, ['serve', configFile], logFile);
-      const url = `http://127.0.0.1:${port}`;
+      const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
       const started = daemon;
       try {
         await waitUntil(
           `docker-registry on ${url}`,
           async () => {
+            // A TLS registry may want a client certificate: that it accepts connections is enough.
+            if (options.tls) return accepts(port);
             const res = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(1_000) });
             await res.arrayBuffer();
             return res.status === 200 || res.status === 401;
@@ -120,6 +145,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
         host: `127.0.0.1:${port}`,
         url,
         dir,
+        storage,
         logFile,
         auth,
         close: () => (closed ??= cleanup()),

@@ -85,6 +85,8 @@ void op_pin(const char *id, const struct frame *f);
 void op_connect(const char *id, const struct frame *f);
 void op_seqpacket(const char *id, const struct frame *f);
 void op_idmap(const char *id, const struct frame *f);
+void op_notify(const char *id, const struct frame *f);
+void op_datagrams(const char *id, const struct frame *f);
 
 /* Jobs (jobs.c). */
 void jobs_reap(void);
@@ -106,7 +108,10 @@ void namespaces_init(void);
 int enter_ns(const char *path, int type);
 void go_home(int types);
 
-enum stream_kind { STREAM_PLAIN, STREAM_SEQPACKET, STREAM_PTY };
+enum stream_kind { STREAM_PLAIN, STREAM_SEQPACKET, STREAM_PTY, STREAM_DATAGRAM };
+
+/* Datagrams (datagrams.c): one datagram of FD appended to OUT as pid, length, data. */
+ssize_t datagram_read(int fd, struct buf *out);
 
 /* Small helpers (main.c). */
 void *xmalloc(size_t n);

@@ -100,6 +100,8 @@ static void relay_update(struct relay *r) {
         shutdown(r->peer.fd, SHUT_WR);
         r->peer_shut = 1;
     }
+    /* a datagram socket only receives: the parent closing its end is the end */
+    if (r->peer_eof && r->kind == STREAM_DATAGRAM) return relay_close(r);
     if (r->peer_eof && buf_pending(&r->to_target) == 0 && !r->target_shut && r->kind != STREAM_PTY) {
         shutdown(r->target.fd, SHUT_WR);
         r->target_shut = 1;
@@ -126,7 +128,10 @@ static void on_target(struct watch *w, uint32_t events) {
         if (n < 0 && !again(n)) return relay_close(r);
         if (n > 0) buf_consume(&r->to_target, r->kind == STREAM_SEQPACKET ? buf_pending(&r->to_target) : (size_t)n);
     }
-    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR) && r->kind == STREAM_DATAGRAM) {
+        ssize_t n = datagram_read(w->fd, &r->to_peer);
+        if (n < 0 && !again(n)) return relay_close(r);
+    } else if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
         char chunk[65536];
         ssize_t n = read(w->fd, chunk, sizeof(chunk));
         if (again(n)) return relay_update(r);

@@ -20,10 +20,29 @@ import { registryError } from './registry-error.js';
 import { blobRanges } from './blob-fetch.js';
 import { listReferrers } from './referrers.js';
 
+/** TLS settings of one host: CAs to trust besides the system's, a client certificate, or no verification. */
+export interface RegistryTls {
+  /** A CA bundle (PEM). */
+  ca?: string | Buffer;
+  /** CA bundle files (PEM). */
+  caFile?: string | string[];
+  /** A client certificate (PEM) presented to the host, with `keyFile` (mutual TLS). */
+  certFile?: string;
+  keyFile?: string;
+  insecureSkipVerify?: boolean;
+}
+
 /** Per-registry settings, keyed by host (`docker.io`, `127.0.0.1:5000`). */
 export interface RegistryHostConfig {
-  /** Talk plain HTTP (default for localhost, 127.0.0.0/8 and ::1). */
+  /** Talk plain HTTP (default for localhost, 127.0.0.0/8 and ::1, unless `tls` names a CA or client certificate). */
   plainHttp?: boolean;
+  /**
+   * The `host[:port]` that serves this registry's API when it is not the registry's own name
+   * (containerd's `server`, registries.conf's `location`); its plainHttp and TLS are this entry's.
+   */
+  endpoint?: string;
+  /** Refuse every request for this registry (registries.conf's `blocked`). */
+  blocked?: boolean;
   /** Credentials for this host; take precedence over `credentials`. */
   credentials?: RegistryCredentials;
   /**
@@ -32,8 +51,7 @@ export interface RegistryHostConfig {
    * (plainHttp, credentials) come from its entry in `hosts`.
    */
   mirrors?: string[];
-  /** TLS for this host: a CA bundle (PEM) to trust besides the system's, or no verification at all. */
-  tls?: { ca?: string | Buffer; caFile?: string; insecureSkipVerify?: boolean };
+  tls?: RegistryTls;
 }
 
 export interface RegistryClientOptions extends TransportOptions {
@@ -122,18 +140,23 @@ export class RegistryClient implements AsyncDisposable {
     if (tls === undefined) return undefined;
     let agent = this.agents.get(host);
     if (agent === undefined) {
-      let extra: string | Buffer | undefined = tls.ca;
-      if (extra === undefined && tls.caFile !== undefined) {
+      const read = (file: string, what: string): string => {
         try {
-          extra = readFileSync(tls.caFile);
+          return readFileSync(file, 'utf8');
         } catch (e) {
-          throw new ImageStoreError('INVALID_ARGUMENT', `cannot read CA file ${tls.caFile} for ${host}: ${(e as Error).message}`, { cause: e });
+          throw new ImageStoreError('INVALID_ARGUMENT', `cannot read ${what} ${file} for ${host}: ${(e as Error).message}`, { cause: e });
         }
+      };
+      const caFiles = tls.caFile === undefined ? [] : [tls.caFile].flat();
+      const extra = [...(tls.ca === undefined ? [] : [tls.ca.toString()]), ...caFiles.map((f) => read(f, 'CA file'))];
+      if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
+        throw new ImageStoreError('INVALID_ARGUMENT', `client certificate for ${host}: certFile and keyFile go together, got only ${tls.certFile === undefined ? 'keyFile' : 'certFile'}`);
       }
       agent = new (undici().Agent)({
         connect: {
           rejectUnauthorized: tls.insecureSkipVerify !== true,
-          ...(extra === undefined ? {} : { ca: [...rootCertificates, extra.toString()] }),
+          ...(extra.length === 0 ? {} : { ca: [...rootCertificates, ...extra] }),
+          ...(tls.certFile === undefined || tls.keyFile === undefined ? {} : { cert: read(tls.certFile, 'client certificate'), key: read(tls.keyFile, 'client key') }),
         },
       });
       this.agents.set(host, agent);
@@ -154,8 +177,11 @@ export class RegistryClient implements AsyncDisposable {
 
   /** Base URL of a registry host's API. */
   baseUrl(host: string): string {
-    const plain = this.hosts[host]?.plainHttp ?? isLoopback(host);
-    const endpoint = host === 'docker.io' ? 'registry-1.docker.io' : host;
+    const config = this.hosts[host];
+    const endpoint = config?.endpoint ?? (host === 'docker.io' ? 'registry-1.docker.io' : host);
+    // A CA or client certificate for a host means it speaks TLS, on loopback too.
+    const { ca, caFile, certFile } = config?.tls ?? {};
+    const plain = config?.plainHttp ?? (ca === undefined && caFile === undefined && certFile === undefined && isLoopback(endpoint));
     return `${plain ? 'http' : 'https'}://${endpoint}`;
   }
 
@@ -168,6 +194,9 @@ export class RegistryClient implements AsyncDisposable {
     path: string,
     init: { method?: string; headers?: Record<string, string>; body?: RequestBody; signal?: AbortSignal; retry?: boolean; actions?: string; url?: string },
   ): Promise<HttpResponse> {
+    if (this.hosts[ref.domain]?.blocked === true) {
+      throw new ImageStoreError('REGISTRY_DENIED', `registry ${ref.domain} is blocked by the registry configuration`);
+    }
     const method = init.method ?? 'GET';
     const mirrors = init.url === undefined && (method === 'GET' || method === 'HEAD') ? (this.hosts[ref.domain]?.mirrors ?? []) : [];
     for (const mirror of mirrors) {

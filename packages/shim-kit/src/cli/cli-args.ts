@@ -45,7 +45,9 @@ Options of serve:
   --log-level <level>  debug, info, warn or error (default: the config's logLevel, else info)
 
 SIGTERM or SIGINT stops serving; containers keep running under conmon, and a shim started
-again on the same root and state picks them up.`;
+again on the same root and state picks them up. SIGHUP rereads the registry configuration
+(the config file's images.registry, registries.conf, hosts.toml). Under systemd, serve takes
+its socket from socket activation and reports readiness to $NOTIFY_SOCKET.`;
 
 /** Parses the arguments after `shimkit`. Throws {@link UsageError}. */
 export function parseCliArgs(argv: readonly string[]): CliCommand {

@@ -47,6 +47,8 @@ const mapOf =
     if (!isObject(v)) return void issues.push(`${p}: expected an object, got ${describe(v)}`);
     for (const [key, value] of Object.entries(v)) check(value, `${p}[${JSON.stringify(key)}]`, issues);
   };
+const strOrStrings: Check = (v, p, issues) => (Array.isArray(v) ? strings(v, p, issues) : str(v, p, issues));
+const pathOrOff: Check = (v, p, issues) => void (v !== false && (typeof v !== 'string' || v === '') ? issues.push(`${p}: expected a path or false, got ${describe(v)}`) : undefined);
 const credentials: Check = (v, p, issues) => {
   const kinds = [object({ username: str, password: str }), object({ identityToken: str }), object({ registryToken: str })];
   if (isObject(v) && 'username' in v) return kinds[0]?.(v, p, issues);
@@ -82,10 +84,13 @@ const SCHEMA = object({
         object({
           mirrors: strings,
           plainHttp: bool,
+          endpoint: str,
+          blocked: bool,
           credentials,
-          tls: object({ caFile: str, insecureSkipVerify: bool }),
+          tls: object({ caFile: strOrStrings, certFile: str, keyFile: str, insecureSkipVerify: bool }),
         }),
       ),
+      configPath: str,
       requestTimeoutMs: count,
       progressTimeoutMs: count,
       userAgent: str,
@@ -100,6 +105,8 @@ const SCHEMA = object({
     gcOnRemove: bool,
     signaturePolicy: str,
     registriesDir: str,
+    registriesConf: pathOrOff,
+    certsDir: pathOrOff,
   }),
   network: object({
     confDir: str,

@@ -10,7 +10,8 @@ import { StderrLogger } from './stderr-logger.js';
 
 // Each command loads only its own part (the CRI server with gRPC and every module for `serve`,
 // the image tools for `image`): loading all of it took 0.45 s before any command ran.
-const loadServe = () => Promise.all([import('@shimkit/cri-types'), import('../errors.js'), import('../shim/create-shim.js'), import('../shim/modules.js'), import('../tokens.js')]);
+const loadServe = () =>
+  Promise.all([import('@shimkit/cri-types'), import('../errors.js'), import('../shim/create-shim.js'), import('../shim/modules.js'), import('../tokens.js'), import('../modules/images/image-store-backend.js')]);
 
 // The engine, build and image commands load as one bundled module each when the build made them (see
 // build/bundle-cli.mjs); the paths are variables so that tsc leaves them alone.
@@ -105,29 +106,34 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   }
 
   let config: ShimConfigFile = {};
-  if (command.config !== undefined) {
-    try {
-      // Loaded here: config-file.ts reaches @shimkit/cri-types (gRPC), which the image and build commands need not load.
-      const { loadShimConfigFile } = await import('./config-file.js');
-      config = await loadShimConfigFile(command.config);
-    } catch (e) {
-      err(`shimkit: ${(e as Error).message}\n`);
-      return EXIT.usage;
-    }
+  // Loaded here: config-file.ts reaches @shimkit/cri-types (gRPC), which the image and build commands need not load.
+  const { checkRegistryFiles, reloadRegistryOnHangup, withContainersDefaults } = await import('./serve-registry.js');
+  const { systemdNotifier, takeListenFd } = await import('./systemd.js');
+  let images;
+  let listenFd;
+  try {
+    listenFd = takeListenFd();
+    if (command.config !== undefined) config = await (await import('./config-file.js')).loadShimConfigFile(command.config);
+    images = withContainersDefaults(config.images);
+    await checkRegistryFiles(images);
+  } catch (e) {
+    err(`shimkit: ${(e as Error).message}\n`);
+    return EXIT.usage;
   }
   const logger = new StderrLogger({ level: command.logLevel ?? config.logLevel ?? 'info', write: err });
-  const [{ isCriError }, { isShimError }, { createShim }, { provide }, { Tokens }] = await loadServe();
+  const [{ isCriError }, { isShimError }, { createShim }, { provide }, { Tokens }, { ImageStoreBackend }] = await loadServe();
   // Listen before starting, so a signal during startup still shuts down cleanly.
   const signalled = (io.waitForSignal ?? processSignal)();
   let shim;
   try {
     shim = await createShim({
       socket: command.socket,
+      ...(listenFd === undefined ? {} : { listenFd }),
       root: command.root,
       state: command.state,
       runtimeName: config.runtimeName ?? 'shimkit',
       runtimeVersion: version,
-      defaults: { ...(config.runtime ? { runtime: config.runtime } : {}), ...(config.images ? { images: config.images } : {}), ...(config.network ? { network: config.network } : {}) },
+      defaults: { ...(config.runtime ? { runtime: config.runtime } : {}), images, ...(config.network ? { network: config.network } : {}) },
       modules: [provide(Tokens.Logger, logger)],
     });
   } catch (e) {
@@ -135,9 +141,15 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
     logger.error('shim failed to start', { code, error: e });
     return EXIT.failed;
   }
-  logger.info('shimkit serving', { version, socket: shim.socket, root: command.root, state: command.state, pid: process.pid });
+  const backend = shim.get(Tokens.ImageBackend);
+  const stopReloading = backend instanceof ImageStoreBackend ? reloadRegistryOnHangup(backend, { ...(command.config === undefined ? {} : { configFile: command.config }), logger, initial: images }) : () => undefined;
+  const systemd = systemdNotifier(shim.get(Tokens.HostHelper));
+  logger.info('shimkit serving', { version, socket: shim.socket, root: command.root, state: command.state, pid: process.pid, ...(listenFd === undefined ? {} : { activated: true }) });
+  await systemd.send('READY=1').catch((e: unknown) => logger.warn('could not tell systemd we are ready', { error: (e as Error).message }));
   const name = await signalled;
+  stopReloading();
   logger.info('shutting down; containers keep running', { signal: name });
+  await systemd.send('STOPPING=1').catch((e: unknown) => logger.warn('could not tell systemd we are stopping', { error: (e as Error).message }));
   await shim.close({ timeoutMs: 5_000 });
   logger.info('shim stopped');
   return EXIT.ok;

@@ -42,8 +42,8 @@ export interface ContainerEngineOptions {
   cniBinDirs?: readonly string[];
   /** cgroupfs parent of the containers' cgroups (default `/shimkit`). */
   cgroupParent?: string;
-  /** Registry settings for pulls (hosts, credentials). */
-  registry?: RegistryClientOptions;
+  /** Registry settings for pulls (hosts, credentials), or what reads them when the image store first opens. */
+  registry?: RegistryClientOptions | (() => Promise<RegistryClientOptions>);
   /** The host helper (shared, not closed here); default one of its own. */
   helper?: HostHelper;
 }
@@ -309,7 +309,9 @@ export class ContainerEngine implements AsyncDisposable {
   }
 
   async #openStore(): Promise<ImageStore> {
-    this.#store ??= await ImageStore.open({ root: this.layout.imagesDir, helper: this.#lease.helper, ...(this.#options.registry ? { registry: this.#options.registry } : {}) }).catch((e: unknown) => {
+    const { registry } = this.#options;
+    const options = typeof registry === 'function' ? await registry() : registry;
+    this.#store ??= await ImageStore.open({ root: this.layout.imagesDir, helper: this.#lease.helper, ...(options ? { registry: options } : {}) }).catch((e: unknown) => {
       throw new ShimError(isImageStoreError(e, 'IN_USE') ? 'Unavailable' : 'Internal', `opening the image store in ${this.layout.imagesDir}: ${(e as Error).message}`, { cause: e });
     });
     return this.#store;

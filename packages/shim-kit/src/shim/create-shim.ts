@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { addCriServices, createCriServer, listenUnix, type UnixListener } from '@shimkit/cri-types';
+import { addCriServices, createCriServer, listenInherited, listenUnix, parseEndpoint, type UnixListener } from '@shimkit/cri-types';
 import { oomScoreLimits } from '@shimkit/runc-driver';
 import { globalContainer, type DependencyContainer } from '../di.js';
 import { ShimError } from '../errors.js';
@@ -21,6 +21,11 @@ import { ShimServices } from './shim-services.js';
 export interface CreateShimOptions {
   /** Unix socket to serve CRI on (a path or `unix://` endpoint). */
   socket: string;
+  /**
+   * Serve on this inherited listening socket instead of binding `socket` (systemd socket
+   * activation passes fd 3; `socket` then names its path). The socket file is left to its owner.
+   */
+  listenFd?: number;
   /** Persistent directory: sandbox and container metadata (and, for the default modules, images). */
   root: string;
   /** Volatile directory: runtime state such as exit files. */
@@ -164,7 +169,7 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
     const server = createCriServer();
     const onError = (error: unknown, rpc: string): void => services.logger.error('handler failed', { rpc, error: String(error) });
     addCriServices(server, { runtime: runtimeHandlers(services), image: imageHandlers(services) }, { onError });
-    listener = await listenUnix(server, config.socket, signalOption);
+    listener = options.listenFd === undefined ? await listenUnix(server, config.socket, signalOption) : await listenInherited(server, options.listenFd, { path: parseEndpoint(config.socket).path });
   } catch (e) {
     // Release what the parts hold (the image store's lock, watchers) so a retry can start.
     await monitor.close();

@@ -1,14 +1,14 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageLocation, ImageStore, LocationContext, RegistryClient } from '@shimkit/image-store';
-import { copyBetween, copySigstoreSignatures, ImageStore as Store, loadSignaturePolicy, openImageReader, openImageWriter, parseImageLocation, SignaturePolicyEnforcer, signRegistryImage } from '@shimkit/image-store';
+import { copyBetween, copySigstoreSignatures, defaultSignaturePolicy, ImageStore as Store, loadSignaturePolicy, openImageReader, openImageWriter, parseImageLocation, SignaturePolicyEnforcer, signRegistryImage } from '@shimkit/image-store';
 import type { Command } from 'commander';
 import { CliUsageError } from './cli-failure.js';
 import { copyProgressBars } from './copy-progress.js';
 import type { ImageCommandIo } from './image-io.js';
 import { wantedPlatform, type PlatformFlags } from './platform-flags.js';
 import { registriesConfig } from './registries-dir.js';
-import { parseBool, registryClient } from './registry-flags.js';
+import { parseBool, REGISTRIES_CONF_OPTION, registryClient } from './registry-flags.js';
 import type { SigningFlags } from './signing-flags.js';
 import { addSigningOptions, signingOptions, wantsSigning } from './signing-flags.js';
 
@@ -22,7 +22,9 @@ interface CopyFlags extends PlatformFlags, SigningFlags {
   srcTlsVerify?: boolean;
   destTlsVerify?: boolean;
   authfile?: string;
+  registriesConf?: string;
   policy?: string;
+  insecurePolicy?: boolean;
   'registries.d'?: string;
   removeSignatures?: boolean;
 }
@@ -55,7 +57,9 @@ export function copyCommand(parent: Command, io: ImageCommandIo): Command {
     .option('--src-tls-verify [bool]', 'verify the source registry TLS certificate; false allows plain HTTP too', parseBool('--src-tls-verify'))
     .option('--dest-tls-verify [bool]', 'verify the destination registry TLS certificate; false allows plain HTTP too', parseBool('--dest-tls-verify'))
     .option('--authfile <path>', 'docker config.json with registry credentials (default $DOCKER_CONFIG/config.json or ~/.docker/config.json)')
-    .option('--policy <file>', 'a containers-policy.json policy the source image must satisfy (checked before anything is written)')
+    .option(...REGISTRIES_CONF_OPTION)
+    .option('--policy <file>', 'a containers-policy.json policy the source image must satisfy, checked before anything is written (default ~/.config/containers/policy.json, else /etc/containers/policy.json, when there)')
+    .option('--insecure-policy', 'check no signature policy, not even the default one')
     .option('--registries.d <dir>', 'registries.d directory: lookaside stores and sigstore attachments, for --policy and signing (default ~/.config/containers/registries.d, else /etc/containers/registries.d)')
     .option('--remove-signatures', 'do not copy the sigstore signatures attached to the image (registry to registry)');
   return addSigningOptions(command)
@@ -67,16 +71,18 @@ export function copyCommand(parent: Command, io: ImageCommandIo): Command {
       if (wantsSigning(flags) && to.transport !== 'docker') throw new CliUsageError('signing while copying needs a docker:// destination (signatures live in the registry)');
       io.describe(`copy of ${src} to ${dst}`);
       const signing = await signingOptions(flags);
-      const needsRegistries = flags.policy !== undefined || wantsSigning(flags);
+      if (flags.insecurePolicy && flags.policy !== undefined) throw new CliUsageError('--policy and --insecure-policy exclude each other');
+      const policyFile = flags.insecurePolicy ? undefined : (flags.policy ?? defaultSignaturePolicy());
+      const needsRegistries = policyFile !== undefined || wantsSigning(flags);
       const registries = needsRegistries ? await registriesConfig(flags['registries.d']) : undefined;
-      const policy = flags.policy === undefined ? undefined : new SignaturePolicyEnforcer({ policy: await loadSignaturePolicy(flags.policy), source: flags.policy, ...(registries ? { registries } : {}) });
+      const policy = policyFile === undefined ? undefined : new SignaturePolicyEnforcer({ policy: await loadSignaturePolicy(policyFile), source: policyFile, ...(registries ? { registries } : {}) });
 
       let client: RegistryClient | undefined;
       const sides = [
         { host: registryHost(from), creds: flags.srcCreds, tlsVerify: flags.srcTlsVerify },
         { host: registryHost(to), creds: flags.destCreds, tlsVerify: flags.destTlsVerify },
       ].flatMap((s) => (s.host === undefined ? [] : [{ ...s, host: s.host }]));
-      if (sides.length > 0) client = await registryClient(sides, { authfile: flags.authfile });
+      if (sides.length > 0) client = await registryClient(sides, flags);
       let store: Promise<ImageStore> | undefined;
       const ctx: LocationContext = {
         registry: () => client!,

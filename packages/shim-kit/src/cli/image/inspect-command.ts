@@ -7,7 +7,7 @@ import { storeRoot } from './copy-command.js';
 import type { ImageCommandIo } from './image-io.js';
 import { inspectText, inspectView } from './inspect-view.js';
 import { wantedPlatform, type PlatformFlags } from './platform-flags.js';
-import { parseBool, registryClient } from './registry-flags.js';
+import { parseBool, REGISTRIES_CONF_OPTION, registryClient } from './registry-flags.js';
 
 interface InspectFlags extends PlatformFlags {
   raw?: boolean;
@@ -16,6 +16,7 @@ interface InspectFlags extends PlatformFlags {
   creds?: string;
   tlsVerify?: boolean;
   authfile?: string;
+  registriesConf?: string;
   root?: string;
 }
 
@@ -31,6 +32,7 @@ export function inspectCommand(parent: Command, io: ImageCommandIo): Command {
     .option('--creds <user:password>', 'credentials for the registry')
     .option('--tls-verify [bool]', 'verify the registry TLS certificate; false allows plain HTTP too', parseBool('--tls-verify'))
     .option('--authfile <path>', 'docker config.json with registry credentials (default $DOCKER_CONFIG/config.json or ~/.docker/config.json)')
+    .option(...REGISTRIES_CONF_OPTION)
     .option('--root <dir>', 'the root directory of `shimkit serve`, for store: locations')
     .option('--override-arch <arch>', "use this architecture instead of the host's to pick from an index")
     .option('--override-os <os>', "use this OS instead of the host's")
@@ -41,7 +43,7 @@ export function inspectCommand(parent: Command, io: ImageCommandIo): Command {
       if (location.transport === 'store' && flags.root === undefined) throw new CliUsageError('store: locations need --root DIR');
       io.describe(`inspect of ${image}`);
       const client: RegistryClient | undefined = location.transport === 'docker'
-        ? await registryClient([{ host: location.ref.domain, creds: flags.creds, tlsVerify: flags.tlsVerify }], { authfile: flags.authfile })
+        ? await registryClient([{ host: location.ref.domain, creds: flags.creds, tlsVerify: flags.tlsVerify }], flags)
         : undefined;
       let store: Promise<ImageStore> | undefined;
       try {

@@ -1,5 +1,5 @@
 import type { ImageLocation, RegistryClientOptions, RegistryCredentials, RegistryHostConfig } from '@shimkit/image-store';
-import { isImageStoreError, loadDockerConfig, parseImageLocation, RegistryClient } from '@shimkit/image-store';
+import { isImageStoreError, loadContainersRegistryHosts, loadDockerConfig, parseImageLocation, RegistryClient } from '@shimkit/image-store';
 import type { Command } from 'commander';
 import { CliUsageError } from './cli-failure.js';
 
@@ -45,14 +45,21 @@ async function insecureHost(host: string, base: RegistryClientOptions, hostConfi
   }
 }
 
+/** Where the registry files of an image command come from (`--registries-conf`, `--authfile`). */
+export interface RegistryFileFlags {
+  authfile?: string;
+  registriesConf?: string;
+}
+
 /**
- * A registry client for the command's registries: each side's `--creds`
- * and `--tls-verify`, and docker config.json credentials (`--authfile`, else
+ * A registry client for the command's registries: registries.conf (`--registries-conf`, else
+ * the containers tools' default) with /etc/containers/certs.d, each side's `--creds` and
+ * `--tls-verify` over them, and docker config.json credentials (`--authfile`, else
  * $DOCKER_CONFIG or ~/.docker) for the rest.
  */
-export async function registryClient(sides: readonly RegistryFlags[], options: { authfile?: string }): Promise<RegistryClient> {
+export async function registryClient(sides: readonly RegistryFlags[], options: RegistryFileFlags): Promise<RegistryClient> {
   const base: RegistryClientOptions = { credentials: await loadDockerConfig(options.authfile === undefined ? {} : { path: options.authfile }) };
-  const hosts: Record<string, RegistryHostConfig> = {};
+  const hosts: Record<string, RegistryHostConfig> = await loadContainersRegistryHosts(options.registriesConf === undefined ? {} : { registriesConf: options.registriesConf });
   for (const side of sides) {
     let config: RegistryHostConfig = { ...hosts[side.host] };
     if (side.creds !== undefined) config.credentials = parseCreds(side.creds, '--creds');
@@ -62,19 +69,25 @@ export async function registryClient(sides: readonly RegistryFlags[], options: {
   return new RegistryClient({ ...base, hosts });
 }
 
-/** The flags of a command on one registry image (sign, verify): `--creds`, `--tls-verify`, `--authfile`. */
-export interface OneRegistryFlags {
+/** The flags of a command on one registry image (sign, verify): `--creds`, `--tls-verify`, `--authfile`, `--registries-conf`. */
+export interface OneRegistryFlags extends RegistryFileFlags {
   creds?: string;
   tlsVerify?: boolean;
-  authfile?: string;
 }
 
 export function addOneRegistryOptions(command: Command): Command {
   return command
     .option('--creds <user:password>', 'credentials for the registry')
     .option('--tls-verify [bool]', 'verify the registry TLS certificate; false allows plain HTTP too', parseBool('--tls-verify'))
-    .option('--authfile <path>', 'docker config.json with registry credentials');
+    .option('--authfile <path>', 'docker config.json with registry credentials')
+    .option(...REGISTRIES_CONF_OPTION);
 }
+
+/** `--registries-conf`, as skopeo has it. */
+export const REGISTRIES_CONF_OPTION = [
+  '--registries-conf <file>',
+  'registries.conf (v2) with mirrors, locations, insecure and blocked registries (default $CONTAINERS_REGISTRIES_CONF, else /etc/containers/registries.conf)',
+] as const;
 
 /** The `docker://` image argument of `command`; any other transport is a usage error. */
 export function dockerImageArgument(image: string, command: string): Extract<ImageLocation, { transport: 'docker' }> {
@@ -85,5 +98,5 @@ export function dockerImageArgument(image: string, command: string): Extract<Ima
 
 /** A registry client for the registry of `location`, with the command's registry flags. */
 export async function oneRegistryClient(location: { ref: { domain: string } }, flags: OneRegistryFlags): Promise<RegistryClient> {
-  return registryClient([{ host: location.ref.domain, creds: flags.creds, tlsVerify: flags.tlsVerify }], { authfile: flags.authfile });
+  return registryClient([{ host: location.ref.domain, creds: flags.creds, tlsVerify: flags.tlsVerify }], flags);
 }

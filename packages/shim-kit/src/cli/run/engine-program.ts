@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { loadContainersRegistryHosts, type RegistryClientOptions } from '@shimkit/image-store';
 import { Command, CommanderError } from 'commander';
 import { ContainerEngine } from '../../engine/container-engine.js';
 import { DEFAULT_ENGINE_ROOT, DEFAULT_ENGINE_RUNROOT } from '../../engine/engine-layout.js';
@@ -43,6 +44,9 @@ function commandExitCode(e: unknown): number {
   return ENGINE_FAILED;
 }
 
+/** The registries of registries.conf and /etc/containers/certs.d, as podman reads them. */
+const containersRegistry = async (): Promise<RegistryClientOptions> => ({ hosts: await loadContainersRegistryHosts() });
+
 /** Runs `shimkit run|ps|logs|... <argv>` (global `--root`/`--runroot` before the command); resolves with the exit code. */
 export async function runEngineCli(argv: readonly string[], cli: EngineCliIo): Promise<number> {
   let exitCode = 0;
@@ -72,7 +76,7 @@ export async function runEngineCli(argv: readonly string[], cli: EngineCliIo): P
     },
     engine: () => {
       const flags = program.opts<GlobalFlags>();
-      engine ??= new ContainerEngine({ root: flags.root, runroot: flags.runroot, runtime: flags.runtime, ...(flags.cgroupParent ? { cgroupParent: flags.cgroupParent } : {}) });
+      engine ??= new ContainerEngine({ root: flags.root, runroot: flags.runroot, runtime: flags.runtime, registry: containersRegistry, ...(flags.cgroupParent ? { cgroupParent: flags.cgroupParent } : {}) });
       return engine;
     },
     setExitCode: (code) => (exitCode = code),

@@ -2,16 +2,28 @@ import type { HostHelper } from '@shimkit/host-helper';
 import type { RegistryClientOptions, SignaturePolicyEnforcer, SnapshotterKind } from '@shimkit/image-store';
 import type { Logger } from '../../interfaces/logger.js';
 
+/** image-store's registry client options, plus containerd's registry host directory. */
+export type ImageRegistryOptions = RegistryClientOptions & { configPath?: string };
+
 /** Options of {@link ImageStoreBackend}. */
 export interface ImageStoreBackendOptions {
   /** Directory of the store: blobs, layer snapshots, container rootfs dirs, metadata. */
   root: string;
   /**
    * Registry configuration, image-store's own (containerd's hosts.toml in one object):
-   * `hosts` with mirrors, `plainHttp`, `tls` (`caFile`, `insecureSkipVerify`) and
-   * `credentials` per host, `credentials` for any host, retries and timeouts.
+   * `hosts` with mirrors, `plainHttp`, `endpoint`, `tls` (`caFile`, `certFile`/`keyFile`,
+   * `insecureSkipVerify`) and `credentials` per host, `credentials` for any host, retries and
+   * timeouts; and `configPath`, containerd's registry host directory (`<host>/hosts.toml`).
+   * `hosts` given here win over the files, host by host.
    */
-  registry?: RegistryClientOptions;
+  registry?: ImageRegistryOptions;
+  /**
+   * A containers-registries.conf(5) v2 file (CRI-O's, podman's): mirrors, locations, insecure and
+   * blocked registries. `false`: none (`shimkit serve` otherwise reads the containers tools' default).
+   */
+  registriesConf?: string | false;
+  /** The containers tools' certificate directory (`/etc/containers/certs.d`): `<host>/*.crt` CAs, `client.cert`/`client.key`; `false`: none. */
+  certsDir?: string | false;
   /**
    * A docker config.json whose `auths` give credentials for hosts that have none in
    * `registry`: a path, or `true` for `$DOCKER_CONFIG/config.json` / `~/.docker/config.json`.

@@ -1,4 +1,4 @@
-import { ImageStore, loadDockerConfig, SignaturePolicyEnforcer, type CredentialsProvider, type FsUsage, type RegistryClientOptions, type SnapshotterKind } from '@shimkit/image-store';
+import { ImageStore, SignaturePolicyEnforcer, type FsUsage, type RegistryClientOptions, type SnapshotterKind } from '@shimkit/image-store';
 import { formatImageReference, parseImageReference, type ImageConfig, type ImageReference } from '@shimkit/oci-spec';
 import { ShimError } from '../../errors.js';
 import type { FilesystemUsageInfo, ImageBackend, ImageRecord, PreparedRootfs, RegistryAuth } from '../../interfaces/image-backend.js';
@@ -8,6 +8,7 @@ import { NoopLogger } from '../../runtime/noop-logger.js';
 import { GcScheduler } from './gc-scheduler.js';
 import type { ImageStoreBackendOptions } from './image-store-backend-options.js';
 import { pinnedNames } from './pinned-names.js';
+import { loadRegistryOptions, type RegistrySettings } from './registry-options.js';
 import { credentialsFromAuth } from './registry-auth.js';
 import { shimErrorOf } from './shim-error-of.js';
 import { toImageRecord } from './to-image-record.js';
@@ -72,14 +73,7 @@ export class ImageStoreBackend implements ImageBackend, AsyncDisposable {
   }
 
   async #open(): Promise<ImageStore> {
-    const { registry, dockerConfig } = this.#options;
-    const options: RegistryClientOptions = { ...registry };
-    if (dockerConfig !== undefined) {
-      const fromFile = await loadDockerConfig(dockerConfig === true ? {} : { path: dockerConfig });
-      const given = registry?.credentials;
-      const credentials: CredentialsProvider = (host) => given?.(host) ?? fromFile(host);
-      options.credentials = credentials;
-    }
+    const options = await loadRegistryOptions(this.#options);
     const { signaturePolicy, registriesDir } = this.#options;
     const policy = typeof signaturePolicy === 'string' ? await SignaturePolicyEnforcer.load(signaturePolicy, registriesDir === undefined ? {} : { registriesDir }) : signaturePolicy;
     return ImageStore.open({
@@ -91,6 +85,23 @@ export class ImageStoreBackend implements ImageBackend, AsyncDisposable {
       ...(this.#options.concurrency === undefined ? {} : { concurrency: this.#options.concurrency }),
       ...(this.#options.helper === undefined ? {} : { helper: this.#options.helper }),
     });
+  }
+
+  /**
+   * Reads the registry configuration again from `settings` (files included) and uses it for
+   * pulls that start from now on; pulls in flight finish with the one they started with. A bad
+   * file throws (a ShimError naming it) and the configuration in use stays.
+   */
+  async reloadRegistry(settings: RegistrySettings, options: OperationOptions = {}): Promise<void> {
+    const store = await this.store(options);
+    let next: RegistryClientOptions;
+    try {
+      next = await loadRegistryOptions(settings);
+    } catch (e) {
+      throw shimErrorOf(e, 'reloading the registry configuration');
+    }
+    store.replaceRegistry(next);
+    this.#logger.info('registry configuration reloaded', { hosts: Object.keys(next.hosts ?? {}).length });
   }
 
   async pull(ref: string, options: OperationOptions & { auth?: RegistryAuth } = {}): Promise<ImageRecord> {

@@ -111,7 +111,9 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
       return EXIT.usage;
     }
   }
-  const logger = new StderrLogger({ level: command.logLevel ?? config.logLevel ?? 'info', write: err });
+  const logger = new StderrLogger({ level: command.logLevel ?? config.logLevel ?? 'info', format: command.logFormat ?? config.logFormat ?? 'text', write: err });
+  const metricsAddress = command.metricsAddress ?? config.metrics?.address;
+  const tracingEndpoint = command.tracingEndpoint ?? config.tracing?.endpoint;
   const [{ isCriError }, { isShimError }, { createShim }, { provide }, { Tokens }] = await loadServe();
   // Listen before starting, so a signal during startup still shuts down cleanly.
   const signalled = (io.waitForSignal ?? processSignal)();
@@ -125,13 +127,15 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
       runtimeVersion: version,
       defaults: { ...(config.runtime ? { runtime: config.runtime } : {}), ...(config.images ? { images: config.images } : {}), ...(config.network ? { network: config.network } : {}) },
       modules: [provide(Tokens.Logger, logger)],
+      ...(metricsAddress === undefined && config.metrics === undefined ? {} : { metrics: { ...config.metrics, ...(metricsAddress === undefined ? {} : { address: metricsAddress }) } }),
+      ...(tracingEndpoint === undefined ? {} : { tracing: { ...config.tracing, endpoint: tracingEndpoint } }),
     });
   } catch (e) {
     const code = isShimError(e) || isCriError(e) ? e.code : undefined;
     logger.error('shim failed to start', { code, error: e });
     return EXIT.failed;
   }
-  logger.info('shimkit serving', { version, socket: shim.socket, root: command.root, state: command.state, pid: process.pid });
+  logger.info('shimkit serving', { version, socket: shim.socket, root: command.root, state: command.state, pid: process.pid, metrics: shim.metricsAddress, tracing: tracingEndpoint });
   const name = await signalled;
   logger.info('shutting down; containers keep running', { signal: name });
   await shim.close({ timeoutMs: 5_000 });

@@ -2,10 +2,8 @@ import { performance } from 'node:perf_hooks';
 import type { ImageBackend } from '../interfaces/image-backend.js';
 import type { PodNetwork } from '../interfaces/pod-network.js';
 import type { RuntimeBackend } from '../interfaces/runtime-backend.js';
-import type { OperationKind, ShimMetrics } from './metrics.js';
-import { noopMetrics } from './metrics.js';
-import type { ShimTracer } from './tracer.js';
-import { noopTracer } from './tracer.js';
+import { noopMetrics, type OperationKind, type ShimMetrics } from './metrics.js';
+import { noopTracer, type ShimTracer } from './tracer.js';
 
 // The operations timed: each goes to runc or conmon (runtime), CNI plugins (cni).
 const RUNTIME_OPERATIONS = ['runSandbox', 'stopSandbox', 'removeSandbox', 'createContainer', 'startContainer', 'stopContainer', 'removeContainer', 'containerState', 'execSync', 'exec', 'attach', 'updateResources', 'stats', 'reopenContainerLog'] as const;

@@ -33,7 +33,8 @@ export class PrometheusMetrics implements ShimMetrics {
   readonly #ooms: PromClient.Counter;
 
   constructor(prom: Prom, options: PrometheusMetricsOptions = {}) {
-    const registers = [(this.registry = new prom.Registry())];
+    this.registry = new prom.Registry();
+    const registers = [this.registry];
     if (options.processMetrics !== false) prom.collectDefaultMetrics({ register: this.registry });
     this.#rpcSeconds = new prom.Histogram({ name: 'shimkit_grpc_request_duration_seconds', help: 'Time to answer a CRI call, by method.', labelNames: ['method'], buckets: RPC_BUCKETS, registers });
     this.#rpcs = new prom.Counter({ name: 'shimkit_grpc_requests_total', help: 'CRI calls answered, by method and gRPC status code.', labelNames: ['method', 'code'], registers });

@@ -182,8 +182,12 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
     await reconcileContainers(services, options.signal);
     const server = createCriServer();
     const onError = (error: unknown, rpc: string): void => services.logger.error('handler failed', { rpc, error: String(error) });
-    const runtime = observeHandlers(services, RuntimeServiceDefinition, runtimeHandlers(services));
-    addCriServices(server, { runtime, image: observeHandlers(services, ImageServiceDefinition, imageHandlers(services)) }, { onError });
+    // each call with its request id, span and metrics
+    const handlers = {
+      runtime: observeHandlers(services, RuntimeServiceDefinition, runtimeHandlers(services)),
+      image: observeHandlers(services, ImageServiceDefinition, imageHandlers(services)),
+    };
+    addCriServices(server, handlers, { onError });
     if (options.metrics?.address !== undefined) metricsServer = await startMetricsServer(options.metrics.address, services.metrics);
     listener = await listenUnix(server, config.socket, signalOption);
   } catch (e) {

@@ -81,14 +81,14 @@ export class OtelTracer implements ShimTracer {
     await this.provider.shutdown();
   }
 
-  private async run<T>(name: string, options: OtelApi.SpanOptions, parent: OtelApi.Context, work: () => Promise<T>, end?: (span: OtelApi.Span, error?: unknown) => void): Promise<T> {
+  private async run<T>(name: string, options: OtelApi.SpanOptions, parent: OtelApi.Context, work: () => Promise<T>, onSettled?: (span: OtelApi.Span, error?: unknown) => void): Promise<T> {
     const span = this.tracer.startSpan(name, options, parent);
     try {
       const result = await this.#active.run(this.api.trace.setSpan(parent, span), work);
-      end?.(span);
+      onSettled?.(span);
       return result;
     } catch (e) {
-      end?.(span, e);
+      onSettled?.(span, e);
       span.recordException(e instanceof Error ? e : String(e));
       span.setStatus({ code: this.api.SpanStatusCode.ERROR, message: e instanceof Error ? e.message : String(e) });
       throw e;

@@ -5,10 +5,10 @@ import { globalContainer, type DependencyContainer } from '../di.js';
 import { ShimError } from '../errors.js';
 import { EXEC_SYNC_MAX_OUTPUT_BYTES } from '../interfaces/runtime-backend.js';
 import { imageHandlers, runtimeHandlers } from '../handlers/index.js';
-import { startMetricsServer, type MetricsServer } from '../observe/metrics-server.js';
+import type { MetricsServer } from '../observe/metrics-server.js';
 import { observeHandlers } from '../observe/observed-handlers.js';
-import { otelTracingModule, type OtelTracingOptions } from '../observe/otel-tracer.js';
-import { prometheusMetricsModule, type PrometheusMetricsOptions } from '../observe/prometheus-metrics.js';
+import type { OtelTracingOptions } from '../observe/otel-tracer.js';
+import type { PrometheusMetricsOptions } from '../observe/prometheus-metrics.js';
 import { backendAttachRunner } from '../streaming/attach-runner.js';
 import { backendExecRunner } from '../streaming/backend-exec-runner.js';
 import { netnsPortForwarder } from '../streaming/port-forwarder.js';
@@ -156,10 +156,10 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
     execSyncMaxOutputBytes: EXEC_SYNC_MAX_OUTPUT_BYTES,
     streamChunkSize: options.streamChunkSize ?? 500,
   };
-  // before the caller's modules, which may replace them
+  // before the caller's modules, which may replace them; loaded only when asked for (as are node:http and the libraries)
   const observability = [
-    ...(options.metrics === undefined ? [] : [await prometheusMetricsModule(options.metrics)]),
-    ...(options.tracing === undefined ? [] : [await otelTracingModule(options.tracing)]),
+    ...(options.metrics === undefined ? [] : [await (await import('../observe/prometheus-metrics.js')).prometheusMetricsModule(options.metrics)]),
+    ...(options.tracing === undefined ? [] : [await (await import('../observe/otel-tracer.js')).otelTracingModule(options.tracing)]),
   ];
   const container = composeShimContainer(config, [...observability, ...(options.modules ?? [])], options.defaults ?? {});
   // a streaming server that cannot listen leaves no part open (the runtime backend is made for it)
@@ -188,7 +188,7 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
       image: observeHandlers(services, ImageServiceDefinition, imageHandlers(services)),
     };
     addCriServices(server, handlers, { onError });
-    if (options.metrics?.address !== undefined) metricsServer = await startMetricsServer(options.metrics.address, services.metrics);
+    if (options.metrics?.address !== undefined) metricsServer = await (await import('../observe/metrics-server.js')).startMetricsServer(options.metrics.address, services.metrics);
     listener = await listenUnix(server, config.socket, signalOption);
   } catch (e) {
     // Release what the parts hold (the image store's lock, watchers) so a retry can start.

@@ -2,7 +2,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { connect } from '@shimkit/cri-types';
 import { describe, expect, it } from 'vitest';
 import { startFakeShim } from '../src/testing.js';
-import { currentCall, noopMetrics, PrometheusMetrics, provide, Tokens, type Logger, type ShimMetrics } from '../src/index.js';
+import { currentCall, noopMetrics, ShimError, PrometheusMetrics, provide, Tokens, type Logger, type ShimMetrics } from '../src/index.js';
 import { collect, podConfig } from './cri-fixtures.js';
 
 
@@ -31,6 +31,27 @@ describe('metrics and tracing as modules of a library shim (fake backends)', () 
     expect(text).toContain('shimkit_grpc_request_duration_seconds_count{method="StreamPodSandboxes"} 1\n');
     expect(text).toContain('shimkit_pods{state="ready"} 1\n');
     expect(text).not.toContain('process_resident_memory_bytes');
+  });
+
+  it('counts failed runtime and CNI operations by operation, and the CRI call by the code it answered', async () => {
+    await using fake = await startFakeShim({ shim: { metrics: { processMetrics: false } } });
+    const cri = await connect(fake.endpoint);
+    try {
+      fake.fakes.network.failNext('setup', 'no IP left');
+      await expect(cri.runtime.runPodSandbox({ config: podConfig('first') })).rejects.toMatchObject({ code: 'Internal' });
+      fake.fakes.runtime.failNext('runSandbox', new ShimError('Unavailable', 'runc is gone'));
+      await expect(cri.runtime.runPodSandbox({ config: podConfig('second') })).rejects.toMatchObject({ code: 'Unavailable' });
+      await cri.runtime.runPodSandbox({ config: podConfig('third') });
+    } finally {
+      await cri.close();
+    }
+    const text = (await fake.shim.get(Tokens.Metrics).scrape()).text;
+    expect(text).toContain('shimkit_cni_operation_errors_total{operation="setup"} 1\n');
+    expect(text).toContain('shimkit_runtime_operation_errors_total{operation="runSandbox"} 1\n');
+    expect(text).toMatch(/^shimkit_cni_operation_duration_seconds_count\{operation="setup"\} 3$/m);
+    expect(text).toContain('shimkit_grpc_requests_total{method="RunPodSandbox",code="Internal"} 1\n');
+    expect(text).toContain('shimkit_grpc_requests_total{method="RunPodSandbox",code="Unavailable"} 1\n');
+    expect(text).toContain('shimkit_grpc_requests_total{method="RunPodSandbox",code="OK"} 1\n');
   });
 
   it('lets a module replace the metrics (it is what the shim reports to and what /metrics serves)', async () => {

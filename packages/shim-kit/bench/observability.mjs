@@ -1,10 +1,10 @@
-// Benchmark (not a test): what observability costs `shimkit serve`. Each variant starts the CLI
-// as a child process (default modules), and each round measures, per variant: the time from
-// spawn to the socket answering, the resident memory after 2 s idle (VmRSS), and 300 sequential
-// Version calls plus 300 failing ContainerStatus calls (NotFound). Variants: `off` (the default),
-// `metrics` (--metrics-address, scraped once per round), `metrics+tracing` (--tracing-endpoint
-// at an OTLP sink in this process that accepts every export). The variants alternate and the
-// order flips every round; medians and ratios against `off`.
+// Benchmark (not a test): what observability costs `shimkit serve`. Each round starts every
+// variant's CLI as a child process (default modules; the start order flips every round) and
+// measures: the time from spawn to the socket answering, the resident memory after 2 s idle
+// (VmRSS), then 300 times a Version and a failing ContainerStatus (NotFound) call on each
+// variant in turn (the median per call), and VmRSS after them. Variants: `off` (the default),
+// `metrics` (--metrics-address), `metrics+tracing` (--tracing-endpoint at an OTLP sink in this
+// process that accepts every export). Medians over rounds, ratios against `off`.
 // `SHIMKIT_BENCH_BASE_CLI=/path/to/dist/cli/main.js` adds that build as variant `base` (the
 // same flags as `off`), to compare before and after a change.
 //   node bench/observability.mjs    or    BENCH_OBSERVE_ROUNDS=9 node bench/observability.mjs
@@ -38,7 +38,8 @@ async function rssKiB(pid) {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]);
 }
 
-async function run(name, script, extra) {
+// Starts one variant's `shimkit serve` and waits until its socket answers.
+async function start(name, script, extra) {
   const dir = await mkdtemp(join(work, `${name.replace('+', '-')}-`));
   const socket = join(dir, 'cri.sock');
   const config = join(dir, 'config.json');
@@ -47,31 +48,58 @@ async function run(name, script, extra) {
   const child = spawn(process.execPath, [script, 'serve', '--socket', socket, '--root', join(dir, 'root'), '--state', join(dir, 'state'), '--config', config, '--log-level', 'warn', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
-  try {
-    let cri;
-    for (const deadline = performance.now() + 30_000; cri === undefined; ) {
-      if (child.exitCode !== null || performance.now() > deadline) throw new Error(`${name}: shimkit serve did not answer: ${stderr}`);
-      cri = await connect(`unix://${socket}`).catch(() => undefined);
-      if (cri === undefined) await new Promise((r) => setTimeout(r, 10));
+  const shim = { name, dir, child, cri: undefined, startMs: Number.NaN };
+  for (const deadline = performance.now() + 30_000; shim.cri === undefined; ) {
+    if (child.exitCode !== null || performance.now() > deadline) {
+      await stop(shim);
+      throw new Error(`${name}: shimkit serve did not answer: ${stderr}`);
     }
-    const startMs = performance.now() - started;
-    await new Promise((r) => setTimeout(r, 2000));
-    const idleKiB = await rssKiB(child.pid);
-    const callsStarted = performance.now();
-    for (let i = 0; i < CALLS; i++) {
-      await cri.runtime.version({});
-      await cri.runtime.containerStatus({ containerId: 'missing' }).catch(() => undefined);
-    }
-    const perCallUs = ((performance.now() - callsStarted) / (2 * CALLS)) * 1000;
-    await cri.close();
-    return { startMs, idleKiB, perCallUs, afterKiB: await rssKiB(child.pid) };
-  } finally {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const late = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    shim.cri = await connect(`unix://${socket}`).catch(() => undefined);
+    if (shim.cri === undefined) await new Promise((r) => setTimeout(r, 10));
+  }
+  shim.startMs = performance.now() - started;
+  return shim;
+}
+
+async function stop(shim) {
+  await shim.cri?.close();
+  if (shim.child.exitCode === null) {
+    const exited = new Promise((r) => shim.child.once('exit', r));
+    shim.child.kill('SIGTERM');
+    const late = setTimeout(() => shim.child.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(late);
-    await rm(dir, { recursive: true, force: true });
+  }
+  await rm(shim.dir, { recursive: true, force: true });
+}
+
+// One Version and one failing ContainerStatus (NotFound), in microseconds per call.
+async function timedCalls(cri) {
+  const t = performance.now();
+  await cri.runtime.version({});
+  await cri.runtime.containerStatus({ containerId: 'missing' }).catch(() => undefined);
+  return ((performance.now() - t) / 2) * 1000;
+}
+
+// All variants run at once; calls go to each in turn, so a burst of load elsewhere hits them alike.
+async function round(variants, flip) {
+  const names = flip ? Object.keys(variants).reverse() : Object.keys(variants);
+  const shims = [];
+  try {
+    for (const name of names) shims.push(await start(name, ...variants[name]));
+    await new Promise((r) => setTimeout(r, 2000));
+    const results = {};
+    for (const shim of shims) results[shim.name] = { startMs: shim.startMs, idleKiB: await rssKiB(shim.child.pid), callsUs: [] };
+    for (let i = 0; i < CALLS; i++) {
+      for (let k = 0; k < shims.length; k++) {
+        const shim = shims[(i + k) % shims.length];
+        results[shim.name].callsUs.push(await timedCalls(shim.cri));
+      }
+    }
+    for (const shim of shims) Object.assign(results[shim.name], { perCallUs: median(results[shim.name].callsUs), afterKiB: await rssKiB(shim.child.pid) });
+    return results;
+  } finally {
+    for (const shim of shims) await stop(shim);
   }
 }
 
@@ -84,9 +112,9 @@ try {
     ...(process.env.SHIMKIT_BENCH_BASE_CLI ? { base: [process.env.SHIMKIT_BENCH_BASE_CLI, []] } : {}),
   };
   const results = Object.fromEntries(Object.keys(variants).map((n) => [n, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? Object.keys(variants) : Object.keys(variants).reverse();
-    for (const name of order) results[name].push(await run(name, ...variants[name]));
+  for (let r = 0; r < ROUNDS; r++) {
+    const one = await round(variants, r % 2 === 1);
+    for (const name of Object.keys(variants)) results[name].push(one[name]);
   }
   const med = (name, key) => median(results[name].map((r) => r[key]));
   const rows = [['variant', 'start ms', 'x off', 'idle RSS MiB', 'x off', 'per call µs', 'x off', `RSS after ${2 * CALLS} calls MiB`]];

@@ -50,7 +50,7 @@ export { containerSpec, type ContainerSpecInput } from './spec/container-spec.js
 export { containerName, sandboxName } from './convert/names.js';
 export { runtimeHandlers, imageHandlers } from './handlers/index.js';
 export { currentCall, runInCall, type CallContext } from './observe/call-context.js';
-export { noopMetrics, type OperationKind, type ShimMetrics, type StateCounts } from './observe/metrics.js';
+export { noopMetrics, type OperationDone, type OperationKind, type RpcDone, type ShimMetrics, type StateCounts } from './observe/metrics.js';
 export { noopTracer, type ShimTracer, type SpanAttributes } from './observe/tracer.js';
 export { PrometheusMetrics, prometheusMetricsModule, type PrometheusMetricsOptions } from './observe/prometheus-metrics.js';
 export { OtelTracer, otelTracingModule, type OtelTracingOptions } from './observe/otel-tracer.js';

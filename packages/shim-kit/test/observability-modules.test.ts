@@ -56,7 +56,7 @@ describe('metrics and tracing as modules of a library shim (fake backends)', () 
 
   it('lets a module replace the metrics (it is what the shim reports to and what /metrics serves)', async () => {
     const seen: string[] = [];
-    const mine: ShimMetrics = { ...noopMetrics, rpcDone: (rpc, code) => void seen.push(`${rpc} ${code}`), scrape: () => Promise.resolve({ contentType: 'text/plain', text: `calls ${seen.length}\n` }) };
+    const mine: ShimMetrics = { ...noopMetrics, rpcDone: ({ rpc, code }) => void seen.push(`${rpc} ${code}`), scrape: () => Promise.resolve({ contentType: 'text/plain', text: `calls ${seen.length}\n` }) };
     await using fake = await startFakeShim({ shim: { metrics: { address: '127.0.0.1:0' } }, modules: [provide(Tokens.Metrics, mine)] });
     const cri = await connect(fake.endpoint);
     try {

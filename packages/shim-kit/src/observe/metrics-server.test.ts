@@ -26,7 +26,7 @@ const listening = (server: Server, path: string) => new Promise<void>((r) => ser
 describe('the metrics server', () => {
   let dir: string;
   const metrics = new PrometheusMetrics(prom, { processMetrics: false });
-  metrics.rpcDone('Version', 'OK', 0.002);
+  metrics.rpcDone({ rpc: 'Version', code: 'OK', seconds: 0.002 });
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), `shimkit-metrics-${process.pid}-`));
   });

@@ -40,13 +40,13 @@ function observeUnary(shim: ShimServices, service: string, rpc: string, handler:
       let code = 'OK';
       shim.logger.debug('CRI call', { rpc });
       try {
-        return await shim.tracer.inCall(`${service}/${rpc}`, traceHeaders(ctx), () => handler(request, ctx));
+        return await shim.tracer.inCall({ rpc: `${service}/${rpc}`, headers: traceHeaders(ctx) }, () => handler(request, ctx));
       } catch (e) {
         code = codeOf(e);
         throw e;
       } finally {
         const seconds = secondsSince(started);
-        shim.metrics.rpcDone(rpc, code, seconds);
+        shim.metrics.rpcDone({ rpc, code, seconds });
         shim.logger.debug('CRI call done', { rpc, code, ms: Math.round(seconds * 1000) });
       }
     });
@@ -71,7 +71,7 @@ function observeStream(shim: ShimServices, rpc: string, handler: Stream): Stream
       throw e;
     } finally {
       await runInCall(call, async () => items.return?.());
-      shim.metrics.rpcDone(rpc, ctx.signal.aborted && code === 'OK' ? 'Cancelled' : code, secondsSince(started));
+      shim.metrics.rpcDone({ rpc, code: ctx.signal.aborted && code === 'OK' ? 'Cancelled' : code, seconds: secondsSince(started) });
     }
   };
 }
@@ -80,7 +80,7 @@ function observeStream(shim: ShimServices, rpc: string, handler: Stream): Stream
  * Wraps a service's handlers so that each call runs with its request id (for the logger, see
  * `currentCall`), in a span of the shim's tracer, and is counted in its metrics by method and code.
  */
-export function observeHandlers<H extends object>(shim: ShimServices, definition: ServiceDefinition, handlers: H): H {
+export function observeHandlers<H extends object>(shim: ShimServices, { definition, handlers }: { definition: ServiceDefinition; handlers: H }): H {
   const observed: Record<string, unknown> = {};
   for (const [key, handler] of Object.entries(handlers)) {
     const method = definition.methods[key];

@@ -35,11 +35,11 @@ async function timed<T>(metrics: ShimMetrics, tracer: ShimTracer, kind: Operatio
   const started = performance.now();
   let failed = true;
   try {
-    const result = await tracer.inSpan(`${kind}.${operation}`, { 'shimkit.operation': operation }, work);
+    const result = await tracer.inSpan({ name: `${kind}.${operation}`, attributes: { 'shimkit.operation': operation } }, work);
     failed = false;
     return result;
   } finally {
-    metrics.operationDone(kind, operation, (performance.now() - started) / 1000, failed);
+    metrics.operationDone({ kind, operation, seconds: (performance.now() - started) / 1000, failed });
   }
 }
 
@@ -55,12 +55,12 @@ export interface ObservedParts {
  * measured (`shimkit_runtime_*`, `shimkit_cni_*`, `shimkit_image_pull_*`) and become child spans
  * of the CRI call's span. With neither metrics nor tracing the parts are returned as they are.
  */
-export function observeParts(parts: ObservedParts, metrics: ShimMetrics, tracer: ShimTracer): ObservedParts {
+export function observeParts(parts: ObservedParts, { metrics, tracer }: { metrics: ShimMetrics; tracer: ShimTracer }): ObservedParts {
   if (metrics === noopMetrics && tracer === noopTracer) return parts;
   const pull = async (operation: string, work: () => Promise<unknown>): Promise<unknown> => {
     const started = performance.now();
     try {
-      const image = await tracer.inSpan(`image.${operation}`, {}, work);
+      const image = await tracer.inSpan({ name: `image.${operation}` }, work);
       metrics.imagePullDone((performance.now() - started) / 1000);
       return image;
     } catch (e) {

@@ -56,7 +56,7 @@ export class OtelTracer implements ShimTracer {
     return new OtelTracer(api, provider, provider.getTracer('shimkit'), new core.W3CTraceContextPropagator());
   }
 
-  inCall<T>(rpc: string, headers: Readonly<Record<string, string>>, work: () => Promise<T>): Promise<T> {
+  inCall<T>({ rpc, headers }: { rpc: string; headers: Readonly<Record<string, string>> }, work: () => Promise<T>): Promise<T> {
     const parent = this.propagator.extract(this.api.ROOT_CONTEXT, headers, this.api.defaultTextMapGetter);
     const [service = '', method = rpc] = rpc.split('/');
     const call = currentCall();
@@ -71,7 +71,7 @@ export class OtelTracer implements ShimTracer {
     );
   }
 
-  inSpan<T>(name: string, attributes: SpanAttributes, work: () => Promise<T>): Promise<T> {
+  inSpan<T>({ name, attributes = {} }: { name: string; attributes?: SpanAttributes }, work: () => Promise<T>): Promise<T> {
     const parent = this.#active.getStore();
     if (parent === undefined) return work();
     return this.run(name, { kind: this.api.SpanKind.INTERNAL, attributes }, parent, work);

@@ -1,7 +1,7 @@
 import type * as PromClient from 'prom-client';
 import { provideFactory, type ShimModule } from '../shim/modules.js';
 import { Tokens } from '../tokens.js';
-import type { OperationKind, ShimMetrics, StateCounts } from './metrics.js';
+import type { OperationDone, OperationKind, RpcDone, ShimMetrics, StateCounts } from './metrics.js';
 import { countStates } from './state-counts.js';
 
 type Prom = typeof PromClient;
@@ -68,7 +68,7 @@ export class PrometheusMetrics implements ShimMetrics {
     }
   }
 
-  rpcDone(rpc: string, code: string, seconds: number): void {
+  rpcDone({ rpc, code, seconds }: RpcDone): void {
     this.#rpcSeconds.observe({ method: rpc }, seconds);
     this.#rpcs.inc({ method: rpc, code });
   }
@@ -82,7 +82,7 @@ export class PrometheusMetrics implements ShimMetrics {
     this.#pullBytes.inc(bytes);
   }
 
-  operationDone(kind: OperationKind, operation: string, seconds: number, failed: boolean): void {
+  operationDone({ kind, operation, seconds, failed }: OperationDone): void {
     this.#operationSeconds[kind].observe({ operation }, seconds);
     if (failed) this.#operationErrors[kind].inc({ operation });
   }

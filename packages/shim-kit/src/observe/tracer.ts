@@ -7,19 +7,19 @@ export type SpanAttributes = Readonly<Record<string, string | number | boolean>>
  */
 export interface ShimTracer {
   /**
-   * Runs one CRI call in a server span named `rpc`, the child of the W3C trace context in
+   * Runs one CRI call in a server span named `rpc` (`runtime.v1.RuntimeService/RunPodSandbox`), the child of the W3C trace context in
    * `headers` (`traceparent`, `tracestate`) when the client sent one.
    */
-  inCall<T>(rpc: string, headers: Readonly<Record<string, string>>, work: () => Promise<T>): Promise<T>;
+  inCall<T>(call: { rpc: string; headers: Readonly<Record<string, string>> }, work: () => Promise<T>): Promise<T>;
   /** Runs `work` in a span that is a child of the current call's span; outside a call it only runs it. */
-  inSpan<T>(name: string, attributes: SpanAttributes, work: () => Promise<T>): Promise<T>;
+  inSpan<T>(span: { name: string; attributes?: SpanAttributes }, work: () => Promise<T>): Promise<T>;
   /** Sends what is buffered and stops. */
   close(): Promise<void>;
 }
 
 /** The default: no spans. */
 export const noopTracer: ShimTracer = {
-  inCall: (_rpc, _headers, work) => work(),
-  inSpan: (_name, _attributes, work) => work(),
+  inCall: (_call, work) => work(),
+  inSpan: (_span, work) => work(),
   close: () => Promise.resolve(),
 };

@@ -184,8 +184,8 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
     const onError = (error: unknown, rpc: string): void => services.logger.error('handler failed', { rpc, error: String(error) });
     // each call with its request id, span and metrics
     const handlers = {
-      runtime: observeHandlers(services, RuntimeServiceDefinition, runtimeHandlers(services)),
-      image: observeHandlers(services, ImageServiceDefinition, imageHandlers(services)),
+      runtime: observeHandlers(services, { definition: RuntimeServiceDefinition, handlers: runtimeHandlers(services) }),
+      image: observeHandlers(services, { definition: ImageServiceDefinition, handlers: imageHandlers(services) }),
     };
     addCriServices(server, handlers, { onError });
     if (options.metrics?.address !== undefined) metricsServer = await (await import('../observe/metrics-server.js')).startMetricsServer(options.metrics.address, services.metrics);

@@ -36,6 +36,6 @@ export class ShimServices {
     @inject(Tokens.Metrics) readonly metrics: ShimMetrics,
     @inject(Tokens.Tracer) readonly tracer: ShimTracer,
   ) {
-    ({ runtime: this.runtime, images: this.images, network: this.network } = observeParts({ runtime, images, network }, metrics, tracer));
+    ({ runtime: this.runtime, images: this.images, network: this.network } = observeParts({ runtime, images, network }, { metrics, tracer }));
   }
 }

@@ -2,9 +2,11 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type * as OtelApi from '@opentelemetry/api';
 import type { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { toGrpcStatus } from '@shimkit/cri-types';
-import { provide, type ShimModule } from '../shim/modules.js';
+import { HostHelper } from '@shimkit/host-helper';
+import { provide, provideFactory, type ShimModule } from '../shim/modules.js';
 import { Tokens } from '../tokens.js';
 import { currentCall } from './call-context.js';
+import { tracedHostHelper } from './traced-host-helper.js';
 import type { ShimTracer, SpanAttributes } from './tracer.js';
 
 /** Options of {@link OtelTracer.start}. */
@@ -98,7 +100,15 @@ export class OtelTracer implements ShimTracer {
   }
 }
 
-/** A module registering an {@link OtelTracer} under `Tokens.Tracer`; async, since it loads OpenTelemetry. */
+/**
+ * A module registering an {@link OtelTracer} under `Tokens.Tracer`, and a host helper that
+ * traces the programs it runs (a module that provides its own `Tokens.HostHelper` replaces it).
+ * Async, since it loads OpenTelemetry.
+ */
 export async function otelTracingModule(options: OtelTracingOptions): Promise<ShimModule> {
-  return provide(Tokens.Tracer, await OtelTracer.start(options));
+  const tracer = await OtelTracer.start(options);
+  return (c) => {
+    provide(Tokens.Tracer, tracer)(c);
+    provideFactory(Tokens.HostHelper, (r) => tracedHostHelper(new HostHelper(), r.resolve(Tokens.Tracer)))(c);
+  };
 }

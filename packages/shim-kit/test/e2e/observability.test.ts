@@ -8,7 +8,7 @@ import type { Shim } from '../../src/shim/create-shim.js';
 import { Tokens } from '../../src/tokens.js';
 import { E2eBed, EMPTY_LEFTOVERS } from './e2e-bed.js';
 import { parseSamples, sampleValue, type Sample } from './prometheus-samples.js';
-import { TraceCollector } from './trace-collector.js';
+import { TraceCollector, type ReceivedSpan } from './trace-collector.js';
 
 let bed: E2eBed;
 let collector: TraceCollector;
@@ -122,8 +122,20 @@ describe('observability of a shim on the default modules (real registry, runc, c
     expect(run).toMatchObject({ traceId, parentSpanId: kubeletSpanId, kind: 'SPAN_KIND_SERVER', serviceName: 'shimkit-e2e' });
     expect(run?.attributes).toMatchObject({ 'rpc.system': 'grpc', 'rpc.service': 'runtime.v1.RuntimeService', 'rpc.method': 'RunPodSandbox', 'rpc.grpc.status_code': 0, 'shimkit.request_id': 'kubelet-run-pod-1' });
     const children = collector.spans.filter((s) => s.parentSpanId === run?.spanId);
-    expect(children.map((s) => s.name).sort()).toEqual(['cni.setup', 'runtime.runSandbox']);
+    expect(children.map((s) => s.name)).toEqual(expect.arrayContaining(['cni.setup', 'runtime.runSandbox']));
     for (const child of children) expect(child).toMatchObject({ traceId, kind: 'SPAN_KIND_INTERNAL' });
+    // and below those, each program the host helper ran: the CNI plugins, runc, conmon
+    const childrenOf = (span: ReceivedSpan | undefined) => collector.spans.filter((s) => s.parentSpanId === span?.spanId);
+    const setup = children.find((s) => s.name === 'cni.setup');
+    expect(childrenOf(setup).map((s) => [s.name, s.attributes['cni.command']])).toEqual(expect.arrayContaining([['exec loopback', 'ADD'], ['exec bridge', 'ADD'], ['exec portmap', 'ADD']]));
+    const starts = named('runtime.startContainer');
+    expect(starts).toHaveLength(2);
+    for (const start of starts) {
+      const programs = childrenOf(start);
+      expect(programs.find((s) => s.name === 'exec runc')?.attributes['process.command_line']).toMatch(/ start [0-9a-f]{64}$/);
+      expect(programs.every((s) => s.traceId === start.traceId)).toBe(true);
+    }
+    expect(collector.spans.filter((s) => s.name === 'exec conmon').map((s) => collector.spans.find((p) => p.spanId === s.parentSpanId)?.name.split('.')[0])).toEqual(['runtime', 'runtime']);
     // calls without a traceparent start traces of their own
     const [pull, failedPull] = named('runtime.v1.ImageService/PullImage');
     expect(pull?.traceId).not.toBe(traceId);

@@ -52,7 +52,7 @@ export { runtimeHandlers, imageHandlers } from './handlers/index.js';
 export { currentCall, runInCall, type CallContext } from './observe/call-context.js';
 export { noopMetrics, type OperationDone, type OperationKind, type RpcDone, type ShimMetrics, type StateCounts } from './observe/metrics.js';
 export { noopTracer, type ShimTracer, type SpanAttributes } from './observe/tracer.js';
-export { PrometheusMetrics, prometheusMetricsModule, type PrometheusMetricsOptions } from './observe/prometheus-metrics.js';
+export { PrometheusMetrics, prometheusMetricsModule, type MetricsOptions, type PrometheusMetricsOptions } from './observe/prometheus-metrics.js';
 export { OtelTracer, otelTracingModule, type OtelTracingOptions } from './observe/otel-tracer.js';
 export { startMetricsServer, type MetricsServer } from './observe/metrics-server.js';
 export { parseMetricsAddress, type MetricsAddress } from './observe/metrics-address.js';

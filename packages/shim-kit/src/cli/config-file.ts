@@ -2,7 +2,7 @@ import { ShimError } from '../errors.js';
 import { readJsonInput } from '../host/read-json-input.js';
 import type { DefaultModulesOptions } from '../shim/default-modules.js';
 import { parseMetricsAddress } from '../observe/metrics-address.js';
-import type { PrometheusMetricsOptions } from '../observe/prometheus-metrics.js';
+import type { MetricsOptions } from '../observe/prometheus-metrics.js';
 import type { OtelTracingOptions } from '../observe/otel-tracer.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './stderr-logger.js';
 
@@ -18,7 +18,7 @@ export interface ShimConfigFile extends DefaultModulesOptions {
   /** Reported by Version (default `shimkit`). */
   runtimeName?: string;
   /** Prometheus metrics, served at `address` (`host:port` or a unix socket path); `--metrics-address` overrides it. */
-  metrics?: Omit<PrometheusMetricsOptions, 'states'> & { address?: string };
+  metrics?: MetricsOptions;
   /** OpenTelemetry tracing to an OTLP gRPC collector; `--tracing-endpoint` overrides `endpoint`. */
   tracing?: OtelTracingOptions;
 }
@@ -70,6 +70,8 @@ const withRequired =
     if (isObject(v)) for (const key of required) if (!(key in v)) issues.push(`${p}.${key}: required`);
   };
 
+const perMillion: Check = (v, p, issues) =>
+  void (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > 1_000_000 ? issues.push(`${p}: expected an integer from 0 to 1000000, got ${describe(v)}`) : undefined);
 const metricsAddress: Check = (v, p, issues) => {
   if (typeof v !== 'string') return void issues.push(`${p}: expected host:port or a unix socket path, got ${describe(v)}`);
   try {
@@ -84,7 +86,7 @@ const SCHEMA = object({
   logFormat: oneOf(...LOG_FORMATS),
   runtimeName: str,
   metrics: object({ address: metricsAddress, processMetrics: bool }),
-  tracing: withRequired(object({ endpoint: str, serviceName: str, samplingRatePerMillion: (v, p, issues) => void (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > 1_000_000 ? issues.push(`${p}: expected an integer from 0 to 1000000, got ${describe(v)}`) : undefined) }), ['endpoint']),
+  tracing: withRequired(object({ endpoint: str, serviceName: str, samplingRatePerMillion: perMillion }), ['endpoint']),
   runtime: object({
     runtime: str,
     runtimeRoot: str,

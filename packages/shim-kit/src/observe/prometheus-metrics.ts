@@ -19,6 +19,9 @@ export interface PrometheusMetricsOptions {
   processMetrics?: boolean;
 }
 
+/** `metrics` of `createShim` and of the config file: Prometheus metrics, served at `GET /metrics` on `address` when given. */
+export type MetricsOptions = Omit<PrometheusMetricsOptions, 'states'> & { address?: string };
+
 /** {@link ShimMetrics} kept in a prom-client registry of its own, named `shimkit_*` after CRI-O's and containerd's. */
 export class PrometheusMetrics implements ShimMetrics {
   /** The registry the metrics live in, for reading them in process (`registry.getMetricsAsJSON()`). */

@@ -8,7 +8,7 @@ import { imageHandlers, runtimeHandlers } from '../handlers/index.js';
 import type { MetricsServer } from '../observe/metrics-server.js';
 import { observeHandlers } from '../observe/observed-handlers.js';
 import type { OtelTracingOptions } from '../observe/otel-tracer.js';
-import type { PrometheusMetricsOptions } from '../observe/prometheus-metrics.js';
+import type { MetricsOptions } from '../observe/prometheus-metrics.js';
 import { backendAttachRunner } from '../streaming/attach-runner.js';
 import { backendExecRunner } from '../streaming/backend-exec-runner.js';
 import { netnsPortForwarder } from '../streaming/port-forwarder.js';
@@ -55,7 +55,7 @@ export interface CreateShimOptions {
    * Prometheus metrics (`shimkit_*`, prom-client, loaded only then), served at `GET /metrics` on
    * `address` (`host:port` or a unix socket path) when given; `shim.get(Tokens.Metrics)` reads them too.
    */
-  metrics?: Omit<PrometheusMetricsOptions, 'states'> & { address?: string };
+  metrics?: MetricsOptions;
   /** OpenTelemetry tracing to an OTLP gRPC collector (loaded only then): a span per CRI call, child spans per runtime, CNI and pull operation. */
   tracing?: OtelTracingOptions;
   signal?: AbortSignal;

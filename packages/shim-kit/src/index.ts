@@ -49,6 +49,14 @@ export { coreModule, diskStoresModule, memoryStoresModule, provide, provideFacto
 export { containerSpec, type ContainerSpecInput } from './spec/container-spec.js';
 export { containerName, sandboxName } from './convert/names.js';
 export { runtimeHandlers, imageHandlers } from './handlers/index.js';
+export { currentCall, runInCall, type CallContext } from './observe/call-context.js';
+export { noopMetrics, type OperationDone, type OperationKind, type RpcDone, type ShimMetrics, type StateCounts } from './observe/metrics.js';
+export { noopTracer, type ShimTracer, type SpanAttributes } from './observe/tracer.js';
+export { PrometheusMetrics, prometheusMetricsModule, type MetricsOptions, type PrometheusMetricsOptions } from './observe/prometheus-metrics.js';
+export { OtelTracer, otelTracingModule, type OtelTracingOptions } from './observe/otel-tracer.js';
+export { startMetricsServer, type MetricsServer } from './observe/metrics-server.js';
+export { parseMetricsAddress, type MetricsAddress } from './observe/metrics-address.js';
+export { observeHandlers } from './observe/observed-handlers.js';
 export { defaultModules, type DefaultModulesOptions } from './shim/default-modules.js';
 export {
   RuncConmonBackend,

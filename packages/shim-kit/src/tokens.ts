@@ -8,6 +8,8 @@ import type { Logger } from './interfaces/logger.js';
 import type { PodNetwork } from './interfaces/pod-network.js';
 import type { RuntimeBackend } from './interfaces/runtime-backend.js';
 import type { SandboxStore } from './interfaces/sandbox-record.js';
+import type { ShimMetrics } from './observe/metrics.js';
+import type { ShimTracer } from './observe/tracer.js';
 import type { ShimConfig } from './shim/shim-config.js';
 import type { StreamingEndpoint } from './streaming/streaming-endpoint.js';
 
@@ -33,4 +35,8 @@ export const Tokens = {
   HostHelper: token<HostHelper>('HostHelper'),
   /** Where Exec, Attach and PortForward point kubelet: `createShim`'s streaming server once it listens (Unimplemented without one). */
   Streaming: token<StreamingEndpoint>('Streaming'),
+  /** What the shim counts about itself (default: nothing; `prometheusMetricsModule()` keeps Prometheus metrics). */
+  Metrics: token<ShimMetrics>('Metrics'),
+  /** Spans of CRI calls and the runtime, CNI and pull work under them (default: none; `otelTracingModule()` exports OTLP). */
+  Tracer: token<ShimTracer>('Tracer'),
 } as const;

@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
-import { parseLogLevel, type LogLevel } from './stderr-logger.js';
+import { parseMetricsAddress } from '../observe/metrics-address.js';
+import { parseLogFormat, parseLogLevel, type LogFormat, type LogLevel } from './stderr-logger.js';
 
 /** What the command line asks for. */
 export type CliCommand =
   | { kind: 'help' }
   | { kind: 'version' }
-  | { kind: 'serve'; socket: string; root: string; state: string; config?: string; logLevel?: LogLevel };
+  | { kind: 'serve'; socket: string; root: string; state: string; config?: string; logLevel?: LogLevel; logFormat?: LogFormat; metricsAddress?: string; tracingEndpoint?: string };
 
 /** A command line that cannot be run; the CLI prints it with the usage and exits 2. */
 export class UsageError extends Error {
@@ -13,6 +14,7 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `Usage: shimkit serve --socket <path> --root <dir> --state <dir> [--config <file.json>] [--log-level <level>]
+                     [--log-format text|json] [--metrics-address <addr>] [--tracing-endpoint <host:port>]
        shimkit image inspect [options] IMAGE
        shimkit image copy [options] SOURCE DESTINATION
        shimkit image sign|verify [options] IMAGE, shimkit image generate-key [options]
@@ -43,6 +45,14 @@ Options of serve:
   --state <dir>        volatile directory: runtime state, exit files, network namespaces
   --config <file>      JSON file with the module options (see the shimkit README)
   --log-level <level>  debug, info, warn or error (default: the config's logLevel, else info)
+  --log-format <fmt>   text (default) or json: one object a line with time, level, msg and
+                       the CRI call's requestId (its x-request-id metadata, else a new one)
+  --metrics-address <addr>
+                       serve Prometheus metrics at GET /metrics on host:port (such as
+                       127.0.0.1:9090) or a unix socket path; none unless given
+  --tracing-endpoint <host:port>
+                       export OpenTelemetry spans (a span per CRI call, children for runc,
+                       conmon, CNI and pulls) to this OTLP gRPC collector; none unless given
 
 SIGTERM or SIGINT stops serving; containers keep running under conmon, and a shim started
 again on the same root and state picks them up. SIGHUP rereads the registry configuration
@@ -65,6 +75,9 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         state: { type: 'string' },
         config: { type: 'string' },
         'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
+        'metrics-address': { type: 'string' },
+        'tracing-endpoint': { type: 'string' },
       },
     });
   } catch (e) {
@@ -87,6 +100,19 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     logLevel = parseLogLevel(values['log-level']);
     if (logLevel === undefined) throw new UsageError(`--log-level must be debug, info, warn or error, not "${values['log-level']}"`);
   }
+  let logFormat: LogFormat | undefined;
+  if (values['log-format'] !== undefined) {
+    logFormat = parseLogFormat(values['log-format']);
+    if (logFormat === undefined) throw new UsageError(`--log-format must be text or json, not "${values['log-format']}"`);
+  }
+  if (values['tracing-endpoint'] === '') throw new UsageError('--tracing-endpoint needs a value');
+  if (values['metrics-address'] !== undefined) {
+    try {
+      parseMetricsAddress(values['metrics-address']);
+    } catch (e) {
+      throw new UsageError(`--metrics-address: ${(e as Error).message}`);
+    }
+  }
   return {
     kind: 'serve',
     socket: values.socket as string,
@@ -94,5 +120,8 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     state: values.state as string,
     ...(values.config === undefined ? {} : { config: values.config }),
     ...(logLevel === undefined ? {} : { logLevel }),
+    ...(logFormat === undefined ? {} : { logFormat }),
+    ...(values['metrics-address'] === undefined ? {} : { metricsAddress: values['metrics-address'] }),
+    ...(values['tracing-endpoint'] === undefined ? {} : { tracingEndpoint: values['tracing-endpoint'] }),
   };
 }

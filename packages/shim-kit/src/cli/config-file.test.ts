@@ -9,7 +9,10 @@ describe('shimkit config file', () => {
   it('accepts every documented option', () => {
     const config = {
       logLevel: 'debug',
+      logFormat: 'json',
       runtimeName: 'my-shim',
+      metrics: { address: '127.0.0.1:9090', processMetrics: false },
+      tracing: { endpoint: 'collector.local:4317', serviceName: 'node-1-shim', samplingRatePerMillion: 1000 },
       runtime: { runtime: 'crun', conmon: '/usr/bin/conmon', pauseImage: 'registry.k8s.io/pause:3.9', handlers: { runc: { binary: 'runc' } }, shmSizeBytes: 1 << 20, prestartConmon: true },
       images: {
         registry: {
@@ -37,6 +40,9 @@ describe('shimkit config file', () => {
   it('reports every bad key and value at once, naming each', () => {
     const bad = {
       logLevel: 'loud',
+      logFormat: 'xml',
+      metrics: { address: 'localhost', port: 9090 },
+      tracing: { samplingRatePerMillion: 2_000_000 },
       runtime: { runtme: 'runc', handlers: { crun: {} } },
       images: { registry: { hosts: { 'docker.io': { mirrors: 'm', credentials: { user: 'x' } } } }, dockerConfig: false },
       network: { binDirs: [''] },
@@ -53,6 +59,11 @@ describe('shimkit config file', () => {
     const message = (e as Error).message;
     for (const part of [
       'shim.json.logLevel: expected one of "debug", "info", "warn", "error", got "loud"',
+      'shim.json.logFormat: expected one of "text", "json", got "xml"',
+      'shim.json.metrics.address: "localhost" is not a metrics address',
+      'shim.json.metrics.port: unknown key',
+      'shim.json.tracing.samplingRatePerMillion: expected an integer from 0 to 1000000, got number 2000000',
+      'shim.json.tracing.endpoint: required',
       'shim.json.runtime.runtme: unknown key',
       'shim.json.runtime.handlers["crun"].binary: required',
       'shim.json.images.registry.hosts["docker.io"].mirrors: expected an array of strings, got "m"',

@@ -1,7 +1,10 @@
 import { ShimError } from '../errors.js';
 import { readJsonInput } from '../host/read-json-input.js';
 import type { DefaultModulesOptions } from '../shim/default-modules.js';
-import { LOG_LEVELS, type LogLevel } from './stderr-logger.js';
+import { parseMetricsAddress } from '../observe/metrics-address.js';
+import type { MetricsOptions } from '../observe/prometheus-metrics.js';
+import type { OtelTracingOptions } from '../observe/otel-tracer.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from './stderr-logger.js';
 
 /**
  * The `--config` file of `shimkit serve`: JSON with the options of the default modules, as
@@ -10,8 +13,14 @@ import { LOG_LEVELS, type LogLevel } from './stderr-logger.js';
 export interface ShimConfigFile extends DefaultModulesOptions {
   /** `debug`, `info` (default), `warn` or `error`. */
   logLevel?: LogLevel;
+  /** `text` (default) or `json`. */
+  logFormat?: LogFormat;
   /** Reported by Version (default `shimkit`). */
   runtimeName?: string;
+  /** Prometheus metrics, served at `address` (`host:port` or a unix socket path); `--metrics-address` overrides it. */
+  metrics?: MetricsOptions;
+  /** OpenTelemetry tracing to an OTLP gRPC collector; `--tracing-endpoint` overrides `endpoint`. */
+  tracing?: OtelTracingOptions;
 }
 
 type Check = (value: unknown, path: string, issues: string[]) => void;
@@ -63,9 +72,23 @@ const withRequired =
     if (isObject(v)) for (const key of required) if (!(key in v)) issues.push(`${p}.${key}: required`);
   };
 
+const perMillion: Check = (v, p, issues) =>
+  void (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > 1_000_000 ? issues.push(`${p}: expected an integer from 0 to 1000000, got ${describe(v)}`) : undefined);
+const metricsAddress: Check = (v, p, issues) => {
+  if (typeof v !== 'string') return void issues.push(`${p}: expected host:port or a unix socket path, got ${describe(v)}`);
+  try {
+    parseMetricsAddress(v);
+  } catch (e) {
+    issues.push(`${p}: ${(e as Error).message}`);
+  }
+};
+
 const SCHEMA = object({
   logLevel: oneOf(...LOG_LEVELS),
+  logFormat: oneOf(...LOG_FORMATS),
   runtimeName: str,
+  metrics: object({ address: metricsAddress, processMetrics: bool }),
+  tracing: withRequired(object({ endpoint: str, serviceName: str, samplingRatePerMillion: perMillion }), ['endpoint']),
   runtime: object({
     runtime: str,
     runtimeRoot: str,

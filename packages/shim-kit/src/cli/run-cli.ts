@@ -120,7 +120,9 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
     err(`shimkit: ${(e as Error).message}\n`);
     return EXIT.usage;
   }
-  const logger = new StderrLogger({ level: command.logLevel ?? config.logLevel ?? 'info', write: err });
+  const logger = new StderrLogger({ level: command.logLevel ?? config.logLevel ?? 'info', format: command.logFormat ?? config.logFormat ?? 'text', write: err });
+  const metricsAddress = command.metricsAddress ?? config.metrics?.address;
+  const tracingEndpoint = command.tracingEndpoint ?? config.tracing?.endpoint;
   const [{ isCriError }, { isShimError }, { createShim }, { provide }, { Tokens }, { ImageStoreBackend }] = await loadServe();
   // Listen before starting, so a signal during startup still shuts down cleanly.
   const signalled = (io.waitForSignal ?? processSignal)();
@@ -135,6 +137,8 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
       runtimeVersion: version,
       defaults: { ...(config.runtime ? { runtime: config.runtime } : {}), images, ...(config.network ? { network: config.network } : {}) },
       modules: [provide(Tokens.Logger, logger)],
+      ...(metricsAddress === undefined && config.metrics === undefined ? {} : { metrics: { ...config.metrics, ...(metricsAddress === undefined ? {} : { address: metricsAddress }) } }),
+      ...(tracingEndpoint === undefined ? {} : { tracing: { ...config.tracing, endpoint: tracingEndpoint } }),
     });
   } catch (e) {
     const code = isShimError(e) || isCriError(e) ? e.code : undefined;
@@ -144,7 +148,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   const backend = shim.get(Tokens.ImageBackend);
   const stopReloading = backend instanceof ImageStoreBackend ? reloadRegistryOnHangup(backend, { ...(command.config === undefined ? {} : { configFile: command.config }), logger, initial: images }) : () => undefined;
   const systemd = systemdNotifier(shim.get(Tokens.HostHelper));
-  logger.info('shimkit serving', { version, socket: shim.socket, root: command.root, state: command.state, pid: process.pid, ...(listenFd === undefined ? {} : { activated: true }) });
+  logger.info('shimkit serving', { version, socket: shim.socket, root: command.root, state: command.state, pid: process.pid, metrics: shim.metricsAddress, tracing: tracingEndpoint, ...(listenFd === undefined ? {} : { activated: true }) });
   await systemd.send('READY=1').catch((e: unknown) => logger.warn('could not tell systemd we are ready', { error: (e as Error).message }));
   const name = await signalled;
   stopReloading();

@@ -1,4 +1,5 @@
 import type { LogFields, Logger } from '../interfaces/logger.js';
+import { currentCall } from '../observe/call-context.js';
 
 /** Log levels, least severe first. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -9,10 +10,21 @@ export function parseLogLevel(value: string): LogLevel | undefined {
   return (LOG_LEVELS as readonly string[]).includes(value) ? (value as LogLevel) : undefined;
 }
 
+/** Line formats: `text` (`time LEVEL message key=value ...`) or `json` (one object a line). */
+export const LOG_FORMATS = ['text', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/** Whether `value` names a log format. */
+export function parseLogFormat(value: string): LogFormat | undefined {
+  return (LOG_FORMATS as readonly string[]).includes(value) ? (value as LogFormat) : undefined;
+}
+
 /** Options of {@link StderrLogger}. */
 export interface StderrLoggerOptions {
   /** Lines below this level are dropped (default `info`). */
   level?: LogLevel;
+  /** `text` (default) or `json`. */
+  format?: LogFormat;
   /** Where lines go (default `process.stderr`). */
   write?: (line: string) => void;
   /** Timestamps (default `new Date()`). */
@@ -24,15 +36,24 @@ function formatValue(value: unknown): string {
   return /[\s"=]/.test(text ?? '') ? JSON.stringify(text) : String(text);
 }
 
-/** A {@link Logger} writing one `time level message key=value ...` line per call to stderr. */
+// JSON.stringify drops Errors' message and fails on bigint
+const jsonValue = (_key: string, value: unknown): unknown => (value instanceof Error ? value.message : typeof value === 'bigint' ? value.toString() : value);
+
+/**
+ * A {@link Logger} writing one line per call to stderr: `time LEVEL message key=value ...`, or
+ * with `format: 'json'` an object `{"time","level","msg",...fields}`. Lines logged while a CRI
+ * call is served carry its `requestId` (and `rpc`).
+ */
 export class StderrLogger implements Logger {
   readonly level: LogLevel;
   private readonly min: number;
+  readonly format: LogFormat;
   private readonly write: (line: string) => void;
   private readonly now: () => Date;
 
   constructor(options: StderrLoggerOptions = {}) {
     this.level = options.level ?? 'info';
+    this.format = options.format ?? 'text';
     this.min = LOG_LEVELS.indexOf(this.level);
     this.write = options.write ?? ((line) => void process.stderr.write(line));
     this.now = options.now ?? (() => new Date());
@@ -53,10 +74,14 @@ export class StderrLogger implements Logger {
 
   private log(level: LogLevel, message: string, fields: LogFields = {}): void {
     if (LOG_LEVELS.indexOf(level) < this.min) return;
-    const rest = Object.entries(fields)
+    const call = currentCall();
+    const all = call === undefined ? fields : { rpc: call.rpc, ...fields, requestId: call.requestId };
+    const time = this.now().toISOString();
+    if (this.format === 'json') return this.write(`${JSON.stringify({ time, level, msg: message, ...all }, jsonValue)}\n`);
+    const rest = Object.entries(all)
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => ` ${k}=${formatValue(v)}`)
       .join('');
-    this.write(`${this.now().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}${rest}\n`);
+    this.write(`${time} ${level.toUpperCase().padEnd(5)} ${message}${rest}\n`);
   }
 }

@@ -33,6 +33,7 @@ export async function recordExit(shim: ShimServices, exit: ContainerExit, option
       };
     });
     if (changed) publishContainerEvent(shim, record.id, record.sandboxId, ContainerEventType.CONTAINER_STOPPED_EVENT);
+    if (changed && exit.oomKilled) shim.metrics.oomKilled();
   } catch (e) {
     if (!isShimError(e, 'NotFound')) throw e;
     return;

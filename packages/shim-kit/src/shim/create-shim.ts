@@ -1,10 +1,14 @@
 import { mkdir } from 'node:fs/promises';
-import { addCriServices, createCriServer, listenInherited, listenUnix, parseEndpoint, type UnixListener } from '@shimkit/cri-types';
+import { addCriServices, createCriServer, ImageServiceDefinition, listenInherited, listenUnix, parseEndpoint, RuntimeServiceDefinition, type UnixListener } from '@shimkit/cri-types';
 import { oomScoreLimits } from '@shimkit/runc-driver';
 import { globalContainer, type DependencyContainer } from '../di.js';
 import { ShimError } from '../errors.js';
 import { EXEC_SYNC_MAX_OUTPUT_BYTES } from '../interfaces/runtime-backend.js';
 import { imageHandlers, runtimeHandlers } from '../handlers/index.js';
+import type { MetricsServer } from '../observe/metrics-server.js';
+import { observeHandlers } from '../observe/observed-handlers.js';
+import type { OtelTracingOptions } from '../observe/otel-tracer.js';
+import type { MetricsOptions } from '../observe/prometheus-metrics.js';
 import { backendAttachRunner } from '../streaming/attach-runner.js';
 import { backendExecRunner } from '../streaming/backend-exec-runner.js';
 import { netnsPortForwarder } from '../streaming/port-forwarder.js';
@@ -52,6 +56,13 @@ export interface CreateShimOptions {
   streaming?: { host?: string; port?: number } | false;
   /** Responses per message of the Stream* RPCs (default 500). */
   streamChunkSize?: number;
+  /**
+   * Prometheus metrics (`shimkit_*`, prom-client, loaded only then), served at `GET /metrics` on
+   * `address` (`host:port` or a unix socket path) when given; `shim.get(Tokens.Metrics)` reads them too.
+   */
+  metrics?: MetricsOptions;
+  /** OpenTelemetry tracing to an OTLP gRPC collector (loaded only then): a span per CRI call, child spans per runtime, CNI and pull operation. */
+  tracing?: OtelTracingOptions;
   signal?: AbortSignal;
 }
 
@@ -59,6 +70,8 @@ export interface CreateShimOptions {
 export interface Shim extends AsyncDisposable {
   /** The socket path it serves on. */
   readonly socket: string;
+  /** Where `GET /metrics` is served (`host:port` with the real port, or a socket path), when `metrics.address` was given. */
+  readonly metricsAddress?: string;
   /** The shim's own DI container (a child container; nothing is registered globally). */
   readonly container: DependencyContainer;
   readonly services: ShimServices;
@@ -101,7 +114,7 @@ const HELPER_CLOSE_TIMEOUT_MS = 10_000;
 async function closeParts(services: ShimServices, container: DependencyContainer): Promise<void> {
   await Promise.allSettled([services.sandboxes.close(), services.containers.close()]);
   const parts = [services.runtime, services.images, services.network];
-  const results = await Promise.allSettled(parts.map((p) => p.close()));
+  const results = await Promise.allSettled([...parts.map((p) => p.close()), services.tracer.close(), services.metrics.close()]);
   for (const r of results) if (r.status === 'rejected') services.logger.warn('closing a shim part failed', { error: String(r.reason) });
   // last: the parts used it until now (closing one that never started does nothing); an exec
   // whose program ignores the hang-up must not hold the shim's close for ever
@@ -148,7 +161,12 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
     execSyncMaxOutputBytes: EXEC_SYNC_MAX_OUTPUT_BYTES,
     streamChunkSize: options.streamChunkSize ?? 500,
   };
-  const container = composeShimContainer(config, options.modules ?? [], options.defaults ?? {});
+  // before the caller's modules, which may replace them; loaded only when asked for (as are node:http and the libraries)
+  const observability = [
+    ...(options.metrics === undefined ? [] : [await (await import('../observe/prometheus-metrics.js')).prometheusMetricsModule(options.metrics)]),
+    ...(options.tracing === undefined ? [] : [await (await import('../observe/otel-tracer.js')).otelTracingModule(options.tracing)]),
+  ];
+  const container = composeShimContainer(config, [...observability, ...(options.modules ?? [])], options.defaults ?? {});
   // a streaming server that cannot listen leaves no part open (the runtime backend is made for it)
   const streaming = await startStreaming(container, options).catch(async (e: unknown) => {
     await closeParts(container.resolve(ShimServices), container);
@@ -158,6 +176,7 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
   const signalOption = options.signal === undefined ? {} : { signal: options.signal };
   const monitor = new ExitMonitor(services);
   let listener: UnixListener;
+  let metricsServer: MetricsServer | undefined;
   try {
     await mkdir(config.root, { recursive: true });
     await mkdir(config.state, { recursive: true });
@@ -168,10 +187,17 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
     await reconcileContainers(services, options.signal);
     const server = createCriServer();
     const onError = (error: unknown, rpc: string): void => services.logger.error('handler failed', { rpc, error: String(error) });
-    addCriServices(server, { runtime: runtimeHandlers(services), image: imageHandlers(services) }, { onError });
+    // each call with its request id, span and metrics
+    const handlers = {
+      runtime: observeHandlers(services, { definition: RuntimeServiceDefinition, handlers: runtimeHandlers(services) }),
+      image: observeHandlers(services, { definition: ImageServiceDefinition, handlers: imageHandlers(services) }),
+    };
+    addCriServices(server, handlers, { onError });
+    if (options.metrics?.address !== undefined) metricsServer = await (await import('../observe/metrics-server.js')).startMetricsServer(options.metrics.address, services.metrics);
     listener = options.listenFd === undefined ? await listenUnix(server, config.socket, signalOption) : await listenInherited(server, options.listenFd, { path: parseEndpoint(config.socket).path });
   } catch (e) {
     // Release what the parts hold (the image store's lock, watchers) so a retry can start.
+    await metricsServer?.close();
     await monitor.close();
     await streaming?.close();
     await closeParts(services, container);
@@ -183,10 +209,12 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
   const close = (closeOptions: { timeoutMs?: number } = {}): Promise<void> =>
     (closing ??= (async () => {
       await listener.shutdown(closeOptions.timeoutMs);
+      await metricsServer?.close();
       await streaming?.close();
       await monitor.close();
       await closeParts(services, container);
     })());
   const get = <T>(token: Token<T>): T => container.resolve<T>(token);
-  return { socket: listener.path, container, services, get, close, [Symbol.asyncDispose]: () => close() };
+  const metricsAddress = metricsServer === undefined ? {} : { metricsAddress: metricsServer.address };
+  return { socket: listener.path, ...metricsAddress, container, services, get, close, [Symbol.asyncDispose]: () => close() };
 }

@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { HostHelper } from '@shimkit/host-helper';
 import { instanceCachingFactory, type DependencyContainer } from '../di.js';
 import { MemoryEventBus } from '../runtime/memory-event-bus.js';
+import { noopMetrics } from '../observe/metrics.js';
+import { noopTracer } from '../observe/tracer.js';
 import { NoopLogger } from '../runtime/noop-logger.js';
 import { SystemClock } from '../runtime/system-clock.js';
 import { noStreaming } from '../streaming/streaming-endpoint.js';
@@ -21,13 +23,15 @@ export function provideFactory<T>(token: Token<T>, factory: (container: Dependen
   return (c) => void c.register<T>(token, { useFactory: instanceCachingFactory<T>(factory) });
 }
 
-/** The parts every shim gets unless a module overrides them: system clock, silent logger, in-memory event bus. */
+/** The parts every shim gets unless a module overrides them: system clock, silent logger, in-memory event bus, no metrics or tracing. */
 export function coreModule(): ShimModule {
   return (c) => {
     provide(Tokens.Clock, new SystemClock())(c);
     provide(Tokens.Logger, new NoopLogger())(c);
     provide(Tokens.EventBus, new MemoryEventBus())(c);
     provide(Tokens.Streaming, noStreaming)(c);
+    provide(Tokens.Metrics, noopMetrics)(c);
+    provide(Tokens.Tracer, noopTracer)(c);
     // started on first use: a shim of fakes never runs it
     provideFactory(Tokens.HostHelper, () => new HostHelper())(c);
   };

@@ -26,7 +26,7 @@ export interface StartFakeShimOptions {
   /** Options of the fake image backend. */
   images?: FakeImageBackendOptions;
   /** Other `createShim` options. */
-  shim?: Pick<CreateShimOptions, 'runtimeName' | 'runtimeVersion' | 'restrictOomScoreAdj' | 'streamChunkSize' | 'streaming'>;
+  shim?: Pick<CreateShimOptions, 'runtimeName' | 'runtimeVersion' | 'restrictOomScoreAdj' | 'streamChunkSize' | 'streaming' | 'metrics' | 'tracing'>;
 }
 
 /**

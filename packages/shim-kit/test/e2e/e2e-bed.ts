@@ -10,7 +10,7 @@ import { connect, type CriClient, type DeepPartial, type PodSandboxConfig, type 
 import { startRegistry, type Registry } from '@shimkit/test-bed';
 import { pushTestImages, type TestImages } from '@shimkit/test-images';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import { createShim, type Shim } from '../../src/shim/create-shim.js';
+import { createShim, type CreateShimOptions, type Shim } from '../../src/shim/create-shim.js';
 import { isolatedBridgePlugin } from '../../src/modules/cni/test-network.test-helper.js';
 import type { DefaultModulesOptions } from '../../src/shim/default-modules.js';
 
@@ -82,9 +82,9 @@ export class E2eBed {
     return { network: { confDir: this.confDir, binDirs: ['/usr/lib/cni'] }, runtime: { pauseImage: this.images.pause.reference } };
   }
 
-  /** An in-process shim on this bed's dirs with the default modules, and a client. */
-  async startShim(): Promise<{ shim: Shim; cri: CriClient }> {
-    const shim = await createShim({ socket: this.socket, root: this.root, state: this.state, defaults: this.defaults() });
+  /** An in-process shim on this bed's dirs with the default modules (and `options`), and a client. */
+  async startShim(options: Omit<CreateShimOptions, 'socket' | 'root' | 'state' | 'defaults'> = {}): Promise<{ shim: Shim; cri: CriClient }> {
+    const shim = await createShim({ ...options, socket: this.socket, root: this.root, state: this.state, defaults: this.defaults() });
     return { shim, cri: await connect(`unix://${shim.socket}`, { defaultTimeoutMs: 30_000 }) };
   }
 

@@ -1,6 +1,7 @@
 import type { HostHelper } from '@shimkit/host-helper';
 import type { RegistryClientOptions, SignaturePolicyEnforcer, SnapshotterKind } from '@shimkit/image-store';
 import type { Logger } from '../../interfaces/logger.js';
+import type { ShimMetrics } from '../../observe/metrics.js';
 
 /** image-store's registry client options, plus containerd's registry host directory. */
 export type ImageRegistryOptions = RegistryClientOptions & { configPath?: string };
@@ -52,4 +53,6 @@ export interface ImageStoreBackendOptions {
   /** Mounts and applies layers' device nodes and xattrs (shared, not closed here). Default: the store's own. */
   helper?: HostHelper;
   logger?: Logger;
+  /** Told the compressed bytes each pull downloaded (`shimkit_image_pull_bytes_total`). */
+  metrics?: Pick<ShimMetrics, 'imagePullBytes'>;
 }

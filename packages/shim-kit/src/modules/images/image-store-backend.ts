@@ -109,9 +109,12 @@ export class ImageStoreBackend implements ImageBackend, AsyncDisposable {
     const parsed = parseRef(ref);
     const name = formatImageReference(parsed);
     const credentials = credentialsFromAuth(options.auth, parsed.domain);
+    // the compressed bytes fetched so far per layer (layers already present count nothing)
+    const downloaded = new Map<string, number>();
     try {
       const image = await this.#gc.use(() =>
         store.pull(name, {
+          onProgress: (p) => void (p.status === 'exists' ? undefined : downloaded.set(p.digest, p.downloaded)),
           ...(options.signal === undefined ? {} : { signal: options.signal }),
           ...(credentials === undefined ? {} : { credentials }),
           ...(this.#options.progressTimeoutMs === undefined ? {} : { progressTimeoutMs: this.#options.progressTimeoutMs }),
@@ -121,6 +124,8 @@ export class ImageStoreBackend implements ImageBackend, AsyncDisposable {
       return toImageRecord(image, this.#pinned);
     } catch (e) {
       throw shimErrorOf(e, `pulling image ${name}`);
+    } finally {
+      this.#options.metrics?.imagePullBytes([...downloaded.values()].reduce((sum, n) => sum + n, 0));
     }
   }
 

@@ -4,7 +4,7 @@ import { Tokens } from '../../tokens.js';
 import { ImageStoreBackend } from './image-store-backend.js';
 import type { ImageStoreBackendOptions } from './image-store-backend-options.js';
 
-/** Options of {@link imageStoreModule}: the backend's, with `root` and `logger` defaulting to the shim's. */
+/** Options of {@link imageStoreModule}: the backend's, with `root`, `logger` and `metrics` defaulting to the shim's. */
 export type ImageStoreModuleOptions = Partial<ImageStoreBackendOptions>;
 
 /**
@@ -21,6 +21,7 @@ export function imageStoreModule(options: ImageStoreModuleOptions = {}): ShimMod
       ...options,
       root: options.root ?? join(container.resolve(Tokens.ShimConfig).root, 'images'),
       logger: options.logger ?? container.resolve(Tokens.Logger),
+      metrics: options.metrics ?? container.resolve(Tokens.Metrics),
       helper: container.resolve(Tokens.HostHelper),
     }),
   );

@@ -1,5 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { HostHelper } from '@shimkit/host-helper';
@@ -15,12 +15,19 @@ export async function packLayout(dir: string, file: string, options: { signal?: 
 
 /** Unpacks a tar archive into `dir` with the same refusal of unsafe paths as layers; a missing file is NOT_FOUND. */
 export async function unpackArchive(file: string, dir: string, options: { helper?: HostHelper; signal?: AbortSignal } = {}): Promise<void> {
+  // Opened first: a stream's own open fails later, as an 'error' nobody may be listening for yet.
+  let archive: FileHandle;
   try {
-    await applyLayer(dir, createReadStream(file, { highWaterMark: 1 << 20 }), { ownership: false, xattrs: false, helper: options.helper, signal: options.signal });
+    archive = await open(file, 'r');
   } catch (e) {
-    const cause = (e as { cause?: NodeJS.ErrnoException }).cause;
-    if (cause?.code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOENT') throw new ImageStoreError('NOT_FOUND', `archive ${file} does not exist`, { cause: e });
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ImageStoreError('NOT_FOUND', `archive ${file} does not exist`, { cause: e });
     throw e;
+  }
+  const source = archive.createReadStream({ highWaterMark: 1 << 20 });
+  try {
+    await applyLayer(dir, source, { ownership: false, xattrs: false, helper: options.helper, signal: options.signal });
+  } finally {
+    source.destroy(); // closes the file, also when the apply stopped before the end
   }
 }
 

@@ -1,6 +1,7 @@
-// Builds the host helper (src/native/*.c) into dist/shimkit-helper with the system's C compiler.
+// Builds the host helper (src/native/*.c) into dist/shimkit-helper, and the malloc-trim addon
+// (src/addon/malloc-trim.c) into dist/malloc-trim.node, with the system's C compiler.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -9,8 +10,15 @@ const sources = readdirSync(join(root, 'src/native')).filter((f) => f.endsWith('
 mkdirSync(join(root, 'dist'), { recursive: true });
 const cc = process.env.CC ?? 'cc';
 const flags = ['-std=gnu11', '-O2', '-D_GNU_SOURCE', '-Wall', '-Wextra', '-Werror', '-fstack-protector-strong', '-D_FORTIFY_SOURCE=2'];
+// Node's headers (node_api.h) beside the node binary: /usr/bin/node -> /usr/include/node.
+const nodeHeaders = join(dirname(dirname(realpathSync(process.execPath))), 'include/node');
+if (!existsSync(join(nodeHeaders, 'node_api.h'))) {
+  console.error(`build-native: no node_api.h in ${nodeHeaders}; the addon needs the headers of the node that builds it (Debian's nodejs package has them)`);
+  process.exit(1);
+}
 try {
   execFileSync(cc, [...flags, '-o', join(root, 'dist/shimkit-helper'), ...sources], { stdio: 'inherit' });
+  execFileSync(cc, [...flags, '-shared', '-fPIC', '-I', nodeHeaders, '-o', join(root, 'dist/malloc-trim.node'), join(root, 'src/addon/malloc-trim.c')], { stdio: 'inherit' });
 } catch (e) {
   if (e.code === 'ENOENT') console.error(`build-native: no C compiler (${cc}); install Debian's gcc`);
   process.exit(1);

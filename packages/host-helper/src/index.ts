@@ -4,3 +4,4 @@ export { HostHelperError, RunnerSpawnError, SystemCallError, isHostHelperError, 
 export type { ExtraFd, RunnerJob, RunnerOutput, RunnerResult } from './jobs.js';
 export { isProcessAlive } from './process-alive.js';
 export { isSameLiveProcess, processIdentity, type ProcessIdentity } from './process-identity.js';
+export { builtMallocTrimPath, trimMallocHeap } from './malloc-trim.js';

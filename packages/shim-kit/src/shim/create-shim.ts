@@ -11,6 +11,7 @@ import { netnsPortForwarder } from '../streaming/port-forwarder.js';
 import { StreamingServer } from '../streaming/streaming-server.js';
 import { Tokens, type Token } from '../tokens.js';
 import { ExitMonitor } from './exit-monitor.js';
+import { IdleCompaction, withActivity } from './idle-compaction.js';
 import { defaultModules, type DefaultModulesOptions } from './default-modules.js';
 import { coreModule, diskStoresModule, provide, type ShimModule } from './modules.js';
 import { reconcileContainers, reconcileSandboxes } from './reconcile.js';
@@ -47,6 +48,12 @@ export interface CreateShimOptions {
   streaming?: { host?: string; port?: number } | false;
   /** Responses per message of the Stream* RPCs (default 500). */
   streamChunkSize?: number;
+  /**
+   * Gives memory back once the shim has had no call but reads for `idleMs` (default 12 s) after
+   * its start or a busy period: full V8 collections and glibc's malloc_trim (see IdleCompaction).
+   * `false`: leave it to V8 and glibc.
+   */
+  idleCompaction?: { idleMs?: number } | false;
   signal?: AbortSignal;
 }
 
@@ -152,6 +159,8 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
   const services = container.resolve(ShimServices);
   const signalOption = options.signal === undefined ? {} : { signal: options.signal };
   const monitor = new ExitMonitor(services);
+  const compaction = options.idleCompaction === false ? undefined : new IdleCompaction({ ...options.idleCompaction, logger: services.logger });
+  const tracked = <H extends object>(handlers: H): H => (compaction ? withActivity(handlers, compaction) : handlers);
   let listener: UnixListener;
   try {
     await mkdir(config.root, { recursive: true });
@@ -163,7 +172,7 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
     await reconcileContainers(services, options.signal);
     const server = createCriServer();
     const onError = (error: unknown, rpc: string): void => services.logger.error('handler failed', { rpc, error: String(error) });
-    addCriServices(server, { runtime: runtimeHandlers(services), image: imageHandlers(services) }, { onError });
+    addCriServices(server, { runtime: tracked(runtimeHandlers(services)), image: tracked(imageHandlers(services)) }, { onError });
     listener = await listenUnix(server, config.socket, signalOption);
   } catch (e) {
     // Release what the parts hold (the image store's lock, watchers) so a retry can start.
@@ -173,11 +182,13 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
     throw e;
   }
   services.logger.info('shim listening', { socket: listener.path });
+  compaction?.begin()(); // the start-up (modules, state, reconcile) was a busy period too
 
   let closing: Promise<void> | undefined;
   const close = (closeOptions: { timeoutMs?: number } = {}): Promise<void> =>
     (closing ??= (async () => {
       await listener.shutdown(closeOptions.timeoutMs);
+      await compaction?.close();
       await streaming?.close();
       await monitor.close();
       await closeParts(services, container);

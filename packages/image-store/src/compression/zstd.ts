@@ -3,9 +3,12 @@ import { accessSync, constants as F } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Decompress as ZstdDecompress } from 'fzstd';
+import type * as Fzstd from 'fzstd';
 import { ImageStoreError } from '../errors.js';
+import { loadOnUse } from '../load-on-use.js';
 import { chunksOf } from '../stream/chunks-of.js';
+
+const fzstd = loadOnUse<typeof Fzstd>('fzstd');
 
 /** How zstd layers are decoded: by the zstd program, or in JavaScript (fzstd). */
 export type ZstdDecoder = 'program' | 'javascript';
@@ -66,7 +69,7 @@ async function* decodeWithProgram(source: AsyncIterable<Uint8Array>, program: st
 /** Decodes zstd in JavaScript, for hosts without the zstd program. */
 async function* decodeInJavaScript(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
   let out: Buffer[] = [];
-  const decoder = new ZstdDecompress((chunk) => {
+  const decoder = new (fzstd().Decompress)((chunk) => {
     out.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   });
   const push = (chunk: Uint8Array, final: boolean) => {

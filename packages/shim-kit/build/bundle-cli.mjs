@@ -11,6 +11,7 @@ const workspace = new Set(Object.keys(pkg.dependencies).filter((d) => d.startsWi
 workspace.delete('@shimkit/host-helper');
 
 const bundles = [
+  ['serve-program.js', 'serve-program.bundle.js'],
   ['run/engine-program.js', 'run/engine-cli.bundle.js'],
   ['build/build-program.js', 'build/build-cli.bundle.js'],
 ];

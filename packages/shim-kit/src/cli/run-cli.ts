@@ -4,14 +4,15 @@ import type { ShimConfigFile } from './config-file.js';
 import { isEngineCommand } from './run/engine-commands.js';
 import type * as BuildProgram from './build/build-program.js';
 import type * as EngineProgram from './run/engine-program.js';
+import type * as ServeProgram from './serve-program.js';
 import { StderrLogger } from './stderr-logger.js';
 
 // Each command loads only its own part (the CRI server with gRPC and every module for `serve`,
 // the image tools for `image`): loading all of it took 0.45 s before any command ran.
-const loadServe = () => Promise.all([import('@shimkit/cri-types'), import('../errors.js'), import('../shim/create-shim.js'), import('../shim/modules.js'), import('../tokens.js')]);
-
-// The engine and build commands load as one bundled module each when the build made them (see
-// build/bundle-cli.mjs); the paths are variables so that tsc leaves them alone.
+// The serve, engine and build commands load as one bundled module each when the build made them
+// (see build/bundle-cli.mjs); the paths are variables so that tsc leaves them alone.
+const SERVE_BUNDLE = './serve-program.bundle.js';
+const loadServe = (): Promise<typeof ServeProgram> => (import(SERVE_BUNDLE) as Promise<typeof ServeProgram>).catch(() => import('./serve-program.js'));
 const ENGINE_BUNDLE = './run/engine-cli.bundle.js';
 const BUILD_BUNDLE = './build/build-cli.bundle.js';
 const loadEngineCli = (): Promise<typeof EngineProgram> => (import(ENGINE_BUNDLE) as Promise<typeof EngineProgram>).catch(() => import('./run/engine-program.js'));
@@ -112,7 +113,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
     }
   }
   const logger = new StderrLogger({ level: command.logLevel ?? config.logLevel ?? 'info', write: err });
-  const [{ isCriError }, { isShimError }, { createShim }, { provide }, { Tokens }] = await loadServe();
+  const { isCriError, isShimError, createShim, provide, Tokens } = await loadServe();
   // Listen before starting, so a signal during startup still shuts down cleanly.
   const signalled = (io.waitForSignal ?? processSignal)();
   let shim;

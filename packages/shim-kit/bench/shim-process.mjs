@@ -16,10 +16,9 @@ export const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
 /**
  * Starts `shimkit serve` (the package's CLI, default modules) as a child process and waits
  * until its socket answers. With `trace`, every child process it starts is recorded; `nodeArgs`
- * go to node itself (`--cpu-prof`, for one), `env` is added to the shim's environment.
+ * go to node itself (`--cpu-prof`, for one), `env` is added to the shim's environment; `cli` is another build's `dist/cli/main.js` to start instead.
  */
-export async function startShim({ socket, root, state, config, trace, nodeArgs = [], env = {} }) {
-  const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+export async function startShim({ socket, root, state, config, trace, nodeArgs = [], env = {}, cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url)) }) {
   const preload = new URL('./spawn-trace-preload.mjs', import.meta.url).href;
   const args = [...nodeArgs, ...(trace ? ['--import', preload] : []), cli, 'serve', '--socket', socket, '--root', root, '--state', state, '--config', config, '--log-level', 'warn'];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env, ...(trace ? { SHIMKIT_BENCH_TRACE: trace } : {}) } });

@@ -10,6 +10,7 @@ describe('shimkit config file', () => {
     const config = {
       logLevel: 'debug',
       runtimeName: 'my-shim',
+      idleCompaction: { idleMs: 30_000 },
       runtime: { runtime: 'crun', conmon: '/usr/bin/conmon', pauseImage: 'registry.k8s.io/pause:3.9', handlers: { runc: { binary: 'runc' } }, shmSizeBytes: 1 << 20, prestartConmon: true },
       images: {
         registry: {
@@ -28,11 +29,13 @@ describe('shimkit config file', () => {
     };
     expect(parseShimConfigFile(config)).toEqual(config);
     expect(parseShimConfigFile({})).toEqual({});
+    expect(parseShimConfigFile({ idleCompaction: false })).toEqual({ idleCompaction: false });
   });
 
   it('reports every bad key and value at once, naming each', () => {
     const bad = {
       logLevel: 'loud',
+      idleCompaction: true,
       runtime: { runtme: 'runc', handlers: { crun: {} } },
       images: { registry: { hosts: { 'docker.io': { mirrors: 'm', credentials: { user: 'x' } } } }, dockerConfig: false },
       network: { binDirs: [''] },
@@ -49,6 +52,7 @@ describe('shimkit config file', () => {
     const message = (e as Error).message;
     for (const part of [
       'shim.json.logLevel: expected one of "debug", "info", "warn", "error", got "loud"',
+      'shim.json.idleCompaction: expected false or { idleMs }, got boolean true',
       'shim.json.runtime.runtme: unknown key',
       'shim.json.runtime.handlers["crun"].binary: required',
       'shim.json.images.registry.hosts["docker.io"].mirrors: expected an array of strings, got "m"',

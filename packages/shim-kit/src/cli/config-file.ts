@@ -12,6 +12,8 @@ export interface ShimConfigFile extends DefaultModulesOptions {
   logLevel?: LogLevel;
   /** Reported by Version (default `shimkit`). */
   runtimeName?: string;
+  /** `createShim`'s idleCompaction: `{ idleMs }`, or `false` to turn it off. */
+  idleCompaction?: { idleMs?: number } | false;
 }
 
 type Check = (value: unknown, path: string, issues: string[]) => void;
@@ -61,9 +63,13 @@ const withRequired =
     if (isObject(v)) for (const key of required) if (!(key in v)) issues.push(`${p}.${key}: required`);
   };
 
+const idleCompaction: Check = (v, p, issues) =>
+  void (v === false ? undefined : isObject(v) ? object({ idleMs: count })(v, p, issues) : issues.push(`${p}: expected false or { idleMs }, got ${describe(v)}`));
+
 const SCHEMA = object({
   logLevel: oneOf(...LOG_LEVELS),
   runtimeName: str,
+  idleCompaction,
   runtime: object({
     runtime: str,
     runtimeRoot: str,

@@ -123,6 +123,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
       root: command.root,
       state: command.state,
       runtimeName: config.runtimeName ?? 'shimkit',
+      ...(config.idleCompaction === undefined ? {} : { idleCompaction: config.idleCompaction }),
       runtimeVersion: version,
       defaults: { ...(config.runtime ? { runtime: config.runtime } : {}), ...(config.images ? { images: config.images } : {}), ...(config.network ? { network: config.network } : {}) },
       modules: [provide(Tokens.Logger, logger)],

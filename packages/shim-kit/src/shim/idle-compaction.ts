@@ -115,7 +115,10 @@ export class IdleCompaction {
 
 type AnyHandler = (request: unknown, ctx: unknown) => Promise<unknown>;
 
-/** `handlers` (a CRI service's handler map) with every call that is activity reported to `compaction`. */
+/**
+ * `handlers` (a CRI service's handler map) with every call that is activity reported to
+ * `compaction`. The wrapper is for unary handlers; every streaming RPC of the CRI is in READ_RPCS.
+ */
 export function withActivity<H extends object>(handlers: H, compaction: IdleCompaction): H {
   const wrap = ([rpc, handler]: [string, AnyHandler]): [string, AnyHandler] => [
     rpc,

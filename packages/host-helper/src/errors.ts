@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
 
-/** Why the helper itself failed: it is not built, could not start, or died. */
-export type HostHelperErrorCode = 'HELPER_MISSING' | 'HELPER_DIED';
+/** Why the helper itself failed: it (or the malloc-trim addon) is not built, could not start, or died. */
+export type HostHelperErrorCode = 'HELPER_MISSING' | 'HELPER_DIED' | 'ADDON_MISSING';
 
 export class HostHelperError extends Error {
   constructor(readonly code: HostHelperErrorCode, message: string, options?: { cause?: unknown }) {

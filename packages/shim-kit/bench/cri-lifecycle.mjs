@@ -13,9 +13,9 @@ import { NamespaceMode, SecurityProfile_ProfileType, connect } from '@shimkit/cr
 import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '@shimkit/oci-spec';
 import { isClean, leftovers, startContainerd, startRegistry } from '@shimkit/test-bed';
 import { pushTestImages } from '@shimkit/test-images';
-import { clean, forceCleanShim, processes, processesNaming, rssKiB, sh, shimLeftovers } from './host.mjs';
+import { clean, daemonRss, forceCleanShim, idleRssLine, processesNaming, rssKiB, sh, shimLeftovers } from './host.mjs';
 import { RuncReference } from './runc-reference.mjs';
-import { startShim, stopShim } from './shim-process.mjs';
+import { settle, startShim, stopShim } from './shim-process.mjs';
 import { profileRpcs } from './profile.mjs';
 import { median, ms, p90, table } from './stats.mjs';
 
@@ -190,10 +190,8 @@ async function rssOf(rt) {
   const helpers = all.filter((p) => isMonitor(p) && p.pid !== rt.pid);
   let helperKiB = 0;
   for (const p of helpers) helperKiB += await rssKiB(p.pid);
-  let daemonKiB = await rssKiB(rt.pid);
-  const own = (await processes()).filter((p) => p.ppid === rt.pid && !isMonitor(p));
-  for (const p of own) daemonKiB += await rssKiB(p.pid);
-  return { daemonKiB, daemonProcs: 1 + own.length, helpers: helpers.length, helperKiB };
+  const daemon = await daemonRss(rt.pid, isMonitor);
+  return { daemonKiB: daemon.kiB, daemonProcs: daemon.procs, helpers: helpers.length, helperKiB };
 }
 
 /** PODS pods on each runtime at once, then List* alternating between them, RSS, teardown. */
@@ -296,6 +294,7 @@ try {
   // Warm-up (page cache, lazily made dirs, first CNI run), not counted.
   for (const rt of runtimes) await lifecycle(rt, images.busybox.reference, false);
   await reference.lifecycle();
+  await settle();
   for (const rt of runtimes) rt.rss.idle = await rssOf(rt);
 
   const lifecycleDeadline = performance.now() + PHASE_MS;
@@ -308,6 +307,7 @@ try {
   }
   log(`${N} lifecycles each done`);
   if (PROFILE) profile = await profileRpcs(join(dir, 'spawn-trace.jsonl'), runtimes[0].windows, LIFECYCLE);
+  await settle();
   for (const rt of runtimes) rt.rss.idleAfter = await rssOf(rt);
 
   await manyPods(images.busybox.reference);
@@ -374,6 +374,9 @@ if (runtimes.length === 2 && runtimes[0].samples.RunPodSandbox?.length) {
   const helpers = (rt) => (rt.rss.loaded ? `${mib(rt.rss.loaded.helperKiB)} (${rt.rss.loaded.helpers} procs)` : '-');
   rssRows.push([`per-pod monitors with ${PODS} pods (conmon / containerd-shim)`, helpers(shim), helpers(ctrd)]);
   console.log(`\n${table(rssRows)}`);
+  const inAll = (rt, key) => ({ kiB: rt.rss[key].daemonKiB, procs: rt.rss[key].daemonProcs });
+  if (shim.rss.idle) console.log(idleRssLine('after warm-up', inAll(shim, 'idle'), inAll(ctrd, 'idle')));
+  if (shim.rss.idleAfter) console.log(idleRssLine(`after ${N} lifecycles`, inAll(shim, 'idleAfter'), inAll(ctrd, 'idleAfter')));
   const s = (x) => (x === undefined ? '-' : `${(x / 1000).toFixed(1)} s`);
   console.log(`\n${PODS} pods up (${BATCH} at a time): shimkit ${s(shim.bulkUpMs)}, containerd ${s(ctrd.bulkUpMs)}; down: shimkit ${s(shim.bulkDownMs)}, containerd ${s(ctrd.bulkDownMs)}`);
   console.log(`PullImage busybox (first, cold): shimkit ${ms(shim.pullMs)} ms, containerd ${ms(ctrd.pullMs)} ms`);

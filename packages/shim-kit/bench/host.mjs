@@ -55,6 +55,27 @@ export async function rssKiB(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
 }
 
+/**
+ * RSS in KiB of a daemon with its own helper children (shimkit's host helper), leaving out the
+ * per-pod monitors (`isMonitor`), and how many processes that is.
+ */
+export async function daemonRss(pid, isMonitor = () => false) {
+  let kiB = await rssKiB(pid);
+  const own = (await processes()).filter((p) => p.ppid === pid && !isMonitor(p));
+  for (const p of own) kiB += await rssKiB(p.pid);
+  return { kiB, procs: 1 + own.length };
+}
+
+/** Issue 12: the shim with its helpers idle at most this many MiB of RSS in all. */
+export const IDLE_RSS_TARGET_MIB = 60;
+
+/** The line every bench prints: the idle RSS in all of shimkit beside containerd's, against the target. */
+export function idleRssLine(label, shim, containerd) {
+  const mib = (r) => `${(r.kiB / 1024).toFixed(1)} MiB (${r.procs} proc${r.procs > 1 ? 's' : ''})`;
+  const verdict = shim.kiB / 1024 <= IDLE_RSS_TARGET_MIB ? 'met' : 'not met';
+  return `idle RSS in all, ${label}: shimkit ${mib(shim)}, containerd ${mib(containerd)}; target for shimkit ${IDLE_RSS_TARGET_MIB} MiB: ${verdict}`;
+}
+
 /** Mount points at or below `dir`, deepest first. */
 export async function mountsUnder(dir) {
   const text = await readFile('/proc/self/mountinfo', 'utf8');

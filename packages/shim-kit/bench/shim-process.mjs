@@ -5,16 +5,23 @@ import { fileURLToPath } from 'node:url';
 import { connect } from '@shimkit/cri-types';
 
 /**
+ * How long the benches leave the shim alone before reading its idle RSS: it compacts its memory
+ * 12 s after its last call that is not a read (and image-store's writer threads end after 10 s).
+ */
+export const SETTLE_MS = 15_000;
+
+/** Waits {@link SETTLE_MS}. */
+export const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
+
+/**
  * Starts `shimkit serve` (the package's CLI, default modules) as a child process and waits
  * until its socket answers. With `trace`, every child process it starts is recorded; `nodeArgs`
- * go to node itself (`--cpu-prof`, for one).
+ * go to node itself (`--cpu-prof`, for one), `env` is added to the shim's environment; `cli` is another build's `dist/cli/main.js` to start instead.
  */
-export async function startShim({ socket, root, state, config, trace, nodeArgs = [] }) {
-  const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+export async function startShim({ socket, root, state, config, trace, nodeArgs = [], env = {}, cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url)) }) {
   const preload = new URL('./spawn-trace-preload.mjs', import.meta.url).href;
   const args = [...nodeArgs, ...(trace ? ['--import', preload] : []), cli, 'serve', '--socket', socket, '--root', root, '--state', state, '--config', config, '--log-level', 'warn'];
-  const env = trace ? { ...process.env, SHIMKIT_BENCH_TRACE: trace } : process.env;
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env, ...(trace ? { SHIMKIT_BENCH_TRACE: trace } : {}) } });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   child.stderrTail = () => stderr;

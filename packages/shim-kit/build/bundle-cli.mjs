@@ -18,6 +18,7 @@ workspace.delete('@shimkit/host-helper');
 const bundled = new Set(['commander', 'proper-lockfile', 'graceful-fs', 'retry', 'signal-exit']);
 
 const bundles = [
+  ['serve-program.js', 'serve-program.bundle.js'],
   ['run/engine-program.js', 'run/engine-cli.bundle.js'],
   ['build/build-program.js', 'build/build-cli.bundle.js'],
   ['image/image-program.js', 'image/image-cli.bundle.js'],

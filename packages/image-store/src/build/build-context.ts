@@ -3,12 +3,14 @@ import { createReadStream } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import dockerignore from '@balena/dockerignore';
-import picomatch from 'picomatch';
+import type dockerignore from '@balena/dockerignore';
+import type Picomatch from 'picomatch';
 import { ImageStoreError } from '../errors.js';
+import { loadOnUse } from '../load-on-use.js';
 
 // The package is CommonJS whose module.exports is the factory its types call the default export.
-const ignore = dockerignore as unknown as typeof dockerignore.default;
+const ignore = loadOnUse<typeof dockerignore.default>('@balena/dockerignore');
+const picomatch = loadOnUse<typeof Picomatch>('picomatch');
 
 /** A file or directory a COPY or ADD takes, relative to its source root. */
 export interface SourcePath {
@@ -27,7 +29,7 @@ export async function loadIgnoreFile(context: string): Promise<IgnoreMatcher> {
   for (const name of ['.containerignore', '.dockerignore']) {
     const text = await readFile(join(context, name), 'utf8').catch(() => undefined);
     if (text === undefined) continue;
-    const matcher = ignore().add(text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')));
+    const matcher = ignore()().add(text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')));
     return (rel) => rel !== '' && matcher.ignores(rel);
   }
   return () => false;
@@ -62,7 +64,7 @@ export async function resolveSources(root: string, pattern: string, options: { i
     if (stats === null || ignored(clean)) throw new ImageStoreError('NOT_FOUND', `${options.what}: ${JSON.stringify(pattern)} is not in the build context`);
     return [{ rel: clean, abs, stats }];
   }
-  const match = picomatch(clean, { dot: true });
+  const match = picomatch()(clean, { dot: true });
   const depth = clean.split('/').length;
   const found: SourcePath[] = [];
   async function walk(rel: string, level: number): Promise<void> {

@@ -1,6 +1,7 @@
-import { DockerfileParser } from 'dockerfile-ast';
+import type * as DockerfileAst from 'dockerfile-ast';
 import type { Instruction as AstInstruction, Property } from 'dockerfile-ast';
 import { ImageStoreError } from '../errors.js';
+import { loadOnUse } from '../load-on-use.js';
 
 /** A command in exec form (`["a", "b"]`, run as is) or shell form (run by the SHELL). */
 export type CommandForm = { exec: string[] } | { shell: string };
@@ -58,6 +59,8 @@ const FLAGS: Record<string, readonly string[]> = {
   HEALTHCHECK: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
 };
 
+const dockerfileAst = loadOnUse<typeof DockerfileAst>('dockerfile-ast');
+
 const KINDS = new Set(['FROM', 'RUN', 'COPY', 'ADD', 'ENV', 'LABEL', 'ARG', 'WORKDIR', 'USER', 'STOPSIGNAL', 'MAINTAINER', 'EXPOSE', 'VOLUME', 'CMD', 'ENTRYPOINT', 'SHELL', 'HEALTHCHECK', 'ONBUILD']);
 
 /**
@@ -68,7 +71,7 @@ const KINDS = new Set(['FROM', 'RUN', 'COPY', 'ADD', 'ENV', 'LABEL', 'ARG', 'WOR
  */
 export function parseContainerfile(text: string, options: { file?: string } = {}): Containerfile {
   const file = options.file ?? 'Containerfile';
-  const document = DockerfileParser.parse(text);
+  const document = dockerfileAst().DockerfileParser.parse(text);
   const lineStarts = [0];
   for (let i = 0; i < text.length; i++) if (text[i] === '\n') lineStarts.push(i + 1);
   const slice = (range: { start: { line: number; character: number }; end: { line: number; character: number } }): string =>

@@ -3,8 +3,12 @@ import { accessSync, constants as F } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type * as Fzstd from 'fzstd';
 import { ImageStoreError } from '../errors.js';
+import { loadOnUse } from '../load-on-use.js';
 import { chunksOf } from '../stream/chunks-of.js';
+
+const fzstd = loadOnUse<typeof Fzstd>('fzstd');
 
 /** How zstd layers are decoded: by the zstd program, or in JavaScript (fzstd). */
 export type ZstdDecoder = 'program' | 'javascript';
@@ -67,7 +71,7 @@ async function* decodeInJavaScript(source: AsyncIterable<Uint8Array>): AsyncGene
   // loaded here: every command that opens the store would load it otherwise
   const { Decompress: ZstdDecompress } = await import('fzstd');
   let out: Buffer[] = [];
-  const decoder = new ZstdDecompress((chunk) => {
+  const decoder = new (fzstd().Decompress)((chunk) => {
     out.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   });
   const push = (chunk: Uint8Array, final: boolean) => {

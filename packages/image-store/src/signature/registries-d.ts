@@ -2,9 +2,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageReference } from '@shimkit/oci-spec';
 import { formatImageReference } from '@shimkit/oci-spec';
-import yaml from 'js-yaml';
+import type * as Yaml from 'js-yaml';
 import { ImageStoreError } from '../errors.js';
+import { loadOnUse } from '../load-on-use.js';
 import { dockerScopes } from './policy-scopes.js';
+
+const yaml = loadOnUse<typeof Yaml>('js-yaml');
 
 /** Where signatures of images in one scope live (a section of containers-registries.d(5)). */
 export interface SignatureStorageConfig {
@@ -55,7 +58,7 @@ function mergeRegistriesDocument(into: RegistriesDirConfig & { origins?: Map<str
   const { text, file } = document;
   let doc: unknown;
   try {
-    doc = yaml.load(text, { filename: file });
+    doc = yaml().load(text, { filename: file });
   } catch (e) {
     throw new ImageStoreError('INVALID_ARGUMENT', `${file}: not valid YAML: ${(e as Error).message}`, { cause: e });
   }

@@ -1,8 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, scrypt } from 'node:crypto';
 import { promisify } from 'node:util';
-import nacl from 'tweetnacl';
+import type Nacl from 'tweetnacl';
 import { ImageStoreError } from '../errors.js';
+import { loadOnUse } from '../load-on-use.js';
+
+const nacl = loadOnUse<typeof Nacl>('tweetnacl');
 
 /** PEM label of an encrypted private key as cosign (new) and containers/image write it. */
 export const SIGSTORE_PRIVATE_KEY_PEM = 'ENCRYPTED SIGSTORE PRIVATE KEY';
@@ -54,9 +57,9 @@ export async function generateSigstoreKeyPair(passphrase: Uint8Array): Promise<S
   const { privateKey, publicKey } = await promisify(generateKeyPair)('ec', { namedCurve: 'P-256' });
   const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' });
   const salt = randomBytes(SALT_BYTES);
-  const nonce = randomBytes(nacl.secretbox.nonceLength);
+  const nonce = randomBytes(nacl().secretbox.nonceLength);
   const key = await deriveKey(passphrase, salt, SCRYPT);
-  const sealed = nacl.secretbox(pkcs8, nonce, key);
+  const sealed = nacl().secretbox(pkcs8, nonce, key);
   const doc: EncryptedKeyDocument = {
     kdf: { name: 'scrypt', params: { ...SCRYPT }, salt: salt.toString('base64') },
     cipher: { name: 'nacl/secretbox', nonce: nonce.toString('base64') },
@@ -93,9 +96,9 @@ export async function loadSigstorePrivateKey(pem: string, passphrase: Uint8Array
   const [N, r, p] = [params.N, params.r, params.p];
   if (![N, r, p].every((n) => Number.isSafeInteger(n) && (n as number) > 0) || (N as number) > MAX_SCRYPT_N) throw new ImageStoreError('INVALID_ARGUMENT', `${what}: bad scrypt parameters`);
   const nonce = Buffer.from(cipher.nonce, 'base64');
-  if (nonce.length !== nacl.secretbox.nonceLength) throw new ImageStoreError('INVALID_ARGUMENT', `${what}: the nonce is not ${nacl.secretbox.nonceLength} bytes`);
+  if (nonce.length !== nacl().secretbox.nonceLength) throw new ImageStoreError('INVALID_ARGUMENT', `${what}: the nonce is not ${nacl().secretbox.nonceLength} bytes`);
   const key = await deriveKey(passphrase, Buffer.from(kdf.salt, 'base64'), { N: N as number, r: r as number, p: p as number });
-  const opened = nacl.secretbox.open(Buffer.from(ciphertext, 'base64'), nonce, key);
+  const opened = nacl().secretbox.open(Buffer.from(ciphertext, 'base64'), nonce, key);
   if (opened === null) throw new ImageStoreError('INVALID_ARGUMENT', `${what}: cannot decrypt it: wrong passphrase, or the key file was altered`);
   let privateKey: KeyObject;
   try {

@@ -13,6 +13,7 @@ describe('shimkit config file', () => {
       runtimeName: 'my-shim',
       metrics: { address: '127.0.0.1:9090', processMetrics: false },
       tracing: { endpoint: 'collector.local:4317', serviceName: 'node-1-shim', samplingRatePerMillion: 1000 },
+      idleCompaction: { idleMs: 30_000 },
       runtime: { runtime: 'crun', conmon: '/usr/bin/conmon', pauseImage: 'registry.k8s.io/pause:3.9', handlers: { runc: { binary: 'runc' } }, shmSizeBytes: 1 << 20, prestartConmon: true },
       images: {
         registry: {
@@ -35,6 +36,7 @@ describe('shimkit config file', () => {
     };
     expect(parseShimConfigFile(config)).toEqual(config);
     expect(parseShimConfigFile({})).toEqual({});
+    expect(parseShimConfigFile({ idleCompaction: false })).toEqual({ idleCompaction: false });
   });
 
   it('reports every bad key and value at once, naming each', () => {
@@ -43,6 +45,7 @@ describe('shimkit config file', () => {
       logFormat: 'xml',
       metrics: { address: 'localhost', port: 9090 },
       tracing: { samplingRatePerMillion: 2_000_000 },
+      idleCompaction: true,
       runtime: { runtme: 'runc', handlers: { crun: {} } },
       images: { registry: { hosts: { 'docker.io': { mirrors: 'm', credentials: { user: 'x' } } } }, dockerConfig: false },
       network: { binDirs: [''] },
@@ -64,6 +67,7 @@ describe('shimkit config file', () => {
       'shim.json.metrics.port: unknown key',
       'shim.json.tracing.samplingRatePerMillion: expected an integer from 0 to 1000000, got number 2000000',
       'shim.json.tracing.endpoint: required',
+      'shim.json.idleCompaction: expected false or { idleMs }, got boolean true',
       'shim.json.runtime.runtme: unknown key',
       'shim.json.runtime.handlers["crun"].binary: required',
       'shim.json.images.registry.hosts["docker.io"].mirrors: expected an array of strings, got "m"',

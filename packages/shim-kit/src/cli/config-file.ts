@@ -21,6 +21,8 @@ export interface ShimConfigFile extends DefaultModulesOptions {
   metrics?: MetricsOptions;
   /** OpenTelemetry tracing to an OTLP gRPC collector; `--tracing-endpoint` overrides `endpoint`. */
   tracing?: OtelTracingOptions;
+  /** `createShim`'s idleCompaction: `{ idleMs }`, or `false` to turn it off. */
+  idleCompaction?: { idleMs?: number } | false;
 }
 
 type Check = (value: unknown, path: string, issues: string[]) => void;
@@ -82,6 +84,8 @@ const metricsAddress: Check = (v, p, issues) => {
     issues.push(`${p}: ${(e as Error).message}`);
   }
 };
+const idleCompaction: Check = (v, p, issues) =>
+  void (v === false ? undefined : isObject(v) ? object({ idleMs: count })(v, p, issues) : issues.push(`${p}: expected false or { idleMs }, got ${describe(v)}`));
 
 const SCHEMA = object({
   logLevel: oneOf(...LOG_LEVELS),
@@ -89,6 +93,7 @@ const SCHEMA = object({
   runtimeName: str,
   metrics: object({ address: metricsAddress, processMetrics: bool }),
   tracing: withRequired(object({ endpoint: str, serviceName: str, samplingRatePerMillion: perMillion }), ['endpoint']),
+  idleCompaction,
   runtime: object({
     runtime: str,
     runtimeRoot: str,

@@ -6,15 +6,15 @@ import { isEngineCommand } from './run/engine-commands.js';
 import type * as BuildProgram from './build/build-program.js';
 import type * as EngineProgram from './run/engine-program.js';
 import type * as ImageProgram from './image/image-program.js';
+import type * as ServeProgram from './serve-program.js';
 import { StderrLogger } from './stderr-logger.js';
 
 // Each command loads only its own part (the CRI server with gRPC and every module for `serve`,
 // the image tools for `image`): loading all of it took 0.45 s before any command ran.
-const loadServe = () =>
-  Promise.all([import('@shimkit/cri-types'), import('../errors.js'), import('../shim/create-shim.js'), import('../shim/modules.js'), import('../tokens.js'), import('../modules/images/image-store-backend.js')]);
-
-// The engine, build and image commands load as one bundled module each when the build made them (see
-// build/bundle-cli.mjs); the paths are variables so that tsc leaves them alone.
+// The serve, engine, build and image commands load as one bundled module each when the build
+// made them (see build/bundle-cli.mjs); the paths are variables so that tsc leaves them alone.
+const SERVE_BUNDLE = './serve-program.bundle.js';
+const loadServe = (): Promise<typeof ServeProgram> => (import(SERVE_BUNDLE) as Promise<typeof ServeProgram>).catch(() => import('./serve-program.js'));
 const ENGINE_BUNDLE = './run/engine-cli.bundle.js';
 const BUILD_BUNDLE = './build/build-cli.bundle.js';
 const IMAGE_BUNDLE = './image/image-cli.bundle.js';
@@ -106,14 +106,14 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   }
 
   let config: ShimConfigFile = {};
-  // Loaded here: config-file.ts reaches @shimkit/cri-types (gRPC), which the image and build commands need not load.
-  const { checkRegistryFiles, reloadRegistryOnHangup, withContainersDefaults } = await import('./serve-registry.js');
-  const { systemdNotifier, takeListenFd } = await import('./systemd.js');
+  // Loaded here, as one bundle with everything serve uses (config-file.ts reaches @shimkit/cri-types, gRPC).
+  const { checkRegistryFiles, reloadRegistryOnHangup, withContainersDefaults, systemdNotifier, takeListenFd, loadShimConfigFile, isCriError, isShimError, createShim, provide, Tokens, ImageStoreBackend } =
+    await loadServe();
   let images;
   let listenFd;
   try {
     listenFd = takeListenFd();
-    if (command.config !== undefined) config = await (await import('./config-file.js')).loadShimConfigFile(command.config);
+    if (command.config !== undefined) config = await loadShimConfigFile(command.config);
     images = withContainersDefaults(config.images);
     await checkRegistryFiles(images);
   } catch (e) {
@@ -123,7 +123,6 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   const logger = new StderrLogger({ level: command.logLevel ?? config.logLevel ?? 'info', format: command.logFormat ?? config.logFormat ?? 'text', write: err });
   const metricsAddress = command.metricsAddress ?? config.metrics?.address;
   const tracingEndpoint = command.tracingEndpoint ?? config.tracing?.endpoint;
-  const [{ isCriError }, { isShimError }, { createShim }, { provide }, { Tokens }, { ImageStoreBackend }] = await loadServe();
   // Listen before starting, so a signal during startup still shuts down cleanly.
   const signalled = (io.waitForSignal ?? processSignal)();
   let shim;
@@ -134,6 +133,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
       root: command.root,
       state: command.state,
       runtimeName: config.runtimeName ?? 'shimkit',
+      ...(config.idleCompaction === undefined ? {} : { idleCompaction: config.idleCompaction }),
       runtimeVersion: version,
       defaults: { ...(config.runtime ? { runtime: config.runtime } : {}), images, ...(config.network ? { network: config.network } : {}) },
       modules: [provide(Tokens.Logger, logger)],

@@ -15,6 +15,7 @@ import { netnsPortForwarder } from '../streaming/port-forwarder.js';
 import { StreamingServer } from '../streaming/streaming-server.js';
 import { Tokens, type Token } from '../tokens.js';
 import { ExitMonitor } from './exit-monitor.js';
+import { IdleCompaction, withActivity } from './idle-compaction.js';
 import { defaultModules, type DefaultModulesOptions } from './default-modules.js';
 import { coreModule, diskStoresModule, provide, type ShimModule } from './modules.js';
 import { reconcileContainers, reconcileSandboxes } from './reconcile.js';
@@ -63,6 +64,12 @@ export interface CreateShimOptions {
   metrics?: MetricsOptions;
   /** OpenTelemetry tracing to an OTLP gRPC collector (loaded only then): a span per CRI call, child spans per runtime, CNI and pull operation. */
   tracing?: OtelTracingOptions;
+  /**
+   * Gives memory back once the shim has had no call but reads for `idleMs` (default 12 s) after
+   * its start or a busy period: full V8 collections and glibc's malloc_trim (see IdleCompaction).
+   * `false`: leave it to V8 and glibc.
+   */
+  idleCompaction?: { idleMs?: number } | false;
   signal?: AbortSignal;
 }
 
@@ -175,6 +182,8 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
   const services = container.resolve(ShimServices);
   const signalOption = options.signal === undefined ? {} : { signal: options.signal };
   const monitor = new ExitMonitor(services);
+  const compaction = options.idleCompaction === false ? undefined : new IdleCompaction({ ...options.idleCompaction, logger: services.logger });
+  const tracked = <H extends object>(handlers: H): H => (compaction ? withActivity(handlers, compaction) : handlers);
   let listener: UnixListener;
   let metricsServer: MetricsServer | undefined;
   try {
@@ -187,10 +196,10 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
     await reconcileContainers(services, options.signal);
     const server = createCriServer();
     const onError = (error: unknown, rpc: string): void => services.logger.error('handler failed', { rpc, error: String(error) });
-    // each call with its request id, span and metrics
+    // each call with its request id, span and metrics, and counted as activity by the idle compaction
     const handlers = {
-      runtime: observeHandlers(services, { definition: RuntimeServiceDefinition, handlers: runtimeHandlers(services) }),
-      image: observeHandlers(services, { definition: ImageServiceDefinition, handlers: imageHandlers(services) }),
+      runtime: tracked(observeHandlers(services, { definition: RuntimeServiceDefinition, handlers: runtimeHandlers(services) })),
+      image: tracked(observeHandlers(services, { definition: ImageServiceDefinition, handlers: imageHandlers(services) })),
     };
     addCriServices(server, handlers, { onError });
     if (options.metrics?.address !== undefined) metricsServer = await (await import('../observe/metrics-server.js')).startMetricsServer(options.metrics.address, services.metrics);
@@ -204,12 +213,14 @@ export async function createShim(options: CreateShimOptions): Promise<Shim> {
     throw e;
   }
   services.logger.info('shim listening', { socket: listener.path });
+  compaction?.begin()(); // the start-up (modules, state, reconcile) was a busy period too
 
   let closing: Promise<void> | undefined;
   const close = (closeOptions: { timeoutMs?: number } = {}): Promise<void> =>
     (closing ??= (async () => {
       await listener.shutdown(closeOptions.timeoutMs);
       await metricsServer?.close();
+      await compaction?.close();
       await streaming?.close();
       await monitor.close();
       await closeParts(services, container);

@@ -1,0 +1,12 @@
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * A CommonJS package loaded on its first use, not when image-store loads: a shim that never
+ * builds, signs or decodes zstd in JavaScript keeps those packages out of its memory.
+ */
+export function loadOnUse<T>(name: string): () => T {
+  let loaded: T | undefined;
+  return () => (loaded ??= require(name) as T);
+}

@@ -68,8 +68,6 @@ async function* decodeWithProgram(source: AsyncIterable<Uint8Array>, program: st
 
 /** Decodes zstd in JavaScript, for hosts without the zstd program. */
 async function* decodeInJavaScript(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
-  // loaded here: every command that opens the store would load it otherwise
-  const { Decompress: ZstdDecompress } = await import('fzstd');
   let out: Buffer[] = [];
   const decoder = new (fzstd().Decompress)((chunk) => {
     out.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));

@@ -7,8 +7,8 @@
 // except the CommonJS packages every command loads at its start: commander and proper-lockfile
 // with its dependencies, 16 modules that Node's loader resolved, read and scanned one by one
 // (loading the engine bundle took 52 ms of CPU with them external, 37 ms with them inside, on
-// the shared machine). The external ones are imported only when used: marked side-effect free,
-// an import of one that only unused code needs is dropped.
+// the shared machine). The external ones are imported only when used: marked side-effect free
+// (but reflect-metadata), an import of one that only unused code needs is dropped.
 import { build } from 'esbuild';
 import { readFile } from 'node:fs/promises';
 
@@ -16,6 +16,8 @@ const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url
 const workspace = new Set(Object.keys(pkg.dependencies).filter((d) => d.startsWith('@shimkit/')));
 workspace.delete('@shimkit/host-helper');
 const bundled = new Set(['commander', 'proper-lockfile', 'graceful-fs', 'retry', 'signal-exit']);
+// imported for what loading them does (tsyringe needs the Reflect metadata API installed first)
+const importedForEffect = new Set(['reflect-metadata']);
 
 const bundles = [
   ['serve-program.js', 'serve-program.bundle.js'],
@@ -41,7 +43,8 @@ for (const [program, bundle] of bundles) {
         setup(b) {
           b.onResolve({ filter: /^[^./]/ }, (args) => {
             const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
-            return workspace.has(name) || bundled.has(name) ? undefined : { path: args.path, external: true, sideEffects: false };
+            if (workspace.has(name) || bundled.has(name)) return undefined;
+            return { path: args.path, external: true, sideEffects: importedForEffect.has(name) };
           });
         },
       },

@@ -1,5 +1,5 @@
 import { Readable, Writable } from 'node:stream';
-import { WebSocket, type RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { CLOSE_SIGNAL, type ChannelProtocol } from './channel-protocols.js';
 
 /** Options of {@link ChannelConnection}. */
@@ -50,7 +50,7 @@ export class ChannelConnection {
       }));
     }
     this.closed = new Promise((resolve) => {
-      if (ws.readyState === WebSocket.CLOSED) return resolve();
+      if (ws.readyState === ws.CLOSED) return resolve();
       ws.once('close', () => resolve());
     });
     void this.closed.then(() => this.onClosed());
@@ -74,7 +74,7 @@ export class ChannelConnection {
       write: (chunk: Buffer, _encoding, done) => this.send(channel, chunk, () => done()),
     });
     this.writers.add(writer);
-    if (this.ws.readyState === WebSocket.CLOSED) writer.destroy();
+    if (this.ws.readyState === this.ws.CLOSED) writer.destroy();
     return writer;
   }
 
@@ -83,7 +83,7 @@ export class ChannelConnection {
    * connection is closing (the message is then dropped: the client is gone).
    */
   send(channel: number, payload: Buffer, done: () => void = () => undefined): void {
-    if (this.ws.readyState !== WebSocket.OPEN) return done();
+    if (this.ws.readyState !== this.ws.OPEN) return done();
     this.idleTimer?.refresh();
     if (this.options.protocol.encoding === 'base64') {
       this.ws.send(String.fromCharCode(48 + channel) + payload.toString('base64'), { binary: false }, () => done());
@@ -99,8 +99,8 @@ export class ChannelConnection {
   async close(code = 1000, reason = ''): Promise<void> {
     for (const channel of this.readers.keys()) this.endReader(channel);
     this.ws.resume(); // the client's close frame must be read even if a reader lagged
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(code, truncate(reason, 123));
-    if (this.ws.readyState !== WebSocket.CLOSED) {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.close(code, truncate(reason, 123));
+    if (this.ws.readyState !== this.ws.CLOSED) {
       const timer = setTimeout(() => this.ws.terminate(), CLOSE_TIMEOUT_MS);
       await this.closed;
       clearTimeout(timer);

@@ -1,16 +1,18 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { ShimError } from '../../errors.js';
 import { refuseHandshake } from './handshake.js';
 import { DEFAULT_MAX_PAYLOAD, type WebSocketTransportOptions } from './transport-options.js';
+import { loadWs } from './ws-library.js';
 
 /**
  * Answers `101 Switching Protocols` with subprotocol `protocol` (none for `''`) on a request
  * {@link checkHandshake} accepted and resolves with the open WebSocket. Rejects (and drops the socket) if the handshake fails or takes
  * longer than `handshakeTimeoutMs`.
  */
-export function upgradeToWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, protocol: string, options: WebSocketTransportOptions): Promise<WebSocket> {
+export async function upgradeToWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, protocol: string, options: WebSocketTransportOptions): Promise<WebSocket> {
+  const { WebSocketServer } = await loadWs();
   const server = new WebSocketServer({
     noServer: true,
     clientTracking: false,

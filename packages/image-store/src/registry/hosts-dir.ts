@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { parse as parseToml } from 'smol-toml';
+import { toml } from './toml.js';
 import { ImageStoreError } from '../errors.js';
 import { readHostCerts } from './certs-dir.js';
 import type { RegistryHostConfig, RegistryTls } from './registry-client.js';
@@ -70,7 +70,7 @@ export function parseHostsToml(text: string, registry: string, options: { file: 
   const { file, dir } = options;
   let doc: Record<string, unknown>;
   try {
-    doc = parseToml(text);
+    doc = toml().parse(text);
   } catch (e) {
     throw invalid(file, `not valid TOML: ${(e as Error).message}`);
   }

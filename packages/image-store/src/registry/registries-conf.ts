@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse as parseToml } from 'smol-toml';
+import { toml } from './toml.js';
 import { ImageStoreError } from '../errors.js';
 import type { RegistryHosts } from './hosts-dir.js';
 import type { RegistryHostConfig } from './registry-client.js';
@@ -45,7 +45,7 @@ function hostOf(value: unknown, where: string): string {
 export function parseRegistriesConf(text: string, file: string): RegistriesConf {
   let doc: Record<string, unknown>;
   try {
-    doc = parseToml(text);
+    doc = toml().parse(text);
   } catch (e) {
     throw invalid(file, `not valid TOML: ${(e as Error).message}`);
   }

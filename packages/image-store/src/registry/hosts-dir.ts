@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { toml } from './toml.js';
+import { invalidRegistryFile as invalid, isTable, parseTomlFile } from './toml.js';
 import { ImageStoreError } from '../errors.js';
 import { readHostCerts } from './certs-dir.js';
 import type { RegistryHostConfig, RegistryTls } from './registry-client.js';
@@ -10,9 +10,6 @@ export type RegistryHosts = Record<string, RegistryHostConfig>;
 
 const HOST_KEYS = ['ca', 'client', 'skip_verify', 'capabilities', 'override_path'];
 const CAPABILITIES = ['pull', 'resolve', 'push'];
-
-const isTable = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
-const invalid = (where: string, message: string): ImageStoreError => new ImageStoreError('INVALID_ARGUMENT', `${where}: ${message}`);
 
 function stringList(value: unknown, where: string): string[] {
   if (typeof value === 'string') return [value];
@@ -68,12 +65,7 @@ function hostSettings(table: Record<string, unknown>, where: string, dir: string
  */
 export function parseHostsToml(text: string, registry: string, options: { file: string; dir: string }): RegistryHosts {
   const { file, dir } = options;
-  let doc: Record<string, unknown>;
-  try {
-    doc = toml().parse(text);
-  } catch (e) {
-    throw invalid(file, `not valid TOML: ${(e as Error).message}`);
-  }
+  const doc = parseTomlFile(text, file);
   for (const key of Object.keys(doc)) {
     if (!['server', 'host', ...HOST_KEYS].includes(key)) throw invalid(file, `unknown key ${JSON.stringify(key)} (shimkit reads server, host, ${HOST_KEYS.join(', ')})`);
   }

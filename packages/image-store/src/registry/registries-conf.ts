@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { toml } from './toml.js';
+import { invalidRegistryFile as invalid, isTable, parseTomlFile } from './toml.js';
 import { ImageStoreError } from '../errors.js';
 import type { RegistryHosts } from './hosts-dir.js';
 import type { RegistryHostConfig } from './registry-client.js';
@@ -15,9 +15,6 @@ export interface RegistriesConf {
 const TOP_KEYS = ['unqualified-search-registries', 'short-name-mode', 'credential-helpers', 'registry', 'aliases'];
 const REGISTRY_KEYS = ['prefix', 'location', 'insecure', 'blocked', 'mirror', 'mirror-by-digest-only'];
 const MIRROR_KEYS = ['location', 'insecure', 'pull-from-mirror'];
-
-const isTable = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
-const invalid = (where: string, message: string): ImageStoreError => new ImageStoreError('INVALID_ARGUMENT', `${where}: ${message}`);
 
 function checkKeys(table: Record<string, unknown>, allowed: readonly string[], where: string): void {
   const extra = Object.keys(table).find((k) => !allowed.includes(k));
@@ -43,12 +40,7 @@ function hostOf(value: unknown, where: string): string {
  * `insecure`), tried in order before the registry for pulls.
  */
 export function parseRegistriesConf(text: string, file: string): RegistriesConf {
-  let doc: Record<string, unknown>;
-  try {
-    doc = toml().parse(text);
-  } catch (e) {
-    throw invalid(file, `not valid TOML: ${(e as Error).message}`);
-  }
+  const doc = parseTomlFile(text, file);
   if ('registries' in doc) throw invalid(file, 'the v1 format ([registries.search], [registries.insecure]) is not supported; write [[registry]] tables (v2)');
   checkKeys(doc, TOP_KEYS, file);
   const search = doc['unqualified-search-registries'] ?? [];

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** A fresh temp dir (short path, so socket paths stay under the sun_path limit) and its removal. */
 export async function makeTempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
@@ -9,9 +10,10 @@ export async function makeTempDir(): Promise<{ dir: string; remove: () => Promis
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
+const DEAD_SOCKET = fileURLToPath(new URL('./dead-socket.test-helper.ts', import.meta.url));
+
 /** Leaves a socket file nobody listens on, as a runtime killed with SIGKILL does. */
 export function makeDeadSocket(path: string): void {
-  const script = `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`;
-  const result = spawnSync(process.execPath, ['-e', script], { timeout: 10_000 });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', DEAD_SOCKET, path], { timeout: 10_000 });
   if (result.signal !== 'SIGKILL') throw new Error(`could not make a dead socket at ${path}: ${result.stderr.toString()}`);
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostHelper } from './host-helper.js';
 
@@ -32,7 +33,8 @@ describe('HostHelper.connect', () => {
     await helper.pinNamespaces({ net: netns });
     execFileSync('nsenter', [`--net=${netns}`, 'ip', 'link', 'set', 'lo', 'up']);
     // an upper-casing echo server on 127.0.0.1:7070 inside the namespace (test fixture only)
-    server = spawn('nsenter', [`--net=${netns}`, process.execPath, '-e', "require('net').createServer((s) => s.on('data', (d) => s.write(String(d).toUpperCase())).on('end', () => s.end())).listen(7070, '127.0.0.1', () => console.log('up'))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const echoServer = fileURLToPath(new URL('./upper-echo-server.test-helper.ts', import.meta.url));
+    server = spawn('nsenter', [`--net=${netns}`, process.execPath, '--import', 'tsx', echoServer, '7070'], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise((resolve) => server.stdout?.once('data', resolve));
   });
   afterAll(async () => {

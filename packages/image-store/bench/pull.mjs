@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ImageStore } from '../dist/index.js';
 import { startContainerd, startRegistry } from '@shimkit/test-bed';
@@ -60,14 +61,10 @@ try {
   const record = (name, seconds) => best.set(name, Math.min(best.get(name) ?? Infinity, seconds));
   const others = process.env.BENCH_ONLY !== 'shimkit';
   // Like ctr and skopeo, shimkit runs in a process of its own.
-  const shimkitPull = `
-    const { ImageStore } = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
-    const store = await ImageStore.open({ root: process.argv[1] });
-    await store.pull(process.argv[2]);
-    await store.close();`;
+  const pullOnce = fileURLToPath(new URL('./pull-once.mjs', import.meta.url));
   for (let round = 0; round < ROUNDS; round++) {
     const root = join(work, `shimkit-${round}`);
-    record('shimkit (overlay snapshots)', await time(() => run(process.execPath, ['--input-type=module', '-e', shimkitPull, root, ref])));
+    record('shimkit (overlay snapshots)', await time(() => run(process.execPath, [pullOnce, root, ref])));
     await rm(root, { recursive: true, force: true });
     if (!others) continue;
     // A fresh containerd each round: removing an image does not reliably drop its snapshots at once.

@@ -21,7 +21,7 @@ afterEach(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const storeModule = join(fileURLToPath(import.meta.url), '../../src/image-store.ts');
+const INTERRUPTED_PULL = fileURLToPath(new URL('./interrupted-pull.test-helper.ts', import.meta.url));
 
 describe('crash safety', () => {
   it.each([false, true])('a pull killed midway leaves a store the next pull completes (keepLayerBlobs %s)', async (keepLayerBlobs) => {
@@ -45,15 +45,7 @@ describe('crash safety', () => {
       req.on('close', () => clearInterval(timer));
       return true;
     }));
-    const script = `
-      import { ImageStore } from ${JSON.stringify(storeModule)};
-      const store = await ImageStore.open({ root: process.argv[1], keepLayerBlobs: process.argv[3] === 'true' });
-      let told = false;
-      await store.pull(process.argv[2], { onProgress: (p) => {
-        if (!told && p.status === 'downloading' && p.downloaded > 500000) { told = true; process.stdout.write('midway\\n'); }
-      } });
-      process.stdout.write('finished\\n');`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, root, `${registry.host}/app:v1`, String(keepLayerBlobs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', INTERRUPTED_PULL, root, `${registry.host}/app:v1`, String(keepLayerBlobs)], { stdio: ['ignore', 'pipe', 'inherit'] });
     const said = await new Promise<string>((resolve, reject) => {
       child.stdout.once('data', (d: Buffer) => resolve(d.toString()));
       child.once('exit', (code) => reject(new Error(`child exited with ${code} before reporting`)));

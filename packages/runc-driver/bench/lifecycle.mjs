@@ -3,12 +3,11 @@
 //   npm run bench            (needs `npm run build` first; root `npm run bench` builds)
 //   BENCH_N=50 BENCH_ROUNDS=5 npm run bench
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, rmdir } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
-import { createBusyboxRootfs } from '@shimkit/test-bed';
+import { RuncLifecycleLoop } from '@shimkit/test-bed';
 import { Runc } from '../dist/index.js';
 
 const N = Number(process.env.BENCH_N ?? 30);
@@ -26,40 +25,12 @@ const median = (xs) => {
 };
 
 try {
-  const rootfs = join(dir, 'rootfs');
-  await createBusyboxRootfs(rootfs);
+  // The shell's lifecycles (test-bed's bin/runc-lifecycle-loop: one long-lived bash timing
+  // itself with $EPOCHREALTIME, no extra fork) alternate one by one with the driver's, so both
+  // see the same load on this shared machine.
+  const loop = await RuncLifecycleLoop.start({ dir, root, cgroupsPath: `/${cgroupParent}/bench` });
   const bundle = join(dir, 'bundle');
-  await mkdir(bundle);
-  await runc.spec({ bundle });
-  const spec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8'));
-  spec.process.terminal = false;
-  spec.process.args = ['sleep', '60'];
-  spec.root = { path: rootfs, readonly: true };
-  spec.linux.cgroupsPath = `/${cgroupParent}/bench`;
-  await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
-
-  // One long-lived bash runs one lifecycle per id it reads and prints its own timing
-  // ($EPOCHREALTIME, no extra fork), so shell and driver lifecycles can alternate one by one
-  // and see the same load on this shared machine.
-  const shellLoop = `
-    while read -r id; do
-      t0=$EPOCHREALTIME
-      runc --root ${root} create --bundle ${bundle} $id </dev/null >/dev/null 2>&1 || { echo fail; continue; }
-      runc --root ${root} start $id
-      runc --root ${root} kill $id 9
-      runc --root ${root} delete --force $id
-      t1=$EPOCHREALTIME
-      echo "$t0 $t1"
-    done`;
-  const bash = spawn('bash', ['-c', shellLoop], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const replies = createInterface({ input: bash.stdout })[Symbol.asyncIterator]();
-  const shellLifecycle = async (id) => {
-    bash.stdin.write(`${id}\n`);
-    const { value } = await replies.next();
-    const [t0, t1] = String(value).split(' ').map(Number);
-    if (!Number.isFinite(t1)) throw new Error(`shell lifecycle failed: ${value}`);
-    return (t1 - t0) * 1000;
-  };
+  const shellLifecycle = async (id) => (await loop.lifecycle(id)).total;
   const driverLifecycle = async (id) => {
     const t0 = performance.now();
     await runc.create(id, { bundle });
@@ -104,8 +75,7 @@ try {
       }
     }
   } finally {
-    bash.stdin.end();
-    await new Promise((r) => bash.once('exit', r));
+    await loop.close();
   }
   const shell = median(shellTimes);
   const driver = median(driverTimes);

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { killProcessTree, processTree } from './process-tree.js';
 
@@ -11,7 +12,7 @@ async function alive(pid: number): Promise<boolean> {
 
 describe('processTree / killProcessTree', () => {
   it('finds and kills a process and its children', async () => {
-    const child = spawn('sh', ['-c', 'sleep 30 & sleep 30 & wait'], { stdio: 'ignore' });
+    const child = spawn(fileURLToPath(new URL('../test/two-sleepers', import.meta.url)), { stdio: 'ignore' });
     const pid = child.pid as number;
     const exited = new Promise((r) => child.once('exit', r));
     let tree: number[] = [];

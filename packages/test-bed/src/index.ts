@@ -18,3 +18,5 @@ export { startTestBed } from './test-bed.js';
 export type { TestBed } from './test-bed.js';
 export { runIf, asRoot } from './skip-reason.js';
 export { CRUN_CGROUP_V1 } from './crun-cgroup-v1.js';
+export { RuncLifecycleLoop } from './runc-lifecycle-loop.js';
+export type { RuncLifecycleTimes } from './runc-lifecycle-loop.js';

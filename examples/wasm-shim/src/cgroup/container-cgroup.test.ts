@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isShimError } from 'shimkit';
 import { afterAll, expect, it } from 'vitest';
 import { ContainerCgroup } from './container-cgroup.js';
@@ -22,8 +23,7 @@ it('makes the cgroup with the limits, reads usage of what joins it, and removes 
   expect([await file('cpu', 'cpu.shares'), await file('cpu', 'cpu.cfs_quota_us'), await file('cpu', 'cpu.cfs_period_us')]).toEqual(['256', '20000', '100000']);
   expect(await file('pids', 'pids.max')).toBe('16');
 
-  // waits to be moved, then allocates (charges do not move with a process) and spins
-  const busy = spawn('sh', ['-c', 'read go; x=$(head -c 4000000 /dev/zero | tr "\\0" a); while :; do :; done'], { stdio: ['pipe', 'ignore', 'ignore'] });
+  const busy = spawn(fileURLToPath(new URL('./busy-after-go.fixture.sh', import.meta.url)), { stdio: ['pipe', 'ignore', 'ignore'] });
   await once(busy, 'spawn');
   try {
     for (const dir of cgroup.dirs) await writeFile(join(dir, 'cgroup.procs'), String(busy.pid));

@@ -99,13 +99,7 @@ describe('ContentStore', () => {
   it('never shows a partial blob after the writer is killed, and the next ingest completes', async () => {
     const data = randomBytes(4 << 20);
     const digest = sha(data);
-    const script = `
-      import { ContentStore } from ${JSON.stringify(join(fileURLToPath(import.meta.url), '../content-store.ts'))};
-      const store = await ContentStore.open(process.argv[1]);
-      await store.ingest(process.argv[2], async function* () {
-        for (let i = 0; ; i++) { yield Buffer.alloc(65536, i); if (i === 8) process.stdout.write('go\\n'); await new Promise((r) => setTimeout(r, 5)); }
-      });`;
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, root, digest], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./endless-ingest.test-helper.ts', import.meta.url)), root, digest], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve, reject) => {
       child.stdout.once('data', () => resolve());
       child.once('exit', (code) => reject(new Error(`child exited early with ${code}`)));

@@ -1,9 +1,13 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isImageStoreError } from '../errors.js';
 import { loadDockerConfig, normalizeAuthKey, parseDockerConfig } from './credentials.js';
+
+/** The fake docker-credential-* helpers the tests put on PATH. */
+const CREDENTIAL_HELPERS = fileURLToPath(new URL('../../test/credential-helpers', import.meta.url));
 
 describe('docker config credentials', () => {
   it('reads auth, username/password and identity tokens by host', () => {
@@ -56,15 +60,7 @@ describe('docker config credentials', () => {
     const dir = mkdtempSync(join(tmpdir(), `shimkit-helper-${process.pid}-`));
     const savedPath = process.env.PATH;
     try {
-      const helper = (name: string, body: string) => {
-        writeFileSync(join(dir, `docker-credential-${name}`), `#!/bin/sh\nread server\n${body}\n`);
-        chmodSync(join(dir, `docker-credential-${name}`), 0o755);
-      };
-      helper('store', 'case "$server" in https://index.docker.io/v1/) echo \'{"ServerURL":"x","Username":"hub","Secret":"s1"}\';; *) echo "credentials not found in native keychain"; exit 1;; esac');
-      helper('special', 'echo \'{"Username":"<token>","Secret":"refresh-me"}\'');
-      helper('broken', 'echo oops >&2; exit 3');
-      helper('garbage', 'echo not-json');
-      process.env.PATH = `${dir}:${savedPath}`;
+      process.env.PATH = `${CREDENTIAL_HELPERS}:${savedPath}`;
       writeFileSync(join(dir, 'config.json'), JSON.stringify({
         auths: { 'plain.example': { username: 'a', password: 'b' } },
         credsStore: 'store',

@@ -1,8 +1,10 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { HostHelper } from '@shimkit/host-helper';
 import { asRoot } from '@shimkit/test-bed';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -92,12 +94,13 @@ describe('Mounter (through the host helper)', asRoot('mount(2)'), () => {
     await mounter.unmount(target);
     await mounter.unmount(join(dir, 'no-such-dir'));
     await mounter.mountOverlay(target, options);
-    const busy = spawnSync('sh', ['-c', `cd ${target} && (sleep 30 >/dev/null 2>&1 & echo $!)`], { encoding: 'utf8' }).stdout.trim();
+    const busy = spawn('sleep', ['30'], { cwd: target, stdio: 'ignore' });
     try {
+      await once(busy, 'spawn');
       await mounter.unmount(target);
       expect(await isMountPoint(target)).toBe(false);
     } finally {
-      process.kill(Number(busy), 'SIGKILL');
+      busy.kill('SIGKILL');
     }
   });
 
@@ -133,14 +136,7 @@ describe('Mounter (through the host helper)', asRoot('mount(2)'), () => {
 
   it('does not keep an idle process alive', () => {
     // The helper is unreferenced while idle: a Node process that used it exits on its own.
-    const code = `
-      import { HostHelper } from '@shimkit/host-helper';
-      import { Mounter } from ${JSON.stringify(join(import.meta.dirname, 'mount.ts'))};
-      const m = new Mounter(new HostHelper());
-      await m.mount({ source: 'tmpfs', target: ${JSON.stringify(dir)}, fstype: 'tmpfs', data: 'size=1m' });
-      await m.unmount(${JSON.stringify(dir)});
-      console.log('done');`;
-    const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: import.meta.dirname, encoding: 'utf8', timeout: 10_000 });
+    const res = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./mount-and-exit.test-helper.ts', import.meta.url)), dir], { encoding: 'utf8', timeout: 10_000 });
     expect(res.stderr).toBe('');
     expect(res.stdout.trim()).toBe('done');
     expect(res.status).toBe(0);

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { HostHelper } from '@shimkit/host-helper';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCommand } from './run-command.js';
@@ -5,15 +6,16 @@ import { runCommand } from './run-command.js';
 const helper = new HostHelper();
 afterAll(() => helper.close());
 const via = { helper };
+const ECHO_PLUGIN = fileURLToPath(new URL('./echo-plugin.fixture.sh', import.meta.url));
 
 describe('runCommand', () => {
   it('returns the exit code and output, with stdin and the environment given', async () => {
-    const r = await runCommand('sh', ['-c', 'cat; echo "$CNI_COMMAND" >&2; exit 2'], { ...via, input: '{"cniVersion":"1.0.0"}', env: { ...process.env, CNI_COMMAND: 'ADD' } });
+    const r = await runCommand(ECHO_PLUGIN, [], { ...via, input: '{"cniVersion":"1.0.0"}', env: { ...process.env, CNI_COMMAND: 'ADD' } });
     expect(r).toEqual({ code: 2, signal: null, stdout: '{"cniVersion":"1.0.0"}', stderr: 'ADD\n' });
   });
 
   it('keeps maxOutputBytes of each stream', async () => {
-    const r = await runCommand('sh', ['-c', 'printf 0123456789; printf abcdef >&2'], { ...via, maxOutputBytes: 4 });
+    const r = await runCommand(ECHO_PLUGIN, [], { ...via, input: '0123456789', env: { CNI_COMMAND: 'abcdef' }, maxOutputBytes: 4 });
     expect([r.stdout, r.stderr]).toEqual(['0123', 'abcd']);
   });
 

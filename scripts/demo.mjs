@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { connect, ContainerState, PodSandboxState } from '@shimkit/cri-types';
-import { startRegistry } from '@shimkit/test-bed';
+import { removeIptablesRules, startRegistry } from '@shimkit/test-bed';
 import { pushTestImages } from '@shimkit/test-images';
 
 const run = promisify(execFile);
@@ -119,11 +119,7 @@ async function sweep() {
     }
   }
   for (const m of left.mounts.reverse()) await run('umount', ['-l', m]).catch(() => undefined);
-  let table = '';
-  for (const line of (await run('iptables-save').catch(() => ({ stdout: '' }))).stdout.split('\n')) {
-    if (line.startsWith('*')) table = line.slice(1);
-    else if (prefix && line.startsWith('-A ') && line.includes(prefix)) await run('sh', ['-c', `iptables -w 5 -t ${table} -D ${line.slice(3)}`]).catch(() => undefined);
-  }
+  if (prefix) await removeIptablesRules((r) => r.rule.includes(prefix));
   await run('ip', ['link', 'del', bridge]).catch(() => undefined);
   await sleep(100);
   for (const c of await readdir('/sys/fs/cgroup').catch(() => [])) {

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { listIptablesRules, removeIptablesRules } from '@shimkit/test-bed';
 
 const exec = promisify(execFile);
 
@@ -96,14 +97,7 @@ export async function linksOf(bridge) {
 
 /** iptables rules (table: rule) that mention any of `words`. */
 export async function iptablesRules(words) {
-  const { stdout } = await sh('iptables-save', []);
-  const rules = [];
-  let table = '';
-  for (const line of stdout.split('\n')) {
-    if (line.startsWith('*')) table = line.slice(1);
-    else if (line.startsWith('-A ') && words.some((w) => line.includes(w))) rules.push({ table, rule: line.slice(3) });
-  }
-  return rules;
+  return (await listIptablesRules()).filter((r) => words.some((w) => r.rule.includes(w)));
 }
 
 /** cgroup dirs named `name` directly under each hierarchy. */
@@ -168,7 +162,7 @@ export async function forceCleanShim({ dir, runcRoot, bridge, words, cgroup }) {
   }
   for (const m of await mountsUnder(dir)) await sh('umount', ['-l', m]);
   for (const link of (await linksOf(bridge)).reverse()) await sh('ip', ['link', 'del', link]);
-  for (const { table, rule } of await iptablesRules(words)) await sh('sh', ['-c', `iptables -w 5 -t ${table} -D ${rule}`]);
+  await removeIptablesRules((r) => words.some((w) => r.rule.includes(w)));
   for (const c of await cgroupsNamed(cgroup)) await removeCgroupTree(c);
   await rm(dir, { recursive: true, force: true }).catch(() => undefined);
 }

@@ -20,3 +20,6 @@ export { runIf, asRoot } from './skip-reason.js';
 export { CRUN_CGROUP_V1 } from './crun-cgroup-v1.js';
 export { RuncLifecycleLoop } from './runc-lifecycle-loop.js';
 export type { RuncLifecycleTimes } from './runc-lifecycle-loop.js';
+export { listIptablesRules } from './host-scan.js';
+export type { IptablesRule } from './host-scan.js';
+export { removeIptablesRules } from './host-cleanup.js';

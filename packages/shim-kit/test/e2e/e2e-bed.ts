@@ -7,7 +7,7 @@ import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connect, type CriClient, type DeepPartial, type PodSandboxConfig, type ContainerConfig } from '@shimkit/cri-types';
-import { startRegistry, type Registry } from '@shimkit/test-bed';
+import { removeIptablesRules, startRegistry, type Registry } from '@shimkit/test-bed';
 import { pushTestImages, type TestImages } from '@shimkit/test-images';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { createShim, type CreateShimOptions, type Shim } from '../../src/shim/create-shim.js';
@@ -169,11 +169,7 @@ export class E2eBed {
       }
     }
     for (const m of (await this.leftovers()).mounts.reverse()) await run('umount', ['-l', m]).catch(() => undefined);
-    let table = '';
-    for (const line of (await sh('iptables-save', [])).split('\n')) {
-      if (line.startsWith('*')) table = line.slice(1);
-      else if (line.startsWith('-A ') && line.includes(this.prefix)) await run('sh', ['-c', `iptables -w 5 -t ${table} -D ${line.slice(3)}`]).catch(() => undefined);
-    }
+    await removeIptablesRules((r) => r.rule.includes(this.prefix));
     await run('ip', ['link', 'del', this.bridge]).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 100));
     for (const controller of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {

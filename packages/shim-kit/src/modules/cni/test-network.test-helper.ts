@@ -4,6 +4,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostHelper } from '@shimkit/host-helper';
+import { removeIptablesRules } from '@shimkit/test-bed';
 import { runCommand } from './run-command.js';
 import type { CniPodNetworkOptions } from './cni-pod-network.js';
 
@@ -148,13 +149,7 @@ export class TestNetwork {
   /** Forceful cleanup: mounts, iptables rules for the subnet, the bridge, the dir. */
   async destroy(): Promise<void> {
     for (const m of (await this.mounts()).reverse()) await runCommand('umount', ['-l', m], { helper: testHelper });
-    let table = '';
-    for (const line of (await sh('iptables-save')).split('\n')) {
-      if (line.startsWith('*')) table = line.slice(1);
-      else if (line.startsWith('-A ') && line.includes(this.prefix)) {
-        await runCommand('sh', ['-c', `iptables -w 5 -t ${table} -D ${line.slice(3)}`], { helper: testHelper });
-      }
-    }
+    await removeIptablesRules((r) => r.rule.includes(this.prefix));
     await runCommand('ip', ['link', 'del', this.bridge], { helper: testHelper });
     await rm(this.dir, { recursive: true, force: true });
   }

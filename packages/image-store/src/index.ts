@@ -5,6 +5,7 @@ export type { ImageStoreErrorCode } from './errors.js';
 // The image store: pull, names, rootfs, gc, layout/archive, push, build
 export { ImageStore } from './image-store.js';
 export type { GcResult, ImageStoreOptions } from './image-store.js';
+export type { StoreLockOptions } from './images/store-lock.js';
 export { measureUsage } from './images/fs-usage.js';
 export type { FsUsage } from './images/fs-usage.js';
 export type { ImageRecord } from './images/image-record.js';
@@ -12,20 +13,20 @@ export { pullImage, registrySource, unpackImage } from './pull/pull-image.js';
 export { WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE, isWasmArtifact, wasmArtifactConfig, wasmLayerFileNames } from './pull/wasm-artifact.js';
 export type { ImageSource, PullContext, PullOptions, PullProgress } from './pull/pull-image.js';
 export { ImageBuilder } from './build/image-builder.js';
-export type { BuildFile, CommitOptions, HistoryStep, ImageConfigChanges } from './build/image-builder.js';
+export type { BuildFile, BuilderDeps, CommitOptions, HistoryStep, ImageConfigChanges } from './build/image-builder.js';
 export { buildImage } from './build/build-image.js';
 export type { BuildImageOptions, BuildResult, BuildStepEvent } from './build/build-image.js';
 export type { RunStepRequest, StepRunner } from './build/step-runner.js';
 export { parseContainerfile } from './build/containerfile.js';
-export type { CommandForm, Containerfile, Instruction, Stage } from './build/containerfile.js';
-export { expandWords } from './build/shell-words.js';
+export type { At, CommandForm, Containerfile, Instruction, RawPair, Stage } from './build/containerfile.js';
+export { expandWords, type ExpandOptions, type Variables } from './build/shell-words.js';
 export { diffUpperDir } from './build/upper-diff.js';
 export { BUILD_CACHE_FILE } from './build/build-cache.js';
 
 // Registry client
 export { MANIFEST_ACCEPT, RegistryClient } from './registry/registry-client.js';
 export type { BlobReadOptions, FetchedManifest, RegistryClientOptions, RegistryHostConfig, RegistryTls, ResolvedImage } from './registry/registry-client.js';
-export type { RetryOptions, TransportOptions } from './registry/http-transport.js';
+export type { HttpRequest, HttpResponse, HttpTransport, RegistryResponse, RequestBody, RetryOptions, TransportOptions } from './registry/http-transport.js';
 export type { PushBlobOptions, PushBlobResult } from './registry/blob-push.js';
 export { loadDockerConfig, normalizeAuthKey, parseDockerConfig } from './registry/credentials.js';
 export type { CredentialsProvider, RegistryCredentials } from './registry/credentials.js';

@@ -29,11 +29,11 @@ export {
   type StopContainerOptions,
   type TerminalSize,
 } from './interfaces/runtime-backend.js';
-export { ExitListeners } from './lifecycle/exit-listeners.js';
+export { ExitListeners, type ExitListener } from './lifecycle/exit-listeners.js';
 export type { FilesystemUsageInfo, ImageBackend, ImageRecord, PreparedRootfs, RegistryAuth } from './interfaces/image-backend.js';
-export type { PodNetwork, PodNetworkAttachment, PodNetworkRequest, PodPortMapping } from './interfaces/pod-network.js';
+export type { PodNetwork, PodNetworkAttachment, PodNetworkRequest, PodPortMapping, UserNamespaceMappings } from './interfaces/pod-network.js';
 export type { RecordStore, StoredRecord } from './interfaces/record-store.js';
-export type { SandboxRecord, SandboxStore } from './interfaces/sandbox-record.js';
+export type { SandboxRecord, SandboxResources, SandboxStore } from './interfaces/sandbox-record.js';
 export type { ContainerRecord, ContainerStore } from './interfaces/container-record.js';
 export type { EventBus } from './interfaces/event-bus.js';
 export { MemoryRecordStore } from './store/memory-record-store.js';
@@ -69,6 +69,7 @@ export {
   type RuntimeHandlerOptions,
   type InfraImageSource,
 } from './modules/runc/index.js';
+export type { StateLayout } from './modules/runc/state-layout.js';
 export { HandlerRoutingBackend, handlerRoutingModule } from './modules/handler-routing/index.js';
 export {
   CniPodNetwork,
@@ -99,11 +100,21 @@ export {
   type ImageStoreBackendOptions,
   type ImageStoreModuleOptions,
 } from './modules/images/index.js';
+export type { ImageRegistryOptions } from './modules/images/image-store-backend-options.js';
+export type { RegistrySettings } from './modules/images/registry-options.js';
 export { StderrLogger, parseLogLevel, LOG_LEVELS, type LogLevel, type StderrLoggerOptions } from './cli/stderr-logger.js';
 export { loadShimConfigFile, parseShimConfigFile, type ShimConfigFile } from './cli/config-file.js';
-export { StreamingServer, type StreamingServerOptions, type ExecRunner, type AttachRunner, type PortForwarder } from './streaming/index.js';
+export { StreamingServer, type StreamingServerOptions, type ExecRunner, type AttachRunner, type PortForwarder, type StreamingEndpoint } from './streaming/index.js';
+export type { AttachRequest } from './streaming/attach-runner.js';
+export type { ExecRequest, ExecStreams } from './streaming/exec-runner.js';
+export type { PortForwardTarget } from './streaming/port-forwarder.js';
 export { ContainerEngine } from './engine/container-engine.js';
 export type { AttachStreams, ContainerEngineOptions, ContainerStats, CreateContainerRequest } from './engine/container-engine.js';
+export type { ContainerRecords } from './engine/container-records.js';
+export type { ForegroundRun, RunAndRemoveOptions } from './engine/run-and-remove.js';
+export type { ExecInContainerOptions } from './engine/exec-in-container.js';
+export type { LogSink, ReadLogOptions } from './engine/container-logs.js';
+export type { StartContainerOptions } from './engine/start-container.js';
 export type { ContainerStatus, ContainerView, EngineContainer, NetworkMode } from './engine/engine-container.js';
 export { EngineLayout, DEFAULT_ENGINE_ROOT, DEFAULT_ENGINE_RUNROOT } from './engine/engine-layout.js';
 export { parsePortMapping, formatPortMapping } from './engine/port-mapping.js';

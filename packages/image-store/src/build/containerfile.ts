@@ -6,7 +6,8 @@ import { loadOnUse } from '../load-on-use.js';
 /** A command in exec form (`["a", "b"]`, run as is) or shell form (run by the SHELL). */
 export type CommandForm = { exec: string[] } | { shell: string };
 
-interface At {
+/** Where an instruction stands in its Containerfile. */
+export interface At {
   /** 1-based line of the instruction in the Containerfile. */
   line: number;
   /** The instruction as written (continuations joined), for history entries and messages. */

@@ -12,7 +12,7 @@ import { useRuntimeBackendSuite } from './runtime-backend/suite-context.js';
 export type { ConformanceContainer, ConformanceWorkload, RuntimeBackendCase, RuntimeBackendHarness } from './runtime-backend/harness.js';
 
 /**
- * The behaviour kubelet relies on from every {@link RuntimeBackend}, as vitest cases: lifecycle
+ * The behaviour kubelet relies on from every `RuntimeBackend`, as vitest cases: lifecycle
  * and exec, exit codes and OOM kills, the stop signal and its timeout, status fields, stats, CRI
  * log files, exit events, idempotent stop and remove, NotFound and AlreadyExists, and a restart
  * (a new instance over the same state). Each case is named ({@link RuntimeBackendCase}) so a

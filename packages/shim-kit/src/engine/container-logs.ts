@@ -1,11 +1,11 @@
 import { open } from 'node:fs/promises';
 
-/** Where {@link readContainerLog} writes the container's output. */
+/** Where reading a container's log (`ContainerEngine.logs`) writes its output. */
 export type LogSink = (stream: 'stdout' | 'stderr', text: string) => void;
 
 const LINE = /^(\S+) (stdout|stderr) (P|F) ?(.*)$/;
 
-/** Options of {@link readContainerLog}. */
+/** Options of `ContainerEngine.logs`. */
 export interface ReadLogOptions {
   /** Only the last this many lines of what is there now. */
   tail?: number;

@@ -8,7 +8,7 @@ import type { EngineContainer } from './engine-container.js';
 import type { EngineParts } from './engine-parts.js';
 import { markPhase } from './phase-marks.js';
 
-/** Options of {@link startContainer}. */
+/** Options of `ContainerEngine.run` (starting a container). */
 export interface StartContainerOptions {
   /** Streams to connect to before the container runs, so no output is missed. */
   attach?: AttachStreams;

@@ -1,7 +1,8 @@
 import type { Logger } from '../interfaces/logger.js';
 import type { ContainerExit } from '../interfaces/runtime-backend.js';
 
-type ExitListener = (exit: ContainerExit) => void;
+/** Called with each container exit. */
+export type ExitListener = (exit: ContainerExit) => void;
 
 /**
  * The exit listeners of a runtime backend (its `onExit`): each exit told to every listener, a

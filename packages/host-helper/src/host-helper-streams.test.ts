@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,5 +120,23 @@ describe('HostHelper.terminal', () => {
 
   it('rejects a program that cannot start, naming it', async () => {
     await expect(helper.terminal({ argv: ['/nonexistent/shell'] })).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining('/nonexistent/shell') });
+  });
+});
+
+describe('HostHelper.consoleTerminal', () => {
+  // The way a terminal is handed over is covered with real runc by shim-kit's runc backend tests.
+  it('rejects with the runtime\'s stderr when it exits without handing over a terminal, and removes the socket', async () => {
+    const socket = join(dir, 'console-1.sock');
+    const runtime = helper.consoleTerminal({ argv: ['sh', '-c', 'echo container not running >&2; exit 3'], socket, pidFile: join(dir, 'pid-1') });
+    await expect(runtime).rejects.toMatchObject({ message: 'the runtime exited with 3 before it handed over a terminal: container not running\n' });
+    expect(existsSync(socket)).toBe(false);
+  });
+
+  it('refuses a socket path too long for a unix socket, and a runtime that cannot start', async () => {
+    const long = join(dir, 'x'.repeat(120));
+    await expect(helper.consoleTerminal({ argv: ['true'], socket: long, pidFile: join(dir, 'pid-2') })).rejects.toMatchObject({ code: 'ENAMETOOLONG', message: expect.stringContaining(long) });
+    const socket = join(dir, 'console-3.sock');
+    await expect(helper.consoleTerminal({ argv: ['/nonexistent/runc'], socket, pidFile: join(dir, 'pid-3') })).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining('/nonexistent/runc') });
+    expect(existsSync(socket)).toBe(false);
   });
 });

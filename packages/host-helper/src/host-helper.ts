@@ -124,19 +124,42 @@ export class HostHelper {
    * Runs a program on a new terminal (`rows` x `cols`, raw, its controlling terminal in a
    * session of its own), as a shell's user would run it.
    */
-  async terminal(job: Pick<RunnerJob, 'argv' | 'env' | 'cwd'> & { rows?: number; cols?: number }): Promise<TerminalJob> {
+  terminal(job: Pick<RunnerJob, 'argv' | 'env' | 'cwd'> & { rows?: number; cols?: number }): Promise<TerminalJob> {
+    return this.#terminalJob(job.argv, ['pty', '', job.argv.join('\0'), envField(job.env), job.cwd ?? '', String(job.rows ?? 24), String(job.cols ?? 80)]);
+  }
+
+  /**
+   * Runs an OCI runtime that makes a terminal itself and hands it over a console socket, then
+   * exits (`runc exec --detach --console-socket <socket> --pid-file <pidFile>`): the helper
+   * listens on `socket`, sizes the terminal it receives, and then follows the process the
+   * runtime wrote to `pidFile` (its child once the runtime has gone: the helper is a
+   * subreaper), whose end is `exited`. A runtime that fails before it hands over a terminal
+   * rejects with its stderr, one that fails after it (the process could not start) rejects
+   * `exited` with it. The terminal is the container's own: its output settings hold from
+   * the first byte, with no second terminal between.
+   */
+  consoleTerminal(job: Pick<RunnerJob, 'argv' | 'env' | 'cwd'> & { socket: string; pidFile: string; rows?: number; cols?: number }): Promise<TerminalJob> {
+    return this.#terminalJob(job.argv, ['console', '', job.argv.join('\0'), envField(job.env), job.cwd ?? '', job.socket, job.pidFile, String(job.rows ?? 24), String(job.cols ?? 80)]);
+  }
+
+  async #terminalJob(argv: readonly string[], request: string[]): Promise<TerminalJob> {
     let settleExit!: { resolve: (r: RunnerResult) => void; reject: (e: Error) => void };
     const exited = new Promise<RunnerResult>((resolve, reject) => (settleExit = { resolve, reject }));
     exited.catch(() => undefined);
     let id = '';
     const token = await new Promise<Buffer>((resolve, reject) => {
-      id = this.#request(['pty', '', job.argv.join('\0'), envField(job.env), job.cwd ?? '', String(job.rows ?? 24), String(job.cols ?? 80)], (kind, fields) => {
+      id = this.#request(request, (kind, fields) => {
         if (kind === 'stream') {
           resolve(fields[0] as Buffer);
           return false;
         }
         if (kind === 'exit') settleExit.resolve(exitResult(fields, 0));
-        else reject(spawnError(job.argv[0] ?? '', fields));
+        else {
+          // before the terminal: the program did not start; after it: a runtime that failed
+          const error = spawnError(argv[0] ?? '', fields);
+          reject(error);
+          settleExit.reject(error);
+        }
         return true;
       }, (e) => {
         reject(e);

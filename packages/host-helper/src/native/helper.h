@@ -87,6 +87,7 @@ void op_seqpacket(const char *id, const struct frame *f);
 void op_idmap(const char *id, const struct frame *f);
 void op_notify(const char *id, const struct frame *f);
 void op_datagrams(const char *id, const struct frame *f);
+void op_console(const char *id, const struct frame *f);
 
 /* Jobs (jobs.c). */
 void jobs_reap(void);
@@ -109,6 +110,10 @@ int enter_ns(const char *path, int type);
 void go_home(int types);
 
 enum stream_kind { STREAM_PLAIN, STREAM_SEQPACKET, STREAM_PTY, STREAM_DATAGRAM };
+
+/* Console sockets (console.c): a listening socket at PATH; the terminal fd of one message (-1 and errno). */
+int console_listen(const char *path);
+int console_receive(int conn);
 
 /* Datagrams (datagrams.c): one datagram of FD appended to OUT as pid, length, data. */
 ssize_t datagram_read(int fd, struct buf *out);

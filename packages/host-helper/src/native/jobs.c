@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -56,10 +57,31 @@ struct job {
     int held_count;
     struct reader *reader_list[MAX_TARGETS];
     int pty; /* the terminal's master side, for resizes (-1: none) */
+    /*
+     * A console job's runtime hands the terminal over a console socket and exits; the job then
+     * follows the process whose pid the runtime wrote to `pid_file` (see op_console).
+     */
+    struct watch console; /* the listening socket, then the runtime's connection; fd -1 when done */
+    char *console_path;
+    char *pid_file;       /* set until the runtime exits */
+    int console_pending;  /* no terminal yet */
+    int runtime_failed;   /* the runtime ended without leaving a process to follow */
+    struct winsize size;
     struct job *next;
 };
 
 static struct job *jobs;
+
+/*
+ * Exits of children that are no job (yet): a console job's process becomes our child when its
+ * runtime exits (we are a subreaper), and may be reaped before the runtime's exit is handled.
+ */
+#define MAX_UNCLAIMED 64
+static struct {
+    pid_t pid;
+    int status;
+} unclaimed[MAX_UNCLAIMED];
+static int unclaimed_next;
 
 int jobs_active(void) {
     return jobs != NULL;
@@ -81,26 +103,50 @@ static void unlink_job(struct job *job) {
     }
 }
 
-static void finish(struct job *job) {
-    if (!job->reaped || job->readers > 0) return;
-    for (int i = 0; i < job->held_count; i++) close(job->held[i].fd);
-    if (job->pty >= 0) close(job->pty);
+static void answer_exit(struct job *job) {
+    int st = job->status;
+    if (job->runtime_failed) {
+        buf_append(&job->err, "", 1);
+        const char *stderr_text = job->err.data + job->err.off;
+        int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        if (job->console_pending) return answer_error(job->id, EIO, "the runtime exited with %d before it handed over a terminal: %s", code, stderr_text);
+        return answer_error(job->id, EIO, "the runtime exited with %d: %s", code, stderr_text);
+    }
     struct answer a;
     answer_begin(&a, job->id, "exit");
-    int st = job->status;
     answer_add_num(&a, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     answer_add_num(&a, WIFSIGNALED(st) ? WTERMSIG(st) : 0);
     answer_add(&a, job->out.data + job->out.off, buf_pending(&job->out));
     answer_add(&a, job->err.data + job->err.off, buf_pending(&job->err));
     for (int i = 0; i < job->line_count; i++) answer_add(&a, job->lines[i].data, buf_pending(&job->lines[i]));
     answer_send(&a);
+}
+
+static void console_close(struct job *job) {
+    if (job->console.fd >= 0) {
+        watch_remove(&job->console);
+        close(job->console.fd);
+        job->console.fd = -1;
+    }
+    if (job->console_path != NULL) unlink(job->console_path);
+    free(job->console_path);
+    job->console_path = NULL;
+}
+
+static void finish(struct job *job) {
+    if (!job->reaped || job->readers > 0) return;
+    for (int i = 0; i < job->held_count; i++) close(job->held[i].fd);
+    if (job->pty >= 0) close(job->pty);
+    console_close(job);
+    answer_exit(job);
     unlink_job(job);
     buf_free(&job->out);
     buf_free(&job->err);
     for (int i = 0; i < job->line_count; i++) buf_free(&job->lines[i]);
     free(job->lines);
+    free(job->pid_file);
     free(job->id);
-    free(job);
+    free_later(job); /* its console watch may have events later in this loop turn */
 }
 
 static void drop_reader(struct reader *r) {
@@ -282,6 +328,7 @@ static struct job *new_job(const char *id) {
     struct job *job = xmalloc(sizeof(*job));
     job->id = strdup(id);
     job->pty = -1;
+    job->console.fd = -1;
     return job;
 }
 
@@ -418,6 +465,94 @@ void op_pty(const char *id, const struct frame *f) {
     free_list(plan.env);
 }
 
+static void on_console(struct watch *w, uint32_t events) {
+    (void)events;
+    struct job *job = w->owner;
+    if (job->console_path != NULL) {
+        /* the listening socket: take the runtime's connection and listen no more */
+        int conn = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (conn < 0 && (errno == EAGAIN || errno == EINTR)) return;
+        console_close(job);
+        if (conn < 0) return;
+        job->console.fd = conn;
+        return watch_set(&job->console, EPOLLIN);
+    }
+    int master = console_receive(w->fd);
+    if (master < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    console_close(job);
+    if (master < 0) return; /* the runtime fails without a terminal: its exit says why */
+    ioctl(master, TIOCSWINSZ, &job->size);
+    job->pty = fcntl(master, F_DUPFD_CLOEXEC, 3);
+    job->console_pending = 0;
+    stream_offer(job->id, master, STREAM_PTY);
+}
+
+/*
+ * console ID ARGV ENV CWD SOCKET PIDFILE ROWS COLS: runs an OCI runtime that makes the terminal
+ * itself and hands it over a console socket, then exits (`runc exec --detach --console-socket
+ * SOCKET --pid-file PIDFILE`). We listen on SOCKET, answer `stream TOKEN` with the terminal
+ * (ROWS x COLS), and once the runtime has exited, follow the process in PIDFILE: it becomes our
+ * child (we are a subreaper), and its end is the job's `exit CODE SIGNAL`. A runtime that fails
+ * before it hands over a terminal is answered `error` with its stderr. Unlike `pty`, no terminal
+ * of ours is between the runtime's and the reader: the runtime's output settings hold from the
+ * first byte.
+ */
+void op_console(const char *id, const struct frame *f) {
+    if (f->count < 9 || f->fields[2].len == 0 || f->fields[5].len == 0 || f->fields[6].len == 0) return answer_error(id, EINVAL, "console: bad request");
+    static int subreaper;
+    if (!subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) return answer_error(id, errno, "console: PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+    subreaper = 1;
+    struct job *job = new_job(id);
+    job->console_path = field_str(&f->fields[5]);
+    job->console.fd = console_listen(job->console_path);
+    if (job->console.fd < 0) {
+        answer_error(id, errno, "console socket %s: %s", job->console_path, strerror(errno));
+        free(job->console_path);
+        free(job->id);
+        free(job);
+        return;
+    }
+    job->console.on_event = on_console;
+    job->console.owner = job;
+    job->pid_file = field_str(&f->fields[6]);
+    job->console_pending = 1;
+    job->size = (struct winsize){.ws_row = (unsigned short)field_num(&f->fields[7]), .ws_col = (unsigned short)field_num(&f->fields[8])};
+    struct spawn_plan plan = {.argv = split_list(&f->fields[2]), .env = split_list(&f->fields[3])};
+    char *cwd = f->fields[4].len ? field_str(&f->fields[4]) : NULL;
+    plan.cwd = cwd;
+    int out[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+    char message[1200] = "";
+    int err = 0;
+    if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) {
+        err = errno;
+        snprintf(message, sizeof(message), "pipe: %s", strerror(err));
+    }
+    plan.targets[plan.target_count++] = (struct target){.fd = 0, .source = -1, .path = "/dev/null", .flags = O_RDONLY};
+    plan.targets[plan.target_count++] = (struct target){.fd = 1, .source = out[1]};
+    plan.targets[plan.target_count++] = (struct target){.fd = 2, .source = err_pipe[1]};
+    pid_t pid = 0;
+    if (err == 0) err = spawn_plan_run(&plan, &pid, message, sizeof(message));
+    if (out[1] >= 0) close(out[1]);
+    if (err_pipe[1] >= 0) close(err_pipe[1]);
+    if (err != 0) {
+        if (out[0] >= 0) close(out[0]);
+        if (err_pipe[0] >= 0) close(err_pipe[0]);
+        console_close(job);
+        answer_error(id, err, "%s", message);
+        free(job->pid_file);
+        free(job->id);
+        free(job);
+    } else {
+        start_job(job, pid);
+        add_reader(job, out[0], &job->out, 0);
+        add_reader(job, err_pipe[0], &job->err, 0);
+        watch_set(&job->console, EPOLLIN);
+    }
+    free(cwd);
+    free_list(plan.argv);
+    free_list(plan.env);
+}
+
 /* resize ID ROWS COLS: sets the size of a pty job's terminal (its program gets SIGWINCH). */
 void op_resize(const char *id, const struct frame *f) {
     if (f->count < 5) return answer_error(id, EINVAL, "resize: bad request");
@@ -470,16 +605,73 @@ void op_kill(const char *id, const struct frame *f) {
     free(target);
 }
 
+static struct job *job_of_pid(pid_t pid) {
+    for (struct job *j = jobs; j != NULL; j = j->next) {
+        if (j->pid == pid && !j->reaped) return j;
+    }
+    return NULL;
+}
+
+static void remember_exit(pid_t pid, int status) {
+    unclaimed[unclaimed_next].pid = pid;
+    unclaimed[unclaimed_next].status = status;
+    unclaimed_next = (unclaimed_next + 1) % MAX_UNCLAIMED;
+}
+
+static int claim_exit(pid_t pid, int *status) {
+    for (int i = 0; i < MAX_UNCLAIMED; i++) {
+        if (unclaimed[i].pid != pid) continue;
+        unclaimed[i].pid = 0;
+        *status = unclaimed[i].status;
+        return 1;
+    }
+    return 0;
+}
+
+static pid_t read_pid_file(const char *path) {
+    char text[32] = "";
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, text, sizeof(text) - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    text[n] = '\0';
+    long pid = strtol(text, NULL, 10);
+    return pid > 0 ? (pid_t)pid : 0;
+}
+
+/* A console job's runtime ended: the job goes on with the process it started, if it did. */
+static void runtime_exited(struct job *job, int status) {
+    pid_t pid = WIFEXITED(status) && WEXITSTATUS(status) == 0 && !job->console_pending ? read_pid_file(job->pid_file) : 0;
+    free(job->pid_file);
+    job->pid_file = NULL;
+    console_close(job);
+    if (pid <= 0) {
+        job->status = status;
+        job->reaped = 1;
+        job->runtime_failed = 1;
+        return finish(job);
+    }
+    job->pid = pid;
+    if (claim_exit(pid, &job->status)) {
+        job->reaped = 1;
+        finish(job);
+    }
+}
+
 void jobs_reap(void) {
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        for (struct job *j = jobs; j != NULL; j = j->next) {
-            if (j->pid != pid || j->reaped) continue;
+        struct job *j = job_of_pid(pid);
+        if (j == NULL) {
+            remember_exit(pid, status);
+        } else if (j->pid_file != NULL) {
+            runtime_exited(j, status);
+        } else {
             j->status = status;
             j->reaped = 1;
             finish(j);
-            break;
         }
     }
 }
@@ -488,6 +680,7 @@ void jobs_input_closed(void) {
     struct job *j = jobs;
     while (j != NULL) {
         struct job *next = j->next;
+        console_close(j); /* a runtime still to hand over a terminal finds nobody and fails */
         if (j->held_count > 0) job_kill(j->id, SIGKILL);
         else if (j->pty >= 0) {
             /* with the relay's end, the terminal is hung up: its session gets SIGHUP */

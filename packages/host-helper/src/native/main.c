@@ -100,7 +100,7 @@ static const struct operation operations[] = {
     {"run", op_run},         {"pty", op_pty},       {"feed", op_feed},   {"kill", op_kill},
     {"resize", op_resize},   {"mount", op_mount},   {"umount", op_umount}, {"mknod", op_mknod},
     {"setxattr", op_setxattr}, {"getxattr", op_getxattr}, {"listxattr", op_listxattr}, {"pin", op_pin},     {"idmap", op_idmap},     {"connect", op_connect}, {"seqpacket", op_seqpacket},
-    {"notify", op_notify},   {"datagrams", op_datagrams},
+    {"notify", op_notify},   {"datagrams", op_datagrams}, {"console", op_console},
 };
 
 static void dispatch(const struct frame *f) {

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { text } from 'node:stream/consumers';
 import { readFile, rename, stat } from 'node:fs/promises';
 import { release } from 'node:os';
 import { join } from 'node:path';
@@ -119,6 +120,44 @@ describe('RuncConmonBackend containers', () => {
     expect(ps.stdout.toString()).not.toContain('sleep 60');
     const capped = await backend.execSync(c.id, { cmd: ['sh', '-c', 'head -c 100000 /dev/zero'], maxOutputBytes: 1000 });
     expect(capped.stdout.length).toBe(1000);
+  });
+
+  it('runs tty execs on the container\'s own terminal: CR LF from the first byte, exit codes, resize, kill', async () => {
+    await setUp();
+    const c = await run(['sleep', '3600']);
+    const tty = (cmd: string[]) => backend.exec!(c.id, { cmd, tty: true, stdin: true, stdout: true, stderr: false });
+    // runc's foreground relay used to give output written at once a second CR now and then
+    const outputs: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const hello = await tty(['echo', 'hello']);
+      const output = text(hello.stdout!);
+      expect(await hello.exited).toBe(0);
+      outputs.push(await output);
+    }
+    expect(new Set(outputs)).toEqual(new Set(['hello\r\n']));
+    expect(await (await tty(['sh', '-c', 'exit 5'])).exited).toBe(5);
+
+    const shell = await tty(['sh', '-c', 'echo ready; read line; echo "read $line"; trap "stty size" WINCH; while :; do sleep 0.05; done']);
+    let seen = '';
+    shell.stdout!.on('data', (d: Buffer) => (seen += d.toString()));
+    await vi.waitFor(() => expect(seen).toContain('ready'), { timeout: 10_000 });
+    shell.stdin!.write('typed\n');
+    await vi.waitFor(() => expect(seen).toContain('read typed'), { timeout: 10_000 });
+    shell.resize!({ width: 120, height: 40 });
+    await vi.waitFor(() => expect(seen).toContain('40 120'), { timeout: 10_000 });
+    shell.kill();
+    expect(await shell.exited).toBe(137);
+    const ps = await backend.execSync(c.id, { cmd: ['ps', '-o', 'args'], timeoutMs: 5000 });
+    expect(ps.stdout.toString()).not.toContain('stty size');
+  });
+
+  it('fails a tty exec of a command that does not exist, with runc\'s reason', async () => {
+    await setUp();
+    const c = await run(['sleep', '3600']);
+    const missing = await backend.exec!(c.id, { cmd: ['/no/such/command'], tty: true, stdin: false, stdout: true, stderr: false }).catch((e: unknown) => e);
+    const failure = missing instanceof Error ? missing : await (missing as { exited: Promise<number> }).exited.catch((e: unknown) => e);
+    expect(isShimError(failure, 'Internal')).toBe(true);
+    expect((failure as Error).message).toMatch(new RegExp(`exec in container ${c.id}: .*/no/such/command`));
   });
 
   it('refuses exec in a stopped container, and unknown or bad ids', async () => {

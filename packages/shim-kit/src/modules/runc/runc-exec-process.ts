@@ -9,19 +9,22 @@ import type { ExecOptions, ExecProcess } from '../../interfaces/runtime-backend.
 
 /**
  * Starts `runc exec` of container `id`. Without a tty it is a child of this process with pipes for
- * the streams asked for. With a tty, runc runs in the foreground on a terminal the host helper
- * opens for it (raw, sized by `resize`): runc then makes the container's terminal itself and
- * relays it to its own, since Node can neither open a pty nor take runc's console socket fd. The
- * output of a tty exec comes on stdout. `kill()` SIGKILLs the exec'd process (its pid from runc's
- * pid file) and runc.
+ * the streams asked for. With a tty, runc makes the container's terminal and hands it to the host
+ * helper over a console socket, then exits (`--detach`, as conmon and containerd's shim run it):
+ * the helper relays that terminal (sized by `resize`) and reports the exec'd process's end, which
+ * becomes its child. Node can take neither the fd nor the orphan. runc's own foreground relay is
+ * not used: it clears the container terminal's ONLCR only once the process runs, so output written
+ * at once sometimes came with a second CR. The output of a tty exec comes on stdout. `kill()`
+ * SIGKILLs the exec'd process (its pid from runc's pid file) and runc.
  */
 export async function startRuncExec(runc: Runc, id: string, process: OciProcess, options: ExecOptions): Promise<ExecProcess> {
   if (options.cmd.length === 0) throw new ShimError('InvalidArgument', 'exec: cmd is empty');
   options.signal?.throwIfAborted();
-  const [processFile, pidFile] = await Promise.all([runc.tempPath('process.json'), runc.tempPath('pid')]);
+  const [processFile, pidFile, consoleSocket] = await Promise.all([runc.tempPath('process.json'), runc.tempPath('pid'), options.tty ? runc.tempPath('console.sock') : undefined]);
   await runc.writeProcessFile(processFile, { ...process, args: options.cmd, terminal: options.tty });
-  const argv = [runc.binary, ...runc.globalArgs(), 'exec', '--process', processFile, '--pid-file', pidFile, id];
-  const removeFiles = (): Promise<unknown> => Promise.all([rm(processFile, { force: true }), rm(pidFile, { force: true })]);
+  const detach = consoleSocket === undefined ? [] : ['--detach', '--console-socket', consoleSocket];
+  const argv = [runc.binary, ...runc.globalArgs(), 'exec', ...detach, '--process', processFile, '--pid-file', pidFile, id];
+  const removeFiles = (): Promise<unknown> => Promise.all([processFile, pidFile, consoleSocket].map((f) => f && rm(f, { force: true })));
   const killExecd = (): void => {
     const pid = Number.parseInt(safeRead(pidFile), 10);
     if (!Number.isInteger(pid) || pid <= 0) return;
@@ -32,8 +35,8 @@ export async function startRuncExec(runc: Runc, id: string, process: OciProcess,
     }
   };
   const failed = (e: Error): ShimError => new ShimError('Internal', `exec in container ${id}: ${e.message}`, { cause: e });
-  if (options.tty) {
-    const job = await runc.helper.terminal({ argv }).catch(async (e: Error) => {
+  if (consoleSocket !== undefined) {
+    const job = await runc.helper.consoleTerminal({ argv, socket: consoleSocket, pidFile }).catch(async (e: Error) => {
       await removeFiles();
       throw failed(e);
     });

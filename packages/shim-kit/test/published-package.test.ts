@@ -120,6 +120,19 @@ describe('the packed tarballs', () => {
     for (const p of packed) expect(p.files.map((f) => f.path), p.name).toContain('LICENSE');
   });
 
+  it('carry the sources their source maps and declaration maps point at, and no tests', async () => {
+    for (const p of packed) {
+      const files = new Set(p.files.map((f) => f.path));
+      expect([...files].filter((f) => /\.test(-helper)?\.ts$|\.fixture\./.test(f)), p.name).toEqual([]);
+      const maps = [...files].filter((f) => f.endsWith('.map'));
+      expect(maps.length, p.name).toBeGreaterThan(0);
+      for (const map of maps) {
+        const { sources } = JSON.parse(await readFile(join(app, 'node_modules', p.name, map), 'utf8')) as { sources: string[] };
+        for (const source of sources) expect(files, `${p.name}: ${map} -> ${source}`).toContain(join(map, '..', source));
+      }
+    }
+  });
+
   it('carry the host helper as C sources, compiled where the package is installed', async () => {
     const files = packed.find((p) => p.name === '@shimkit/host-helper')?.files.map((f) => f.path);
     expect(files).toContain('src/native/main.c');

@@ -5,7 +5,8 @@
 // them. Input is fed in 64 KiB chunks, the event loop turning between chunks as with a socket.
 // Per layer and for all four at once (a pull decodes its layers together): wall time, CPU of
 // this process (all its threads: zlib runs on the libuv pool) and of its children (the zstd
-// program), time to the first output byte, the longest event-loop delay; decoders alternate,
+// program), time to the first output byte, the longest event-loop delay, the number of output
+// chunks (each is a call for the tar reader and writers downstream); decoders alternate,
 // the order rotating each round; medians.
 //   npm run build && node bench/zstd-decode.mjs    [BENCH_DECODE_ROUNDS=7] [BENCH_ZSTD_JS=1]
 import { execFileSync } from 'node:child_process';
@@ -71,18 +72,20 @@ async function measure(decoder, names) {
   const children0 = childrenCpu();
   const t0 = performance.now();
   let firstByte = 0;
+  let chunks = 0;
   await Promise.all(names.map(async (name) => {
     let bytes = 0;
     for await (const chunk of decoders[decoder](name)) {
       if (bytes === 0) firstByte = Math.max(firstByte, performance.now() - t0);
       bytes += chunk.length;
+      chunks++;
     }
     if (bytes !== layers[name].length) throw new Error(`${decoder} gave ${bytes} bytes of ${name}, not ${layers[name].length}`);
   }));
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   delay.disable();
-  return { wall, cpu: (cpu.user + cpu.system) / 1000, children: (childrenCpu() - children0) * 1000, firstByte, delay: delay.max / 1e6 };
+  return { wall, cpu: (cpu.user + cpu.system) / 1000, children: (childrenCpu() - children0) * 1000, firstByte, delay: delay.max / 1e6, chunks };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -100,11 +103,11 @@ for (const set of [...names.map((n) => [n]), names]) {
   const [name] = set;
   const mib = (n) => (n / MiB).toFixed(1);
   console.log(set.length > 1 ? '\nall four at once' : `\n${name}: ${mib(layers[name].length)} MiB, gzip ${mib(blobs[name].gzip.length)}, zstd ${mib(blobs[name].zstd.length)}`);
-  console.log('  decoder        wall  / gzip  CPU node  CPU children  first byte  max loop delay');
+  console.log('  decoder        wall  / gzip  CPU node  CPU children  first byte  max loop delay  output chunks');
   const gzipWall = median(results.gzip.map((r) => r.wall));
   for (const [decoder, rs] of Object.entries(results)) {
     const m = (key) => median(rs.map((r) => r[key]));
-    console.log(`  ${decoder.padEnd(12)} ${m('wall').toFixed(0).padStart(6)} ${(m('wall') / gzipWall).toFixed(2).padStart(7)} ${m('cpu').toFixed(0).padStart(9)} ${m('children').toFixed(0).padStart(13)} ${m('firstByte').toFixed(1).padStart(11)} ${m('delay').toFixed(1).padStart(15)}`);
+    console.log(`  ${decoder.padEnd(12)} ${m('wall').toFixed(0).padStart(6)} ${(m('wall') / gzipWall).toFixed(2).padStart(7)} ${m('cpu').toFixed(0).padStart(9)} ${m('children').toFixed(0).padStart(13)} ${m('firstByte').toFixed(1).padStart(11)} ${m('delay').toFixed(1).padStart(15)} ${String(m('chunks')).padStart(14)}`);
   }
 }
 console.log(`\nload average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);

@@ -8,7 +8,7 @@
 // program), time to the first output byte, the longest event-loop delay, the number of output
 // chunks (each is a call for the tar reader and writers downstream); decoders alternate,
 // the order rotating each round; medians.
-//   npm run build && node bench/zstd-decode.mjs    [BENCH_DECODE_ROUNDS=7] [BENCH_ZSTD_JS=1]
+//   node bench/zstd-decode.mjs (after a build)    [BENCH_DECODE_ROUNDS=7] [BENCH_ZSTD_JS=1]
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -16,28 +16,18 @@ import { loadavg } from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setImmediate as turn } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
-import { decompress } from '../dist/index.js';
+import { decompress } from '@shimkit/image-store';
+import { logLines } from './pull-images.mjs';
 
 const ROUNDS = Number(process.env.BENCH_DECODE_ROUNDS ?? 5);
 if (!(ROUNDS >= 1 && ROUNDS <= 30)) throw new Error(`BENCH_DECODE_ROUNDS must be 1..30, not ${process.env.BENCH_DECODE_ROUNDS}`);
 const MiB = 1 << 20;
 
-function logLines(bytes, seed) {
-  const lines = [];
-  let size = 0;
-  for (let i = 0; size < bytes; i++) {
-    const line = `2026-12-07T10:${String(i % 60).padStart(2, '0')}:00Z INFO worker-${seed} request ${i} served in ${i % 97} ms path=/api/v1/items/${i % 1000}\n`;
-    lines.push(line);
-    size += line.length;
-  }
-  return Buffer.from(lines.join(''));
-}
-
 const layers = {
   'random 8 MiB files': randomBytes(48 * MiB),
   'random 1 MiB files': randomBytes(40 * MiB),
   'random + base64': Buffer.concat([randomBytes(32 * MiB), Buffer.from(randomBytes(12 * MiB).toString('base64'))]),
-  'logs + 4 KiB files': Buffer.concat([...[0, 1, 2, 3].map((i) => logLines(10 * MiB, i)), randomBytes(8 * MiB)]),
+  'logs + 4 KiB files': Buffer.concat([...[0, 1, 2, 3].map((i) => Buffer.from(logLines(10 * MiB, i))), randomBytes(8 * MiB)]),
 };
 const blobs = Object.fromEntries(Object.entries(layers).map(([name, plain]) => [name, {
   gzip: gzipSync(plain),

@@ -97,9 +97,9 @@ const NATIVE_OUTPUT_BYTES = 256 * 1024;
 /**
  * Decodes zstd with libzstd in this process. Measured against the zstd program on the pull
  * bench's layers (shim-kit's bench/zstd-decode.mjs): no process start and no 64 KiB pipe round
- * trips, the first bytes after <1 ms instead of 25-30 ms, half the CPU. Each call decodes one
- * input chunk on the event loop, in slices of well under a millisecond. Output is handed on in
- * full 256 KiB chunks: a chunk per input chunk (64 KiB of a random file) made the tar reader
+ * trips, the first bytes after <1 ms instead of 25-30 ms, a third of the CPU. Each call decodes
+ * one input chunk on the event loop, in slices of well under a millisecond. Output is handed on
+ * in full 256 KiB chunks: a chunk per input chunk (64 KiB of a random file) made the tar reader
  * and the file writers do four times the calls, and the pull bench's zstd pull 1.28x its gzip
  * pull (0.96x with full chunks).
  */

@@ -7,6 +7,9 @@ set -euo pipefail
 packages=(
   gcc                         # builds the host helper (packages/host-helper/src/native)
   libc6-dev                   # its C headers
+  g++                         # node-gyp builds zstd-napi (image-store's in-process zstd decoder) at npm ci
+  make                        # node-gyp's build
+  python3                     # node-gyp's gyp
   runc                        # OCI runtime
   crun                        # second OCI runtime, for the driver conformance suite
   conmon                      # per-container monitor
@@ -19,7 +22,7 @@ packages=(
   skopeo                      # copies test images into the registry
   strace                      # a test traces every program the shim executes
   umoci                       # builds test images as OCI layouts
-  zstd                        # decodes zstd layers (image-store streams them through it)
+  zstd                        # makes the tests' zstd layers; decodes them when zstd-napi did not build
   attr                        # setfattr/getfattr: tests read back xattrs (image-store, host-helper) and make them (tar reader)
   podman                      # parity tests of `shimkit run` and friends
   buildah                     # parity tests of `shimkit build`

@@ -10,6 +10,8 @@ export interface TestLayer {
   compression?: 'gzip' | 'zstd' | 'none';
   /** Corrupt the diff id recorded in the config. */
   wrongDiffId?: boolean;
+  /** Changes the compressed blob before it is pushed (its digest is that of the changed blob). */
+  damage?: (blob: Buffer) => Buffer;
 }
 
 const LAYER_TYPES = { gzip: 'application/vnd.oci.image.layer.v1.tar+gzip', zstd: 'application/vnd.oci.image.layer.v1.tar+zstd', none: 'application/vnd.oci.image.layer.v1.tar' };
@@ -19,7 +21,8 @@ export function addTestImage(registry: FakeRegistry, repo: string, tag: string |
   const descs = layers.map((l) => {
     const tar = buildTar(l.entries);
     const compression = l.compression ?? 'gzip';
-    const blob = compression === 'gzip' ? gzipSync(tar) : compression === 'zstd' ? execFileSync('zstd', ['-q', '-c'], { input: tar }) : tar;
+    const compressed = compression === 'gzip' ? gzipSync(tar) : compression === 'zstd' ? execFileSync('zstd', ['-q', '-c', '--check'], { input: tar }) : tar;
+    const blob = l.damage?.(compressed) ?? compressed;
     return { desc: { mediaType: LAYER_TYPES[compression], ...registry.addBlob(blob) }, diffId: l.wrongDiffId ? sha256('not the layer') : sha256(tar) };
   });
   const config = registry.addBlob(JSON.stringify({ ...platform, config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: descs.map((d) => d.diffId) } }));

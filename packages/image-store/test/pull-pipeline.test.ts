@@ -115,6 +115,27 @@ describe('pull pipeline', () => {
     expect(readdirSync(join(root, 'snapshots')).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
   });
 
+  it.each([
+    ['truncated', (zst: Buffer) => zst.subarray(0, zst.length - 100), /ends inside a frame/],
+    ['with a bad checksum', (zst: Buffer) => Buffer.concat([zst.subarray(0, -1), Buffer.from([zst.at(-1)! ^ 0xff])]), /checksum/i],
+  ])('refuses a zstd layer %s, naming the layer, and leaves nothing behind', async (_, damage, complaint) => {
+    const img = addTestImage(registry, 'damaged', 'v1', [
+      { entries: [{ path: 'x', type: 'file', data: 'x' }] },
+      { compression: 'zstd', entries: [{ path: 'y', type: 'file', data: 'y'.repeat(300_000) }], damage },
+    ]);
+    const store = await ImageStore.open({ root, registry: client() });
+    const failure = await store.pull(`${registry.host}/damaged:v1`).catch((e: unknown) => e);
+    expect(isImageStoreError(failure, 'DECOMPRESS_FAILED')).toBe(true);
+    expect((failure as Error).message).toMatch(new RegExp(`^layer ${img.layers[1]!.digest}: zstd: `));
+    expect((failure as Error).message).toMatch(complaint);
+    expect(store.list()).toEqual([]);
+    expect(existsSync(join(root, 'content/blobs', ...img.layers[1]!.digest.split(':')))).toBe(false);
+    expect(readdirSync(join(root, 'content/ingest'))).toEqual([]);
+    await expect.poll(() => readdirSync(join(root, 'leases')), { timeout: 2000 }).toEqual([]);
+    for (const c of await store.snapshots.list()) expect(existsSync(join(store.snapshots.path(c), 'y'))).toBe(false);
+    expect(readdirSync(join(root, 'snapshots')).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
+  });
+
   it('refuses a malicious layer and writes nothing outside the store', async () => {
     addTestImage(registry, 'evil', 'v1', [{ entries: [{ path: '../../escaped', type: 'file', data: 'x' }] }]);
     const store = await ImageStore.open({ root, registry: client() });

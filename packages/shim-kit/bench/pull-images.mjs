@@ -19,7 +19,8 @@ async function files(dir, count, bytes, content = () => randomBytes(bytes)) {
   for (let i = 0; i < count; i++) await writeFile(join(dir, `f${i}`), content(i));
 }
 
-function logLines(bytes, seed) {
+/** `bytes` of repetitive log lines (the large image's compressible layer). */
+export function logLines(bytes, seed) {
   const lines = [];
   let size = 0;
   for (let i = 0; size < bytes; i++) {

@@ -25,20 +25,35 @@ describe('decompress', () => {
     expect((await all(decompress(chunks(gz, 257)))).equals(plain)).toBe(true);
   });
 
-  it.each(['program', 'javascript'] as const)('decodes zstd written by the zstd tool (%s decoder)', async (decoder) => {
+  it.each(['native', 'program', 'javascript'] as const)('decodes zstd written by the zstd tool (%s decoder)', async (decoder) => {
     const zst = execFileSync('zstd', ['-q', '-c', '-3'], { input: plain, maxBuffer: 1 << 26 });
     expect(detectCompression(zst)).toBe('zstd');
     expect((await all(decompress(chunks(zst, 4096), 'auto', { zstd: decoder }))).equals(plain)).toBe(true);
     expect((await all(decompress(chunks(zst, 1000), 'zstd', { zstd: decoder }))).equals(plain)).toBe(true);
   });
 
-  it.each(['program', 'javascript'] as const)('fails with DECOMPRESS_FAILED on truncated or damaged zstd (%s decoder)', async (decoder) => {
+  it.each(['native', 'program', 'javascript'] as const)('fails with DECOMPRESS_FAILED on truncated or damaged zstd (%s decoder)', async (decoder) => {
     const zst = execFileSync('zstd', ['-q', '-c', '--check'], { input: plain, maxBuffer: 1 << 26 });
     const decode = (data: Buffer) => all(decompress(chunks(data, 1000), 'zstd', { zstd: decoder }));
     await expect(decode(zst.subarray(0, zst.length - 100))).rejects.toSatisfy((e) => isImageStoreError(e, 'DECOMPRESS_FAILED'));
     const badZ = Buffer.from(zst);
     badZ.fill(0xff, 4, 12);
     await expect(decode(badZ)).rejects.toSatisfy((e) => isImageStoreError(e, 'DECOMPRESS_FAILED'));
+  });
+
+  it('decodes every frame of a multi-frame zstd stream natively, and output larger than one output chunk', async () => {
+    const big = Buffer.alloc(3 << 20, 'log line\n');
+    const frames = Buffer.concat([plain, big].map((part) => execFileSync('zstd', ['-q', '-c'], { input: part, maxBuffer: 1 << 26 })));
+    expect((await all(decompress(chunks(frames, 65536), 'zstd', { zstd: 'native' }))).equals(Buffer.concat([plain, big]))).toBe(true);
+  });
+
+  it('names what is wrong in the native decoder\'s errors: a truncated frame, a bad checksum', async () => {
+    const zst = execFileSync('zstd', ['-q', '-c', '--check'], { input: plain, maxBuffer: 1 << 26 });
+    const decode = (data: Buffer) => all(decompress(chunks(data, 1000), 'zstd', { zstd: 'native' }));
+    await expect(decode(zst.subarray(0, zst.length - 100))).rejects.toThrow(/^zstd: the stream ends inside a frame, after \d+ bytes of output \(truncated\)$/);
+    const flipped = Buffer.from(zst);
+    flipped[flipped.length - 1]! ^= 0xff;
+    await expect(decode(flipped)).rejects.toThrow(/^zstd: .*checksum.* \(after \d+ bytes of output\)$/i);
   });
 
   it('names the zstd program and its complaint when it fails, and leaves no process behind', async () => {

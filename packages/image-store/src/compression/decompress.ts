@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { layerCompression } from '@shimkit/oci-spec';
-import { ImageStoreError } from '../errors.js';
+import { ImageStoreError, isImageStoreError } from '../errors.js';
 import { chunksOf } from '../stream/chunks-of.js';
 import { unzstd, type ZstdDecoder } from './zstd.js';
 
@@ -44,11 +44,26 @@ async function* gunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer
   }
 }
 
+export interface DecompressOptions {
+  zstd?: ZstdDecoder;
+  /** What is decompressed (e.g. `layer sha256:...`): put before the message of a DECOMPRESS_FAILED error. */
+  label?: string;
+}
+
 /**
  * Decompresses a layer stream. With 'auto' the first bytes decide (gzip and
  * zstd magic numbers; otherwise plain tar).
  */
-export async function* decompress(source: AsyncIterable<Uint8Array>, compression: Compression | 'auto' = 'auto', options: { zstd?: ZstdDecoder } = {}): AsyncGenerator<Buffer> {
+export async function* decompress(source: AsyncIterable<Uint8Array>, compression: Compression | 'auto' = 'auto', options: DecompressOptions = {}): AsyncGenerator<Buffer> {
+  try {
+    yield* decompressAs(source, compression, options.zstd);
+  } catch (e) {
+    if (options.label === undefined || !isImageStoreError(e, 'DECOMPRESS_FAILED')) throw e;
+    throw new ImageStoreError('DECOMPRESS_FAILED', `${options.label}: ${e.message}`, { cause: e });
+  }
+}
+
+async function* decompressAs(source: AsyncIterable<Uint8Array>, compression: Compression | 'auto', zstd: ZstdDecoder | undefined): AsyncGenerator<Buffer> {
   let kind = compression;
   let input = source;
   if (kind === 'auto') {
@@ -76,7 +91,7 @@ export async function* decompress(source: AsyncIterable<Uint8Array>, compression
       yield* gunzip(input);
       return;
     case 'zstd':
-      yield* unzstd(input, options.zstd);
+      yield* unzstd(input, zstd);
       return;
     case 'none':
       for await (const chunk of input) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);

@@ -249,7 +249,7 @@ async function fetchToStore(ctx: PullContext, source: ImageSource, layer: Descri
 /** Decompresses and applies one layer into a snapshot directory, checking the diff id of what was applied. */
 export async function unpackLayer(ctx: SnapshotFillContext, compressed: AsyncIterable<Uint8Array>, layer: Descriptor, diffId: Digest): Promise<void> {
   const compression = compressionOfMediaType(layer.mediaType) ?? 'auto';
-  const tar = verifyStream(decompress(compressed, compression), { digest: diffId }, `uncompressed layer ${layer.digest}`);
+  const tar = verifyStream(decompress(compressed, compression, { label: `layer ${layer.digest}` }), { digest: diffId }, `uncompressed layer ${layer.digest}`);
   await applyLayer(ctx.dir, tar, {
     whiteouts: ctx.kind === 'overlay' ? 'overlay' : 'delete',
     lowerDirs: ctx.lowerDirs,

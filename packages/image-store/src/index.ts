@@ -66,6 +66,7 @@ export { tarDirectory } from './tar/tar-directory.js';
 export type { TarDirectoryOptions } from './tar/tar-directory.js';
 export { compressionOfMediaType, decompress, detectCompression } from './compression/decompress.js';
 export type { Compression } from './compression/decompress.js';
+export type { ZstdDecoder } from './compression/zstd.js';
 export { applyLayer } from './layer/apply-layer.js';
 export type { ApplyLayerOptions, ApplyLayerResult, WhiteoutMode } from './layer/apply-layer.js';
 export { chainIds } from './snapshot/chain-id.js';

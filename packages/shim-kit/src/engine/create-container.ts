@@ -42,9 +42,10 @@ export interface CreateContainerRequest {
 
 /**
  * Creates a container (pulling its image if missing): rootfs, network, bundle, record. Runs
- * under the engine's lock. Nothing is left behind when it fails.
+ * under the engine's lock. Nothing is left behind when it fails. `durable: false`: the rootfs record is not
+ * fsynced, for a container this process removes when it ends.
  */
-export async function createContainer(parts: EngineParts, request: CreateContainerRequest): Promise<EngineContainer> {
+export async function createContainer(parts: EngineParts, request: CreateContainerRequest, options: { durable?: boolean } = {}): Promise<EngineContainer> {
   const { signal } = request;
   const name = request.name ?? containerName();
   const network = request.network ?? 'bridge';
@@ -60,7 +61,7 @@ export async function createContainer(parts: EngineParts, request: CreateContain
   try {
     // the rootfs and the network need nothing of each other
     const [mounted, joined] = await Promise.allSettled([
-      store.createRootfs(id, image.id, signal ? { signal } : {}),
+      store.createRootfs(id, image.id, { ...(signal ? { signal } : {}), ...(options.durable === false ? { durable: false } : {}) }),
       network === 'bridge' ? parts.network.attach(id, name, ports, signal) : undefined,
     ]);
     if (mounted.status === 'fulfilled') undo.push(() => store.removeRootfs(id));

@@ -1,4 +1,5 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
 import type { ImageRecord, ImageStore, PullProgress } from '@shimkit/image-store';
 import { ShimError } from '../errors.js';
 import type { PodPortMapping } from '../interfaces/pod-network.js';
@@ -71,7 +72,7 @@ export async function createContainer(parts: EngineParts, request: CreateContain
     if (joined.status === 'rejected') throw joined.reason;
     const rootfs = mounted.value;
     markPhase(network === 'bridge' ? 'rootfs mounted, network attached' : 'rootfs mounted');
-    await mkdir(bundle, { recursive: true, mode: 0o700 });
+    mkdirSync(bundle, { recursive: true, mode: 0o700 });
     undo.push(() => rm(bundle, { recursive: true, force: true }));
     const hostname = id.slice(0, 12);
     const etcFiles = { ...(await writeEtcFiles(bundle, { hostname, network, ips: attached?.ips ?? [] })), ...(await userEntries(rootfs.path, bundle, request.user)) };

@@ -109,9 +109,13 @@ try {
   const left = { processes: await processesNaming(work), mounts: await mountsUnder(work) };
   if (left.processes.length + left.mounts.length > 0) console.error('left behind:', JSON.stringify(left));
   else await rm(work, { recursive: true, force: true });
-  // the containers' cgroup parent, in every hierarchy runc made it in
+  // the containers' cgroup parents, in every hierarchy runc made them in (podman's holds conmon's)
   for (const controller of await readdir('/sys/fs/cgroup').catch(() => [])) {
-    for (const tool of ['shimkit', 'podman']) await rmdir(`/sys/fs/cgroup/${controller}${containersCgroup(tool)}`).catch(() => undefined);
+    for (const tool of ['shimkit', 'podman']) {
+      const parent = `/sys/fs/cgroup/${controller}${containersCgroup(tool)}`;
+      for (const child of await readdir(parent, { withFileTypes: true }).catch(() => [])) if (child.isDirectory()) await rmdir(join(parent, child.name)).catch(() => undefined);
+      await rmdir(parent).catch(() => undefined);
+    }
   }
   await commands.remove();
 }

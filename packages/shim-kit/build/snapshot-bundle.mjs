@@ -1,12 +1,15 @@
 // Bundles the CLI for its V8 startup snapshot (src/cli/snapshot-main.ts): one CommonJS script with
 // every package the engine, image and build commands use, since a snapshot's script can require
-// only Node's builtins while it is built. Other npm packages are marked side-effect free, so that
-// an import only unused code needs is dropped (a script that still requires one fails to build,
-// naming it). Packages the code loads on first use with createRequire (undici, smol-toml, the
-// host helper's addon) stay outside and load from node_modules when used. Each module's `import.meta.url` becomes the URL of its file in this
-// install, resolved when the snapshot is built (scripts/build-snapshot.mjs).
-// Packages that open handles when they load load on their first use instead: proper-lockfile
-// (through signal-exit, a handler for every signal, which a snapshot cannot hold).
+// only Node's builtins while it is built.
+// - Other npm packages are marked side-effect free, so that an import only unused code needs is
+//   dropped. Packages the code loads on first use with createRequire (undici, smol-toml, the host
+//   helper's addon) stay outside and load from node_modules when used.
+// - run-cli.js's programs loaded on use stay outside: the snapshot has its own (serve's, with
+//   gRPC and OpenTelemetry, made the script twice as large).
+// - Packages that open handles when they load load on their first use instead: proper-lockfile
+//   (through signal-exit, a handler for every signal, which a snapshot cannot hold).
+// - Each module's `import.meta.url` becomes the URL of its file in this install, resolved when
+//   the snapshot is built (scripts/build-snapshot.mjs).
 import { build } from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -21,7 +24,7 @@ function packageOf(file) {
 }
 
 const loadedOnFirstUse = ['proper-lockfile'];
-const used = /^(@shimkit\/|commander$|proper-lockfile$|graceful-fs$|retry$|signal-exit$|cli-progress$|execa$|reflect-metadata$|tsyringe$)/;
+const used = /^(@shimkit\/|commander$|proper-lockfile$|cli-progress$|execa$)/;
 
 export async function snapshotBundle(cliDir) {
   const moduleUrl = join(cliDir, 'snapshot-module-url.js');
@@ -41,6 +44,7 @@ export async function snapshotBundle(cliDir) {
           b.onResolve({ filter: onFirstUse }, (args) =>
             args.namespace === 'on-first-use' ? undefined : { path: args.path, namespace: 'on-first-use', pluginData: args.resolveDir },
           );
+          b.onResolve({ filter: /-program\.js$/ }, (args) => (args.importer.endsWith('/run-cli.js') ? { path: args.path, external: true } : undefined));
           b.onResolve({ filter: /^[^./]/ }, (args) => {
             // a bundled package's own dependencies are bundled with it
             if (args.namespace === 'on-first-use' || args.path.startsWith('node:') || args.importer.includes('/node_modules/')) return undefined;

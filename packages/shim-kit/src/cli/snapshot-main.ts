@@ -1,6 +1,6 @@
-// The CLI as a V8 startup snapshot: build/snapshot-cli.mjs bundles this module with everything the
-// engine, image and build commands import into one CommonJS script and runs it with
-// `node --build-snapshot`; bin/shimkit starts node from that blob, which skips loading and
+// The CLI as a V8 startup snapshot: build/snapshot-bundle.mjs bundles this module with everything
+// the engine, image and build commands import into one CommonJS script, scripts/build-snapshot.mjs
+// runs it with `node --build-snapshot`; bin/shimkit starts node from that blob, which skips loading and
 // compiling the CLI's modules (most of a short command's time before this).
 // Only what loading the modules does is in the snapshot: the environment, arguments, working
 // directory, native addons and every handle are the running process's own, read or opened on use.

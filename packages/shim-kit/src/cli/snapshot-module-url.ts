@@ -10,7 +10,7 @@ const roots = new Map<string, string>();
 
 function packageRoot(name: string): string {
   // node runs the snapshot's script (dist/cli/cli-snapshot.cjs) as process.argv[1] while it builds the snapshot
-  const shimkit = resolve(dirname(process.argv[1] ?? ''), '../..');
+  const shimkit = realpathSync(resolve(dirname(process.argv[1] ?? ''), '../..'));
   if (name === 'shimkit') return shimkit;
   // where node would find the package from shimkit's directory (its exports name no package.json)
   for (let dir = shimkit; dir !== dirname(dir); dir = dirname(dir)) {

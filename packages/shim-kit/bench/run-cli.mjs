@@ -7,7 +7,7 @@
 // Medians of wall time and of the CPU time the whole run costs (cgroup v1 cpuacct: a cgroup
 // holding the command and all it starts, plus the containers' cgroup parent, where podman puts
 // conmon), and the ratios (the goal: shimkit at most 0.8x podman).
-//   npm run bench    or    BENCH_RUN_ROUNDS=15 node bench/run-cli.mjs
+//   npm run bench    or    BENCH_RUN_ROUNDS=15 [BENCH_RUN_BASE=other/dist/cli/main.js] node bench/run-cli.mjs
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
@@ -24,6 +24,8 @@ const ROUNDS = Number(process.env.BENCH_RUN_ROUNDS ?? 9);
 if (!(ROUNDS >= 1 && ROUNDS <= 50)) throw new Error(`BENCH_RUN_ROUNDS must be 1..50, not ${process.env.BENCH_RUN_ROUNDS}`);
 const exec = promisify(execFile);
 const bin = fileURLToPath(new URL('../bin/shimkit', import.meta.url));
+// another build's dist/cli/main.js to compare with in the same run (a copy of main's, say)
+const BASE = process.env.BENCH_RUN_BASE;
 const TIMEOUT_MS = 60_000;
 
 const tag = randomBytes(3).toString('hex');
@@ -59,6 +61,7 @@ const shimkitRun = (network, image, env) =>
 const TOOLS = {
   shimkit: (network, image) => shimkitRun(network, image, {}),
   'shimkit, no snapshot': (network, image) => shimkitRun(network, image, { SHIMKIT_NO_SNAPSHOT: '1' }),
+  ...(BASE === undefined ? {} : { 'shimkit base': (network, image) => inCgroup(process.execPath, [BASE, ...shimkit, 'run', '--rm', ...(network === 'none' ? ['--network', 'none'] : []), image, 'echo', 'hi']) }),
   podman: (network, image) =>
     inCgroup('podman', [...podmanGlobal, 'run', '--rm', '--cgroup-parent', containersCgroup('podman'), '--network', network === 'none' ? 'none' : podmanBridge, image, 'echo', 'hi'], { env: podmanEnv }),
 };

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { access, cp, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,5 +100,25 @@ describe('bin/shimkit and the CLI startup snapshot', () => {
     expect(moved.stderr).toMatch(FROM_SNAPSHOT);
     expect(moved.code).toBe(0);
     expect(moved.stdout).toMatch(/^CONTAINER ID +IMAGE/);
+  });
+
+  it('leaves no blob and no stamp when the snapshot cannot be built; the package build fails, an install goes on', async () => {
+    const cli = join(dir, 'pkg', 'dist', 'cli');
+    await mkdir(cli, { recursive: true });
+    await cp(join(PACKAGE, 'scripts'), join(dir, 'pkg', 'scripts'), { recursive: true });
+    await writeFile(join(cli, 'cli-snapshot.cjs'), "throw new Error('this bundle cannot load');\n");
+    for (const [args, code] of [[['--required'], 1], [[], 0]] as const) {
+      await writeFile(join(cli, 'cli.blob.node'), `${process.execPath}\n`);
+      const run = await new Promise<Run>((resolve) =>
+        execFile(process.execPath, [join(dir, 'pkg', 'scripts', 'build-snapshot.mjs'), ...args], { timeout: 60_000 }, (error, stdout, stderr) =>
+          resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr }),
+        ),
+      );
+      expect(run.code, args.join(' ')).toBe(code);
+      expect(run.stderr).toContain(`shimkit: no startup snapshot for this node (${process.execPath})`);
+      expect(run.stderr).toContain('this bundle cannot load');
+      await expect(access(join(cli, 'cli.blob'))).rejects.toThrow(/ENOENT/);
+      await expect(access(join(cli, 'cli.blob.node'))).rejects.toThrow(/ENOENT/);
+    }
   });
 });

@@ -21,7 +21,7 @@ import { packLayout, withTempDir, withUnpackedLayout } from './layout/layout-arc
 import type { RegistryClientOptions } from './registry/registry-client.js';
 import { RegistryClient } from './registry/registry-client.js';
 import type { SignaturePolicyEnforcer } from './signature/policy-enforcer.js';
-import type { Rootfs, SnapshotterKind } from './snapshot/snapshot-store.js';
+import type { Rootfs, RootfsOptions, SnapshotterKind } from './snapshot/snapshot-store.js';
 import { SnapshotStore } from './snapshot/snapshot-store.js';
 
 export interface ImageStoreOptions {
@@ -433,7 +433,7 @@ export class ImageStore implements AsyncDisposable {
    * Creates the writable rootfs `id` for a container of `image` (an overlay
    * mount, or a copy), pinning the image's snapshots until removeRootfs.
    */
-  async createRootfs(id: string, image: string, options: { signal?: AbortSignal } = {}): Promise<Rootfs> {
+  async createRootfs(id: string, image: string, options: RootfsOptions = {}): Promise<Rootfs> {
     // Under the lock: once the rootfs record (the snapshots' pin) is written, gc in any process keeps them.
     return this.lock.run(async () => {
       const record = this.find(image);

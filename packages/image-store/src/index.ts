@@ -73,7 +73,7 @@ export { chainIds } from './snapshot/chain-id.js';
 export { isMountPoint, SnapshotStore } from './snapshot/snapshot-store.js';
 export { Mounter } from './snapshot/mount.js';
 export type { MountRequest } from './snapshot/mount.js';
-export type { Rootfs, SnapshotFillContext, SnapshotterKind } from './snapshot/snapshot-store.js';
+export type { Rootfs, RootfsOptions, SnapshotFillContext, SnapshotterKind } from './snapshot/snapshot-store.js';
 export { ATOMIC_TEMP_PREFIX, syncDir, writeFileAtomic, writeNewFile } from './content/atomic-write.js';
 
 // Copies between transports (skopeo's docker://, oci:, oci-archive:, docker-archive:, and the store)

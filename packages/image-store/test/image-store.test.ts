@@ -54,6 +54,12 @@ describe.each(['overlay', 'copy'] as const)('ImageStore with the %s snapshotter 
 
     const rootfs = await store.createRootfs(`c-${process.pid}`, images.busybox.reference);
     try {
+      // a rootfs whose record is not fsynced (a `run --rm`'s) is recorded, pins the image and is removed the same way
+      const passing = await store.createRootfs(`c-${process.pid}-rm`, images.busybox.reference, { durable: false });
+      expect(existsSync(join(passing.path, 'bin', 'busybox'))).toBe(true);
+      expect((await store.rootfsUsers(images.busybox.reference)).sort()).toEqual([`c-${process.pid}`, `c-${process.pid}-rm`]);
+      expect(await store.removeRootfs(passing.id)).toBe(true);
+      expect(existsSync(join(root, 'containers', passing.id))).toBe(false);
       expect(existsSync(join(rootfs.path, 'bin', 'busybox'))).toBe(true);
       const before = await store.rootfsUsage(`c-${process.pid}`);
       writeFileSync(join(rootfs.path, 'written-by-container'), 'x');

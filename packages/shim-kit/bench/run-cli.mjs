@@ -2,12 +2,16 @@
 // --rm IMAGE echo hi` (Debian's podman 4.3), each from a cold CLI process, with no network
 // (`--network none`) and on a bridge network with its own bridge and subnet (CNI bridge +
 // portmap for shimkit, netavark for podman; both masquerade). The image is pulled into both
-// stores first; the tools alternate and the order flips every round. Medians of wall time and
-// the ratio (the goal: shimkit at most 0.8x podman).
-//   npm run bench    or    BENCH_RUN_ROUNDS=15 node bench/run-cli.mjs
+// stores first; the tools alternate and the order rotates every round. shimkit runs as its bin
+// runs it, from the CLI's startup snapshot, and without it (SHIMKIT_NO_SNAPSHOT=1) beside.
+// Medians of wall time and of the CPU time the whole run costs (cgroup v1 cpuacct: a cgroup
+// holding the command and all it starts, plus the containers' cgroup parent, where podman puts
+// conmon), and the ratios (the goal: shimkit at most 0.8x podman).
+//   npm run bench    or    BENCH_RUN_ROUNDS=15 [BENCH_RUN_BASE=other/dist/cli/main.js] node bench/run-cli.mjs
 import { execFile } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { commandCgroup, cpuNs } from './cpuacct.mjs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +23,9 @@ import { median, table } from './stats.mjs';
 const ROUNDS = Number(process.env.BENCH_RUN_ROUNDS ?? 9);
 if (!(ROUNDS >= 1 && ROUNDS <= 50)) throw new Error(`BENCH_RUN_ROUNDS must be 1..50, not ${process.env.BENCH_RUN_ROUNDS}`);
 const exec = promisify(execFile);
-const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/shimkit', import.meta.url));
+// another build's dist/cli/main.js to compare with in the same run (a copy of main's, say)
+const BASE = process.env.BENCH_RUN_BASE;
 const TIMEOUT_MS = 60_000;
 
 const tag = randomBytes(3).toString('hex');
@@ -46,41 +52,58 @@ async function setUpNetworks() {
   }));
 }
 
+const containersCgroup = (tool) => `/${tool === 'podman' ? 'podman' : 'shimkit'}-run-bench-${tag}`;
+const commands = await commandCgroup(`run-bench-${tag}`);
+const inCgroup = (file, args, options) => commands.run(file, args, { timeout: TIMEOUT_MS, ...options });
+
+const shimkitRun = (network, image, env) =>
+  inCgroup(bin, [...shimkit, 'run', '--rm', ...(network === 'none' ? ['--network', 'none'] : []), image, 'echo', 'hi'], { env: { ...process.env, ...env } });
 const TOOLS = {
-  shimkit: (network, image) => exec(process.execPath, [cli, ...shimkit, 'run', '--rm', ...(network === 'none' ? ['--network', 'none'] : []), image, 'echo', 'hi'], { timeout: TIMEOUT_MS }),
-  podman: (network, image) => exec('podman', [...podmanGlobal, 'run', '--rm', '--network', network === 'none' ? 'none' : podmanBridge, image, 'echo', 'hi'], { timeout: TIMEOUT_MS, env: podmanEnv }),
+  shimkit: (network, image) => shimkitRun(network, image, {}),
+  'shimkit, no snapshot': (network, image) => shimkitRun(network, image, { SHIMKIT_NO_SNAPSHOT: '1' }),
+  ...(BASE === undefined ? {} : { 'shimkit base': (network, image) => inCgroup(process.execPath, [BASE, ...shimkit, 'run', '--rm', ...(network === 'none' ? ['--network', 'none'] : []), image, 'echo', 'hi']) }),
+  podman: (network, image) =>
+    inCgroup('podman', [...podmanGlobal, 'run', '--rm', '--cgroup-parent', containersCgroup('podman'), '--network', network === 'none' ? 'none' : podmanBridge, image, 'echo', 'hi'], { env: podmanEnv }),
 };
+const NAMES = Object.keys(TOOLS);
+
+/** Wall seconds and CPU milliseconds of one run. */
+async function measure(tool, network, image) {
+  const parent = containersCgroup(tool);
+  const before = (await cpuNs(commands.name)) + (await cpuNs(parent));
+  const t0 = performance.now();
+  const { stdout } = await TOOLS[tool](network, image);
+  const wall = (performance.now() - t0) / 1000;
+  if (stdout !== 'hi\n') throw new Error(`${tool} printed ${JSON.stringify(stdout)}`);
+  return { wall, cpuMs: ((await cpuNs(commands.name)) + (await cpuNs(parent)) - before) / 1e6 };
+}
 
 const registry = await startRegistry();
 try {
   const images = await pushTestImages(registry);
   const image = images.busybox.reference;
   await setUpNetworks();
-  await exec(process.execPath, [cli, ...shimkit, 'pull', '-q', image], { timeout: TIMEOUT_MS });
+  await exec(bin, [...shimkit, 'pull', '-q', image], { timeout: TIMEOUT_MS });
   await exec('podman', [...podmanGlobal, 'pull', '-q', '--tls-verify=false', image], { timeout: TIMEOUT_MS, env: podmanEnv });
-  const seconds = {};
+  const runs = {};
+  const loads = [];
   for (const network of ['none', 'bridge']) {
     // one unmeasured run each: first-use work (the bridge, page cache)
-    for (const tool of Object.keys(TOOLS)) await TOOLS[tool](network, image);
+    for (const tool of NAMES) await TOOLS[tool](network, image);
     for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? ['shimkit', 'podman'] : ['podman', 'shimkit'];
-      for (const tool of order) {
-        const t0 = performance.now();
-        const { stdout } = await TOOLS[tool](network, image);
-        const s = (performance.now() - t0) / 1000;
-        if (stdout !== 'hi\n') throw new Error(`${tool} printed ${JSON.stringify(stdout)}`);
-        ((seconds[network] ??= {})[tool] ??= []).push(s);
-      }
+      loads.push(Number((await readFile('/proc/loadavg', 'utf8')).split(' ')[0]));
+      const order = NAMES.map((_, i) => NAMES[(i + round) % NAMES.length]);
+      for (const tool of order) ((runs[network] ??= {})[tool] ??= []).push(await measure(tool, network, image));
     }
     console.log(`--network ${network}: ${ROUNDS} rounds done`);
   }
-  const rows = [['run --rm IMAGE echo hi', 'shimkit s', 'podman s', 'ratio']];
-  for (const [network, byTool] of Object.entries(seconds)) {
-    const a = median(byTool.shimkit);
-    const b = median(byTool.podman);
-    rows.push([`--network ${network}`, a.toFixed(3), b.toFixed(3), (a / b).toFixed(2)]);
+  const rows = [['run --rm IMAGE echo hi', 'tool', 'wall s', 'ratio', 'CPU ms', 'ratio']];
+  for (const [network, byTool] of Object.entries(runs)) {
+    const wall = (tool) => median(byTool[tool].map((r) => r.wall));
+    const cpu = (tool) => median(byTool[tool].map((r) => r.cpuMs));
+    for (const tool of NAMES) rows.push([`--network ${network}`, tool, wall(tool).toFixed(3), (wall(tool) / wall('podman')).toFixed(2), cpu(tool).toFixed(0), (cpu(tool) / cpu('podman')).toFixed(2)]);
   }
-  console.log(`\nrun from a cold CLI process, medians of ${ROUNDS} (ratio: shimkit / podman, lower is better; goal <= 0.80)\n`);
+  console.log(`\nrun from a cold CLI process, medians of ${ROUNDS}, load average ${Math.min(...loads)}-${Math.max(...loads)} (ratio: to podman, lower is better; goal <= 0.80)\n`);
   console.log(table(rows));
 } finally {
   await registry.close();
@@ -89,8 +112,13 @@ try {
   const left = { processes: await processesNaming(work), mounts: await mountsUnder(work) };
   if (left.processes.length + left.mounts.length > 0) console.error('left behind:', JSON.stringify(left));
   else await rm(work, { recursive: true, force: true });
-  // the containers' cgroup parent, in every hierarchy runc made it in
+  // the containers' cgroup parents, in every hierarchy runc made them in (podman's holds conmon's)
   for (const controller of await readdir('/sys/fs/cgroup').catch(() => [])) {
-    await rmdir(`/sys/fs/cgroup/${controller}/shimkit-run-bench-${tag}`).catch(() => undefined);
+    for (const tool of ['shimkit', 'podman']) {
+      const parent = `/sys/fs/cgroup/${controller}${containersCgroup(tool)}`;
+      for (const child of await readdir(parent, { withFileTypes: true }).catch(() => [])) if (child.isDirectory()) await rmdir(join(parent, child.name)).catch(() => undefined);
+      await rmdir(parent).catch(() => undefined);
+    }
   }
+  await commands.remove();
 }

@@ -11,6 +11,7 @@
 // (but reflect-metadata), an import of one that only unused code needs is dropped.
 import { build } from 'esbuild';
 import { readFile } from 'node:fs/promises';
+import { snapshotBundle } from './snapshot-bundle.mjs';
 
 const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 const workspace = new Set(Object.keys(pkg.dependencies).filter((d) => d.startsWith('@shimkit/')));
@@ -51,3 +52,5 @@ for (const [program, bundle] of bundles) {
     ],
   });
 }
+
+await snapshotBundle(new URL('../dist/cli/', import.meta.url).pathname);

@@ -75,6 +75,7 @@ beforeAll(async () => {
   packed = JSON.parse(await npm(['pack', '--json', '--ignore-scripts', '--pack-destination', app, ...workspaces], WORKSPACE)) as PackResult[];
   const tarball = (p: PackResult): string => join(app, p.filename);
   const helper = packed.find((p) => p.name === '@shimkit/host-helper');
+  const cli = packed.find((p) => p.name === 'shimkit');
   await writeFile(
     join(app, 'package.json'),
     JSON.stringify({
@@ -82,8 +83,9 @@ beforeAll(async () => {
       private: true,
       type: 'module',
       dependencies: Object.fromEntries(packed.map((p) => [p.name, `file:${tarball(p)}`])),
-      // npm asks for install scripts to be approved: the helper's compiles it; protobufjs's only checks versions
-      allowScripts: { ...(helper && { [`file:${tarball(helper)}`]: true }), protobufjs: false },
+      // npm asks for install scripts to be approved: the helper's compiles it, shimkit's builds the CLI's
+      // startup snapshot; protobufjs's only checks versions
+      allowScripts: { ...(helper && { [`file:${tarball(helper)}`]: true }), ...(cli && { [`file:${tarball(cli)}`]: true }), protobufjs: false },
     }),
   );
   await npm(['install', '--prefer-offline', '--no-audit', '--no-fund'], app);
@@ -139,6 +141,16 @@ describe('the packed tarballs', () => {
     expect(files).not.toContain('dist/shimkit-helper');
     const binary = await stat(join(app, 'node_modules', '@shimkit', 'host-helper', 'dist', 'shimkit-helper'));
     expect(binary.isFile() && (binary.mode & 0o111) !== 0).toBe(true);
+  });
+
+  it('carry the CLI without a startup snapshot, which the install makes for its own node and the command starts from', async () => {
+    const files = packed.find((p) => p.name === 'shimkit')?.files.map((f) => f.path);
+    expect(files).toEqual(expect.arrayContaining(['bin/shimkit', 'scripts/build-snapshot.mjs', 'dist/cli/cli-snapshot.cjs', 'dist/cli/main.js']));
+    expect(files).not.toContain('dist/cli/cli.blob');
+    expect(files).not.toContain('dist/cli/cli.blob.node');
+    const traced = await run('sh', ['-x', join(app, 'node_modules', '.bin', 'shimkit'), '--version'], { cwd: app, env: appEnv, timeout: 60_000 });
+    expect(traced.stderr).toMatch(/^\+ exec \S+ --snapshot-blob \S+\/shimkit\/bin\/\.\.\/dist\/cli\/cli\.blob /m);
+    expect(traced.stdout).toMatch(/^shimkit \d+\.\d+\.\d+\n$/);
   });
 
   it('name `npm rebuild` when the helper was not compiled (scripts ignored), and that compiles it', async () => {

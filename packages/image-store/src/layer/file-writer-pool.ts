@@ -1,5 +1,11 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import type * as WorkerThreads from 'node:worker_threads';
 import { ImageStoreError } from '../errors.js';
+import { loadOnUse } from '../load-on-use.js';
+
+// loaded with the first thread: a Worker class loaded into the shimkit CLI's startup snapshot
+// cannot start threads after it is deserialized (Node 20)
+const workerThreads = loadOnUse<typeof WorkerThreads>('node:worker_threads');
 
 /** One small file for the writer thread to create. */
 export interface SmallFileJob {
@@ -75,7 +81,7 @@ export class FileWriterPool {
 
   private worker(): Worker {
     if (this.workers.length < this.size) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
+      const w = new (workerThreads().Worker)(WORKER_SOURCE, { eval: true, execArgv: [] });
       w.on('message', (reply: Reply) => this.settle(reply));
       w.on('error', (e) => this.fail(w, e));
       w.on('exit', (code) => this.fail(w, new Error(`file writer thread exited with code ${code}`)));

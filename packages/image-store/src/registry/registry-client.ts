@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
+import type * as NodeTls from 'node:tls';
 import type { Agent } from 'undici';
 import type { Descriptor, Digest, ImageReference, Manifest, MediaType, Platform } from '@shimkit/oci-spec';
 import {
@@ -19,6 +19,10 @@ import { pushBlob, pushManifest } from './blob-push.js';
 import { registryError } from './registry-error.js';
 import { blobRanges } from './blob-fetch.js';
 import { listReferrers } from './referrers.js';
+import { loadOnUse } from '../load-on-use.js';
+
+// node:tls loads only for a registry with its own CA certificates (and cannot be in the CLI's startup snapshot)
+const nodeTls = loadOnUse<typeof NodeTls>('node:tls');
 
 /** TLS settings of one host: CAs to trust besides the system's, a client certificate, or no verification. */
 export interface RegistryTls {
@@ -155,7 +159,7 @@ export class RegistryClient implements AsyncDisposable {
       agent = new (undici().Agent)({
         connect: {
           rejectUnauthorized: tls.insecureSkipVerify !== true,
-          ...(extra.length === 0 ? {} : { ca: [...rootCertificates, ...extra] }),
+          ...(extra.length === 0 ? {} : { ca: [...nodeTls().rootCertificates, ...extra] }),
           ...(tls.certFile === undefined || tls.keyFile === undefined ? {} : { cert: read(tls.certFile, 'client certificate'), key: read(tls.keyFile, 'client key') }),
         },
       });

@@ -39,6 +39,13 @@ export interface Rootfs {
   kind: SnapshotterKind;
 }
 
+/** Options of createRootfs. */
+export interface RootfsOptions {
+  signal?: AbortSignal;
+  /** false: the record is not fsynced (a `run --rm` rootfs, removed when its command ends; default true). */
+  durable?: boolean;
+}
+
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 function copyTree(from: string, to: string, signal?: AbortSignal): Promise<void> {
@@ -193,9 +200,11 @@ export class SnapshotStore {
 
   /**
    * Creates (or, after a reboot, remounts) the writable rootfs `id` on top of
-   * the snapshots of `chain` (base first), which must all exist.
+   * the snapshots of `chain` (base first), which must all exist. `durable: false` skips the
+   * record's fsync, for a rootfs that does not outlive the process making it.
    */
-  async createRootfs(id: string, chain: readonly Digest[], options: { signal?: AbortSignal } = {}): Promise<Rootfs> {
+  async createRootfs(id: string, chain: readonly Digest[], options: RootfsOptions = {}): Promise<Rootfs> {
+    const durable = options.durable ?? true;
     const dir = this.containerDir(id);
     const present = await Promise.all(chain.map((c) => this.has(c)));
     const missing = chain.find((_, i) => !present[i]);
@@ -210,7 +219,7 @@ export class SnapshotStore {
     }
     const meta: Omit<Rootfs, 'path'> = { id, chainIds: [...chain], kind: this.kind };
     if (this.kind === 'copy') {
-      await writeFileAtomic(join(dir, 'rootfs.json'), JSON.stringify(meta));
+      await writeFileAtomic(join(dir, 'rootfs.json'), JSON.stringify(meta), { durable });
       const path = join(dir, 'rootfs');
       if (!(await exists(path))) {
         const top = chain[chain.length - 1];
@@ -228,7 +237,7 @@ export class SnapshotStore {
     };
     // In a fresh directory there is no old record to keep, so no temp file and rename are needed.
     const record = join(dir, 'rootfs.json');
-    const saved = fresh ? writeNewFile(record, (fh) => fh.writeFile(JSON.stringify(meta))) : writeFileAtomic(record, JSON.stringify(meta));
+    const saved = fresh ? writeNewFile(record, (fh) => fh.writeFile(JSON.stringify(meta)), { sync: durable }) : writeFileAtomic(record, JSON.stringify(meta), { durable });
     // The record is made durable while the directories are made and mounted; both end before any error is thrown.
     const results = await Promise.allSettled([saved, mounted()]);
     for (const r of results) if (r.status === 'rejected') throw r.reason;

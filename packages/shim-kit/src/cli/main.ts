@@ -1,17 +1,6 @@
 #!/usr/bin/env node
-// The `shimkit` command: see USAGE in cli-args.ts.
-import { markPhase, reportPhasesAtExit } from '../engine/phase-marks.js';
-import { runCli } from './run-cli.js';
+// The `shimkit` command: see USAGE in cli-args.ts. bin/shimkit starts it from the CLI's startup
+// snapshot when there is one for this node (snapshot-main.ts).
+import { runCliProcess } from './cli-process.js';
 
-markPhase('cli modules loaded');
-reportPhasesAtExit();
-
-runCli(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    process.stderr.write(`shimkit: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exitCode = 1;
-  },
-);
+runCliProcess();

@@ -14,13 +14,24 @@ import { StderrLogger } from './stderr-logger.js';
 // The serve, engine, build and image commands load as one bundled module each when the build
 // made them (see build/bundle-cli.mjs); the paths are variables so that tsc leaves them alone.
 const SERVE_BUNDLE = './serve-program.bundle.js';
-const loadServe = (): Promise<typeof ServeProgram> => (import(SERVE_BUNDLE) as Promise<typeof ServeProgram>).catch(() => import('./serve-program.js'));
 const ENGINE_BUNDLE = './run/engine-cli.bundle.js';
 const BUILD_BUNDLE = './build/build-cli.bundle.js';
 const IMAGE_BUNDLE = './image/image-cli.bundle.js';
-const loadEngineCli = (): Promise<typeof EngineProgram> => (import(ENGINE_BUNDLE) as Promise<typeof EngineProgram>).catch(() => import('./run/engine-program.js'));
-const loadBuildCli = (): Promise<typeof BuildProgram> => (import(BUILD_BUNDLE) as Promise<typeof BuildProgram>).catch(() => import('./build/build-program.js'));
-const loadImageCli = (): Promise<typeof ImageProgram> => (import(IMAGE_BUNDLE) as Promise<typeof ImageProgram>).catch(() => import('./image/image-program.js'));
+
+/** Where each command's program comes from: bundles loaded on use here, or the startup snapshot's own (snapshot-main.ts). */
+export interface CliPrograms {
+  serve: () => Promise<typeof ServeProgram>;
+  engine: () => Promise<typeof EngineProgram>;
+  build: () => Promise<typeof BuildProgram>;
+  image: () => Promise<typeof ImageProgram>;
+}
+
+const programsOnUse: CliPrograms = {
+  serve: () => (import(SERVE_BUNDLE) as Promise<typeof ServeProgram>).catch(() => import('./serve-program.js')),
+  engine: () => (import(ENGINE_BUNDLE) as Promise<typeof EngineProgram>).catch(() => import('./run/engine-program.js')),
+  build: () => (import(BUILD_BUNDLE) as Promise<typeof BuildProgram>).catch(() => import('./build/build-program.js')),
+  image: () => (import(IMAGE_BUNDLE) as Promise<typeof ImageProgram>).catch(() => import('./image/image-program.js')),
+};
 
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -69,24 +80,24 @@ async function withStopSignal(io: CliIo, run: (signal: AbortSignal) => Promise<n
   }
 }
 
-async function runImage(argv: readonly string[], io: CliIo, out: (t: string) => void, err: (t: string) => void): Promise<number> {
-  const { runImageCli } = await loadImageCli();
+async function runImage(argv: readonly string[], io: CliIo, out: (t: string) => void, err: (t: string) => void, programs: CliPrograms): Promise<number> {
+  const { runImageCli } = await programs.image();
   const tty = io.tty ?? (io.stderr === undefined && process.stderr.isTTY ? process.stderr : undefined);
   return withStopSignal(io, (signal) => runImageCli(argv, { stdout: out, stderr: err, signal, ...(tty ? { tty } : {}) }));
 }
 
-async function runBuild(argv: readonly string[], io: CliIo, out: (t: string) => void, err: (t: string) => void): Promise<number> {
-  const { runBuildCli } = await loadBuildCli();
+async function runBuild(argv: readonly string[], io: CliIo, out: (t: string) => void, err: (t: string) => void, programs: CliPrograms): Promise<number> {
+  const { runBuildCli } = await programs.build();
   return withStopSignal(io, (signal) => runBuildCli(argv, { stdout: out, stderr: err, signal }));
 }
 
 /** Runs `shimkit <argv>`; resolves with the exit code (0 ok, 1 failed, 2 bad usage or config). */
-export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<number> {
+export async function runCli(argv: readonly string[], io: CliIo = {}, programs: CliPrograms = programsOnUse): Promise<number> {
   const out = io.stdout ?? ((t) => void process.stdout.write(t));
   const err = io.stderr ?? ((t) => void process.stderr.write(t));
-  if (argv[0] === 'image') return runImage(argv.slice(1), io, out, err);
-  if (argv[0] === 'build') return runBuild(argv.slice(1), io, out, err);
-  if (isEngineCommand(argv)) return (await loadEngineCli().finally(() => markPhase('engine commands loaded'))).runEngineCli(argv, { stdout: out, stderr: err, ...(io.stdout ? {} : { stdoutBytes: (c) => void process.stdout.write(c), stderrBytes: (c) => void process.stderr.write(c) }) });
+  if (argv[0] === 'image') return runImage(argv.slice(1), io, out, err, programs);
+  if (argv[0] === 'build') return runBuild(argv.slice(1), io, out, err, programs);
+  if (isEngineCommand(argv)) return (await programs.engine().finally(() => markPhase('engine commands loaded'))).runEngineCli(argv, { stdout: out, stderr: err, ...(io.stdout ? {} : { stdoutBytes: (c) => void process.stdout.write(c), stderrBytes: (c) => void process.stderr.write(c) }) });
   let command: CliCommand;
   try {
     command = parseCliArgs(argv);
@@ -108,7 +119,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
   let config: ShimConfigFile = {};
   // Loaded here, as one bundle with everything serve uses (config-file.ts reaches @shimkit/cri-types, gRPC).
   const { checkRegistryFiles, reloadRegistryOnHangup, withContainersDefaults, systemdNotifier, takeListenFd, loadShimConfigFile, isCriError, isShimError, createShim, provide, Tokens, ImageStoreBackend } =
-    await loadServe();
+    await programs.serve();
   let images;
   let listenFd;
   try {

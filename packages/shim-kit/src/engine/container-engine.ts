@@ -176,7 +176,8 @@ export class ContainerEngine implements AsyncDisposable {
    * {@link ForegroundRun}.
    */
   async runAndRemove(request: CreateContainerRequest, options: RunAndRemoveOptions): Promise<ForegroundRun> {
-    const created = await this.create(request);
+    // its rootfs is removed when this process ends it: no fsync of the rootfs record
+    const created = await this.#locked(() => createContainer(this.#parts, request, { durable: false }), request.signal);
     return runAndRemoveContainer(this.#parts, created, options, (c) => this.#locked(() => removeContainer(this.#parts, c, { force: true })));
   }
 

@@ -1,6 +1,6 @@
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isProcessAlive } from '@shimkit/host-helper';
-import { writeFileAtomic } from '@shimkit/image-store';
 import { readExitFile } from '@shimkit/runc-driver';
 import { join } from 'node:path';
 import { ShimError } from '../errors.js';
@@ -9,7 +9,9 @@ import type { EngineLayout } from './engine-layout.js';
 
 /**
  * The engine's container records on disk: one JSON file per container, replaced atomically,
- * and the state now from conmon's exit file (or the monitor being gone).
+ * and the state now from conmon's exit file (or the monitor being gone). Read and written with
+ * sync calls: each takes microseconds, where an async one waits for a thread-pool thread (a
+ * millisecond or more on a busy machine), and a command makes several in sequence.
  */
 export class ContainerRecords {
   constructor(readonly layout: EngineLayout) {}
@@ -17,7 +19,7 @@ export class ContainerRecords {
   async read(id: string): Promise<EngineContainer | undefined> {
     let text: string;
     try {
-      text = await readFile(this.layout.record(id), 'utf8');
+      text = readFileSync(this.layout.record(id), 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
       throw e;
@@ -35,20 +37,31 @@ export class ContainerRecords {
    * either, and two fsyncs were a tenth of a `run --rm`.
    */
   async write(c: EngineContainer): Promise<void> {
-    await mkdir(this.layout.container(c.id), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(this.layout.record(c.id), JSON.stringify(c, null, 2), { mode: 0o600, durable: false });
+    mkdirSync(this.layout.container(c.id), { recursive: true, mode: 0o700 });
+    const record = this.layout.record(c.id);
+    const temp = `${record}.${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      writeFileSync(temp, JSON.stringify(c, null, 2), { mode: 0o600, flag: 'wx' });
+      renameSync(temp, record);
+    } catch (e) {
+      rmSync(temp, { force: true });
+      throw e;
+    }
   }
 
   async remove(id: string): Promise<void> {
-    await rm(this.layout.container(id), { recursive: true, force: true });
+    rmSync(this.layout.container(id), { recursive: true, force: true });
   }
 
   /** Every container, oldest first (records being written by a create in flight are skipped). */
   async list(): Promise<EngineContainer[]> {
-    const names = await readdir(this.layout.containersDir).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return [] as string[];
-      throw e;
-    });
+    let names: string[];
+    try {
+      names = readdirSync(this.layout.containersDir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      names = [];
+    }
     const all = await Promise.all(names.map((n) => this.read(n).catch(() => undefined)));
     return all.filter((c): c is EngineContainer => c !== undefined).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }

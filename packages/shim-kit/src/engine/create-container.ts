@@ -1,4 +1,5 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
 import type { ImageRecord, ImageStore, PullProgress } from '@shimkit/image-store';
 import { ShimError } from '../errors.js';
 import type { PodPortMapping } from '../interfaces/pod-network.js';
@@ -42,9 +43,10 @@ export interface CreateContainerRequest {
 
 /**
  * Creates a container (pulling its image if missing): rootfs, network, bundle, record. Runs
- * under the engine's lock. Nothing is left behind when it fails.
+ * under the engine's lock. Nothing is left behind when it fails. `durable: false`: the rootfs record is not
+ * fsynced, for a container this process removes when it ends.
  */
-export async function createContainer(parts: EngineParts, request: CreateContainerRequest): Promise<EngineContainer> {
+export async function createContainer(parts: EngineParts, request: CreateContainerRequest, options: { durable?: boolean } = {}): Promise<EngineContainer> {
   const { signal } = request;
   const name = request.name ?? containerName();
   const network = request.network ?? 'bridge';
@@ -60,7 +62,7 @@ export async function createContainer(parts: EngineParts, request: CreateContain
   try {
     // the rootfs and the network need nothing of each other
     const [mounted, joined] = await Promise.allSettled([
-      store.createRootfs(id, image.id, signal ? { signal } : {}),
+      store.createRootfs(id, image.id, { ...(signal ? { signal } : {}), ...(options.durable === false ? { durable: false } : {}) }),
       network === 'bridge' ? parts.network.attach(id, name, ports, signal) : undefined,
     ]);
     if (mounted.status === 'fulfilled') undo.push(() => store.removeRootfs(id));
@@ -70,7 +72,7 @@ export async function createContainer(parts: EngineParts, request: CreateContain
     if (joined.status === 'rejected') throw joined.reason;
     const rootfs = mounted.value;
     markPhase(network === 'bridge' ? 'rootfs mounted, network attached' : 'rootfs mounted');
-    await mkdir(bundle, { recursive: true, mode: 0o700 });
+    mkdirSync(bundle, { recursive: true, mode: 0o700 });
     undo.push(() => rm(bundle, { recursive: true, force: true }));
     const hostname = id.slice(0, 12);
     const etcFiles = { ...(await writeEtcFiles(bundle, { hostname, network, ips: attached?.ips ?? [] })), ...(await userEntries(rootfs.path, bundle, request.user)) };

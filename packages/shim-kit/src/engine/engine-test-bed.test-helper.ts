@@ -9,8 +9,8 @@ import { mountsUnder } from '../modules/runc/sandbox-pins.js';
 import { ContainerEngine } from './container-engine.js';
 import { bridgeConflist } from './default-network.js';
 
-/** The built CLI the tests run as a user would. */
-export const CLI_MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+/** The built CLI the tests run as a user would: the package's bin, from the CLI's startup snapshot when the build made one. */
+export const CLI_BIN = fileURLToPath(new URL('../../bin/shimkit', import.meta.url));
 
 /** What one CLI invocation did. */
 export interface CliResult {
@@ -81,7 +81,7 @@ export async function createEngineTestBed(): Promise<EngineTestBed> {
     },
     cli: (args, options = {}) =>
       new Promise((resolve) => {
-        const child = execFile(process.execPath, [CLI_MAIN, ...flags, ...args], { timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+        const child = execFile(CLI_BIN, [...flags, ...args], { timeout: options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
           resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
         });
         if (options.input !== undefined) child.stdin?.end(options.input);

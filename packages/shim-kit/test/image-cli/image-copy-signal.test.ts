@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+// the command as installed: from the CLI's startup snapshot when the build made one
+const BIN = fileURLToPath(new URL('../../bin/shimkit', import.meta.url));
 
 const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${'0'.repeat(64)}`] } }));
 const layer = Buffer.alloc(4 << 20, 7);
@@ -54,7 +55,7 @@ afterAll(async () => {
 describe('shimkit image copy (the real process)', () => {
   it('stops on SIGINT in the middle of a blob with exit 1, leaving nothing at the destination', async () => {
     const out = join(dir, 'out');
-    const child = spawn(process.execPath, [MAIN, 'image', 'copy', `docker://${host}/slow:latest`, `docker-archive:${out}.tar`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(BIN, ['image', 'copy', `docker://${host}/slow:latest`, `docker-archive:${out}.tar`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => void (stderr += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CLI_MAIN, createEngineTestBed, type EngineTestBed } from '../../engine/engine-test-bed.test-helper.js';
+import { CLI_BIN, createEngineTestBed, type EngineTestBed } from '../../engine/engine-test-bed.test-helper.js';
 
 let bed: EngineTestBed;
 beforeAll(async () => {
@@ -88,7 +88,7 @@ describe('shimkit run in the foreground', () => {
   });
 
   it('forwards SIGINT to the container, returns its exit code and removes it with --rm', async () => {
-    const child = spawn(process.execPath, [CLI_MAIN, ...bed.flags, 'run', '--rm', '--network', 'none', bed.image, 'sh', '-c', 'trap "echo got-int; exit 9" INT; echo ready; while :; do sleep 0.1; done'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(CLI_BIN, [...bed.flags, 'run', '--rm', '--network', 'none', bed.image, 'sh', '-c', 'trap "echo got-int; exit 9" INT; echo ready; while :; do sleep 0.1; done'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     await vi.waitFor(() => expect(out).toContain('ready'), { timeout: 20_000, interval: 50 });
@@ -101,7 +101,7 @@ describe('shimkit run in the foreground', () => {
 
   it('--rm runs without conmon, and ps, logs, exec, kill and wait of other commands find it while it runs', async () => {
     const script = 'trap "echo got-usr1" USR1; echo started; printf partial >&2; while [ ! -e /tmp/stop ]; do sleep 0.1; done; exit 7';
-    const child = spawn(process.execPath, [CLI_MAIN, ...bed.flags, 'run', '--rm', '--name', 'fg', '--network', 'none', bed.image, 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(CLI_BIN, [...bed.flags, 'run', '--rm', '--name', 'fg', '--network', 'none', bed.image, 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((r) => child.once('exit', r));
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -111,7 +111,7 @@ describe('shimkit run in the foreground', () => {
     await vi.waitFor(async () => expect(await bed.cli(['logs', 'fg'])).toMatchObject({ stdout: 'started\n', stderr: 'partial' }), { timeout: 10_000, interval: 100 });
     expect((await bed.cli(['kill', '-s', 'USR1', 'fg'])).code).toBe(0);
     await vi.waitFor(() => expect(out).toBe('started\ngot-usr1\n'), { timeout: 10_000, interval: 50 });
-    const waiter = spawn(process.execPath, [CLI_MAIN, ...bed.flags, 'wait', 'fg'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const waiter = spawn(CLI_BIN, [...bed.flags, 'wait', 'fg'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const waiterExited = new Promise<number | null>((r) => waiter.once('exit', r));
     let waited = '';
     waiter.stdout.on('data', (c: Buffer) => (waited += c.toString()));
@@ -128,7 +128,7 @@ describe('shimkit run in the foreground', () => {
     const { HostHelper } = await import('@shimkit/host-helper');
     const helper = new HostHelper();
     try {
-      const job = await helper.terminal({ argv: [process.execPath, CLI_MAIN, ...bed.flags, 'run', '--rm', '-it', '--network', 'none', bed.image, 'sh'], rows: 33, cols: 111 });
+      const job = await helper.terminal({ argv: [CLI_BIN, ...bed.flags, 'run', '--rm', '-it', '--network', 'none', bed.image, 'sh'], rows: 33, cols: 111 });
       let out = '';
       job.terminal.on('data', (c: Buffer) => (out += c.toString()));
       job.terminal.on('error', () => undefined);
@@ -180,7 +180,7 @@ describe('detached containers', () => {
     expect(stats[0]).toMatchObject({ name: 'talker' });
     expect(stats[0]?.pids).toBeGreaterThanOrEqual(1);
     expect(stats[0]?.memoryBytes).toBeGreaterThan(0);
-    const attached = spawn(process.execPath, [CLI_MAIN, ...bed.flags, 'attach', '--no-stdin', 'talker'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const attached = spawn(CLI_BIN, [...bed.flags, 'attach', '--no-stdin', 'talker'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const attachExit = new Promise((r) => attached.once('exit', r));
     let seen = '';
     attached.stdout.on('data', (c: Buffer) => (seen += c.toString()));

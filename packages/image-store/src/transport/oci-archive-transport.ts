@@ -20,7 +20,8 @@ export async function ociArchiveReader(file: string, refName?: string, options: 
 export async function ociArchiveWriter(file: string, refName?: string): Promise<ImageWriter> {
   const stage = await stageArchive(file);
   try {
-    const inner = await layoutWriter(join(stage.dir, 'layout'), refName, location(file, refName));
+    // The staged layout is thrown away after a crash; only the packed archive is synced.
+    const inner = await layoutWriter(join(stage.dir, 'layout'), refName, location(file, refName), { durable: false });
     return {
       ...inner,
       async commit(top, signal) {

@@ -48,26 +48,22 @@ const INGEST_DIR = 'ingest';
 export class ContentStore {
   private readonly inflight = new Map<string, Promise<BlobInfo>>();
 
-  private constructor(readonly root: string, private readonly durable: boolean) {}
+  private constructor(readonly root: string) {}
 
-  /**
-   * Opens (creating when missing) a store rooted at `root`. `durable: false` skips the fsyncs of
-   * each blob, for a staging store whose result is synced as a whole (an archive being packed).
-   */
-  static async open(root: string, options: { signal?: AbortSignal; durable?: boolean } = {}): Promise<ContentStore> {
+  /** Opens (creating when missing) a store rooted at `root`. */
+  static async open(root: string, options: { signal?: AbortSignal } = {}): Promise<ContentStore> {
     throwIfAborted(options.signal);
-    const durable = options.durable ?? true;
     try {
       await mkdir(join(root, OCI_LAYOUT_BLOBS_DIR), { recursive: true });
       await mkdir(join(root, INGEST_DIR), { recursive: true });
       const layout = await readFile(join(root, OCI_LAYOUT_FILE), 'utf8').catch(() => undefined);
       if (layout === undefined) {
-        await writeFileAtomic(join(root, OCI_LAYOUT_FILE), JSON.stringify({ imageLayoutVersion: OCI_LAYOUT_VERSION }), { durable });
+        await writeFileAtomic(join(root, OCI_LAYOUT_FILE), JSON.stringify({ imageLayoutVersion: OCI_LAYOUT_VERSION }));
       } else if ((JSON.parse(layout) as { imageLayoutVersion?: unknown }).imageLayoutVersion !== OCI_LAYOUT_VERSION) {
         throw new ImageStoreError('STORE_IO', `${root} has an unsupported oci-layout version: ${layout}`);
       }
       const index = await readFile(join(root, OCI_LAYOUT_INDEX_FILE), 'utf8').catch(() => undefined);
-      if (index === undefined) await writeFileAtomic(join(root, OCI_LAYOUT_INDEX_FILE), JSON.stringify({ schemaVersion: 2, manifests: [] }), { durable });
+      if (index === undefined) await writeFileAtomic(join(root, OCI_LAYOUT_INDEX_FILE), JSON.stringify({ schemaVersion: 2, manifests: [] }));
       // Temp files of interrupted atomic writes are garbage (unless their process still runs: the store is shared); partial ingests stay for resumption.
       for (const name of await readdir(join(root, INGEST_DIR))) {
         if (name.endsWith('.tmp') && leftByDeadProcess(name, /^\.put-(\d+)-/)) await rm(join(root, INGEST_DIR, name), { force: true });
@@ -76,7 +72,7 @@ export class ContentStore {
       if (isImageStoreError(e)) throw e;
       throw new ImageStoreError('STORE_IO', `cannot open content store at ${root}: ${(e as Error).message}`, { cause: e });
     }
-    return new ContentStore(root, durable);
+    return new ContentStore(root);
   }
 
   /** Path of a committed blob (whether or not it exists). */
@@ -199,7 +195,7 @@ export class ContentStore {
       const actual = `${digestAlgorithm(digest)}:${hash.digest('hex')}`;
       if (actual !== digest) throw new ImageStoreError('DIGEST_MISMATCH', `content digest ${actual} does not match expected ${digest}`);
       verified = true;
-      if (this.durable) await fh.sync();
+      await fh.sync();
     } catch (e) {
       await fh.close();
       // Bad content is dropped; content cut short stays for the next ingest to resume.
@@ -213,7 +209,7 @@ export class ContentStore {
     const dir = join(this.root, OCI_LAYOUT_BLOBS_DIR, digestAlgorithm(digest));
     await mkdir(dir, { recursive: true });
     await rename(partial, this.blobPath(digest));
-    if (this.durable) await syncDir(dir);
+    await syncDir(dir);
     return { digest, size: written };
   }
 
@@ -323,6 +319,6 @@ export class ContentStore {
   /** Replaces the layout's index.json atomically. */
   async writeIndex(index: ImageIndex, options: { signal?: AbortSignal } = {}): Promise<void> {
     throwIfAborted(options.signal);
-    await writeFileAtomic(join(this.root, OCI_LAYOUT_INDEX_FILE), JSON.stringify(index), { durable: this.durable });
+    await writeFileAtomic(join(this.root, OCI_LAYOUT_INDEX_FILE), JSON.stringify(index));
   }
 }

@@ -48,18 +48,12 @@ async function exists(path: string): Promise<boolean> {
  * Blobs appear only complete and verified; index.json is updated last, the
  * entry named `refName` replaced. A failed copy into a directory it created
  * removes the directory; in an existing one, only unreferenced complete blobs stay.
- * `durable: false` leaves out the per-blob fsyncs (a staged layout synced as one archive).
  */
-export async function layoutWriter(
-  dir: string,
-  refName?: string,
-  name = `oci:${dir}${refName === undefined ? '' : `:${refName}`}`,
-  options: { durable?: boolean } = {},
-): Promise<ImageWriter & { readonly dir: string }> {
+export async function layoutWriter(dir: string, refName?: string, name = `oci:${dir}${refName === undefined ? '' : `:${refName}`}`): Promise<ImageWriter & { readonly dir: string }> {
   const created = !(await exists(dir));
   let store: ContentStore;
   try {
-    store = await ContentStore.open(dir, options);
+    store = await ContentStore.open(dir);
   } catch (e) {
     if (created) await rm(dir, { recursive: true, force: true });
     throw e;

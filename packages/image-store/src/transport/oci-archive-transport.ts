@@ -20,8 +20,7 @@ export async function ociArchiveReader(file: string, refName?: string, options: 
 export async function ociArchiveWriter(file: string, refName?: string): Promise<ImageWriter> {
   const stage = await stageArchive(file);
   try {
-    // The staged layout is thrown away after a crash; only the packed archive is synced.
-    const inner = await layoutWriter(join(stage.dir, 'layout'), refName, location(file, refName), { durable: false });
+    const inner = await layoutWriter(join(stage.dir, 'layout'), refName, location(file, refName));
     return {
       ...inner,
       async commit(top, signal) {

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -52,7 +52,7 @@ describe('ociArchiveFileWriter', () => {
     const hex = (x: Buffer) => digestOf(x).slice('sha256:'.length);
     expect(stdout.trim().split('\n').sort()).toEqual(['blobs/', 'blobs/sha256/', `blobs/sha256/${hex(a)}`, `blobs/sha256/${hex(b)}`, `blobs/sha256/${hex(bytes)}`, 'index.json', 'oci-layout'].sort());
     const out = join(dir, 'x');
-    await run('mkdir', [out]);
+    await mkdir(out);
     await run('tar', ['-xf', file, '-C', out]);
     expect(await readFile(join(out, 'blobs', 'sha256', hex(a)))).toEqual(a);
     expect(await readFile(join(out, 'blobs', 'sha256', hex(b)))).toEqual(b);

@@ -38,7 +38,7 @@ export async function ociArchiveFileWriter(file: string, refName: string | undef
     let done = 0;
     while (done < bytes.length) done += (await fh.write(bytes, done, bytes.length - done, position + done)).bytesWritten;
   };
-  const small = async (path: string, data: Uint8Array | undefined, entry: Omit<TarWriteEntry, 'path'>) => {
+  const appendEntry = async (path: string, data: Uint8Array | undefined, entry: Omit<TarWriteEntry, 'path'>) => {
     const size = data?.length ?? 0;
     const bytes = Buffer.concat([encodeTarHeader({ ...entry, path }, size), ...(data ? [data, tarPadding(size)] : [])]);
     await writeAt(bytes, reserve(bytes.length));
@@ -81,8 +81,8 @@ export async function ociArchiveFileWriter(file: string, refName: string | undef
   };
 
   try {
-    await small('blobs/', undefined, DIRECTORY);
-    await small('blobs/sha256/', undefined, DIRECTORY);
+    await appendEntry('blobs/', undefined, DIRECTORY);
+    await appendEntry('blobs/sha256/', undefined, DIRECTORY);
   } catch (e) {
     await fh.close();
     await rm(temp, { force: true });
@@ -99,8 +99,8 @@ export async function ociArchiveFileWriter(file: string, refName: string | undef
       await putManifest(top, signal);
       const entry: Descriptor = { mediaType: top.descriptor.mediaType, digest: top.descriptor.digest, size: top.descriptor.size };
       if (refName !== undefined) entry.annotations = { [ANNOTATION_REF_NAME]: refName };
-      await small(OCI_LAYOUT_INDEX_FILE, Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: [entry] })), FILE);
-      await small(OCI_LAYOUT_FILE, Buffer.from(JSON.stringify({ imageLayoutVersion: OCI_LAYOUT_VERSION })), FILE);
+      await appendEntry(OCI_LAYOUT_INDEX_FILE, Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: [entry] })), FILE);
+      await appendEntry(OCI_LAYOUT_FILE, Buffer.from(JSON.stringify({ imageLayoutVersion: OCI_LAYOUT_VERSION })), FILE);
       await writeAt(TAR_END, reserve(TAR_END.length));
       throwIfAborted(signal, `copy to ${name}`);
       await fh.sync();

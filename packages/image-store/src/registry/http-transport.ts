@@ -75,10 +75,15 @@ export interface HttpRequest {
   dispatcher?: Dispatcher;
 }
 
+/** A response's headers, by name (any case); repeated ones joined with `, ` as fetch's Headers does. */
+export interface ResponseHeaders {
+  get(name: string): string | null;
+}
+
 /** What a server answered. */
 export interface RegistryResponse {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   /** Read it to the end, or abort the response, to free the connection. */
   body: Readable;
 }
@@ -223,10 +228,14 @@ export class HttpTransport {
       // abort() destroys the body with an error; readers see it through their iterator, and
       // this keeps a body nobody reads from raising it as an uncaught 'error' event.
       answer.body.on('error', () => undefined);
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(answer.headers)) {
-        for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
-      }
+      // Not a fetch Headers: the first one made loads node's own copy of undici (fetch and all).
+      const raw = answer.headers;
+      const headers: ResponseHeaders = {
+        get: (name) => {
+          const value = raw[name.toLowerCase()];
+          return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+        },
+      };
       return { response: { status: answer.statusCode, headers, body: answer.body }, url: request.url, abort };
     } catch (e) {
       abort();

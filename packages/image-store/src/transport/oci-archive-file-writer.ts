@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Descriptor, Digest } from '@shimkit/oci-spec';
-import { ANNOTATION_REF_NAME, digestAlgorithm, layoutBlobPath, OCI_LAYOUT_FILE, OCI_LAYOUT_INDEX_FILE, OCI_LAYOUT_VERSION } from '@shimkit/oci-spec';
+import { ANNOTATION_REF_NAME, layoutBlobPath, OCI_LAYOUT_FILE, OCI_LAYOUT_INDEX_FILE, OCI_LAYOUT_VERSION } from '@shimkit/oci-spec';
 import { syncDir } from '../content/atomic-write.js';
+import { verifyStream } from '../content/verify-stream.js';
 import { ImageStoreError, throwIfAborted } from '../errors.js';
 import type { FetchedManifest } from '../registry/registry-client.js';
 import { encodeTarHeader, TAR_END, tarPadding, type TarWriteEntry } from '../tar/tar-writer.js';
@@ -17,7 +18,7 @@ const DIRECTORY: Omit<TarWriteEntry, 'path'> = { type: 'directory', mode: 0o755,
  * `file`, renamed into place on commit. A blob's size is known before its bytes, so each blob
  * gets its tar entry reserved at the end of the file when its copy starts and streams into
  * that region while others stream into theirs: no staged layout packed again afterwards.
- * Every blob is hashed as it is written; a failure removes the temp file.
+ * Every blob is verified (size and digest) as it is written; a failure removes the temp file.
  */
 export async function ociArchiveFileWriter(file: string, refName: string | undefined, name: string): Promise<ImageWriter> {
   const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
@@ -50,28 +51,21 @@ export async function ociArchiveFileWriter(file: string, refName: string | undef
     const header = encodeTarHeader({ ...FILE, path: layoutBlobPath(d.digest) }, d.size);
     const start = reserve(header.length + d.size + tarPadding(d.size).length);
     await writeAt(header, start);
-    const what = `blob ${d.digest} of ${name}`;
-    const hash = createHash(digestAlgorithm(d.digest));
     let written = 0;
-    for await (const chunk of source) {
-      throwIfAborted(signal, what);
-      if (written + chunk.length > d.size) throw new ImageStoreError('SIZE_MISMATCH', `${what} is larger than the expected ${d.size} bytes`);
-      hash.update(chunk);
+    for await (const chunk of verifyStream(source, d, `${name}: blob`)) {
+      throwIfAborted(signal, `blob ${d.digest} of ${name}`);
       await writeAt(chunk, start + header.length + written);
       written += chunk.length;
     }
-    if (written !== d.size) throw new ImageStoreError('SIZE_MISMATCH', `${what} has ${written} bytes, expected ${d.size}`);
-    const actual = `${digestAlgorithm(d.digest)}:${hash.digest('hex')}`;
-    if (actual !== d.digest) throw new ImageStoreError('DIGEST_MISMATCH', `${what}: content digest ${actual} does not match`);
     await writeAt(tarPadding(d.size), start + header.length + d.size);
   };
-  const putOnce = async (d: Pick<Descriptor, 'digest' | 'size'>, open: () => AsyncIterable<Uint8Array> | Iterable<Uint8Array>, signal?: AbortSignal) => {
+  const putOnce = async (d: Pick<Descriptor, 'digest' | 'size'>, openSource: () => AsyncIterable<Uint8Array> | Iterable<Uint8Array>, signal?: AbortSignal) => {
     const running = blobs.get(d.digest);
     if (running !== undefined) {
       await running;
       return 'exists' as const;
     }
-    const job = writeBlob(d, open(), signal);
+    const job = writeBlob(d, openSource(), signal);
     blobs.set(d.digest, job);
     await job;
     return 'uploaded' as const;
@@ -93,7 +87,7 @@ export async function ociArchiveFileWriter(file: string, refName: string | undef
     name,
     acceptsIndex: true,
     verifiesBlobs: true,
-    putBlob: (d, open, { signal }) => putOnce(d, open, signal),
+    putBlob: (d, openSource, { signal }) => putOnce(d, openSource, signal),
     putManifest,
     async commit(top, signal) {
       await putManifest(top, signal);

@@ -149,6 +149,7 @@ describe('copyBetween', () => {
         const { repository: _mountable, ...reader } = registryReader(client, parseImageReference(image.reference));
         const error = await copyBetween(reader, writer).then(() => undefined, (e: unknown) => e);
         expect(isImageStoreError(error, 'DIGEST_MISMATCH'), `${name}: ${String(error)}`).toBe(true);
+        expect((error as Error).message, name).toContain(image.layers[0]);
       }
       expect(await readdir(out)).toEqual([]);
       expect(store.list()).toEqual([]);

@@ -8,7 +8,7 @@ import { ImageStoreError } from '../errors.js';
  * as it is longer than `size`, and with SIZE_MISMATCH or DIGEST_MISMATCH at
  * its end. Consumers must not trust what they saw until the stream ends cleanly.
  */
-export async function* verifyStream(source: AsyncIterable<Uint8Array>, expected: { digest: Digest; size?: number }, what = 'content'): AsyncGenerator<Buffer> {
+export async function* verifyStream(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, expected: { digest: Digest; size?: number }, what = 'content'): AsyncGenerator<Buffer> {
   const hash = createHash(digestAlgorithm(expected.digest));
   let size = 0;
   for await (const chunk of source) {

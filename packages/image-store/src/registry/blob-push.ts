@@ -31,7 +31,10 @@ export type PushBlobResult = 'exists' | 'mounted' | 'uploaded';
 
 async function failure(t: PushTransport, res: HttpResponse, what: string, signal?: AbortSignal): Promise<never> {
   const body = await readAll(res, t.progressTimeoutMs, 64 << 10, signal).catch(() => Buffer.alloc(0));
-  throw registryError(res.response.status, body.toString('utf8'), what);
+  const error = registryError(res.response.status, body.toString('utf8'), what);
+  // The registry hashed what we sent and refused it: the source's bytes are not the blob they claim to be.
+  if (error.registryCode === 'DIGEST_INVALID') throw new ImageStoreError('DIGEST_MISMATCH', `${what}: the source's bytes do not match the digest (the registry answered ${res.response.status} DIGEST_INVALID)`, { cause: error });
+  throw error;
 }
 
 function location(res: HttpResponse, what: string): string {

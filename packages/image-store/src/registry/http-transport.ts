@@ -5,12 +5,32 @@ import type * as Undici from 'undici';
 import { abortError, ImageStoreError, isImageStoreError } from '../errors.js';
 import { chunksOf } from '../stream/chunks-of.js';
 
+/** The parts of undici the registry client uses. */
+export interface UndiciParts {
+  request(url: string, options: Omit<Dispatcher.RequestOptions, 'origin' | 'path'> & { dispatcher?: Dispatcher }): Promise<Dispatcher.ResponseData>;
+  Agent: typeof Undici.Agent;
+}
+
 // undici is loaded on the first request, not with the store: opening a store for local work
-// (the CLI's `shimkit run` of an image it has) then skips its start-up cost.
+// (the CLI's `shimkit run` of an image it has) then skips its start-up cost. Only its request API
+// and Agent are loaded: its index loads all it has (fetch, WebSocket, EventSource, caches, mocks),
+// 131 ms against 69 ms here (medians of 12, load average 8), for every command that talks to a
+// registry. These files are undici 6's own layout (it has no exports map); the registry tests
+// fail on an upgrade that moves them.
 const requireCjs = createRequire(import.meta.url);
-let loaded: typeof Undici | undefined;
-export function undici(): typeof Undici {
-  loaded ??= requireCjs('undici') as typeof Undici;
+let loaded: UndiciParts | undefined;
+export function undici(): UndiciParts {
+  loaded ??= (() => {
+    const request = requireCjs('undici/lib/api/api-request.js') as (this: Dispatcher, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+    const { getGlobalDispatcher } = requireCjs('undici/lib/global.js') as { getGlobalDispatcher(): Dispatcher };
+    return {
+      request: (url, { dispatcher, ...options }) => {
+        const { origin, pathname, search } = new URL(url);
+        return request.call(dispatcher ?? getGlobalDispatcher(), { ...options, origin, path: `${pathname}${search}` });
+      },
+      Agent: requireCjs('undici/lib/dispatcher/agent.js') as typeof Undici.Agent,
+    };
+  })();
   return loaded;
 }
 
@@ -55,10 +75,15 @@ export interface HttpRequest {
   dispatcher?: Dispatcher;
 }
 
+/** A response's headers, by name (any case); repeated ones joined with `, ` as fetch's Headers does. */
+export interface ResponseHeaders {
+  get(name: string): string | null;
+}
+
 /** What a server answered. */
 export interface RegistryResponse {
   status: number;
-  headers: Headers;
+  headers: ResponseHeaders;
   /** Read it to the end, or abort the response, to free the connection. */
   body: Readable;
 }
@@ -203,10 +228,14 @@ export class HttpTransport {
       // abort() destroys the body with an error; readers see it through their iterator, and
       // this keeps a body nobody reads from raising it as an uncaught 'error' event.
       answer.body.on('error', () => undefined);
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(answer.headers)) {
-        for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, v);
-      }
+      // Not a fetch Headers: the first one made loads node's own copy of undici (fetch and all).
+      const raw = answer.headers;
+      const headers: ResponseHeaders = {
+        get: (name) => {
+          const value = raw[name.toLowerCase()];
+          return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+        },
+      };
       return { response: { status: answer.statusCode, headers, body: answer.body }, url: request.url, abort };
     } catch (e) {
       abort();

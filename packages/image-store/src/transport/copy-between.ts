@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Descriptor, Digest, Platform } from '@shimkit/oci-spec';
 import { abortError, ImageStoreError, throwIfAborted } from '../errors.js';
 import { limiter } from '../pull/limit.js';
@@ -21,7 +22,7 @@ export interface CopyBetweenOptions {
   /** The platform picked out of an index when not `all` (default: this host's). */
   platform?: Platform;
   onProgress?: (progress: BlobCopyProgress) => void;
-  /** Layers copied at once (default 6, as skopeo). */
+  /** Blobs (config and layers) copied at once (default 6, as skopeo). */
   concurrency?: number;
   /**
    * Decides whether the source's image may be copied (e.g. a signature policy), given the
@@ -40,7 +41,7 @@ export interface CopyBetweenResult {
 
 /**
  * Copies an image from any reader to any writer, as skopeo copy does: blobs
- * first, layers a few at once (those the destination has are skipped,
+ * first, config and layers a few at once (those the destination has are skipped,
  * same-registry ones mounted),
  * then manifests bottom-up, the index last; digests are preserved. On
  * failure the writer is told to discard what it wrote, and the error is
@@ -66,15 +67,17 @@ export async function copyBetween(reader: ImageReader, writer: ImageWriter, opti
     blobs[result]++;
     report?.({ digest: d.digest, size: d.size, copied: result === 'uploaded' ? copied : d.size, status: result });
   };
-  // The first failure stops the other layers; all have settled before it is reported, so none writes after the writer's abort().
-  const copyLayers = async (layers: readonly Descriptor[]) => {
+  // The first failure stops the other blobs; all have settled before it is reported, so none writes after the writer's abort().
+  const copyBlobs = async (descriptors: readonly Descriptor[]) => {
     const inner = new AbortController();
+    // Each blob in flight listens on it a few times (its requests, its file or upload).
+    setMaxListeners(8 * Math.max(1, options.concurrency ?? 6), inner.signal);
     const onOuterAbort = () => inner.abort(signal?.reason);
     if (signal?.aborted) onOuterAbort();
     signal?.addEventListener('abort', onOuterAbort, { once: true });
     let first: { error: unknown } | undefined;
     try {
-      await Promise.all(layers.map((l) => run(() => copyBlob(l, inner.signal)).catch((e: unknown) => {
+      await Promise.all(descriptors.map((d) => run(() => copyBlob(d, inner.signal)).catch((e: unknown) => {
         first ??= { error: e };
         inner.abort(e);
       })));
@@ -85,8 +88,8 @@ export async function copyBetween(reader: ImageReader, writer: ImageWriter, opti
   };
   const copyImage = async (m: FetchedManifest) => {
     if (m.document.kind !== 'manifest') throw new ImageStoreError('UNSUPPORTED_MEDIA_TYPE', `${reader.name}: nested index ${m.descriptor.digest} is not supported`);
-    await copyBlob(m.document.manifest.config, signal);
-    await copyLayers(m.document.manifest.layers);
+    // The config is one more small blob: copied beside the layers, not one round trip chain before them.
+    await copyBlobs([m.document.manifest.config, ...m.document.manifest.layers]);
   };
 
   try {

@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { extractArchive, stageArchive } from './archive-file.js';
+import { extractArchive } from './archive-file.js';
 import type { ImageReader, ImageWriter } from './image-transport.js';
-import { layoutReader, layoutWriter } from './layout-transport.js';
+import { layoutReader } from './layout-transport.js';
+import { ociArchiveFileWriter } from './oci-archive-file-writer.js';
 
 function location(file: string, refName: string | undefined): string {
   return `oci-archive:${file}${refName === undefined ? '' : `:${refName}`}`;
@@ -16,22 +16,7 @@ export async function ociArchiveReader(file: string, refName?: string, options: 
   return { ...inner, close, [Symbol.asyncDispose]: close };
 }
 
-/** Writes an image as an OCI archive: a layout staged beside `file`, packed and renamed into place on commit. */
+/** Writes an image as an OCI archive, straight into the tar file (see ociArchiveFileWriter), renamed into place on commit. */
 export async function ociArchiveWriter(file: string, refName?: string): Promise<ImageWriter> {
-  const stage = await stageArchive(file);
-  try {
-    const inner = await layoutWriter(join(stage.dir, 'layout'), refName, location(file, refName));
-    return {
-      ...inner,
-      async commit(top, signal) {
-        const digest = await inner.commit(top, signal);
-        await stage.publish(signal, 'layout');
-        return digest;
-      },
-      abort: () => stage.discard(),
-    };
-  } catch (e) {
-    await stage.discard();
-    throw e;
-  }
+  return ociArchiveFileWriter(file, refName, location(file, refName));
 }

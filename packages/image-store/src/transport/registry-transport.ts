@@ -27,8 +27,8 @@ export function registryWriter(client: RegistryClient, ref: ImageReference): Ima
   return {
     name: `docker://${formatImageReference(ref)}`,
     acceptsIndex: true,
-    // The registry is the destination's own judge; what we send is checked as we read it.
-    verifiesBlobs: false,
+    // The registry hashes every upload and refuses one whose bytes do not match the ?digest= of its final PUT.
+    verifiesBlobs: true,
     putBlob: (d, open, { mountFrom, signal }) =>
       client.pushBlob(ref, d, open, { signal, mountFrom: mountFrom?.domain === ref.domain ? mountFrom.path : undefined }),
     putManifest: async (m, signal) => {

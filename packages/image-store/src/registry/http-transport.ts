@@ -15,8 +15,8 @@ export interface UndiciParts {
 // (the CLI's `shimkit run` of an image it has) then skips its start-up cost. Only its request API
 // and Agent are loaded: its index loads all it has (fetch, WebSocket, EventSource, caches, mocks),
 // 131 ms against 69 ms here (medians of 12, load average 8), for every command that talks to a
-// registry. These files are undici 6's own layout (it has no exports map); the registry tests
-// fail on an upgrade that moves them.
+// registry. These files are undici 6's own layout (it has no exports map), so the dependency is
+// pinned to its patch releases; the registry tests fail on an upgrade that moves them.
 const requireCjs = createRequire(import.meta.url);
 let loaded: UndiciParts | undefined;
 export function undici(): UndiciParts {

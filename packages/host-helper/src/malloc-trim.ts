@@ -8,7 +8,25 @@ export function builtMallocTrimPath(): string {
 }
 
 const require = createRequire(import.meta.url);
-const loaded = new Map<string, () => boolean>();
+
+interface MallocAddon {
+  trim(): boolean;
+  limitArenas(count: number): boolean;
+}
+const loaded = new Map<string, MallocAddon>();
+
+function loadAddon(addon: string): MallocAddon {
+  let exports = loaded.get(addon);
+  if (exports === undefined) {
+    try {
+      exports = require(addon) as MallocAddon;
+    } catch (e) {
+      throw new HostHelperError('ADDON_MISSING', `cannot load the malloc-trim addon ${addon} (built by @shimkit/host-helper's npm run build): ${(e as Error).message}`, { cause: e });
+    }
+    loaded.set(addon, exports);
+  }
+  return exports;
+}
 
 /**
  * Gives the free pages of this process's C heaps back to the kernel (glibc's `malloc_trim(0)`,
@@ -18,14 +36,17 @@ const loaded = new Map<string, () => boolean>();
  * HostHelperError `ADDON_MISSING` when the addon is not built.
  */
 export function trimMallocHeap(addon: string = builtMallocTrimPath()): boolean {
-  let trim = loaded.get(addon);
-  if (trim === undefined) {
-    try {
-      trim = (require(addon) as { trim: () => boolean }).trim;
-    } catch (e) {
-      throw new HostHelperError('ADDON_MISSING', `cannot load the malloc-trim addon ${addon} (built by @shimkit/host-helper's npm run build): ${(e as Error).message}`, { cause: e });
-    }
-    loaded.set(addon, trim);
-  }
-  return trim();
+  return loadAddon(addon).trim();
+}
+
+/**
+ * Caps how many heaps (arenas) glibc's malloc keeps for this process's threads (`mallopt(M_ARENA_MAX)`,
+ * what `MALLOC_ARENA_MAX` sets at a process's start). Without a cap every thread that allocates
+ * gets its own, up to 8 per core, and each keeps pages that malloc_trim gives back only in part.
+ * Applies to arenas made after the call: call it first thing. Throws RangeError for a count
+ * that is not a positive integer, HostHelperError `ADDON_MISSING` when the addon is not built.
+ */
+export function limitMallocArenas(count: number, addon: string = builtMallocTrimPath()): boolean {
+  if (!Number.isInteger(count) || count < 1 || count > 1024) throw new RangeError(`limitMallocArenas: the number of arenas must be an integer from 1 to 1024, not ${count}`);
+  return loadAddon(addon).limitArenas(count);
 }

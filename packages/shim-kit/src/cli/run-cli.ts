@@ -115,13 +115,13 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
     out(`${USAGE}\n`);
     return EXIT.ok;
   }
-  const version = await packageVersion();
   if (command.kind === 'version') {
-    out(`shimkit ${version}\n`);
+    out(`shimkit ${await packageVersion()}\n`);
     return EXIT.ok;
   }
 
-  const arenaLimitFailed = await limitMallocArenas();
+  const arenaLimitFailed = await limitMallocArenas(); // before the first file read starts libuv's thread pool
+  const version = await packageVersion();
   let config: ShimConfigFile = {};
   // Loaded here, as one bundle with everything serve uses (config-file.ts reaches @shimkit/cri-types, gRPC).
   const { checkRegistryFiles, reloadRegistryOnHangup, withContainersDefaults, systemdNotifier, takeListenFd, loadShimConfigFile, isCriError, isShimError, createShim, provide, Tokens, ImageStoreBackend } =

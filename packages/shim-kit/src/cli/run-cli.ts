@@ -25,8 +25,8 @@ const loadImageCli = (): Promise<typeof ImageProgram> => (import(IMAGE_BUNDLE) a
 /**
  * Caps glibc's malloc at two arenas for the daemon, before its bundle loads and libuv's thread
  * pool starts. Each thread that allocates would get an arena of its own (up to 16 on two cores),
- * and after a pull they keep pages that malloc_trim gives back only in part: measured with
- * `bench/cri-pull.mjs`'s images, 8-10 MiB less RSS after pulls and 3-4 MiB less idle (bench/README.md).
+ * and after a pull they keep pages that malloc_trim gives back only in part: 4-9 MiB less RSS
+ * after `bench/pull-ab.mjs`'s pulls (bench/README.md, session 9).
  * Gives the error's message when the addon could not do it.
  */
 async function limitMallocArenas(): Promise<string | undefined> {

@@ -1,9 +1,10 @@
-// Counts glibc's arenas (64 MiB-aligned heaps of 64 MiB) before and after four scrypt hashes
-// on libuv's thread pool, each on a thread of its own: prints "<before> <after>". With the
+// Counts glibc's arenas (64 MiB-aligned heaps of 64 MiB) before and after four worker threads
+// start at once (a thread's first malloc gives it an arena; any module will do for the workers,
+// this package's built errors.js is plain JavaScript): prints "<before> <after>". With the
 // argument "limit", caps the arenas at one first.
-import { scrypt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { limitMallocArenas } from './malloc-trim.js';
+import { Worker } from 'node:worker_threads';
+import { tuneMalloc } from './malloc-trim.js';
 
 const ARENA = 64n * 1024n * 1024n;
 
@@ -14,8 +15,8 @@ function arenaCount(): number {
   return ranges.filter(([start, end], i) => start % ARENA === 0n && (end - start === ARENA || (ranges[i + 1]?.[0] === end && ranges[i + 1]![1] === start + ARENA))).length;
 }
 
-if (process.argv[2] === 'limit') limitMallocArenas(1);
+if (process.argv[2] === 'limit') tuneMalloc({ arenaMax: 1 });
 const before = arenaCount();
-const hash = (i: number) => new Promise((resolve, reject) => scrypt(`password ${i}`, 'salt', 32, { N: 16384, r: 8, p: 1 }, (e, key) => (e ? reject(e) : resolve(key))));
-await Promise.all([0, 1, 2, 3].map(hash));
+const workers = [0, 1, 2, 3].map(() => new Worker(new URL('../dist/errors.js', import.meta.url), { execArgv: [] }));
+await Promise.all(workers.map((w) => new Promise((resolve) => w.once('exit', resolve))));
 console.log(`${before} ${arenaCount()}`);

@@ -11,7 +11,7 @@ const require = createRequire(import.meta.url);
 
 interface MallocAddon {
   trim(): boolean;
-  limitArenas(count: number): boolean;
+  setOption(name: keyof MallocTuning, value: number): boolean;
 }
 const loaded = new Map<string, MallocAddon>();
 
@@ -39,14 +39,31 @@ export function trimMallocHeap(addon: string = builtMallocTrimPath()): boolean {
   return loadAddon(addon).trim();
 }
 
+/** Settings of glibc's malloc that {@link tuneMalloc} makes (`mallopt()`). */
+export interface MallocTuning {
+  /** Arenas (heaps) for all threads: without a cap each thread that allocates gets its own, up to 8 per core (`M_ARENA_MAX`). */
+  arenaMax?: number;
+  /** Blocks from this size up are mmapped and unmapped when freed; set, glibc stops raising it after frees (`M_MMAP_THRESHOLD`, at most 32 MiB). */
+  mmapThreshold?: number;
+  /** Free space at a heap's top beyond this goes back to the kernel at once (`M_TRIM_THRESHOLD`). */
+  trimThreshold?: number;
+}
+
+const TUNING_LIMITS: Record<keyof MallocTuning, number> = { arenaMax: 1024, mmapThreshold: 32 * 1024 * 1024, trimThreshold: 2 ** 31 - 1 };
+
 /**
- * Caps how many heaps (arenas) glibc's malloc keeps for this process's threads (`mallopt(M_ARENA_MAX)`,
- * what `MALLOC_ARENA_MAX` sets at a process's start). Without a cap every thread that allocates
- * gets its own, up to 8 per core, and each keeps pages that malloc_trim gives back only in part.
- * Applies to arenas made after the call: call it first thing. Throws RangeError for a count
- * that is not a positive integer, HostHelperError `ADDON_MISSING` when the addon is not built.
+ * Sets glibc's malloc options in this process (what `MALLOC_ARENA_MAX`, `MALLOC_MMAP_THRESHOLD_`
+ * and `MALLOC_TRIM_THRESHOLD_` set at a process's start). An arena cap applies to arenas made
+ * after the call: call it first thing. Throws RangeError naming a value that is not an integer
+ * in range, HostHelperError `ADDON_MISSING` when the addon is not built.
  */
-export function limitMallocArenas(count: number, addon: string = builtMallocTrimPath()): boolean {
-  if (!Number.isInteger(count) || count < 1 || count > 1024) throw new RangeError(`limitMallocArenas: the number of arenas must be an integer from 1 to 1024, not ${count}`);
-  return loadAddon(addon).limitArenas(count);
+export function tuneMalloc(tuning: MallocTuning, addon: string = builtMallocTrimPath()): void {
+  const settings = Object.entries(tuning).filter(([, value]) => value !== undefined) as [keyof MallocTuning, number][];
+  for (const [name, value] of settings) {
+    const max = TUNING_LIMITS[name];
+    if (max === undefined) throw new RangeError(`tuneMalloc: unknown option ${name}`);
+    if (!Number.isInteger(value) || value < 1 || value > max) throw new RangeError(`tuneMalloc: ${name} must be an integer from 1 to ${max}, not ${value}`);
+  }
+  const exports = loadAddon(addon);
+  for (const [name, value] of settings) if (!exports.setOption(name, value)) throw new RangeError(`tuneMalloc: glibc refused ${name} ${value}`);
 }

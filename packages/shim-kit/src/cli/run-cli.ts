@@ -23,15 +23,16 @@ const loadBuildCli = (): Promise<typeof BuildProgram> => (import(BUILD_BUNDLE) a
 const loadImageCli = (): Promise<typeof ImageProgram> => (import(IMAGE_BUNDLE) as Promise<typeof ImageProgram>).catch(() => import('./image/image-program.js'));
 
 /**
- * Caps glibc's malloc at two arenas for the daemon, before its bundle loads and libuv's thread
- * pool starts. Each thread that allocates would get an arena of its own (up to 16 on two cores),
- * and after a pull they keep pages that malloc_trim gives back only in part: 4-9 MiB less RSS
- * after `bench/pull-ab.mjs`'s pulls (bench/README.md, session 9).
- * Gives the error's message when the addon could not do it.
+ * glibc's malloc for a long-running daemon, set before the serve bundle loads and libuv's thread
+ * pool starts: two arenas (each thread that allocates would get its own, up to 16 on two cores)
+ * and a fixed 128 KiB mmap and trim threshold (glibc raises the mmap threshold up to 32 MiB
+ * after a large block is freed, and from then on a pull's buffers come from the heaps and stay
+ * resident between live blocks). Measured in bench/README.md (session 9). Gives the error's
+ * message when the addon could not do it.
  */
-async function limitMallocArenas(): Promise<string | undefined> {
+async function tuneMallocForServe(): Promise<string | undefined> {
   try {
-    (await import('@shimkit/host-helper')).limitMallocArenas(2);
+    (await import('@shimkit/host-helper')).tuneMalloc({ arenaMax: 2, mmapThreshold: 128 * 1024, trimThreshold: 128 * 1024 });
     return undefined;
   } catch (e) {
     return (e as Error).message;
@@ -120,7 +121,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
     return EXIT.ok;
   }
 
-  const arenaLimitFailed = await limitMallocArenas(); // before the first file read starts libuv's thread pool
+  const mallocNotTuned = await tuneMallocForServe(); // before the first file read starts libuv's thread pool
   const version = await packageVersion();
   let config: ShimConfigFile = {};
   // Loaded here, as one bundle with everything serve uses (config-file.ts reaches @shimkit/cri-types, gRPC).
@@ -138,7 +139,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}): Promise<n
     return EXIT.usage;
   }
   const logger = new StderrLogger({ level: command.logLevel ?? config.logLevel ?? 'info', format: command.logFormat ?? config.logFormat ?? 'text', write: err });
-  if (arenaLimitFailed) logger.warn('glibc arenas not limited', { error: arenaLimitFailed });
+  if (mallocNotTuned) logger.warn('glibc malloc not tuned', { error: mallocNotTuned });
   const metricsAddress = command.metricsAddress ?? config.metrics?.address;
   const tracingEndpoint = command.tracingEndpoint ?? config.tracing?.endpoint;
   // Listen before starting, so a signal during startup still shuts down cleanly.

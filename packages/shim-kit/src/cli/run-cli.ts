@@ -25,14 +25,15 @@ const loadImageCli = (): Promise<typeof ImageProgram> => (import(IMAGE_BUNDLE) a
 /**
  * glibc's malloc for a long-running daemon, set before the serve bundle loads and libuv's thread
  * pool starts: two arenas (each thread that allocates would get its own, up to 16 on two cores)
- * and a fixed 128 KiB mmap and trim threshold (glibc raises the mmap threshold up to 32 MiB
+ * and a fixed 1 MiB mmap and trim threshold (glibc raises the mmap threshold up to 32 MiB
  * after a large block is freed, and from then on a pull's buffers come from the heaps and stay
- * resident between live blocks). Measured in bench/README.md (session 9). Gives the error's
- * message when the addon could not do it.
+ * resident between live blocks; 128 KiB, glibc's starting value, made the large gzip pull
+ * 1.27x slower in one run). Measured in bench/README.md (session 9). Gives the error's message
+ * when the addon could not do it.
  */
 async function tuneMallocForServe(): Promise<string | undefined> {
   try {
-    (await import('@shimkit/host-helper')).tuneMalloc({ arenaMax: 2, mmapThreshold: 128 * 1024, trimThreshold: 128 * 1024 });
+    (await import('@shimkit/host-helper')).tuneMalloc({ arenaMax: 2, mmapThreshold: 1024 * 1024, trimThreshold: 1024 * 1024 });
     return undefined;
   } catch (e) {
     return (e as Error).message;

@@ -60,7 +60,7 @@ const TUNING_LIMITS: Record<keyof MallocTuning, number> = { arenaMax: 1024, mmap
 export function tuneMalloc(tuning: MallocTuning, addon: string = builtMallocTrimPath()): void {
   const settings = Object.entries(tuning).filter(([, value]) => value !== undefined) as [keyof MallocTuning, number][];
   for (const [name, value] of settings) {
-    const max = TUNING_LIMITS[name];
+    const max = Object.hasOwn(TUNING_LIMITS, name) ? TUNING_LIMITS[name] : undefined;
     if (max === undefined) throw new RangeError(`tuneMalloc: unknown option ${name}`);
     if (!Number.isInteger(value) || value < 1 || value > max) throw new RangeError(`tuneMalloc: ${name} must be an integer from 1 to ${max}, not ${value}`);
   }

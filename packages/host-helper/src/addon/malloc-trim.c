@@ -24,8 +24,8 @@ static napi_value trim(napi_env env, napi_callback_info info) {
  * setOption(name, value): mallopt() for the options shimkit sets, by name. Every thread that
  * calls malloc gets an arena of its own (arenaMax caps them); glibc raises its mmap threshold
  * to the size of the largest mmapped block freed, up to 32 MiB, after which large buffers
- * come from the heaps and stay resident when freed between live ones (mmapThreshold and
- * trimThreshold fix both). The caller checks the value.
+ * come from the heaps and stay resident when freed between live ones (setting mmapThreshold or
+ * trimThreshold stops that). The caller checks the value.
  */
 static napi_value set_option(napi_env env, napi_callback_info info) {
   size_t argc = 2;

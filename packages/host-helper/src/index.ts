@@ -5,4 +5,4 @@ export type { ExtraFd, RunnerJob, RunnerOutput, RunnerResult } from './jobs.js';
 export { isProcessAlive } from './process-alive.js';
 export { isSameLiveProcess, processIdentity, type ProcessIdentity } from './process-identity.js';
 export { DatagramReceiver, type Datagram } from './datagram-receiver.js';
-export { builtMallocTrimPath, trimMallocHeap } from './malloc-trim.js';
+export { builtMallocTrimPath, trimMallocHeap, tuneMalloc, type MallocTuning } from './malloc-trim.js';

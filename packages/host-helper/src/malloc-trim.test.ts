@@ -1,9 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { isHostHelperError } from './errors.js';
-import { trimMallocHeap } from './malloc-trim.js';
+import { trimMallocHeap, tuneMalloc } from './malloc-trim.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -45,5 +47,31 @@ describe('trimMallocHeap', () => {
     }
     expect(isHostHelperError(error) && error.code).toBe('ADDON_MISSING');
     expect((error as Error).message).toContain('/nonexistent/malloc-trim.node');
+  });
+});
+
+describe('tuneMalloc', () => {
+  /** Arenas of a fresh process before and after four worker threads started, capped at one or not. */
+  const arenas = (limit: boolean): number[] => {
+    const script = fileURLToPath(new URL('./malloc-arenas.test-helper.ts', import.meta.url));
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script, ...(limit ? ['limit'] : [])], { encoding: 'utf8', timeout: 30_000 });
+    return out.trim().split(' ').map(Number);
+  };
+
+  it('keeps threads that start allocating after the call from making arenas of their own', () => {
+    const [unlimitedBefore, unlimitedAfter] = arenas(false);
+    expect(unlimitedAfter! - unlimitedBefore!).toBeGreaterThanOrEqual(3);
+    const [limitedBefore, limitedAfter] = arenas(true);
+    expect(limitedAfter).toBe(limitedBefore);
+  });
+
+  it('refuses a value that is not an integer in range, or an unknown option, naming it', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, 5000]) expect(() => tuneMalloc({ arenaMax: bad })).toThrow(`arenaMax must be an integer from 1 to 1024, not ${bad}`);
+    expect(() => tuneMalloc({ mmapThreshold: 64 * 1024 * 1024 })).toThrow('mmapThreshold must be an integer from 1 to 33554432, not 67108864');
+    expect(() => tuneMalloc({ arenas: 2 } as never)).toThrow('unknown option arenas');
+  });
+
+  it('names the addon when it cannot be loaded', () => {
+    expect(() => tuneMalloc({ arenaMax: 2 }, '/nonexistent/malloc-trim.node')).toThrow(/cannot load the malloc-trim addon \/nonexistent\/malloc-trim.node/);
   });
 });

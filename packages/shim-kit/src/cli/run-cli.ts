@@ -33,6 +33,24 @@ const programsOnUse: CliPrograms = {
   image: () => (import(IMAGE_BUNDLE) as Promise<typeof ImageProgram>).catch(() => import('./image/image-program.js')),
 };
 
+/**
+ * glibc's malloc for a long-running daemon, set before the serve bundle loads and libuv's thread
+ * pool starts: two arenas (each thread that allocates would get its own, up to 16 on two cores)
+ * and a fixed 1 MiB mmap and trim threshold (glibc raises the mmap threshold up to 32 MiB
+ * after a large block is freed, and from then on a pull's buffers come from the heaps and stay
+ * resident between live blocks; 128 KiB, glibc's starting value, made the large gzip pull
+ * 1.27x slower in one run). Measured in bench/README.md (session 9). Gives the error's message
+ * when the addon could not do it.
+ */
+async function tuneMallocForServe(): Promise<string | undefined> {
+  try {
+    (await import('@shimkit/host-helper')).tuneMalloc({ arenaMax: 2, mmapThreshold: 1024 * 1024, trimThreshold: 1024 * 1024 });
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
 /** Exit codes of the CLI. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -110,12 +128,13 @@ export async function runCli(argv: readonly string[], io: CliIo = {}, programs: 
     out(`${USAGE}\n`);
     return EXIT.ok;
   }
-  const version = await packageVersion();
   if (command.kind === 'version') {
-    out(`shimkit ${version}\n`);
+    out(`shimkit ${await packageVersion()}\n`);
     return EXIT.ok;
   }
 
+  const mallocNotTuned = await tuneMallocForServe(); // before the first file read starts libuv's thread pool
+  const version = await packageVersion();
   let config: ShimConfigFile = {};
   // Loaded here, as one bundle with everything serve uses (config-file.ts reaches @shimkit/cri-types, gRPC).
   const { checkRegistryFiles, reloadRegistryOnHangup, withContainersDefaults, systemdNotifier, takeListenFd, loadShimConfigFile, isCriError, isShimError, createShim, provide, Tokens, ImageStoreBackend } =
@@ -132,6 +151,7 @@ export async function runCli(argv: readonly string[], io: CliIo = {}, programs: 
     return EXIT.usage;
   }
   const logger = new StderrLogger({ level: command.logLevel ?? config.logLevel ?? 'info', format: command.logFormat ?? config.logFormat ?? 'text', write: err });
+  if (mallocNotTuned) logger.warn('glibc malloc not tuned', { error: mallocNotTuned });
   const metricsAddress = command.metricsAddress ?? config.metrics?.address;
   const tracingEndpoint = command.tracingEndpoint ?? config.tracing?.endpoint;
   // Listen before starting, so a signal during startup still shuts down cleanly.

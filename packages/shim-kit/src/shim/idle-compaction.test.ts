@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { connect } from '@shimkit/cri-types';
 import { describe, expect, it } from 'vitest';
 import type { Logger } from '../interfaces/logger.js';
@@ -51,6 +52,27 @@ describe('IdleCompaction', () => {
     expect(results).toHaveLength(2);
     await compaction.close();
   });
+
+  it('shrinks the young generation that a burst of short-lived objects grew (it stayed at 32 MiB in 2 runs of 3 without the collection halfway)', async () => {
+    const youngGeneration = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_size;
+    const results: CompactionResult[] = [];
+    // V8 measures the allocation rate over 5 s: each half of idleMs must be longer
+    const compaction = new IdleCompaction({ idleMs: 11_000, onCompacted: (r) => results.push(r) });
+    const end = compaction.begin();
+    let garbage: object[] = [];
+    const until = performance.now() + 2000;
+    while (performance.now() < until || youngGeneration() < 16 * MiB) {
+      for (let i = 0; i < 1000; i++) garbage.push({ i, s: `item ${i}` });
+      if (garbage.length > 100_000) garbage = [];
+    }
+    garbage = [];
+    end();
+    await sleep(12_000);
+    expect(results).toHaveLength(1);
+    expect(results[0]!.youngGenerationAfter).toBeLessThanOrEqual(2 * MiB);
+    expect(youngGeneration()).toBeLessThanOrEqual(2 * MiB);
+    await compaction.close();
+  }, 30_000);
 
   it('does not compact after close', async () => {
     const { results, compaction } = recorder();

@@ -99,6 +99,18 @@ describe('shimkit run in the foreground', () => {
     await expectClean();
   });
 
+  it('stops the container and removes it with --rm when its reader goes away (a closed pipe, as `| head -1`)', async () => {
+    const child = spawn(CLI_BIN, [...bed.flags, 'run', '--rm', '--network', 'none', bed.image, 'sh', '-c', 'echo ready; while :; do echo more; sleep 0.05; done'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    await new Promise((r) => child.stdout.once('data', r));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect(code, err).toBe(137); // sh as pid 1 ignores the SIGTERM: killed after the grace
+    expect(err).not.toMatch(/EPIPE|Error/);
+    await expectClean();
+  });
+
   it('--rm runs without conmon, and ps, logs, exec, kill and wait of other commands find it while it runs', async () => {
     const script = 'trap "echo got-usr1" USR1; echo started; printf partial >&2; while [ ! -e /tmp/stop ]; do sleep 0.1; done; exit 7';
     const child = spawn(CLI_BIN, [...bed.flags, 'run', '--rm', '--name', 'fg', '--network', 'none', bed.image, 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -3,6 +3,7 @@ import { ShimError } from '../errors.js';
 import { releaseContainer } from './cleanup-container.js';
 import type { EngineContainer } from './engine-container.js';
 import { waitForContainerExit, type EngineParts } from './engine-parts.js';
+import { pruneExitFiles } from './exit-file-retention.js';
 import { markPhase } from './phase-marks.js';
 import { STOP_KILL_WAIT_MS, signalContainer } from './signal-container.js';
 
@@ -21,7 +22,9 @@ export async function removeContainer(parts: EngineParts, c: EngineContainer, op
   if (view.status === 'running' && (await parts.records.view(c)).status === 'running') throw new ShimError('Internal', `container ${c.name} did not exit after SIGKILL`);
   await Promise.all([releaseContainer(parts, c), parts.openStore().then((store) => store.removeRootfs(c.id))]);
   markPhase('runtime container deleted, rootfs removed');
-  await Promise.all([rm(parts.layout.bundle(c.id), { recursive: true, force: true }), parts.conmon.removeExitFile(c.id)]);
+  // the exit file stays a while, for a `wait` that is about to read it (see exit-file-retention.ts)
+  await rm(parts.layout.bundle(c.id), { recursive: true, force: true });
   await parts.records.remove(c.id);
-  markPhase('bundle, exit file and record removed');
+  await pruneExitFiles(parts.layout.exitDir, parts.records);
+  markPhase('bundle and record removed, old exit files pruned');
 }
